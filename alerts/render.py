@@ -1,0 +1,49 @@
+"""Render a Digest as HTML and plain text with Jinja2.
+
+The HTML environment autoescapes every template whatever its file name (crawled titles and
+sentences are hostile input); links are shown only when they are http(s).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from alerts.digest import Digest
+
+__all__ = ["render_html", "render_text", "safe_url"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is http(s) with a host, else an empty string (no javascript: links)."""
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _env(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=autoescape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["safe_url"] = safe_url
+    return env
+
+
+_HTML = _env(autoescape=True)
+_TEXT = _env(autoescape=False)
+
+
+def render_html(digest: Digest) -> str:
+    return _HTML.get_template("digest.html.j2").render(d=digest)
+
+
+def render_text(digest: Digest) -> str:
+    return _TEXT.get_template("digest.txt.j2").render(d=digest)

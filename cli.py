@@ -1,0 +1,170 @@
+"""``regwatch`` subcommands. Thin: parse arguments, call the domain, turn RegwatchError into
+a message on stderr and an exit code (2 for configuration errors)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config import Settings, default_config_path, load
+from errors import RegwatchError
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load(args.config or default_config_path())
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    from store import db
+
+    engine = db.make_engine(settings.database.url)
+    db.upgrade(engine)
+    return engine
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    enabled = sum(1 for src in s.sources if src.enabled)
+    print(f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "
+          f"database {_redact(s.database.url)}")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    _engine(s).dispose()
+    print(f"database {_redact(s.database.url)} is at the latest schema")
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from crawlers import Fetcher, FetchPolicy
+    from nlp import Flagger
+    from pipeline import collect_sources
+
+    s = _settings(args)
+    sources = [s.source(args.source)] if args.source else list(s.sources)
+    engine = _engine(s)
+    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    f = s.fetch
+    policy = FetchPolicy(f.user_agent, f.timeout, f.max_bytes, f.max_redirects,
+                         f.allow_private_networks)
+    with Fetcher(policy) as fetcher:
+        summary = collect_sources(engine, flagger, fetcher, sources)
+    o = summary.outcomes
+    print(f"sources: {summary.sources_ok} ok, {summary.sources_failed} failed; "
+          f"items: {summary.items_seen} ({o['new']} new, {o['updated']} updated); "
+          f"signals: {summary.signals_new} new")
+    for name, err in summary.errors.items():
+        print(f"  {name}: {err}", file=sys.stderr)
+    return 0 if not summary.sources_failed else 3
+
+
+def cmd_sources_list(args: argparse.Namespace) -> int:
+    from store import db
+    from store.queries import SourceSpec, source_health, sync_sources
+
+    s = _settings(args)
+    engine = _engine(s)
+    with db.session_scope(engine) as session:
+        sync_sources(session, (SourceSpec(x.name, x.url, x.type, x.country, x.languages, x.tier)
+                               for x in s.sources))
+        rows = source_health(session)
+    enabled = {x.name: x.enabled for x in s.sources}
+    print(f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5}  last error")
+    for r in rows:
+        ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
+        on = "yes" if enabled.get(r.name, False) else "no"
+        err = (r.last_error or "")[:80] if r.consecutive_failures else ""
+        print(f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
+              f"{r.items_last_run:>5}  {err}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from alerts.render import render_text
+    from alerts.report import digest_for, write_digest
+
+    s = _settings(args)
+    engine = _engine(s)
+    end = datetime.now(UTC)
+    digest = digest_for(engine, end, args.hours or s.digest.window_hours,
+                        s.digest.max_items_per_category)
+    if args.out:
+        out = Path(args.out)
+        files = write_digest(digest, out, out.with_suffix(".txt"))
+        print(f"{digest.subject}\nwrote {files.html} and {files.text}")
+    else:
+        sys.stdout.write(render_text(digest))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from demo import run_demo
+
+    report = run_demo(Path(args.out))
+    print("\n".join(report.lines()))
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="regwatch", description=__doc__)
+    p.add_argument("--config", metavar="PATH",
+                   help="settings file (default: $REGWATCH_CONFIG or ./config.toml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="sub", required=True)
+    cfg.add_parser("check", help="validate the configuration").set_defaults(func=cmd_config_check)
+
+    dbp = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
+    dbp.add_parser("upgrade", help="upgrade the schema to the latest migration").set_defaults(
+        func=cmd_db_upgrade)
+
+    col = sub.add_parser("collect", help="poll sources once: fetch, flag, store")
+    col.add_argument("--source", metavar="NAME", help="only this source")
+    col.set_defaults(func=cmd_collect)
+
+    src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)
+    src.add_parser("list", help="sources and their health").set_defaults(func=cmd_sources_list)
+
+    dig = sub.add_parser("digest", help="render the digest of recent signals")
+    dig.add_argument("--preview", action="store_true", help="render without sending (default)")
+    dig.add_argument("--hours", type=int, help="period length (default: digest.window_hours)")
+    dig.add_argument("--out", metavar="FILE.html", help="write HTML here and .txt beside it")
+    dig.set_defaults(func=cmd_digest)
+
+    dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
+    dem.add_argument("--out", default="demo-out", metavar="DIR",
+                     help="where regwatch.db, digest.html and digest.txt go (default: demo-out)")
+    dem.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except RegwatchError as exc:
+        print(f"regwatch: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

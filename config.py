@@ -1,0 +1,348 @@
+"""Load and validate config.toml once, into frozen, typed objects.
+
+Every setting is a dataclass field with a default and a ``help`` text; the loader walks the
+TOML tables against those fields, so an unknown key, a wrong type or a missing value stops
+with a :class:`ConfigError` naming the file, the key and the fix. Only this module, ``cli.py``
+and ``scheduler.py`` see the whole configuration; components get plain values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
+
+from errors import ConfigError
+
+__all__ = [
+    "COUNTRIES",
+    "LANGUAGES",
+    "DatabaseConfig",
+    "DigestConfig",
+    "FetchConfig",
+    "NlpConfig",
+    "Settings",
+    "SourceConfig",
+    "default_config_path",
+    "load",
+    "load_sources",
+]
+
+COUNTRIES = ("kz", "kg", "tj", "tm", "uz", "regional")
+LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")
+SourceType = Literal["rss", "html"]
+Tier = Literal["official", "news", "analysis"]
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def setting(default: Any, help: str) -> Any:
+    """A config field: its default and the one-line help that config.toml must carry."""
+    if isinstance(default, list | tuple):
+        value = tuple(default)
+        return field(default_factory=lambda: value, metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+def required(help: str) -> Any:
+    return field(metadata={"help": help, "required": True})
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = setting(
+        "sqlite:///regwatch.db",
+        "SQLAlchemy URL; a relative SQLite path is relative to this file. "
+        "REGWATCH_DATABASE_URL overrides it.",
+    )
+    password_env: str = setting(
+        "", "name of the environment variable holding the database password (never the password)"
+    )
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    user_agent: str = setting(
+        "regwatch/0.1 (+https://github.com/regwatch/regwatch; set a contact address)",
+        "User-Agent sent with every request; include a contact address",
+    )
+    timeout: float = setting(20.0, "total deadline per request, in seconds")
+    max_bytes: int = setting(10 * 1024 * 1024, "largest body accepted, after decompression")
+    max_redirects: int = setting(5, "redirect hops followed, each re-checked")
+    allow_private_networks: bool = setting(
+        False, "allow loopback/private addresses (only for demos and tests)"
+    )
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    rules_dir: str = setting("", "folder of rules *.toml files; empty means the bundled nlp/rules")
+    min_score: float = setting(0.3, "signals scoring below this are not stored")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    window_hours: int = setting(24, "a digest covers signals detected in this many past hours")
+    max_items_per_category: int = setting(20, "items shown per category, best score first")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str = required("unique short name: lowercase letters, digits, - and _")
+    url: str = required("feed URL (rss) or listing page URL (html)")
+    type: SourceType = setting("rss", "rss (RSS/Atom/RDF/JSON Feed) or html (listing page)")
+    country: str = setting("regional", "kz, kg, tj, tm, uz or regional")
+    languages: tuple[str, ...] = setting(["ru"], "languages published: en ru kk ky tg uz")
+    tier: Tier = setting("news", "official, news or analysis")
+    interval_minutes: int = setting(60, "how often the source is polled")
+    enabled: bool = setting(True, "false keeps the source configured but unpolled")
+    link_selector: str = setting("", "html: CSS selector of article links on the listing page")
+    title_selector: str = setting("h1", "html: CSS selector of the article title")
+    text_selector: str = setting("article", "html: CSS selector of the article body")
+    date_selector: str = setting("time", "html: CSS selector of an element with the date")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    nlp: NlpConfig = field(default_factory=NlpConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    sources: tuple[SourceConfig, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"config: no source named {name!r} (known: {known})")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def default_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("REGWATCH_CONFIG") or "config.toml")
+
+
+def load(path: Path | str, env: Mapping[str, str] | None = None) -> Settings:
+    """Read ``path`` and return validated :class:`Settings`, or raise ConfigError."""
+    path = Path(path)
+    env = os.environ if env is None else env
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file; pass --config PATH, set REGWATCH_CONFIG, "
+            "or copy config.toml from the regwatch repository"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc})") from None
+    settings = _build(Settings, {k: v for k, v in raw.items()}, str(path), "", exclude={"path"})
+    settings = dataclasses.replace(settings, path=path)
+    return _finish(settings, path, env)
+
+
+def load_sources(path: Path | str, base_url: str = "") -> tuple[SourceConfig, ...]:
+    """Read a file holding only ``[[sources]]`` blocks (the demo's), prefixing ``base_url``."""
+    path = Path(path)
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    built = _build(Settings, {"sources": raw.get("sources", [])}, str(path), "", exclude={"path"})
+    sources = tuple(dataclasses.replace(s, url=base_url + s.url) for s in built.sources)
+    _check_sources(sources, str(path))
+    return sources
+
+
+def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
+    where = str(path)
+    db = settings.database
+    url = env.get("REGWATCH_DATABASE_URL") or db.url
+    url = _resolve_database_url(url, db.password_env, path.parent, env, where)
+    settings = dataclasses.replace(settings, database=dataclasses.replace(db, url=url))
+    fetch = settings.fetch
+    if fetch.timeout <= 0:
+        raise ConfigError(f"{where}: fetch.timeout must be > 0 seconds, got {fetch.timeout}")
+    if fetch.max_bytes < 1024:
+        raise ConfigError(f"{where}: fetch.max_bytes must be at least 1024, got {fetch.max_bytes}")
+    if not 0 <= fetch.max_redirects <= 20:
+        raise ConfigError(f"{where}: fetch.max_redirects must be 0..20, got {fetch.max_redirects}")
+    if not 0.0 <= settings.nlp.min_score <= 1.0:
+        raise ConfigError(f"{where}: nlp.min_score must be within 0..1")
+    if settings.digest.window_hours < 1 or settings.digest.max_items_per_category < 1:
+        raise ConfigError(f"{where}: digest.window_hours and max_items_per_category must be >= 1")
+    _check_sources(settings.sources, where)
+    return settings
+
+
+def _resolve_database_url(
+    url: str, password_env: str, base: Path, env: Mapping[str, str], where: str
+) -> str:
+    parts = urlsplit(url)
+    if not parts.scheme:
+        raise ConfigError(
+            f"{where}: database.url {url!r} is not a URL; "
+            "use sqlite:///regwatch.db or postgresql+psycopg://user@host/db"
+        )
+    if parts.password:
+        raise ConfigError(
+            f"{where}: database.url carries a password; remove it and name an environment "
+            "variable in database.password_env instead (secrets never go in config.toml)"
+        )
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url.removeprefix("sqlite:///")
+        if rel and rel != ":memory:":
+            url = "sqlite:///" + str((base / rel).resolve())
+    if password_env:
+        if not _ENV_RE.match(password_env):
+            raise ConfigError(
+                f"{where}: database.password_env must be an environment variable name "
+                f"like REGWATCH_DB_PASSWORD, got {password_env!r}"
+            )
+        secret = env.get(password_env)
+        if secret is None:
+            raise ConfigError(
+                f"{where}: database.password_env names {password_env}, which is not set; "
+                f"export {password_env}=… before starting regwatch"
+            )
+        from sqlalchemy.engine import make_url
+
+        url = make_url(url).set(password=secret).render_as_string(hide_password=False)
+    return url
+
+
+def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
+    seen: set[str] = set()
+    for i, src in enumerate(sources):
+        key = f"sources[{i}] ({src.name})"
+        if not _NAME_RE.match(src.name):
+            raise ConfigError(
+                f"{where}: {key}.name must be lowercase letters, digits, - or _ "
+                f"(e.g. 'kz-maidd'), got {src.name!r}"
+            )
+        if src.name in seen:
+            raise ConfigError(f"{where}: {key}.name is used twice; give each source its own name")
+        seen.add(src.name)
+        scheme = urlsplit(src.url).scheme
+        if scheme not in ("http", "https"):
+            raise ConfigError(f"{where}: {key}.url must start with http:// or https://")
+        if src.country not in COUNTRIES:
+            raise ConfigError(
+                f"{where}: {key}.country must be one of {', '.join(COUNTRIES)}, got {src.country!r}"
+            )
+        bad = [lang for lang in src.languages if lang not in LANGUAGES]
+        if bad or not src.languages:
+            raise ConfigError(
+                f"{where}: {key}.languages must list codes from {', '.join(LANGUAGES)}, got {bad}"
+            )
+        if src.interval_minutes < 1:
+            raise ConfigError(f"{where}: {key}.interval_minutes must be >= 1")
+        if src.type == "html" and not src.link_selector:
+            raise ConfigError(
+                f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
+                'of the article links on its listing page, e.g. link_selector = "a.news-link"'
+            )
+
+
+# --------------------------------------------------------------------------- the walker
+
+
+def _build(
+    cls: type[Any], table: dict[str, Any], where: str, prefix: str, exclude: set[str] = frozenset()  # type: ignore[assignment]
+) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in exclude}
+    for key in table:
+        if key not in fields:
+            near = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            valid = ", ".join(fields)
+            raise ConfigError(
+                f"{where}: unknown key '{prefix}{key}'{hint} (valid keys here: {valid})"
+            )
+    values: dict[str, Any] = {}
+    for name, f in fields.items():
+        key = f"{prefix}{name}"
+        if name not in table:
+            if f.metadata.get("required"):
+                raise ConfigError(
+                    f"{where}: {key} is missing; add it ({f.metadata.get('help', '')})"
+                )
+            continue
+        values[name] = _convert(hints[name], table[name], where, key)
+    return cls(**values)
+
+
+def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
+    origin = get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {key} must be a table like [{key}]")
+        return _build(tp, value, where, key + ".")  # type: ignore[arg-type]
+    if origin is tuple:
+        (item_tp, _ellipsis) = get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: {key} must be a list, got {_tname(value)}")
+        if dataclasses.is_dataclass(item_tp):
+            return tuple(
+                _convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value)
+            )
+        return tuple(_convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is Literal:
+        options = get_args(tp)
+        if value not in options:
+            raise ConfigError(
+                f"{where}: {key} must be one of {', '.join(map(repr, options))}, got {value!r}"
+            )
+        return value
+    if origin in (types.UnionType, typing.Union):
+        raise ConfigError(f"{where}: {key} cannot be set in the file")
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: {key} must be an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f'{where}: {key} must be a string in quotes, got {value!r}')
+        return value
+    raise ConfigError(f"{where}: {key}: unsupported setting type {tp!r}")  # pragma: no cover
+
+
+def _tname(value: Any) -> str:
+    return type(value).__name__
+
+
+def documented_keys() -> dict[str, tuple[Any, str]]:
+    """Every settable key (``section.key``) with its default and help — for docs and tests."""
+    out: dict[str, tuple[Any, str]] = {}
+    for section in ("database", "fetch", "nlp", "digest"):
+        cls = typing.get_type_hints(Settings)[section]
+        for f in dataclasses.fields(cls):
+            out[f"{section}.{f.name}"] = (f.default, f.metadata["help"])
+    for f in dataclasses.fields(SourceConfig):
+        default = None if f.metadata.get("required") else (
+            f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        )
+        out[f"sources.{f.name}"] = (default, f.metadata["help"])
+    return out

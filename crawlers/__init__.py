@@ -1,0 +1,16 @@
+"""Collection: the safe fetcher, feed and HTML extraction, and the Document they produce."""
+
+from crawlers.document import Document, canonical_url, content_hash
+from crawlers.fetch import Fetcher, FetchPolicy, Response
+from crawlers.sources import Collected, collect
+
+__all__ = [
+    "Collected",
+    "Document",
+    "FetchPolicy",
+    "Fetcher",
+    "Response",
+    "canonical_url",
+    "collect",
+    "content_hash",
+]

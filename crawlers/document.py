@@ -1,0 +1,75 @@
+"""The one shape every crawler produces and ``pipeline.ingest()`` consumes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["Document", "canonical_url", "clean_text", "content_hash"]
+
+_TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|_ga|ref)$", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANKLINES = re.compile(r"\n\s*\n+")
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article as collected, before dedupe and flagging."""
+
+    url: str
+    title: str
+    text: str
+    source: str
+    published: datetime | None = None
+    lang: str | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title", clean_text(self.title).replace("\n", " "))
+        object.__setattr__(self, "text", clean_text(self.text))
+        if self.published is not None and self.published.tzinfo is None:
+            object.__setattr__(self, "published", self.published.replace(tzinfo=UTC))
+
+    @property
+    def canonical_url(self) -> str:
+        return canonical_url(self.url)
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.text)
+
+
+def clean_text(text: str) -> str:
+    """NFC, no NUL/control characters, single spaces, at most one blank line in a row."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANKLINES.sub("\n\n", text).strip()
+
+
+def content_hash(title: str, text: str) -> str:
+    """Hash of the normalised title and text: equal for the same story under another URL."""
+    norm = " ".join(f"{title}\n{text}".casefold().split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def canonical_url(url: str) -> str:
+    """Lower-case scheme and host, no default port, no fragment, no tracking parameters,
+    sorted query — so the same page reached by two links is one document."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
+    )
+    path = parts.path or "/"
+    return urlunsplit((scheme, host, path, urlencode(query), ""))

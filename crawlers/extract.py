@@ -1,0 +1,143 @@
+"""Pure extraction from saved bytes: HTML to text, listing links, article fields.
+
+Nothing here touches the network, so every function is tested offline against pages the
+team wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from errors import ExtractError
+
+__all__ = ["Article", "article_from_page", "decode_html", "html_to_text", "links_from_listing",
+           "parse_date"]
+
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "figcaption",
+}
+_DROP = ("script", "style", "noscript", "template", "iframe", "object", "svg")
+_DMY = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
+
+
+@dataclass(frozen=True)
+class Article:
+    url: str
+    title: str
+    text: str
+    published: datetime | None
+    lang: str | None
+
+
+def decode_html(body: bytes, charset: str | None = None) -> str:
+    """Decode with the header charset, a BOM, or <meta charset> (windows-1251, KOI8-R, …)."""
+    header = f"text/html; charset={charset}" if charset else None
+    _encoding, text = html_to_unicode(header, body)
+    return text
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML fragment or page, one line per block element."""
+    if not html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return html
+    etree.strip_elements(root, *_DROP, with_tail=False)
+    return _text_with_tails(root)
+
+
+def _text_with_tails(el: lxml.html.HtmlElement) -> str:
+    out: list[str] = []
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        block = isinstance(node.tag, str) and node.tag in _BLOCK
+        if block:
+            out.append("\n")
+        if isinstance(node.tag, str) and node.text:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+            if child.tail:
+                out.append(child.tail)
+        if block:
+            out.append("\n")
+
+    walk(el)
+    lines = (" ".join(line.split()) for line in "".join(out).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def links_from_listing(html: str, base_url: str, selector: str) -> list[str]:
+    """Absolute http(s) links of the elements matching ``selector``, in page order, once each."""
+    sel = Selector(text=html)
+    try:
+        hrefs = sel.css(selector).xpath("(@href | .//a/@href)").getall()
+    except Exception as exc:  # cssselect raises several types on a bad selector
+        raise ExtractError(f"extract: bad link_selector {selector!r}: {exc}") from None
+    seen: dict[str, None] = {}
+    for href in hrefs:
+        url = urljoin(base_url, href.strip())
+        if urlsplit(url).scheme in ("http", "https"):
+            seen.setdefault(url.split("#", 1)[0], None)
+    return list(seen)
+
+
+def parse_date(value: str) -> datetime | None:
+    """ISO 8601 (``2026-11-18``, ``2026-11-18T09:30:00+05:00``) or ``18.11.2026``; UTC-aware."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        m = _DMY.search(value)
+        if not m:
+            return None
+        try:
+            dt = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def article_from_page(
+    html: str,
+    url: str,
+    *,
+    title_selector: str = "h1",
+    text_selector: str = "article",
+    date_selector: str = "time",
+) -> Article:
+    """Title, body text, date and declared language of one article page."""
+    sel = Selector(text=html)
+    try:
+        title = " ".join(" ".join(sel.css(title_selector).css("::text").getall()).split())
+        bodies = sel.css(text_selector).getall()
+        date_el = sel.css(date_selector)
+    except Exception as exc:
+        raise ExtractError(f"extract: bad selector for {url}: {exc}") from None
+    if not title:
+        title = " ".join((sel.css("title::text").get() or "").split())
+    text = "\n".join(html_to_text(b) for b in bodies).strip()
+    if not text:
+        raise ExtractError(
+            f"extract: {url} has no text under {text_selector!r}; "
+            "check the source's text_selector against the page"
+        )
+    published = None
+    if date_el:
+        raw = date_el.attrib.get("datetime") or " ".join(date_el.css("::text").getall())
+        published = parse_date(raw)
+    lang = (sel.xpath("/html/@lang").get() or "").split("-")[0].lower() or None
+    return Article(url=url, title=title, text=text, published=published, lang=lang)

@@ -1,0 +1,73 @@
+"""regwatch's exception hierarchy — the one place every domain error is defined.
+
+Deep code raises these with a message that names the component, the object and the fix;
+only the edges (``cli.py``, ``scheduler.py``) turn them into exit codes and log lines.
+
+    RegwatchError
+    ├── ConfigError      config.toml or a rules file is wrong        (exit 2)
+    ├── FetchError       an HTTP request failed or was refused
+    │   └── UnsafeURLError   the URL or an address it resolves to is not allowed
+    ├── FeedError        a body could not be read as a feed
+    ├── ExtractError     an HTML page did not yield an article
+    ├── RulesError       an NLP rules file is invalid (also a ConfigError)
+    ├── StoreError       the database could not be opened or upgraded
+    └── DeliveryError    a digest or alert could not be written or sent
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DeliveryError",
+    "ExtractError",
+    "FeedError",
+    "FetchError",
+    "RegwatchError",
+    "RulesError",
+    "StoreError",
+    "UnsafeURLError",
+]
+
+
+class RegwatchError(Exception):
+    """Base of every error regwatch raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(RegwatchError):
+    """Configuration is invalid; the message names the file, the key and the fix."""
+
+    exit_code = 2
+
+
+class FetchError(RegwatchError):
+    """An HTTP request failed: network error, deadline, HTTP status, size cap, redirects."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UnsafeURLError(FetchError):
+    """The URL's scheme, host or resolved address is refused by the fetch safety rules."""
+
+
+class FeedError(RegwatchError):
+    """A response body is not a readable feed (not XML/JSON, entity attack, parser crash)."""
+
+
+class ExtractError(RegwatchError):
+    """An HTML page did not yield the fields a source's selectors ask for."""
+
+
+class RulesError(ConfigError):
+    """A file under nlp/rules/ is invalid."""
+
+
+class StoreError(RegwatchError):
+    """The database could not be opened, upgraded or written."""
+
+
+class DeliveryError(RegwatchError):
+    """A digest or alert could not be rendered, written or sent."""

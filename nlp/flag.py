@@ -1,0 +1,154 @@
+"""Flag a document: match every rule on lemmas and token patterns, weigh context, keep
+evidence (matched text, offsets, sentence, score and reason)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from errors import RulesError
+from nlp.langid import detect
+from nlp.pipeline import build_nlp
+from nlp.rules import Rule, RuleSet, load_rules
+
+__all__ = ["Flagger", "Match"]
+
+# Apostrophe look-alikes in Uzbek Latin ("sunʼiy", "oʻzbek"): folded one-for-one, so offsets hold.
+_APOSTROPHES = str.maketrans({c: "'" for c in "ʻʼ’‘`´"})
+
+
+@dataclass(frozen=True)
+class Match:
+    category: str
+    rule: str
+    field: str  # "title" or "text"
+    text: str
+    start: int
+    end: int
+    sentence: str
+    score: float
+    reason: str
+    lang: str
+
+
+class Flagger:
+    """Holds the pipeline and compiled matchers; build once, call :meth:`flag` per document."""
+
+    def __init__(self, rules: RuleSet, *, nlp: Language | None = None, min_score: float = 0.0):
+        self.rules = rules
+        self.min_score = min_score
+        self.nlp = nlp or build_nlp()
+        self._by_id: dict[str, Rule] = {r.id: r for r in rules.rules}
+        self._phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._patterns = Matcher(self.nlp.vocab, validate=True)
+        self._context = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._exclude = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        self._context_labels: set[str] = set()
+        for rule in rules.rules:
+            if rule.phrases:
+                self._phrases.add(rule.id, self._docs(rule.phrases))
+            if rule.patterns:
+                try:
+                    self._patterns.add(rule.id, [list(p) for p in rule.patterns])
+                except (ValueError, KeyError) as exc:
+                    raise RulesError(f"rules: rule {rule.id}: bad token pattern: {exc}") from None
+            for label, phrases in rules.context_phrases(rule).items():
+                if label not in self._context_labels:
+                    self._context.add(label, self._docs(phrases))
+                    self._context_labels.add(label)
+            if rule.exclude:
+                self._exclude.add(rule.id, self._docs(rule.exclude))
+
+    @classmethod
+    def from_folder(cls, folder: Path | str | None = None, min_score: float = 0.0) -> Flagger:
+        return cls(load_rules(folder), min_score=min_score)
+
+    def _docs(self, phrases: tuple[str, ...]) -> list[Doc]:
+        return list(self.nlp.pipe(p.translate(_APOSTROPHES) for p in phrases))
+
+    def flag(self, title: str, text: str, lang: str | None = None) -> list[Match]:
+        """All signals in a document's title and text, best first within a category."""
+        lang = lang or detect(f"{title}\n{text}")
+        fields = {"title": title, "text": text}
+        docs = {name: self.nlp(value.translate(_APOSTROPHES)) for name, value in fields.items()}
+        doc_context: set[str] = set()
+        sent_context: dict[str, list[tuple[int, int, str]]] = {}
+        for name, doc in docs.items():
+            spans = [(s, e, self.nlp.vocab.strings[k]) for k, s, e in self._context(doc)]
+            sent_context[name] = spans
+            doc_context.update(label for _s, _e, label in spans)
+        found: list[Match] = []
+        for name, doc in docs.items():
+            excluded = defaultdict(list)
+            for key, s, e in self._exclude(doc):
+                excluded[self.nlp.vocab.strings[key]].append((s, e))
+            hits = [(k, s, e) for k, s, e in self._phrases(doc)]
+            hits += [(k, s, e) for k, s, e in self._patterns(doc)]
+            for key, start, end in hits:
+                rule = self._by_id[self.nlp.vocab.strings[key]]
+                span = doc[start:end]
+                match = self._weigh(rule, span, name, fields[name], lang, doc_context,
+                                    sent_context[name], excluded.get(rule.id, []))
+                if match is not None and match.score >= self.min_score:
+                    found.append(match)
+        return _best_per_place(found)
+
+    def _weigh(
+        self,
+        rule: Rule,
+        span: Span,
+        field: str,
+        original: str,
+        lang: str,
+        doc_context: set[str],
+        context_spans: list[tuple[int, int, str]],
+        excluded: list[tuple[int, int]],
+    ) -> Match | None:
+        sent = span.sent if field == "text" else span.doc[:]
+        if any(sent.start <= s and e <= sent.end for s, e in excluded):
+            return None
+        labels = set(self.rules.context_phrases(rule))
+        near = sorted({lab for s, e, lab in context_spans
+                       if lab in labels and sent.start <= s and e <= sent.end
+                       and not (s < span.end and span.start < e)})
+        elsewhere = sorted(labels & doc_context)
+        if not labels:
+            score, reason = rule.score, "phrase match"
+        elif near:
+            score, reason = rule.sentence_score, f"with {', '.join(near)} in the sentence"
+        elif elsewhere:
+            score, reason = rule.document_score, f"with {', '.join(elsewhere)} in the document"
+        else:
+            score, reason = rule.score, "no " + "/".join(sorted(labels)) + " context"
+        if score <= 0:
+            return None
+        matched = original[span.start_char:span.end_char]
+        return Match(
+            category=rule.category,
+            rule=rule.id,
+            field=field,
+            text=matched,
+            start=span.start_char,
+            end=span.end_char,
+            sentence=original[sent.start_char:sent.end_char].strip(),
+            score=round(score, 3),
+            reason=f"'{matched}' {reason}",
+            lang=lang,
+        )
+
+
+def _best_per_place(matches: list[Match]) -> list[Match]:
+    """Where matches of one category overlap, keep the higher-scoring (then longer) one."""
+    ordered = sorted(matches, key=lambda m: (-m.score, -(m.end - m.start), m.start, m.rule))
+    kept: list[Match] = []
+    for m in ordered:
+        if any(k.category == m.category and k.field == m.field
+               and k.start < m.end and m.start < k.end for k in kept):
+            continue
+        kept.append(m)
+    return sorted(kept, key=lambda m: (m.category, -m.score, m.field, m.start))

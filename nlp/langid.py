@@ -1,0 +1,62 @@
+"""Cheap per-document language identification: script, letters particular to each language,
+and a handful of stopwords. Good enough to route rules; not a per-sentence detector."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["detect"]
+
+_WORD = re.compile(r"[^\W\d_]+(?:['ʻʼ’`][^\W\d_]+)?")
+# letters that (almost) only one of the Cyrillic-script languages uses
+_MARKERS = {
+    "kk": set("әұһі"),
+    "tg": set("ӣӯҷ"),
+    "uz": set("ў"),
+    "ky": set(),  # ң ө ү without any Kazakh-only letter
+}
+_SHARED_KK_KY = set("ңөү")
+_SHARED_TG_UZ_KK = set("ғқҳ")
+_STOP = {
+    "en": {"the", "and", "of", "to", "in", "is", "for", "on", "that", "with", "by", "will"},
+    "uz": {"va", "bilan", "uchun", "bu", "ham", "bo'yicha", "boʻyicha", "qilish", "hamda",
+           "yil", "loyihasi", "vazirligi", "tomonidan"},
+    "ru": {"и", "в", "на", "не", "что", "по", "с", "для", "о", "от", "это", "как"},
+    "kk": {"және", "бойынша", "үшін", "мен", "бұл", "жылы"},
+    "tg": {"ва", "дар", "бо", "аз", "барои", "ки", "мебошад", "шуд"},
+    "ky": {"жана", "менен", "үчүн", "боюнча", "бул", "кылуу"},
+    "uz-cyrl": {"ва", "билан", "учун", "бўйича", "ҳамда", "тўғрисида"},
+}
+
+
+def detect(text: str) -> str:
+    """Return en, ru, kk, ky, tg or uz for ``text`` (``ru`` for short Cyrillic, ``en`` for Latin)."""
+    sample = text[:4000].lower()
+    words = _WORD.findall(sample)
+    cyr = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")
+    lat = sum(1 for ch in sample if "a" <= ch <= "z")
+    if cyr > lat:
+        return _cyrillic(sample, words)
+    en = sum(1 for w in words if w in _STOP["en"])
+    uz = sum(1 for w in words if w in _STOP["uz"]) + sample.count("oʻ") + sample.count("gʻ")
+    uz += sample.count("o'") + sample.count("g'")
+    return "uz" if uz > en else "en"
+
+
+def _cyrillic(sample: str, words: list[str]) -> str:
+    scores = {lang: sum(sample.count(ch) for ch in chars) * 3 for lang, chars in _MARKERS.items()}
+    shared_kk_ky = sum(sample.count(ch) for ch in _SHARED_KK_KY)
+    shared = sum(sample.count(ch) for ch in _SHARED_TG_UZ_KK)
+    for lang in ("kk", "ky", "tg"):
+        scores[lang] += sum(2 for w in words if w in _STOP[lang])
+    scores["uz"] += sum(2 for w in words if w in _STOP["uz-cyrl"])
+    if shared_kk_ky and scores["kk"] == 0:
+        scores["ky"] += shared_kk_ky
+    if shared and max(scores.values()) > 0:
+        best = max(scores, key=lambda k: scores[k])
+        scores[best] += shared
+    best = max(scores, key=lambda k: scores[k])
+    ru = sum(1 for w in words if w in _STOP["ru"])
+    if scores[best] == 0 or scores[best] < ru // 2:
+        return "ru"
+    return best

@@ -1,0 +1,179 @@
+"""Rules as data: load and validate ``nlp/rules/*.toml``.
+
+``terms.toml`` holds named term lists (``[terms] ai = [...]``) that rules use as context with
+``"@ai"``. Every other file is one category:
+
+    category = "digital_security"
+    description = "…"
+    [[rules]]
+    id = "digital_security.phrase"   # unique, starts with the category
+    phrases = ["цифровая безопасность", "digital security"]   # matched on lemmas
+    patterns = [[{LOWER = {REGEX = "^raqamli$"}}, {LOWER = "xavfsizlik"}]]  # spaCy Matcher
+    context = ["@ai", "@regulation", "закон"]   # term lists (@name) or phrases
+    score = 0.35            # with no context anywhere in the document (0 drops the match)
+    document_score = 0.6    # context elsewhere in the document
+    sentence_score = 0.9    # context in the same sentence
+    exclude = ["…"]         # phrases that cancel a match in the same sentence
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from errors import RulesError
+
+__all__ = ["BUNDLED_RULES", "Rule", "RuleSet", "load_rules"]
+
+BUNDLED_RULES = Path(__file__).parent / "rules"
+_CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+_RULE_KEYS = {
+    "id", "phrases", "patterns", "context", "score", "document_score", "sentence_score",
+    "exclude", "description",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    phrases: tuple[str, ...]
+    patterns: tuple[tuple[dict[str, Any], ...], ...]
+    context: tuple[str, ...]
+    score: float
+    document_score: float
+    sentence_score: float
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    terms: dict[str, tuple[str, ...]]
+    categories: dict[str, str]  # category id -> description
+
+    def context_phrases(self, rule: Rule) -> dict[str, tuple[str, ...]]:
+        """Rule's context as {label: phrases}; a term list keeps its @name as label."""
+        out: dict[str, tuple[str, ...]] = {}
+        for item in rule.context:
+            if item.startswith("@"):
+                out[item[1:]] = self.terms[item[1:]]
+            else:
+                out[item] = (item,)
+        return out
+
+
+def load_rules(folder: Path | str | None = None) -> RuleSet:
+    folder = Path(folder) if folder else BUNDLED_RULES
+    if not folder.is_dir():
+        raise RulesError(f"rules: {folder} is not a folder; set nlp.rules_dir to a rules folder")
+    terms: dict[str, tuple[str, ...]] = {}
+    terms_file = folder / "terms.toml"
+    if terms_file.exists():
+        raw = _read(terms_file)
+        unknown = set(raw) - {"terms"}
+        if unknown:
+            raise RulesError(f"rules: {terms_file}: unknown key {sorted(unknown)[0]!r}; only [terms]")
+        for name, items in raw.get("terms", {}).items():
+            terms[name] = _strings(items, terms_file, f"terms.{name}")
+    rules: list[Rule] = []
+    categories: dict[str, str] = {}
+    for path in sorted(folder.glob("*.toml")):
+        if path.name == "terms.toml":
+            continue
+        category, description, file_rules = _load_category(path, terms)
+        if category in categories:
+            raise RulesError(f"rules: {path}: category {category!r} is defined in two files")
+        categories[category] = description
+        rules.extend(file_rules)
+    ids = [r.id for r in rules]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise RulesError(f"rules: {folder}: rule id {sorted(dupes)[0]!r} is used twice")
+    if not rules:
+        raise RulesError(f"rules: {folder} holds no rules (*.toml with [[rules]])")
+    return RuleSet(rules=tuple(rules), terms=terms, categories=categories)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"rules: {path}: not valid TOML ({exc})") from None
+
+
+def _load_category(
+    path: Path, terms: dict[str, tuple[str, ...]]
+) -> tuple[str, str, list[Rule]]:
+    raw = _read(path)
+    unknown = set(raw) - {"category", "description", "rules"}
+    if unknown:
+        raise RulesError(
+            f"rules: {path}: unknown key {sorted(unknown)[0]!r}; "
+            "a rules file has category, description and [[rules]]"
+        )
+    category = raw.get("category")
+    if not isinstance(category, str) or not _CATEGORY_RE.match(category):
+        raise RulesError(f"rules: {path}: category must be a snake_case id like 'digital_security'")
+    description = str(raw.get("description", ""))
+    items = raw.get("rules")
+    if not isinstance(items, list) or not items:
+        raise RulesError(f"rules: {path}: add at least one [[rules]] block")
+    return category, description, [
+        _rule(item, category, path, i, terms) for i, item in enumerate(items)
+    ]
+
+
+def _rule(
+    item: dict[str, Any], category: str, path: Path, i: int, terms: dict[str, tuple[str, ...]]
+) -> Rule:
+    where = f"rules: {path}: rules[{i}]"
+    unknown = set(item) - _RULE_KEYS
+    if unknown:
+        raise RulesError(
+            f"{where}: unknown key {sorted(unknown)[0]!r} (valid: {', '.join(sorted(_RULE_KEYS))})"
+        )
+    rid = item.get("id")
+    if not isinstance(rid, str) or not rid.startswith(category + "."):
+        raise RulesError(f"{where}: id must be a string starting with '{category}.'")
+    where = f"rules: {path}: rule {rid}"
+    phrases = _strings(item.get("phrases", []), path, f"{rid}.phrases")
+    patterns_raw = item.get("patterns", [])
+    if not isinstance(patterns_raw, list) or not all(
+        isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in patterns_raw
+    ):
+        raise RulesError(f"{where}: patterns must be a list of token-pattern lists")
+    if not phrases and not patterns_raw:
+        raise RulesError(f"{where}: give phrases or patterns (or both)")
+    context = _strings(item.get("context", []), path, f"{rid}.context")
+    for c in context:
+        if c.startswith("@") and c[1:] not in terms:
+            raise RulesError(
+                f"{where}: context {c!r} names no term list; define it in terms.toml [terms]"
+            )
+    scores = {}
+    for key, default in (("score", 0.5), ("document_score", None), ("sentence_score", None)):
+        value = item.get(key, default if default is not None else scores.get("score", 0.5))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise RulesError(f"{where}: {key} must be a number within 0..1, got {value!r}")
+        scores[key] = float(value)
+    return Rule(
+        id=rid,
+        category=category,
+        phrases=phrases,
+        patterns=tuple(tuple(p) for p in patterns_raw),
+        context=context,
+        score=scores["score"],
+        document_score=scores["document_score"],
+        sentence_score=scores["sentence_score"],
+        exclude=_strings(item.get("exclude", []), path, f"{rid}.exclude"),
+    )
+
+
+def _strings(value: Any, path: Path, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RulesError(f"rules: {path}: {key} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)

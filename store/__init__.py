@@ -1,0 +1,17 @@
+"""The signal database: models, engine/session setup, migrations and queries."""
+
+from store.db import make_engine, session_scope, upgrade
+from store.models import Base, Delivery, Document, DocumentVersion, Run, Signal, Source
+
+__all__ = [
+    "Base",
+    "Delivery",
+    "Document",
+    "DocumentVersion",
+    "Run",
+    "Signal",
+    "Source",
+    "make_engine",
+    "session_scope",
+    "upgrade",
+]

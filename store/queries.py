@@ -1,0 +1,150 @@
+"""Reads and writes the rest of the code needs, as plain functions over a Session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import Document, Signal, Source, utcnow
+
+__all__ = [
+    "SignalRow",
+    "SourceHealth",
+    "SourceSpec",
+    "counts",
+    "record_failure",
+    "record_success",
+    "signals_between",
+    "source_health",
+    "sync_sources",
+]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What the store keeps of a configured source (plain values, no config objects)."""
+
+    name: str
+    url: str
+    type: str
+    country: str
+    languages: tuple[str, ...]
+    tier: str
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    signal_id: int
+    document_id: int
+    category: str
+    rule: str
+    text: str
+    sentence: str
+    score: float
+    reason: str
+    lang: str | None
+    detected_at: datetime
+    title: str
+    url: str
+    published_at: datetime | None
+    content_hash: str
+    source: str
+    tier: str
+    country: str
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    name: str
+    url: str
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    items_last_run: int
+
+
+def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
+    """Insert or update a row per configured source; return {name: id}."""
+    existing = {s.name: s for s in session.scalars(select(Source))}
+    ids: dict[str, int] = {}
+    for spec in specs:
+        row = existing.get(spec.name)
+        if row is None:
+            row = Source(name=spec.name, url=spec.url, type=spec.type, country=spec.country,
+                         languages=list(spec.languages), tier=spec.tier)
+            session.add(row)
+            session.flush()
+        else:
+            row.url, row.type, row.country = spec.url, spec.type, spec.country
+            row.languages, row.tier = list(spec.languages), spec.tier
+        ids[spec.name] = row.id
+    return ids
+
+
+def record_success(session: Session, source_id: int, items: int) -> None:
+    row = session.get_one(Source, source_id)
+    now = utcnow()
+    row.last_attempt_at = now
+    row.last_success_at = now
+    row.consecutive_failures = 0
+    row.items_last_run = items
+
+
+def record_failure(session: Session, source_id: int, error: str) -> None:
+    row = session.get_one(Source, source_id)
+    now = utcnow()
+    row.last_attempt_at = now
+    row.last_error_at = now
+    row.last_error = error[:2000]
+    row.consecutive_failures += 1
+    row.items_last_run = 0
+
+
+def source_health(session: Session) -> list[SourceHealth]:
+    rows = session.scalars(select(Source).order_by(Source.name))
+    return [
+        SourceHealth(r.name, r.url, r.last_success_at, r.last_error, r.consecutive_failures,
+                     r.items_last_run)
+        for r in rows
+    ]
+
+
+def signals_between(
+    session: Session, since: datetime, until: datetime, min_score: float = 0.0
+) -> list[SignalRow]:
+    """Signals detected in [since, until) with their document and source, best first."""
+    stmt = (
+        select(Signal, Document, Source)
+        .join(Document, Signal.document_id == Document.id)
+        .join(Source, Document.source_id == Source.id)
+        .where(Signal.detected_at >= since, Signal.detected_at < until, Signal.score >= min_score)
+        .order_by(Signal.score.desc(), Signal.id)
+    )
+    return [
+        SignalRow(
+            signal_id=sig.id, document_id=doc.id, category=sig.category, rule=sig.rule,
+            text=sig.text, sentence=sig.sentence, score=sig.score, reason=sig.reason,
+            lang=sig.lang, detected_at=sig.detected_at, title=doc.title, url=doc.url,
+            published_at=doc.published_at, content_hash=doc.content_hash, source=src.name,
+            tier=src.tier, country=src.country,
+        )
+        for sig, doc, src in session.execute(stmt)
+    ]
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Row counts for the summary: sources, documents, signals, and signals per category."""
+    out = {
+        "sources": session.scalar(select(func.count()).select_from(Source)) or 0,
+        "documents": session.scalar(select(func.count()).select_from(Document)) or 0,
+        "signals": session.scalar(select(func.count()).select_from(Signal)) or 0,
+    }
+    for category, n in session.execute(
+        select(Signal.category, func.count()).group_by(Signal.category).order_by(Signal.category)
+    ):
+        out[f"signals.{category}"] = n
+    return out

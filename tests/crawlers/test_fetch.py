@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import gzip
+
+import httpx
+import pytest
+
+from crawlers.fetch import Fetcher, FetchPolicy, check_address
+from errors import FetchError, UnsafeURLError
+from tests.conftest import LocalSite
+
+LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_private_networks=True)
+
+
+def test_get_returns_body_and_headers(site: LocalSite) -> None:
+    url = site.add("/feed.xml", "<rss/>", content_type="application/rss+xml; charset=koi8-r")
+    with Fetcher(LOCAL) as f:
+        resp = f.get(url)
+    assert resp.body == b"<rss/>"
+    assert resp.content_type == "application/rss+xml"
+    assert resp.charset == "koi8-r"
+
+
+def test_http_error_status_is_a_fetch_error(site: LocalSite) -> None:
+    with Fetcher(LOCAL) as f, pytest.raises(FetchError, match="HTTP 404") as info:
+        f.get(site.base + "/missing")
+    assert info.value.status == 404
+
+
+def test_redirects_are_followed_and_limited(site: LocalSite) -> None:
+    site.add("/a", "", status=302, Location="/b")
+    site.add("/b", "", status=301, Location=site.base + "/c")
+    site.add("/c", "done")
+    with Fetcher(LOCAL) as f:
+        assert f.get(site.base + "/a").url == site.base + "/c"
+    site.add("/loop", "", status=302, Location="/loop")
+    with Fetcher(LOCAL) as f, pytest.raises(FetchError, match="redirected more than 5"):
+        f.get(site.base + "/loop")
+
+
+def test_redirect_to_other_scheme_is_refused(site: LocalSite) -> None:
+    site.add("/evil", "", status=302, Location="file:///etc/passwd")
+    with Fetcher(LOCAL) as f, pytest.raises(UnsafeURLError, match="not http or https"):
+        f.get(site.base + "/evil")
+
+
+def test_loopback_refused_unless_allowed(site: LocalSite) -> None:
+    url = site.add("/x", "hello")
+    with Fetcher(FetchPolicy()) as f, pytest.raises(UnsafeURLError, match="127.0.0.1"):
+        f.get(url)
+    assert site.hits == []  # refused before any connection
+
+
+def test_hostname_resolving_to_private_address_is_refused() -> None:
+    def transport(_request: httpx.Request) -> httpx.Response:
+        raise AssertionError("must not connect")
+
+    with Fetcher(FetchPolicy(), transport=httpx.MockTransport(transport),
+                 resolver=lambda host: ["10.1.2.3"]) as f:
+        with pytest.raises(UnsafeURLError, match="10.1.2.3"):
+            f.get("https://intranet.example/feed")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "::1",
+                                     "fc00::1", "0.0.0.0", "::ffff:192.168.1.1", "224.0.0.1"])
+def test_non_public_addresses(address: str) -> None:
+    with pytest.raises(UnsafeURLError):
+        check_address(address)
+
+
+def test_public_address_passes() -> None:
+    check_address("93.184.216.34")
+
+
+def test_gzip_bomb_stops_at_cap_after_decompression(site: LocalSite) -> None:
+    bomb = gzip.compress(b"\0" * (4 * 1024 * 1024))
+    assert len(bomb) < 10_000
+    url = site.add("/bomb", bomb, content_type="application/xml", **{"Content-Encoding": "gzip"})
+    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_private_networks=True)
+    with Fetcher(policy) as f, pytest.raises(FetchError, match="after decompression"):
+        f.get(url)
+
+
+def test_declared_oversize_body_refused(site: LocalSite) -> None:
+    url = site.add("/big", b"x" * 5000)
+    policy = FetchPolicy(timeout=5.0, max_bytes=1024, allow_private_networks=True)
+    with Fetcher(policy) as f, pytest.raises(FetchError, match="over the 1024-byte cap"):
+        f.get(url)
+
+
+def test_user_agent_is_sent() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["user-agent"])
+        return httpx.Response(200, content=b"ok")
+
+    with Fetcher(FetchPolicy(user_agent="regwatch/9 (ops@example.org)"),
+                 transport=httpx.MockTransport(handler), resolver=lambda h: ["93.184.216.34"]) as f:
+        f.get("https://example.org/")
+    assert seen == ["regwatch/9 (ops@example.org)"]
+
+
+def test_unreachable_host_is_a_fetch_error() -> None:
+    with Fetcher(FetchPolicy(timeout=2.0, allow_private_networks=True)) as f:
+        with pytest.raises(FetchError, match="failed"):
+            f.get("http://127.0.0.1:9/")  # discard port: connection refused
