@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from crawlers.document import Document
-from crawlers.extract import html_to_text
+from crawlers.extract import html_to_text, parse_date
 from errors import FeedError
 
 __all__ = ["FeedResult", "check_xml_safety", "parse_feed"]
@@ -47,7 +48,7 @@ def check_xml_safety(body: bytes, url: str) -> None:
             f"feeds: {url} declares XML entities or external references ({type(exc).__name__}); "
             "refused to protect the parser — ask the publisher to fix the feed"
         ) from None
-    except ET.ParseError:
+    except (ET.ParseError, ValueError, LookupError):
         # Malformed XML is left to feedparser's loose parser, but never with entity declarations.
         if _ENTITY_DECL.search(body):
             raise FeedError(
@@ -63,6 +64,8 @@ def parse_feed(
     default_lang: str | None = None,
 ) -> FeedResult:
     """Parse one feed body into Documents; items without a usable link are skipped and named."""
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return _parse_json_feed(body, url, source, default_lang)
     check_xml_safety(body, url)
     headers = {"content-location": url}
     if content_type:
@@ -121,6 +124,43 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
         url=link, title=title, text=text, source=source, published=published,
         lang=lang or feed_lang,
     )
+
+
+def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | None) -> FeedResult:
+    """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser 6.0 does not read."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FeedError(f"feeds: {url} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise FeedError(f"feeds: {url} is JSON but not a JSON Feed (no jsonfeed.org version)")
+    lang = _lang(data.get("language")) or default_lang
+    documents: list[Document] = []
+    skipped: list[str] = []
+    items = data.get("items") if isinstance(data.get("items"), list) else []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            skipped.append(f"item {i + 1}: not an object; skipped")
+            continue
+        link = next((str(item[k]) for k in ("url", "external_url", "id")
+                     if str(item.get(k) or "").startswith(("http://", "https://"))), "")
+        if not link:
+            skipped.append(f"item {i + 1}: no http(s) url or id; skipped")
+            continue
+        text = str(item.get("content_text") or "") or html_to_text(
+            str(item.get("content_html") or item.get("summary") or ""))
+        published = None
+        for key in ("date_published", "date_modified"):
+            if item.get(key):
+                published = parse_date(str(item[key]))
+                break
+        documents.append(Document(
+            url=link, title=html_to_text(str(item.get("title") or "")), text=text,
+            source=source, published=published, lang=_lang(item.get("language")) or lang,
+        ))
+    return FeedResult(title=str(data.get("title") or ""), documents=documents, skipped=skipped)
 
 
 def _lang(value: Any) -> str | None:

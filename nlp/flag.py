@@ -79,16 +79,15 @@ class Flagger:
         doc_context: set[str] = set()
         sent_context: dict[str, list[tuple[int, int, str]]] = {}
         for name, doc in docs.items():
-            spans = [(s, e, self.nlp.vocab.strings[k]) for k, s, e in self._context(doc)]
+            spans = [(s, e, self.nlp.vocab.strings[k]) for k, s, e in _run(self._context, doc)]
             sent_context[name] = spans
             doc_context.update(label for _s, _e, label in spans)
         found: list[Match] = []
         for name, doc in docs.items():
             excluded = defaultdict(list)
-            for key, s, e in self._exclude(doc):
+            for key, s, e in _run(self._exclude, doc):
                 excluded[self.nlp.vocab.strings[key]].append((s, e))
-            hits = [(k, s, e) for k, s, e in self._phrases(doc)]
-            hits += [(k, s, e) for k, s, e in self._patterns(doc)]
+            hits = _run(self._phrases, doc) + _run(self._patterns, doc)
             for key, start, end in hits:
                 rule = self._by_id[self.nlp.vocab.strings[key]]
                 span = doc[start:end]
@@ -140,6 +139,11 @@ class Flagger:
             reason=f"'{matched}' {reason}",
             lang=lang,
         )
+
+
+def _run(matcher: Matcher | PhraseMatcher, doc: Doc) -> list[tuple[int, int, int]]:
+    """Matches as (key, start, end); an empty matcher is skipped (spaCy warns on those)."""
+    return list(matcher(doc)) if len(matcher) else []
 
 
 def _best_per_place(matches: list[Match]) -> list[Match]:

@@ -48,7 +48,9 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         if parsed.database and parsed.database != ":memory:":
-            cur.execute("PRAGMA journal_mode = WAL")
+            # Switching needs a lock; asking does not — so switch only once per database.
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from crawlers.feeds import check_xml_safety, parse_feed
+from errors import FeedError
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPORA = Path(os.environ.get("REGWATCH_CORPORA", ROOT.parent / "shared" / "corpora"))
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Минцифры</title><language>ru</language>
+<item><title>Законопроект &lt;об ИИ&gt;</title><link>https://gov.kz/news/1?utm_source=rss</link>
+<pubDate>Tue, 17 Nov 2026 09:30:00 +0500</pubDate>
+<description><![CDATA[<p>Первый абзац.</p><p>Второй <b>абзац</b>.</p><script>alert(1)</script>]]></description>
+</item>
+<item><title>No link</title><description>text</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>TCA</title>
+<entry><id>tag:tca,2026:1</id><title>AI bill</title>
+<link href="https://timesca.com/2026/11/ai-bill/"/>
+<updated>2026-11-18T10:00:00Z</updated>
+<content type="html">&lt;p&gt;Lawmakers advanced a bill.&lt;/p&gt;</content></entry></feed>"""
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<rss version="2.0"><channel><title>&b;</title><item><title>&b;</title>
+<link>https://x.example/1</link></item></channel></rss>"""
+
+
+def test_rss_items_become_documents() -> None:
+    result = parse_feed(RSS.encode(), "https://gov.kz/rss", "kz-maidd")
+    assert result.title == "Минцифры"
+    [doc] = result.documents
+    assert doc.title == "Законопроект <об ИИ>"
+    assert doc.text == "Первый абзац.\nВторой абзац."
+    assert doc.canonical_url == "https://gov.kz/news/1"
+    assert doc.published is not None and doc.published.isoformat() == "2026-11-17T04:30:00+00:00"
+    assert doc.lang == "ru" and doc.source == "kz-maidd"
+    assert result.skipped == ["item 2: no http(s) link or id; skipped"]
+
+
+def test_atom_entries_become_documents() -> None:
+    [doc] = parse_feed(ATOM.encode(), "https://timesca.com/feed", "tca").documents
+    assert doc.url == "https://timesca.com/2026/11/ai-bill/"
+    assert doc.text == "Lawmakers advanced a bill."
+
+
+def test_json_feed() -> None:
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": '
+            b'[{"id": "1", "url": "https://j.example/1", "title": "T", "content_text": "Body"}]}')
+    [doc] = parse_feed(body, "https://j.example/feed.json", "j", "application/feed+json").documents
+    assert (doc.url, doc.title, doc.text) == ("https://j.example/1", "T", "Body")
+
+
+def test_entity_expansion_is_refused_before_feedparser() -> None:
+    with pytest.raises(FeedError, match="declares XML entities"):
+        parse_feed(BILLION_LAUGHS, "https://x.example/rss", "x")
+
+
+def test_malformed_xml_with_entities_is_refused() -> None:
+    body = b'<!DOCTYPE x [<!ENTITY a "aaaa">]><rss><channel><item>&a;</item>'
+    with pytest.raises(FeedError, match="entities"):
+        check_xml_safety(body, "https://x.example/rss")
+
+
+def test_html_page_is_not_a_feed() -> None:
+    body = b"<!DOCTYPE html><html><head><title>Home</title></head><body><p>hi</body></html>"
+    with pytest.raises(FeedError, match="HTML, not a feed"):
+        parse_feed(body, "https://x.example/", "x")
+
+
+def test_bad_character_reference_does_not_escape_as_a_crash() -> None:
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>&#xD800;</title>' \
+           b"<link>https://x.example/1</link></item></channel></rss>"
+    try:
+        result = parse_feed(body, "https://x.example/rss", "x")
+    except FeedError:
+        return
+    assert all("\ud800" not in d.title for d in result.documents)
+
+
+def _corpus_files() -> list[Path]:
+    root = CORPORA / "feeds"
+    return sorted(p for p in root.rglob("*") if p.suffix in (".xml", ".json", ".html"))
+
+
+def test_public_feed_corpus_parses_or_fails_cleanly() -> None:
+    """Every fixture of feedparser's and Miniflux's test suites either yields Documents or a
+    FeedError — never another exception, never a control character in stored text."""
+    files = _corpus_files()
+    if not files:
+        pytest.skip(f"no corpus at {CORPORA}; set REGWATCH_CORPORA to ../shared/corpora")
+    started = time.monotonic()
+    parsed = refused = 0
+    for path in files:
+        try:
+            result = parse_feed(path.read_bytes(), f"https://corpus.example/{path.name}", "c")
+        except FeedError:
+            refused += 1
+            continue
+        parsed += 1
+        for doc in result.documents:
+            assert "\x00" not in doc.text and "\x00" not in doc.title, path
+            assert doc.url.startswith(("http://", "https://")), path
+    assert parsed > len(files) // 2, (parsed, refused)
+    assert time.monotonic() - started < 300

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+import threading
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+from errors import StoreError
+from store import db
+from store.models import Base, Document, Source
+
+TABLES = {"sources", "documents", "document_versions", "signals", "deliveries", "runs"}
+
+
+def test_migration_matches_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    assert TABLES <= set(inspect(engine).get_table_names())
+
+
+def test_upgrade_is_idempotent_and_downgrade_drops_everything(engine: Engine) -> None:
+    db.upgrade(engine)  # second time: nothing to do
+    db.downgrade(engine, "base")
+    assert not TABLES & set(inspect(engine).get_table_names())
+    db.upgrade(engine)
+    assert TABLES <= set(inspect(engine).get_table_names())
+
+
+def test_signals_table_has_the_analyst_columns(engine: Engine) -> None:
+    cols = {c["name"] for c in inspect(engine).get_columns("signals")}
+    assert {"category", "rule", "text", "score", "document_id", "sentence", "start", "end"} <= cols
+
+
+def _source(name: str = "s") -> Source:
+    return Source(name=name, url="https://s.example/rss", type="rss", country="kz",
+                  languages=["ru"], tier="news")
+
+
+def test_timestamps_round_trip_as_utc(engine: Engine) -> None:
+    almaty = timezone(timedelta(hours=5))
+    with db.session_scope(engine) as s:
+        src = _source()
+        s.add(src)
+        s.flush()
+        s.add(Document(source_id=src.id, url="u", canonical_url="u", title="t",
+                       content_hash="h", published_at=datetime(2026, 11, 17, 9, 30, tzinfo=almaty)))
+    with db.session_scope(engine) as s:
+        doc = s.scalars(select(Document)).one()
+        assert doc.published_at == datetime(2026, 11, 17, 4, 30, tzinfo=UTC)
+        assert doc.published_at is not None and doc.published_at.tzinfo is not None
+        assert doc.first_seen_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    with pytest.raises(Exception, match="naive datetime"), db.session_scope(engine) as s:
+        src = _source()
+        src.last_success_at = datetime(2026, 1, 1)  # noqa: DTZ001
+        s.add(src)
+
+
+def test_unique_canonical_url(engine: Engine) -> None:
+    with db.session_scope(engine) as s:
+        src = _source()
+        s.add(src)
+        s.flush()
+        sid = src.id
+        s.add(Document(source_id=sid, url="u", canonical_url="u", title="t", content_hash="h"))
+    with pytest.raises(IntegrityError), db.session_scope(engine) as s:
+        s.add(Document(source_id=sid, url="u", canonical_url="u", title="t2", content_hash="h2"))
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    engine.dispose()
+
+
+def test_concurrent_read_then_write_transactions_do_not_fail(tmp_path: Path) -> None:
+    """Two writers doing read-then-write transactions at once: with BEGIN IMMEDIATE the
+    second waits for the lock instead of failing with "database is locked"."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engines = [db.make_engine(url), db.make_engine(url)]
+    db.upgrade(engines[0])
+    errors: list[BaseException] = []
+
+    def writer(engine: Engine, prefix: str) -> None:
+        try:
+            for i in range(25):
+                with db.session_scope(engine) as s:
+                    n = len(s.scalars(select(Source)).all())  # read first …
+                    s.add(_source(f"{prefix}-{i}-{n}"))  # … then write
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(e, p)) for e, p in zip(engines, "ab")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    with db.session_scope(engines[0]) as s:
+        assert len(s.scalars(select(Source)).all()) == 50
+    for e in engines:
+        e.dispose()
+
+
+def test_missing_sqlite_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        db.make_engine(f"sqlite:///{tmp_path / 'nope' / 'x.db'}")
+
+
+def test_unreachable_server_is_a_store_error() -> None:
+    engine = db.make_engine("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    with pytest.raises(StoreError, match="server is running"):
+        db.upgrade(engine)
