@@ -31,8 +31,10 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
 def cmd_config_check(args: argparse.Namespace) -> int:
     s = _settings(args)
     enabled = sum(1 for src in s.sources if src.enabled)
-    print(f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "
-          f"database {_redact(s.database.url)}")
+    print(
+        f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "
+        f"database {_redact(s.database.url)}"
+    )
     return 0
 
 
@@ -53,14 +55,17 @@ def cmd_collect(args: argparse.Namespace) -> int:
     engine = _engine(s)
     flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
     f = s.fetch
-    policy = FetchPolicy(f.user_agent, f.timeout, f.max_bytes, f.max_redirects,
-                         f.allow_private_networks)
+    policy = FetchPolicy(
+        f.user_agent, f.timeout, f.max_bytes, f.max_redirects, f.allow_private_networks
+    )
     with Fetcher(policy) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, sources)
     o = summary.outcomes
-    print(f"sources: {summary.sources_ok} ok, {summary.sources_failed} failed; "
-          f"items: {summary.items_seen} ({o['new']} new, {o['updated']} updated); "
-          f"signals: {summary.signals_new} new")
+    print(
+        f"sources: {summary.sources_ok} ok, {summary.sources_failed} failed; "
+        f"items: {summary.items_seen} ({o['new']} new, {o['updated']} updated); "
+        f"signals: {summary.signals_new} new"
+    )
     for name, err in summary.errors.items():
         print(f"  {name}: {err}", file=sys.stderr)
     return 0 if not summary.sources_failed else 3
@@ -73,8 +78,10 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     s = _settings(args)
     engine = _engine(s)
     with db.session_scope(engine) as session:
-        sync_sources(session, (SourceSpec(x.name, x.url, x.type, x.country, x.languages, x.tier)
-                               for x in s.sources))
+        sync_sources(
+            session,
+            (SourceSpec(x.name, x.url, x.type, x.country, x.languages, x.tier) for x in s.sources),
+        )
         rows = source_health(session)
     enabled = {x.name: x.enabled for x in s.sources}
     print(f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5}  last error")
@@ -82,8 +89,10 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
         ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
         on = "yes" if enabled.get(r.name, False) else "no"
         err = (r.last_error or "")[:80] if r.consecutive_failures else ""
-        print(f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
-              f"{r.items_last_run:>5}  {err}")
+        print(
+            f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
+            f"{r.items_last_run:>5}  {err}"
+        )
     return 0
 
 
@@ -94,8 +103,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     s = _settings(args)
     engine = _engine(s)
     end = datetime.now(UTC)
-    digest = digest_for(engine, end, args.hours or s.digest.window_hours,
-                        s.digest.max_items_per_category)
+    digest = digest_for(
+        engine, end, args.hours or s.digest.window_hours, s.digest.max_items_per_category
+    )
     if args.out:
         out = Path(args.out)
         files = write_digest(digest, out, out.with_suffix(".txt"))
@@ -121,8 +131,11 @@ def _redact(url: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regwatch", description=__doc__)
-    p.add_argument("--config", metavar="PATH",
-                   help="settings file (default: $REGWATCH_CONFIG or ./config.toml)")
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="settings file (default: $REGWATCH_CONFIG or ./config.toml)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -131,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     dbp = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
     dbp.add_parser("upgrade", help="upgrade the schema to the latest migration").set_defaults(
-        func=cmd_db_upgrade)
+        func=cmd_db_upgrade
+    )
 
     col = sub.add_parser("collect", help="poll sources once: fetch, flag, store")
     col.add_argument("--source", metavar="NAME", help="only this source")
@@ -147,16 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     dig.set_defaults(func=cmd_digest)
 
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
-    dem.add_argument("--out", default="demo-out", metavar="DIR",
-                     help="where regwatch.db, digest.html and digest.txt go (default: demo-out)")
+    dem.add_argument(
+        "--out",
+        default="demo-out",
+        metavar="DIR",
+        help="where regwatch.db, digest.html and digest.txt go (default: demo-out)",
+    )
     dem.set_defaults(func=cmd_demo)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args))
     except RegwatchError as exc:

@@ -261,7 +261,11 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
 
 
 def _build(
-    cls: type[Any], table: dict[str, Any], where: str, prefix: str, exclude: set[str] = frozenset()  # type: ignore[assignment]
+    cls: type[Any],
+    table: dict[str, Any],
+    where: str,
+    prefix: str,
+    exclude: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in exclude}
@@ -297,9 +301,7 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
         if not isinstance(value, list):
             raise ConfigError(f"{where}: {key} must be a list, got {_tname(value)}")
         if dataclasses.is_dataclass(item_tp):
-            return tuple(
-                _convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value)
-            )
+            return tuple(_convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value))
         return tuple(_convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value))
     if origin is Literal:
         options = get_args(tp)
@@ -324,7 +326,7 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
         return float(value)
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f'{where}: {key} must be a string in quotes, got {value!r}')
+            raise ConfigError(f"{where}: {key} must be a string in quotes, got {value!r}")
         return value
     raise ConfigError(f"{where}: {key}: unsupported setting type {tp!r}")  # pragma: no cover
 
@@ -339,10 +341,16 @@ def documented_keys() -> dict[str, tuple[Any, str]]:
     for section in ("database", "fetch", "nlp", "digest"):
         cls = typing.get_type_hints(Settings)[section]
         for f in dataclasses.fields(cls):
-            out[f"{section}.{f.name}"] = (f.default, f.metadata["help"])
+            out[f"{section}.{f.name}"] = (_default(f), f.metadata["help"])
     for f in dataclasses.fields(SourceConfig):
-        default = None if f.metadata.get("required") else (
-            f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        )
+        default = None if f.metadata.get("required") else _default(f)
         out[f"sources.{f.name}"] = (default, f.metadata["help"])
     return out
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None

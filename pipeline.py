@@ -55,7 +55,9 @@ class RunSummary:
 
     @property
     def stored_anything(self) -> bool:
-        return bool(self.outcomes[Outcome.NEW] or self.outcomes[Outcome.UPDATED] or self.signals_new)
+        return bool(
+            self.outcomes[Outcome.NEW] or self.outcomes[Outcome.UPDATED] or self.signals_new
+        )
 
 
 def _classify(session: Session, doc: Document) -> tuple[Outcome, m.Document | None]:
@@ -92,17 +94,26 @@ def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> I
                 return IngestResult(outcome, row.id)
             if row is None:
                 row = m.Document(
-                    source_id=source_id, url=doc.url, canonical_url=doc.canonical_url,
-                    title=doc.title, lang=lang, published_at=doc.published,
-                    content_hash=doc.content_hash, version=0,
+                    source_id=source_id,
+                    url=doc.url,
+                    canonical_url=doc.canonical_url,
+                    title=doc.title,
+                    lang=lang,
+                    published_at=doc.published,
+                    content_hash=doc.content_hash,
+                    version=0,
                 )
                 session.add(row)
             row.version += 1
             row.title, row.content_hash, row.lang = doc.title, doc.content_hash, lang
             row.last_seen_at = m.utcnow()
             version = m.DocumentVersion(
-                document=row, version=row.version, title=doc.title, text=doc.text,
-                content_hash=doc.content_hash, fetched_at=doc.fetched_at,
+                document=row,
+                version=row.version,
+                title=doc.title,
+                text=doc.text,
+                content_hash=doc.content_hash,
+                fetched_at=doc.fetched_at,
             )
             session.add(version)
             session.flush()
@@ -126,9 +137,17 @@ def language_of(doc: Document) -> str:
 
 def _signal(document_id: int, version_id: int, match: Match) -> m.Signal:
     return m.Signal(
-        document_id=document_id, version_id=version_id, category=match.category,
-        rule=match.rule, field=match.field, text=match.text, start=match.start,
-        end=match.end, sentence=match.sentence, score=match.score, reason=match.reason,
+        document_id=document_id,
+        version_id=version_id,
+        category=match.category,
+        rule=match.rule,
+        field=match.field,
+        text=match.text,
+        start=match.start,
+        end=match.end,
+        sentence=match.sentence,
+        score=match.score,
+        reason=match.reason,
         lang=match.lang,
     )
 
@@ -183,5 +202,6 @@ def collect_sources(
 
 
 def _spec(source: SourceConfig) -> SourceSpec:
-    return SourceSpec(source.name, source.url, source.type, source.country,
-                      source.languages, source.tier)
+    return SourceSpec(
+        source.name, source.url, source.type, source.country, source.languages, source.tier
+    )

@@ -3,5 +3,12 @@
 from alerts.digest import Digest, DigestItem, Section, build_digest
 from alerts.render import render_html, render_text, safe_url
 
-__all__ = ["Digest", "DigestItem", "Section", "build_digest", "render_html", "render_text",
-           "safe_url"]
+__all__ = [
+    "Digest",
+    "DigestItem",
+    "Section",
+    "build_digest",
+    "render_html",
+    "render_text",
+    "safe_url",
+]

@@ -33,7 +33,7 @@ class Evidence:
         at = sentence.find(row.text)
         if at < 0:
             return cls("", row.text, f" — {sentence}" if sentence else "", row.rule, row.reason)
-        return cls(sentence[:at], row.text, sentence[at + len(row.text):], row.rule, row.reason)
+        return cls(sentence[:at], row.text, sentence[at + len(row.text) :], row.rule, row.reason)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,8 @@ class Digest:
         if not self.sections:
             return f"regwatch {day}: no new signals"
         cats = len(self.sections)
-        return f"regwatch {day}: {self.item_count} items in {cats} categor{'y' if cats == 1 else 'ies'}"
+        noun = "category" if cats == 1 else "categories"
+        return f"regwatch {day}: {self.item_count} items in {cats} {noun}"
 
 
 def build_digest(
@@ -90,11 +91,17 @@ def build_digest(
         by_category[row.category][row.content_hash].append(row)
     sections = []
     for category, stories in by_category.items():
-        items = sorted((_item(group) for group in stories.values()),
-                       key=lambda i: (-i.score, i.title))
-        sections.append(Section(category, CATEGORY_TITLES.get(category, category.replace("_", " ")
-                                                              .capitalize()),
-                                tuple(items[:max_items]), max(0, len(items) - max_items)))
+        items = sorted(
+            (_item(group) for group in stories.values()), key=lambda i: (-i.score, i.title)
+        )
+        sections.append(
+            Section(
+                category,
+                CATEGORY_TITLES.get(category, category.replace("_", " ").capitalize()),
+                tuple(items[:max_items]),
+                max(0, len(items) - max_items),
+            )
+        )
     sections.sort(key=lambda s: (-max(i.score for i in s.items), s.category))
     failing = tuple(h for h in (health or []) if h.consecutive_failures > 0)
     return Digest(period_start, period_end, tuple(sections), failing)
@@ -104,7 +111,13 @@ def _item(group: list[SignalRow]) -> DigestItem:
     best = max(group, key=lambda r: (r.score, -r.signal_id))
     sources = tuple(sorted({r.source for r in group}))
     return DigestItem(
-        title=best.title, url=best.url, score=best.score, sources=sources, tier=best.tier,
-        country=best.country, published_at=best.published_at, evidence=Evidence.of(best),
+        title=best.title,
+        url=best.url,
+        score=best.score,
+        sources=sources,
+        tier=best.tier,
+        country=best.country,
+        published_at=best.published_at,
+        evidence=Evidence.of(best),
         signals=len(group),
     )

@@ -27,7 +27,7 @@ def safe_url(url: str) -> str:
 def _env(autoescape: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
-        autoescape=autoescape,
+        autoescape=autoescape,  # noqa: S701 - the text part is plain text, never HTML
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

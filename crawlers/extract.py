@@ -18,12 +18,39 @@ from w3lib.encoding import html_to_unicode
 
 from errors import ExtractError
 
-__all__ = ["Article", "article_from_page", "decode_html", "html_to_text", "links_from_listing",
-           "parse_date"]
+__all__ = [
+    "Article",
+    "article_from_page",
+    "decode_html",
+    "html_to_text",
+    "links_from_listing",
+    "parse_date",
+]
 
 _BLOCK = {
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-    "section", "article", "blockquote", "pre", "header", "footer", "dd", "dt", "figcaption",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "pre",
+    "header",
+    "footer",
+    "dd",
+    "dt",
+    "figcaption",
 }
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "svg")
 _DMY = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")

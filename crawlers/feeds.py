@@ -73,14 +73,16 @@ def parse_feed(
     try:
         parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, sanitize_html=True)
     except Exception as exc:  # feedparser raises on some malformed references (&#xD800;)
-        raise FeedError(f"feeds: {url} crashed the feed parser: {type(exc).__name__}: {exc}") from None
+        raise FeedError(
+            f"feeds: {url} crashed the feed parser: {type(exc).__name__}: {exc}"
+        ) from None
     entries: list[Any] = list(parsed.get("entries") or [])
     if not entries and parsed.get("bozo"):
         reason = parsed.get("bozo_exception")
         kind = "HTML, not a feed" if b"<html" in body[:2048].lower() else "not a readable feed"
         raise FeedError(
             f"feeds: {url} is {kind} ({reason}); check the URL, or point the source at the "
-            "page's <link rel=\"alternate\"> feed"
+            'page\'s <link rel="alternate"> feed'
         )
     feed_meta = parsed.get("feed") or {}
     feed_lang = _lang(feed_meta.get("language")) or default_lang
@@ -121,7 +123,11 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     if content:
         lang = _lang(content[0].get("language"))
     return Document(
-        url=link, title=title, text=text, source=source, published=published,
+        url=link,
+        title=title,
+        text=text,
+        source=source,
+        published=published,
         lang=lang or feed_lang,
     )
 
@@ -139,27 +145,41 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
     lang = _lang(data.get("language")) or default_lang
     documents: list[Document] = []
     skipped: list[str] = []
-    items = data.get("items") if isinstance(data.get("items"), list) else []
+    raw_items = data.get("items")
+    items: list[Any] = raw_items if isinstance(raw_items, list) else []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
             skipped.append(f"item {i + 1}: not an object; skipped")
             continue
-        link = next((str(item[k]) for k in ("url", "external_url", "id")
-                     if str(item.get(k) or "").startswith(("http://", "https://"))), "")
+        link = next(
+            (
+                str(item[k])
+                for k in ("url", "external_url", "id")
+                if str(item.get(k) or "").startswith(("http://", "https://"))
+            ),
+            "",
+        )
         if not link:
             skipped.append(f"item {i + 1}: no http(s) url or id; skipped")
             continue
         text = str(item.get("content_text") or "") or html_to_text(
-            str(item.get("content_html") or item.get("summary") or ""))
+            str(item.get("content_html") or item.get("summary") or "")
+        )
         published = None
         for key in ("date_published", "date_modified"):
             if item.get(key):
                 published = parse_date(str(item[key]))
                 break
-        documents.append(Document(
-            url=link, title=html_to_text(str(item.get("title") or "")), text=text,
-            source=source, published=published, lang=_lang(item.get("language")) or lang,
-        ))
+        documents.append(
+            Document(
+                url=link,
+                title=html_to_text(str(item.get("title") or "")),
+                text=text,
+                source=source,
+                published=published,
+                lang=_lang(item.get("language")) or lang,
+            )
+        )
     return FeedResult(title=str(data.get("title") or ""), documents=documents, skipped=skipped)
 
 

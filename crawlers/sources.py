@@ -40,7 +40,10 @@ def _default_lang(source: SourceConfig) -> str | None:
 def _collect_feed(source: SourceConfig, fetcher: Fetcher) -> Collected:
     resp = fetcher.get(source.url)
     result = parse_feed(
-        resp.body, resp.url, source.name, resp.headers.get("content-type", ""),
+        resp.body,
+        resp.url,
+        source.name,
+        resp.headers.get("content-type", ""),
         default_lang=_default_lang(source),
     )
     return Collected(source.name, result.documents, result.skipped)
@@ -61,7 +64,8 @@ def _collect_html(source: SourceConfig, fetcher: Fetcher) -> Collected:
         try:
             page = fetcher.get(url)
             article = article_from_page(
-                decode_html(page.body, page.charset), page.url,
+                decode_html(page.body, page.charset),
+                page.url,
                 title_selector=source.title_selector,
                 text_selector=source.text_selector,
                 date_selector=source.date_selector,
@@ -71,7 +75,13 @@ def _collect_html(source: SourceConfig, fetcher: Fetcher) -> Collected:
             continue
         lang = article.lang or _default_lang(source)
         out.documents.append(
-            Document(url=article.url, title=article.title, text=article.text,
-                     source=source.name, published=article.published, lang=lang)
+            Document(
+                url=article.url,
+                title=article.title,
+                text=article.text,
+                source=source.name,
+                published=article.published,
+                lang=lang,
+            )
         )
     return out

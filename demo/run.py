@@ -44,8 +44,9 @@ class DemoReport:
             f"signals: {r.signals_new} new this run",
             f"database: {a['sources']} sources, {a['documents']} documents, {a['signals']} signals",
         ]
-        out += [f"  {k.removeprefix('signals.')}: {v}" for k, v in a.items()
-                if k.startswith("signals.")]
+        out += [
+            f"  {k.removeprefix('signals.')}: {v}" for k, v in a.items() if k.startswith("signals.")
+        ]
         if not r.stored_anything:
             out.append("nothing new stored: every item was already in the database")
         out += [
@@ -56,8 +57,9 @@ class DemoReport:
         return out
 
 
-def run_demo(out: Path, *, window_hours: int = 24, max_items: int = 20,
-             min_score: float = 0.3) -> DemoReport:
+def run_demo(
+    out: Path, *, window_hours: int = 24, max_items: int = 20, min_score: float = 0.3
+) -> DemoReport:
     out.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(f"sqlite:///{(out / 'regwatch.db').resolve()}")
     try:
@@ -65,8 +67,9 @@ def run_demo(out: Path, *, window_hours: int = 24, max_items: int = 20,
         with db.session_scope(engine) as session:
             before = counts(session)
         flagger = Flagger.from_folder(min_score=min_score)
-        policy = FetchPolicy(user_agent="regwatch-demo/0.1", timeout=10.0,
-                             allow_private_networks=True)
+        policy = FetchPolicy(
+            user_agent="regwatch-demo/0.1", timeout=10.0, allow_private_networks=True
+        )
         with serve(SITE) as base, Fetcher(policy) as fetcher:
             summary = collect_sources(engine, flagger, fetcher, load_sources(SOURCES, base))
         now = datetime.now(UTC) + timedelta(seconds=1)

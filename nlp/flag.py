@@ -76,23 +76,37 @@ class Flagger:
         lang = lang or detect(f"{title}\n{text}")
         fields = {"title": title, "text": text}
         docs = {name: self.nlp(value.translate(_APOSTROPHES)) for name, value in fields.items()}
-        doc_context: set[str] = set()
-        sent_context: dict[str, list[tuple[int, int, str]]] = {}
-        for name, doc in docs.items():
-            spans = [(s, e, self.nlp.vocab.strings[k]) for k, s, e in _run(self._context, doc)]
-            sent_context[name] = spans
-            doc_context.update(label for _s, _e, label in spans)
+        context = {
+            name: [(s, e, self.nlp.vocab.strings[k]) for k, s, e in _run(self._context, doc)]
+            for name, doc in docs.items()
+        }
+        hits = {
+            name: [
+                (self.nlp.vocab.strings[k], s, e)
+                for k, s, e in _run(self._phrases, doc) + _run(self._patterns, doc)
+            ]
+            for name, doc in docs.items()
+        }
         found: list[Match] = []
+        doc_context: dict[str, set[str]] = {}
         for name, doc in docs.items():
             excluded = defaultdict(list)
             for key, s, e in _run(self._exclude, doc):
                 excluded[self.nlp.vocab.strings[key]].append((s, e))
-            hits = _run(self._phrases, doc) + _run(self._patterns, doc)
-            for key, start, end in hits:
-                rule = self._by_id[self.nlp.vocab.strings[key]]
-                span = doc[start:end]
-                match = self._weigh(rule, span, name, fields[name], lang, doc_context,
-                                    sent_context[name], excluded.get(rule.id, []))
+            for rule_id, start, end in hits[name]:
+                rule = self._by_id[rule_id]
+                if rule_id not in doc_context:
+                    doc_context[rule_id] = _context_outside(rule_id, context, hits)
+                match = self._weigh(
+                    rule,
+                    doc[start:end],
+                    name,
+                    fields[name],
+                    lang,
+                    doc_context[rule_id],
+                    context[name],
+                    excluded.get(rule_id, []),
+                )
                 if match is not None and match.score >= self.min_score:
                     found.append(match)
         return _best_per_place(found)
@@ -112,9 +126,16 @@ class Flagger:
         if any(sent.start <= s and e <= sent.end for s, e in excluded):
             return None
         labels = set(self.rules.context_phrases(rule))
-        near = sorted({lab for s, e, lab in context_spans
-                       if lab in labels and sent.start <= s and e <= sent.end
-                       and not (s < span.end and span.start < e)})
+        near = sorted(
+            {
+                lab
+                for s, e, lab in context_spans
+                if lab in labels
+                and sent.start <= s
+                and e <= sent.end
+                and not (s < span.end and span.start < e)
+            }
+        )
         elsewhere = sorted(labels & doc_context)
         if not labels:
             score, reason = rule.score, "phrase match"
@@ -126,7 +147,7 @@ class Flagger:
             score, reason = rule.score, "no " + "/".join(sorted(labels)) + " context"
         if score <= 0:
             return None
-        matched = original[span.start_char:span.end_char]
+        matched = original[span.start_char : span.end_char]
         return Match(
             category=rule.category,
             rule=rule.id,
@@ -134,11 +155,25 @@ class Flagger:
             text=matched,
             start=span.start_char,
             end=span.end_char,
-            sentence=original[sent.start_char:sent.end_char].strip(),
+            sentence=original[sent.start_char : sent.end_char].strip(),
             score=round(score, 3),
             reason=f"'{matched}' {reason}",
             lang=lang,
         )
+
+
+def _context_outside(
+    rule_id: str,
+    context: dict[str, list[tuple[int, int, str]]],
+    hits: dict[str, list[tuple[str, int, int]]],
+) -> set[str]:
+    """Context labels found anywhere in the document except inside the rule's own matches
+    («цифровая» in «цифровая безопасность» is not technology context for that phrase)."""
+    labels: set[str] = set()
+    for field, spans in context.items():
+        own = [(s, e) for rid, s, e in hits[field] if rid == rule_id]
+        labels.update(lab for s, e, lab in spans if not any(s < oe and os_ < e for os_, oe in own))
+    return labels
 
 
 def _run(matcher: Matcher | PhraseMatcher, doc: Doc) -> list[tuple[int, int, int]]:
@@ -151,8 +186,10 @@ def _best_per_place(matches: list[Match]) -> list[Match]:
     ordered = sorted(matches, key=lambda m: (-m.score, -(m.end - m.start), m.start, m.rule))
     kept: list[Match] = []
     for m in ordered:
-        if any(k.category == m.category and k.field == m.field
-               and k.start < m.end and m.start < k.end for k in kept):
+        if any(
+            k.category == m.category and k.field == m.field and k.start < m.end and m.start < k.end
+            for k in kept
+        ):
             continue
         kept.append(m)
     return sorted(kept, key=lambda m: (m.category, -m.score, m.field, m.start))

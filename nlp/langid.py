@@ -19,8 +19,21 @@ _SHARED_KK_KY = set("ңөү")
 _SHARED_TG_UZ_KK = set("ғқҳ")
 _STOP = {
     "en": {"the", "and", "of", "to", "in", "is", "for", "on", "that", "with", "by", "will"},
-    "uz": {"va", "bilan", "uchun", "bu", "ham", "bo'yicha", "boʻyicha", "qilish", "hamda",
-           "yil", "loyihasi", "vazirligi", "tomonidan"},
+    "uz": {
+        "va",
+        "bilan",
+        "uchun",
+        "bu",
+        "ham",
+        "bo'yicha",
+        "boʻyicha",
+        "qilish",
+        "hamda",
+        "yil",
+        "loyihasi",
+        "vazirligi",
+        "tomonidan",
+    },
     "ru": {"и", "в", "на", "не", "что", "по", "с", "для", "о", "от", "это", "как"},
     "kk": {"және", "бойынша", "үшін", "мен", "бұл", "жылы"},
     "tg": {"ва", "дар", "бо", "аз", "барои", "ки", "мебошад", "шуд"},
@@ -30,7 +43,7 @@ _STOP = {
 
 
 def detect(text: str) -> str:
-    """Return en, ru, kk, ky, tg or uz for ``text`` (``ru`` for short Cyrillic, ``en`` for Latin)."""
+    """Return en, ru, kk, ky, tg or uz for ``text``; ``ru`` for short Cyrillic, ``en`` for Latin."""
     sample = text[:4000].lower()
     words = _WORD.findall(sample)
     cyr = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")

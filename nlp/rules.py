@@ -31,8 +31,15 @@ __all__ = ["BUNDLED_RULES", "Rule", "RuleSet", "load_rules"]
 BUNDLED_RULES = Path(__file__).parent / "rules"
 _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _RULE_KEYS = {
-    "id", "phrases", "patterns", "context", "score", "document_score", "sentence_score",
-    "exclude", "description",
+    "id",
+    "phrases",
+    "patterns",
+    "context",
+    "score",
+    "document_score",
+    "sentence_score",
+    "exclude",
+    "description",
 }
 
 
@@ -76,7 +83,9 @@ def load_rules(folder: Path | str | None = None) -> RuleSet:
         raw = _read(terms_file)
         unknown = set(raw) - {"terms"}
         if unknown:
-            raise RulesError(f"rules: {terms_file}: unknown key {sorted(unknown)[0]!r}; only [terms]")
+            raise RulesError(
+                f"rules: {terms_file}: unknown key {sorted(unknown)[0]!r}; only [terms]"
+            )
         for name, items in raw.get("terms", {}).items():
             terms[name] = _strings(items, terms_file, f"terms.{name}")
     rules: list[Rule] = []
@@ -105,9 +114,7 @@ def _read(path: Path) -> dict[str, Any]:
         raise RulesError(f"rules: {path}: not valid TOML ({exc})") from None
 
 
-def _load_category(
-    path: Path, terms: dict[str, tuple[str, ...]]
-) -> tuple[str, str, list[Rule]]:
+def _load_category(path: Path, terms: dict[str, tuple[str, ...]]) -> tuple[str, str, list[Rule]]:
     raw = _read(path)
     unknown = set(raw) - {"category", "description", "rules"}
     if unknown:
@@ -122,9 +129,11 @@ def _load_category(
     items = raw.get("rules")
     if not isinstance(items, list) or not items:
         raise RulesError(f"rules: {path}: add at least one [[rules]] block")
-    return category, description, [
-        _rule(item, category, path, i, terms) for i, item in enumerate(items)
-    ]
+    return (
+        category,
+        description,
+        [_rule(item, category, path, i, terms) for i, item in enumerate(items)],
+    )
 
 
 def _rule(
@@ -154,7 +163,7 @@ def _rule(
             raise RulesError(
                 f"{where}: context {c!r} names no term list; define it in terms.toml [terms]"
             )
-    scores = {}
+    scores: dict[str, float] = {}
     for key, default in (("score", 0.5), ("document_score", None), ("sentence_score", None)):
         value = item.get(key, default if default is not None else scores.get("score", 0.5))
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -68,7 +68,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class Source(Base):
@@ -151,9 +151,7 @@ class Signal(Base):
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE"), index=True
     )
-    version_id: Mapped[int] = mapped_column(
-        ForeignKey("document_versions.id", ondelete="CASCADE")
-    )
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(128))
     field: Mapped[str] = mapped_column(String(16))

@@ -74,8 +74,14 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int
     for spec in specs:
         row = existing.get(spec.name)
         if row is None:
-            row = Source(name=spec.name, url=spec.url, type=spec.type, country=spec.country,
-                         languages=list(spec.languages), tier=spec.tier)
+            row = Source(
+                name=spec.name,
+                url=spec.url,
+                type=spec.type,
+                country=spec.country,
+                languages=list(spec.languages),
+                tier=spec.tier,
+            )
             session.add(row)
             session.flush()
         else:
@@ -107,8 +113,9 @@ def record_failure(session: Session, source_id: int, error: str) -> None:
 def source_health(session: Session) -> list[SourceHealth]:
     rows = session.scalars(select(Source).order_by(Source.name))
     return [
-        SourceHealth(r.name, r.url, r.last_success_at, r.last_error, r.consecutive_failures,
-                     r.items_last_run)
+        SourceHealth(
+            r.name, r.url, r.last_success_at, r.last_error, r.consecutive_failures, r.items_last_run
+        )
         for r in rows
     ]
 
@@ -126,11 +133,23 @@ def signals_between(
     )
     return [
         SignalRow(
-            signal_id=sig.id, document_id=doc.id, category=sig.category, rule=sig.rule,
-            text=sig.text, sentence=sig.sentence, score=sig.score, reason=sig.reason,
-            lang=sig.lang, detected_at=sig.detected_at, title=doc.title, url=doc.url,
-            published_at=doc.published_at, content_hash=doc.content_hash, source=src.name,
-            tier=src.tier, country=src.country,
+            signal_id=sig.id,
+            document_id=doc.id,
+            category=sig.category,
+            rule=sig.rule,
+            text=sig.text,
+            sentence=sig.sentence,
+            score=sig.score,
+            reason=sig.reason,
+            lang=sig.lang,
+            detected_at=sig.detected_at,
+            title=doc.title,
+            url=doc.url,
+            published_at=doc.published_at,
+            content_hash=doc.content_hash,
+            source=src.name,
+            tier=src.tier,
+            country=src.country,
         )
         for sig, doc, src in session.execute(stmt)
     ]

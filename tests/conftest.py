@@ -56,11 +56,22 @@ class LocalSite:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def add(self, path: str, body: bytes | str, status: int = 200,
-            content_type: str = "text/html; charset=utf-8", **headers: str) -> str:
+    def add(
+        self,
+        path: str,
+        body: bytes | str,
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        headers: dict[str, str] | None = None,
+        **extra: str,
+    ) -> str:
         data = body.encode() if isinstance(body, str) else body
         data = data.replace(b"__BASE__", self.base.encode())
-        self.routes[path] = (status, {"Content-Type": content_type, **headers}, data)
+        self.routes[path] = (
+            status,
+            {"Content-Type": content_type, **(headers or {}), **extra},
+            data,
+        )
         return self.base + path
 
     def close(self) -> None:
@@ -95,8 +106,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if not _pg_available():
         if IN_CI:
             pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; CI must start it")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}; start it or set "
-                    "REGWATCH_TEST_PG_URL to run the PostgreSQL half of the store tests")
+        pytest.skip(
+            f"PostgreSQL not reachable at {PG_ADMIN_URL}; start it or set "
+            "REGWATCH_TEST_PG_URL to run the PostgreSQL half of the store tests"
+        )
     name = f"regwatch_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

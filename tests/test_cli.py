@@ -22,8 +22,9 @@ def test_config_check_bad_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     assert str(bad) in err and "user_agnt" in err and "user_agent" in err
 
 
-def test_config_from_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_from_env_var(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[database]\nurl = "sqlite:///x.db"\n')
     monkeypatch.setenv("REGWATCH_CONFIG", str(cfg))

@@ -49,16 +49,19 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
     ("body", "expected"),
     [
         ("[fetch]\ntimout = 3\n", r"unknown key 'fetch\.timout'; did you mean 'timeout'"),
-        ("[fetch]\ntimeout = \"soon\"\n", r"fetch\.timeout must be a number"),
+        ('[fetch]\ntimeout = "soon"\n', r"fetch\.timeout must be a number"),
         ("[fetch]\nallow_private_networks = 1\n", r"must be true or false"),
-        ("[[sources]]\nname = \"a\"\n", r"sources\[0\]\.url is missing"),
-        ("[[sources]]\nname = \"a\"\nurl = \"ftp://x\"\n", r"must start with http"),
-        ("[[sources]]\nname = \"a\"\nurl = \"https://x\"\ntier = \"gossip\"\n", r"tier must be one of"),
-        ("[[sources]]\nname = \"a\"\nurl = \"https://x\"\ntype = \"html\"\n", r"no link_selector"),
-        ("[[sources]]\nname = \"a\"\nurl = \"https://x\"\n[[sources]]\nname = \"a\"\n"
-         "url = \"https://y\"\n", r"used twice"),
-        ("[database]\nurl = \"postgresql+psycopg://u:secret@h/db\"\n", r"carries a password"),
-        ("[database]\npassword_env = \"NOT_SET_ANYWHERE\"\n", r"NOT_SET_ANYWHERE, which is not set"),
+        ('[[sources]]\nname = "a"\n', r"sources\[0\]\.url is missing"),
+        ('[[sources]]\nname = "a"\nurl = "ftp://x"\n', r"must start with http"),
+        ('[[sources]]\nname = "a"\nurl = "https://x"\ntier = "gossip"\n', r"tier must be one of"),
+        ('[[sources]]\nname = "a"\nurl = "https://x"\ntype = "html"\n', r"no link_selector"),
+        (
+            '[[sources]]\nname = "a"\nurl = "https://x"\n[[sources]]\nname = "a"\n'
+            'url = "https://y"\n',
+            r"used twice",
+        ),
+        ('[database]\nurl = "postgresql+psycopg://u:secret@h/db"\n', r"carries a password"),
+        ('[database]\npassword_env = "NOT_SET_ANYWHERE"\n', r"NOT_SET_ANYWHERE, which is not set"),
         ("nonsense = [\n", r"not valid TOML"),
     ],
 )
@@ -71,8 +74,10 @@ def test_bad_config_names_file_key_and_fix(tmp_path: Path, body: str, expected: 
 
 
 def test_secret_comes_from_named_env_var(tmp_path: Path) -> None:
-    path = write(tmp_path, '[database]\nurl = "postgresql+psycopg://rw@db.example/rw"\n'
-                           'password_env = "RW_DB_PW"\n')
+    path = write(
+        tmp_path,
+        '[database]\nurl = "postgresql+psycopg://rw@db.example/rw"\npassword_env = "RW_DB_PW"\n',
+    )
     s = config.load(path, env={"RW_DB_PW": "s3cr:t"})
     assert "s3cr%3At@" in s.database.url
 

@@ -25,7 +25,12 @@ def test_content_hash_ignores_case_and_spacing() -> None:
 
 
 def test_document_normalises_fields() -> None:
-    d = Document(url="https://x.kz/a", title="Line\none", text="t\x00", source="s",
-                 published=datetime(2026, 11, 1, 12, 0))
+    d = Document(
+        url="https://x.kz/a",
+        title="Line\none",
+        text="t\x00",
+        source="s",
+        published=datetime(2026, 11, 1, 12, 0),
+    )
     assert d.title == "Line one" and d.text == "t"
     assert d.published is not None and d.published.tzinfo == UTC

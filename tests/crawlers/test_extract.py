@@ -22,9 +22,13 @@ PAGE = """<!DOCTYPE html><html lang="ru"><head><meta charset="{charset}">
 
 
 def test_article_fields_from_selectors() -> None:
-    art = article_from_page(PAGE.format(charset="utf-8"), "https://p.uz/d/1",
-                            title_selector="h1.doc-title", text_selector="div.doc-body",
-                            date_selector="time.published")
+    art = article_from_page(
+        PAGE.format(charset="utf-8"),
+        "https://p.uz/d/1",
+        title_selector="h1.doc-title",
+        text_selector="div.doc-body",
+        date_selector="time.published",
+    )
     assert art.title == "Проект постановления «О цифровых платформах»"
     assert art.text == "Разработчик: Министерство.\nОбсуждение до 30.11.2026."
     assert art.published is not None and art.published.isoformat() == "2026-11-18T04:00:00+00:00"
@@ -33,8 +37,13 @@ def test_article_fields_from_selectors() -> None:
 
 @pytest.mark.parametrize("charset", ["windows-1251", "koi8-r"])
 def test_legacy_cyrillic_charsets_from_meta(charset: str) -> None:
-    body = PAGE.format(charset=charset).replace("«", "\"").replace("»", "\"").replace("©", "(c)")\
+    body = (
+        PAGE.format(charset=charset)
+        .replace("«", '"')
+        .replace("»", '"')
+        .replace("©", "(c)")
         .encode(charset)
+    )
     html = decode_html(body)
     assert "Проект постановления" in html
 
@@ -54,7 +63,9 @@ def test_links_from_listing_are_absolute_unique_and_web_only() -> None:
     </li><li><a class="n" href="/a/1.html">dup</a></li><li><a class="n" href="javascript:x()">j</a>
     </li><li><a href="/other">o</a></li></ul>"""
     assert links_from_listing(html, "https://s.kz/a/list", "a.n") == [
-        "https://s.kz/a/1.html", "https://s.kz/a/2.html"]
+        "https://s.kz/a/1.html",
+        "https://s.kz/a/2.html",
+    ]
 
 
 def test_bad_selector_is_an_extract_error() -> None:
@@ -63,16 +74,21 @@ def test_bad_selector_is_an_extract_error() -> None:
 
 
 def test_html_to_text_keeps_blocks_and_drops_scripts() -> None:
-    assert html_to_text("<p>One <i>two</i></p><style>p{}</style><div>three</div>tail") == \
-        "One two\nthree\ntail"
+    assert (
+        html_to_text("<p>One <i>two</i></p><style>p{}</style><div>three</div>tail")
+        == "One two\nthree\ntail"
+    )
 
 
-@pytest.mark.parametrize(("raw", "iso"), [
-    ("2026-11-18", "2026-11-18T00:00:00+00:00"),
-    ("2026-11-18T10:00:00Z", "2026-11-18T10:00:00+00:00"),
-    ("18.11.2026", "2026-11-18T00:00:00+00:00"),
-    ("опубликовано 18/11/2026", "2026-11-18T00:00:00+00:00"),
-])
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("2026-11-18", "2026-11-18T00:00:00+00:00"),
+        ("2026-11-18T10:00:00Z", "2026-11-18T10:00:00+00:00"),
+        ("18.11.2026", "2026-11-18T00:00:00+00:00"),
+        ("опубликовано 18/11/2026", "2026-11-18T00:00:00+00:00"),
+    ],
+)
 def test_parse_date(raw: str, iso: str) -> None:
     dt = parse_date(raw)
     assert dt is not None and dt.isoformat() == iso

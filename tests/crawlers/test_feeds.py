@@ -53,8 +53,10 @@ def test_atom_entries_become_documents() -> None:
 
 
 def test_json_feed() -> None:
-    body = (b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": '
-            b'[{"id": "1", "url": "https://j.example/1", "title": "T", "content_text": "Body"}]}')
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": '
+        b'[{"id": "1", "url": "https://j.example/1", "title": "T", "content_text": "Body"}]}'
+    )
     [doc] = parse_feed(body, "https://j.example/feed.json", "j", "application/feed+json").documents
     assert (doc.url, doc.title, doc.text) == ("https://j.example/1", "T", "Body")
 
@@ -77,8 +79,10 @@ def test_html_page_is_not_a_feed() -> None:
 
 
 def test_bad_character_reference_does_not_escape_as_a_crash() -> None:
-    body = b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>&#xD800;</title>' \
-           b"<link>https://x.example/1</link></item></channel></rss>"
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>&#xD800;</title>'
+        b"<link>https://x.example/1</link></item></channel></rss>"
+    )
     try:
         result = parse_feed(body, "https://x.example/rss", "x")
     except FeedError:

@@ -52,15 +52,17 @@ def test_proekt_postanovleniya_every_case(flagger: Flagger, case: str) -> None:
 
 def test_english_signals_with_evidence(flagger: Flagger) -> None:
     title = "Tajikistan proposes a regional AI Center in Dushanbe"
-    text = ("The draft law on artificial intelligence was published on Monday. "
-            "Officials framed it as a matter of digital security and AI regulation.")
+    text = (
+        "The draft law on artificial intelligence was published on Monday. "
+        "Officials framed it as a matter of digital security and AI regulation."
+    )
     found = {m.category: m for m in flagger.flag(title, text)}
     assert set(found) == {"dushanbe_ai_center", "draft_instrument", "digital_security"}
     center = found["dushanbe_ai_center"]
     assert (center.field, center.text) == ("title", "AI Center")
-    assert title[center.start:center.end] == "AI Center"
+    assert title[center.start : center.end] == "AI Center"
     draft = found["draft_instrument"]
-    assert text[draft.start:draft.end] == "draft law"
+    assert text[draft.start : draft.end] == "draft law"
     assert draft.sentence == "The draft law on artificial intelligence was published on Monday."
     assert found["digital_security"].lang == "en"
 
@@ -70,25 +72,37 @@ def test_national_ai_corporation(flagger: Flagger) -> None:
     assert "dushanbe_ai_center" in categories(flagger.flag("", text))
 
 
-@pytest.mark.parametrize(("title", "text"), [
-    ("Советы", "Цифровая безопасность: используйте сложный пароль и не открывайте ссылки."),
-    ("Football", "FC Astana picked a striker in the youth draft on Sunday."),
-    ("Торговый центр", "В Душанбе открылся новый торговый центр с искусственным льдом."),
-    ("Хлопок", "Проект постановления о закупке хлопка-сырца вынесен на обсуждение."),
-    ("Kazakhstan", "Astana opened an AI center for students at the Nazarbayev University."),
-])
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Советы", "Цифровая безопасность: используйте сложный пароль и не открывайте ссылки."),
+        ("Football", "FC Astana picked a striker in the youth draft on Sunday."),
+        ("Торговый центр", "В Душанбе открылся новый торговый центр с искусственным льдом."),
+        ("Хлопок", "Проект постановления о закупке хлопка-сырца вынесен на обсуждение."),
+        ("Kazakhstan", "Astana opened an AI center for students at the Nazarbayev University."),
+    ],
+)
 def test_near_misses_raise_nothing(flagger: Flagger, title: str, text: str) -> None:
     assert flagger.flag(title, text) == []
 
 
-@pytest.mark.parametrize(("text", "lang"), [
-    ("Raqamli xavfsizlikni taʼminlash boʻyicha sunʼiy intellekt toʻgʻrisidagi qonun loyihasi "
-     "muhokamaga qoʻyildi.", "uz"),
-    ("Сунъий интеллект тўғрисидаги қонун лойиҳаси ва рақамли хавфсизлик масалалари "
-     "муҳокама қилинди.", "uz"),
-    ("Жасанды интеллект туралы заң жобасы цифрлық қауіпсіздік мәселелерін қарастырады.", "kk"),
-    ("Лоиҳаи қонун дар бораи амнияти рақамӣ ва зеҳни сунъӣ баррасӣ шуд.", "tg"),
-])
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (
+            "Raqamli xavfsizlikni taʼminlash boʻyicha sunʼiy intellekt toʻgʻrisidagi qonun loyihasi "
+            "muhokamaga qoʻyildi.",
+            "uz",
+        ),
+        (
+            "Сунъий интеллект тўғрисидаги қонун лойиҳаси ва рақамли хавфсизлик масалалари "
+            "муҳокама қилинди.",
+            "uz",
+        ),
+        ("Жасанды интеллект туралы заң жобасы цифрлық қауіпсіздік мәселелерін қарастырады.", "kk"),
+        ("Лоиҳаи қонун дар бораи амнияти рақамӣ ва зеҳни сунъӣ баррасӣ шуд.", "tg"),
+    ],
+)
 def test_central_asian_languages(flagger: Flagger, text: str, lang: str) -> None:
     found = flagger.flag("", text)
     assert {"digital_security", "draft_instrument"} <= categories(found)
@@ -98,27 +112,30 @@ def test_central_asian_languages(flagger: Flagger, text: str, lang: str) -> None
 def test_offsets_always_slice_to_the_match(flagger: Flagger) -> None:
     text = "Вопросы цифровой безопасности и регулирования ИИ обсудили. Законопроекту об ИИ дан ход."
     for m in flagger.flag("", text):
-        assert text[m.start:m.end] == m.text
+        assert text[m.start : m.end] == m.text
         assert m.text in m.sentence
 
 
 def test_rules_validation_names_file_and_key(tmp_path: Path) -> None:
-    (tmp_path / "x.toml").write_text('category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\n'
-                                     'scroe = 0.5\n')
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\nscroe = 0.5\n'
+    )
     with pytest.raises(RulesError, match=r"x\.toml.*unknown key 'scroe'"):
         load_rules(tmp_path)
 
 
 def test_rules_reject_unknown_term_list(tmp_path: Path) -> None:
-    (tmp_path / "x.toml").write_text('category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\n'
-                                     'context = ["@nope"]\n')
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\ncontext = ["@nope"]\n'
+    )
     with pytest.raises(RulesError, match="names no term list"):
         load_rules(tmp_path)
 
 
 def test_rules_reject_bad_token_pattern(tmp_path: Path) -> None:
-    (tmp_path / "x.toml").write_text('category = "misc"\n[[rules]]\nid = "misc.a"\n'
-                                     'patterns = [[{LOWR = "a"}]]\n')
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\npatterns = [[{LOWR = "a"}]]\n'
+    )
     with pytest.raises(RulesError, match="bad token pattern"):
         Flagger(load_rules(tmp_path))
 
@@ -126,7 +143,9 @@ def test_rules_reject_bad_token_pattern(tmp_path: Path) -> None:
 def test_admin_rules_change_behaviour_without_code(tmp_path: Path) -> None:
     (tmp_path / "procurement.toml").write_text(
         'category = "procurement"\n[[rules]]\nid = "procurement.local_hosting"\n'
-        'phrases = ["локальный хостинг"]\nscore = 0.7\n')
+        'phrases = ["локальный хостинг"]\nscore = 0.7\n'
+    )
     hits = Flagger(load_rules(tmp_path)).flag("", "Тендер требует локального хостинга.")
     assert [(h.category, h.text, h.score) for h in hits] == [
-        ("procurement", "локального хостинга", 0.7)]
+        ("procurement", "локального хостинга", 0.7)
+    ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
 import threading
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ def test_migration_matches_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
-    assert TABLES <= set(inspect(engine).get_table_names())
+    assert set(inspect(engine).get_table_names()) >= TABLES
 
 
 def test_upgrade_is_idempotent_and_downgrade_drops_everything(engine: Engine) -> None:
@@ -29,7 +29,7 @@ def test_upgrade_is_idempotent_and_downgrade_drops_everything(engine: Engine) ->
     db.downgrade(engine, "base")
     assert not TABLES & set(inspect(engine).get_table_names())
     db.upgrade(engine)
-    assert TABLES <= set(inspect(engine).get_table_names())
+    assert set(inspect(engine).get_table_names()) >= TABLES
 
 
 def test_signals_table_has_the_analyst_columns(engine: Engine) -> None:
@@ -38,8 +38,14 @@ def test_signals_table_has_the_analyst_columns(engine: Engine) -> None:
 
 
 def _source(name: str = "s") -> Source:
-    return Source(name=name, url="https://s.example/rss", type="rss", country="kz",
-                  languages=["ru"], tier="news")
+    return Source(
+        name=name,
+        url="https://s.example/rss",
+        type="rss",
+        country="kz",
+        languages=["ru"],
+        tier="news",
+    )
 
 
 def test_timestamps_round_trip_as_utc(engine: Engine) -> None:
@@ -48,8 +54,16 @@ def test_timestamps_round_trip_as_utc(engine: Engine) -> None:
         src = _source()
         s.add(src)
         s.flush()
-        s.add(Document(source_id=src.id, url="u", canonical_url="u", title="t",
-                       content_hash="h", published_at=datetime(2026, 11, 17, 9, 30, tzinfo=almaty)))
+        s.add(
+            Document(
+                source_id=src.id,
+                url="u",
+                canonical_url="u",
+                title="t",
+                content_hash="h",
+                published_at=datetime(2026, 11, 17, 9, 30, tzinfo=almaty),
+            )
+        )
     with db.session_scope(engine) as s:
         doc = s.scalars(select(Document)).one()
         assert doc.published_at == datetime(2026, 11, 17, 4, 30, tzinfo=UTC)
@@ -58,9 +72,9 @@ def test_timestamps_round_trip_as_utc(engine: Engine) -> None:
 
 
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    src = _source()
+    src.last_success_at = datetime(2026, 1, 1)
     with pytest.raises(Exception, match="naive datetime"), db.session_scope(engine) as s:
-        src = _source()
-        src.last_success_at = datetime(2026, 1, 1)  # noqa: DTZ001
         s.add(src)
 
 
@@ -80,7 +94,7 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert (conn.execute(text("PRAGMA busy_timeout")).scalar() or 0) >= 5000
     engine.dispose()
 
 
@@ -98,10 +112,12 @@ def test_concurrent_read_then_write_transactions_do_not_fail(tmp_path: Path) -> 
                 with db.session_scope(engine) as s:
                     n = len(s.scalars(select(Source)).all())  # read first …
                     s.add(_source(f"{prefix}-{i}-{n}"))  # … then write
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(e, p)) for e, p in zip(engines, "ab")]
+    threads = [
+        threading.Thread(target=writer, args=(e, p)) for e, p in zip(engines, "ab", strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alerts import build_digest, render_html, render_text, safe_url
+from store.queries import SignalRow, SourceHealth
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+def row(i: int, **kw: object) -> SignalRow:
+    base = dict(
+        signal_id=i,
+        document_id=i,
+        category="draft_instrument",
+        rule="draft_instrument.draft",
+        text="законопроект",
+        sentence="Депутаты одобрили законопроект об ИИ.",
+        score=0.9,
+        reason="'законопроект' with ai in the sentence",
+        lang="ru",
+        detected_at=NOW - timedelta(hours=1),
+        title=f"Title {i}",
+        url=f"https://x.kz/{i}",
+        published_at=NOW - timedelta(days=1),
+        content_hash=f"h{i}",
+        source="kz-maidd",
+        tier="official",
+        country="kz",
+    )
+    base.update(kw)
+    return SignalRow(**base)  # type: ignore[arg-type]
+
+
+def test_sections_ranked_and_items_best_first() -> None:
+    rows = [
+        row(1, score=0.6),
+        row(2, score=0.9),
+        row(
+            3,
+            category="dushanbe_ai_center",
+            score=0.95,
+            text="AI Center",
+            sentence="A regional AI Center in Dushanbe.",
+        ),
+    ]
+    d = build_digest(rows, NOW - timedelta(days=1), NOW)
+    assert [s.category for s in d.sections] == ["dushanbe_ai_center", "draft_instrument"]
+    assert [i.title for i in d.sections[1].items] == ["Title 2", "Title 1"]
+    assert d.subject == "regwatch 2026-11-26: 3 items in 2 categories"
+
+
+def test_one_story_one_item_listing_all_sources() -> None:
+    rows = [
+        row(1, content_hash="same", source="kz-maidd"),
+        row(2, content_hash="same", source="timesca", score=0.7),
+    ]
+    [section] = build_digest(rows, NOW - timedelta(days=1), NOW).sections
+    [item] = section.items
+    assert item.sources == ("kz-maidd", "timesca") and item.signals == 2
+
+
+def test_per_section_cap() -> None:
+    d = build_digest([row(i) for i in range(5)], NOW - timedelta(days=1), NOW, max_items=2)
+    assert len(d.sections[0].items) == 2 and d.sections[0].hidden == 3
+    assert "and 3 more" in render_text(d)
+
+
+def test_hostile_content_is_inert_in_html() -> None:
+    evil = row(
+        1,
+        title="<script>alert(1)</script>{{7*7}}",
+        url="javascript:alert(1)",
+        sentence="<img src=x onerror=alert(1)> законопроект {% raw %}",
+        text="законопроект",
+    )
+    html = render_html(build_digest([evil], NOW - timedelta(days=1), NOW))
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "{{7*7}}" in html and "49" not in html
+    assert "javascript:" not in html
+    assert "<mark>законопроект</mark>" in html
+
+
+def test_match_highlighted_in_text_and_link_kept() -> None:
+    txt = render_text(build_digest([row(1)], NOW - timedelta(days=1), NOW))
+    assert '"Депутаты одобрили [законопроект] об ИИ."' in txt
+    assert "https://x.kz/1" in txt
+
+
+def test_quiet_day_and_failing_sources() -> None:
+    health = [
+        SourceHealth("kg-cabinet", "https://x", None, "HTTP 404", 3, 0),
+        SourceHealth("ok", "https://y", NOW, None, 0, 5),
+    ]
+    d = build_digest([], NOW - timedelta(days=1), NOW, health)
+    assert d.subject == "regwatch 2026-11-26: no new signals"
+    html, txt = render_html(d), render_text(d)
+    assert "No new signals" in html and "No new signals" in txt
+    assert "kg-cabinet" in txt and "3 failed polls" in txt and "ok:" not in txt
+
+
+def test_safe_url() -> None:
+    assert safe_url("https://gov.kz/a") == "https://gov.kz/a"
+    assert safe_url("javascript:alert(1)") == ""
+    assert safe_url("data:text/html,x") == ""
+    assert safe_url("//evil.example/x") == ""

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from config import SourceConfig
+from crawlers import Document, Fetcher, FetchPolicy
+from nlp import Flagger
+from pipeline import Outcome, collect_sources, ingest
+from store import db
+from store import models as m
+from store.queries import SourceSpec, sync_sources
+from tests.conftest import LocalSite
+
+TEXT = (
+    "Министерство опубликовало законопроект об искусственном интеллекте. "
+    "Документ вводит понятие цифровой безопасности для регулирования ИИ."
+)
+
+
+def _source_id(engine: Engine, name: str = "kz-maidd") -> int:
+    with db.session_scope(engine) as s:
+        return sync_sources(
+            s, [SourceSpec(name, "https://x/rss", "rss", "kz", ("ru",), "official")]
+        )[name]
+
+
+def _count(engine: Engine, model: type[m.Base]) -> int:
+    with db.session_scope(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_ingest_new_then_unchanged(engine: Engine, flagger: Flagger) -> None:
+    sid = _source_id(engine)
+    doc = Document(
+        url="https://gov.kz/news/1?utm_source=x",
+        title="Законопроект об ИИ",
+        text=TEXT,
+        source="kz-maidd",
+    )
+    first = ingest(engine, flagger, doc, sid)
+    assert first.outcome is Outcome.NEW and first.signals_new >= 2
+    again = ingest(
+        engine,
+        flagger,
+        Document(url="https://gov.kz/news/1", title=doc.title, text=doc.text, source="kz-maidd"),
+        sid,
+    )
+    assert again.outcome is Outcome.UNCHANGED and again.document_id == first.document_id
+    assert _count(engine, m.Document) == 1
+    assert _count(engine, m.Signal) == first.signals_new
+    with db.session_scope(engine) as s:
+        cats = set(s.scalars(select(m.Signal.category)))
+        row = s.get_one(m.Document, first.document_id)
+        assert row.lang == "ru" and row.canonical_url == "https://gov.kz/news/1"
+    assert {"draft_instrument", "digital_security"} <= cats
+
+
+def test_changed_page_becomes_a_new_version(engine: Engine, flagger: Flagger) -> None:
+    sid = _source_id(engine)
+    v1 = Document(
+        url="https://gov.kz/news/2", title="Новости", text="Погода в Астане.", source="kz-maidd"
+    )
+    assert ingest(engine, flagger, v1, sid).signals_new == 0
+    v2 = Document(url=v1.url, title="Новости", text=TEXT, source="kz-maidd")
+    result = ingest(engine, flagger, v2, sid)
+    assert result.outcome is Outcome.UPDATED and result.signals_new >= 2
+    with db.session_scope(engine) as s:
+        row = s.get_one(m.Document, result.document_id)
+        assert row.version == 2
+        assert [v.text for v in row.versions] == ["Погода в Астане.", TEXT]
+        assert {sig.version_id for sig in row.signals} == {row.versions[1].id}
+
+
+def test_same_story_under_another_url_is_a_duplicate(engine: Engine, flagger: Flagger) -> None:
+    sid = _source_id(engine)
+    a = Document(url="https://a.kz/1", title="Законопроект", text=TEXT, source="kz-maidd")
+    b = Document(
+        url="https://b.kz/other", title="законопроект", text=TEXT + "  ", source="kz-maidd"
+    )
+    assert ingest(engine, flagger, a, sid).outcome is Outcome.NEW
+    assert ingest(engine, flagger, b, sid).outcome is Outcome.DUPLICATE
+    assert _count(engine, m.Document) == 1
+
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>Законопроект об ИИ</title><link>__BASE__/n/1</link><description>{text}</description></item>
+<item><title>Погода</title><link>__BASE__/n/2</link><description>Солнечно.</description></item>
+</channel></rss>"""
+
+
+def test_collect_records_health_and_a_bad_source_does_not_stop_others(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    good = site.add("/rss.xml", RSS.format(text=TEXT), content_type="application/rss+xml")
+    broken = site.add("/broken.xml", "<html><body>Maintenance</body></html>")
+    sources = [
+        SourceConfig(name="broken", url=broken, country="kz"),
+        SourceConfig(name="missing", url=site.base + "/gone.xml", country="kz"),
+        SourceConfig(name="good", url=good, country="kz"),
+        SourceConfig(name="off", url=good, enabled=False),
+    ]
+    policy = FetchPolicy(timeout=5.0, allow_private_networks=True)
+    with Fetcher(policy) as fetcher:
+        summary = collect_sources(engine, flagger, fetcher, sources)
+        assert (summary.sources_ok, summary.sources_failed) == (1, 2)
+        assert summary.outcomes["new"] == 2 and summary.signals_new >= 2
+        assert "HTML, not a feed" in summary.errors["broken"]
+        assert "HTTP 404" in summary.errors["missing"]
+        again = collect_sources(engine, flagger, fetcher, sources)
+    assert again.outcomes["unchanged"] == 2 and not again.stored_anything
+    with db.session_scope(engine) as s:
+        rows = {r.name: r for r in s.scalars(select(m.Source))}
+        assert set(rows) == {"broken", "missing", "good"}
+        assert rows["good"].consecutive_failures == 0 and rows["good"].items_last_run == 2
+        assert rows["good"].last_success_at is not None
+        assert rows["missing"].consecutive_failures == 2 and rows["missing"].last_success_at is None
+        assert "404" in (rows["missing"].last_error or "")
+        runs = s.scalars(select(m.Run).order_by(m.Run.id)).all()
+        assert [(r.status, r.documents_new) for r in runs] == [("partial", 2), ("partial", 0)]
