@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from config import Settings, default_config_path, load
 from errors import RegwatchError
 
@@ -20,7 +22,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load(args.config or default_config_path())
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     from store import db
 
     engine = db.make_engine(settings.database.url)
@@ -115,6 +117,30 @@ def cmd_digest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from crawlers import Fetcher, FetchPolicy
+    from nlp import Flagger
+    from pipeline import collect_sources
+    from scheduler import Service, jobs_for
+
+    s = _settings(args)
+    engine = _engine(s)
+    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    f = s.fetch
+    policy = FetchPolicy(
+        f.user_agent, f.timeout, f.max_bytes, f.max_redirects, f.allow_private_networks
+    )
+    with Fetcher(policy) as fetcher:
+        service = Service(
+            jobs_for(s.sources), lambda src: collect_sources(engine, flagger, fetcher, [src])
+        )
+        asyncio.run(service.run())
+    engine.dispose()
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from demo import run_demo
 
@@ -160,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     dig.add_argument("--out", metavar="FILE.html", help="write HTML here and .txt beside it")
     dig.set_defaults(func=cmd_digest)
 
+    run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
+    run.set_defaults(func=cmd_run)
+
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
     dem.add_argument(
         "--out",
@@ -173,10 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    verbose = args.verbose or args.command == "run"
     logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("alembic", "pymorphy3", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except RegwatchError as exc:

@@ -1,0 +1,122 @@
+"""The long-running service: APScheduler jobs that poll each source at its interval.
+
+Only this module, ``config.py`` and ``cli.py`` see the whole configuration: jobs get plain
+values. Polls run one at a time on a single worker thread (the spaCy pipeline is not shared
+across threads), so the event loop stays free for the scheduler and for signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from config import SourceConfig
+from pipeline import RunSummary
+
+__all__ = ["Poll", "Service", "SourceJob"]
+
+log = logging.getLogger("regwatch.scheduler")
+
+Poll = Callable[[SourceConfig], RunSummary]
+FIRST_POLL_SPREAD_S = 5.0
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    source: SourceConfig
+    interval: timedelta
+    jitter: timedelta = timedelta(0)
+
+
+class Service:
+    """Schedules one job per source; :meth:`run` blocks until :meth:`stop` or SIGTERM/SIGINT."""
+
+    def __init__(self, jobs: Sequence[SourceJob], poll: Poll) -> None:
+        self.jobs = list(jobs)
+        self._poll = poll
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-poll")
+        self._stopping: asyncio.Event | None = None
+        self.polls = 0
+
+    async def _run_poll(self, source: SourceConfig) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            summary = await loop.run_in_executor(self._worker, self._poll, source)
+        except Exception:
+            log.exception("poll of %s failed", source.name)
+            return
+        self.polls += 1
+        o = summary.outcomes
+        log.info(
+            "polled %s: %d items, %d new, %d updated, %d signals%s",
+            source.name,
+            summary.items_seen,
+            o["new"],
+            o["updated"],
+            summary.signals_new,
+            f"; error: {summary.errors[source.name]}" if summary.errors else "",
+        )
+
+    def _schedule(self, scheduler: AsyncIOScheduler) -> None:
+        now = datetime.now(UTC)
+        for job in self.jobs:
+            # Poll everything soon after start, spread over a few seconds, not all at once.
+            spread = min(job.jitter.total_seconds(), FIRST_POLL_SPREAD_S)
+            first = now + timedelta(seconds=random.uniform(0, spread))  # noqa: S311
+            scheduler.add_job(
+                self._run_poll,
+                IntervalTrigger(
+                    seconds=job.interval.total_seconds(),
+                    jitter=int(job.jitter.total_seconds()) or None,
+                ),
+                args=[job.source],
+                id=f"source:{job.source.name}",
+                name=f"poll {job.source.name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(job.interval.total_seconds())),
+                next_run_time=first,
+            )
+
+    def stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+
+    async def run(self) -> None:
+        self._stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
+                loop.add_signal_handler(sig, self.stop)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        self._schedule(scheduler)
+        scheduler.start()
+        log.info("regwatch service started: %d sources scheduled", len(self.jobs))
+        try:
+            await self._stopping.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            # Let an in-flight poll finish its current write; no new work is started.
+            await loop.run_in_executor(None, self._worker.shutdown, True)
+            log.info("regwatch service stopped after %d polls", self.polls)
+
+
+def jobs_for(sources: Sequence[SourceConfig]) -> list[SourceJob]:
+    """One job per enabled source, at its interval with up to 10 % jitter."""
+    return [
+        SourceJob(
+            s, timedelta(minutes=s.interval_minutes), timedelta(seconds=s.interval_minutes * 6)
+        )
+        for s in sources
+        if s.enabled
+    ]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from config import SourceConfig
+from crawlers import Fetcher, FetchPolicy
+from nlp import Flagger
+from pipeline import collect_sources
+from scheduler import Service, SourceJob, jobs_for
+from store import db
+from store import models as m
+from tests.conftest import LocalSite
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>Законопроект об искусственном интеллекте</title><link>__BASE__/n/1</link>
+<description>Министерство цифрового развития внесло законопроект об ИИ.</description></item>
+</channel></rss>"""
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_repeated_polls_in_one_long_lived_service(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
+    source = SourceConfig(name="feed", url=url, country="kz")
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+        service = Service(
+            [SourceJob(source, timedelta(milliseconds=200))],
+            lambda src: collect_sources(engine, flagger, fetcher, [src]),
+        )
+
+        async def main() -> None:
+            task = asyncio.create_task(service.run())
+            deadline = time.monotonic() + 20
+            while service.polls < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            service.stop()
+            await asyncio.wait_for(task, 10)
+
+        asyncio.run(main())
+    assert service.polls >= 3
+    assert site.hits.count("/rss.xml") >= 3
+    with db.session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(m.Document)) == 1
+        assert (s.scalar(select(func.count()).select_from(m.Run)) or 0) >= 3
+
+
+def test_jobs_for_skips_disabled_sources() -> None:
+    jobs = jobs_for(
+        [
+            SourceConfig(name="a", url="https://a/", interval_minutes=30),
+            SourceConfig(name="b", url="https://b/", enabled=False),
+        ]
+    )
+    assert [(j.source.name, j.interval, j.jitter) for j in jobs] == [
+        ("a", timedelta(minutes=30), timedelta(minutes=3))
+    ]
+
+
+def test_service_process_polls_then_stops_on_sigterm(tmp_path: Path, site: LocalSite) -> None:
+    url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
+    dbfile = tmp_path / "svc.db"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[database]\nurl = "sqlite:///{dbfile}"\n[fetch]\nallow_private_networks = true\n'
+        f'[[sources]]\nname = "feed"\nurl = "{url}"\ncountry = "kz"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+
+        def stored() -> bool:
+            if not dbfile.exists():
+                return False
+            try:
+                with sqlite3.connect(dbfile) as conn:
+                    return bool(conn.execute("SELECT count(*) FROM signals").fetchone()[0])
+            except sqlite3.OperationalError:
+                return False  # schema not created yet
+
+        wait_for(stored, what="the first poll to store signals")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=10)
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "polled feed: 1 items, 1 new" in err and "service stopped" in err
