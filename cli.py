@@ -4,6 +4,7 @@ a message on stderr and an exit code (2 for configuration errors)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -56,11 +57,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     sources = [s.source(args.source)] if args.source else list(s.sources)
     engine = _engine(s)
     flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
-    f = s.fetch
-    policy = FetchPolicy(
-        f.user_agent, f.timeout, f.max_bytes, f.max_redirects, f.allow_private_networks
-    )
-    with Fetcher(policy) as fetcher:
+    with Fetcher(FetchPolicy(**dataclasses.asdict(s.fetch))) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, sources)
     o = summary.outcomes
     print(
@@ -74,17 +71,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
+    from pipeline import source_spec
     from store import db
-    from store.queries import SourceSpec, source_health, sync_sources
+    from store.queries import source_health, sync_sources
 
     s = _settings(args)
     engine = _engine(s)
     with db.session_scope(engine) as session:
-        sync_sources(
-            session,
-            (SourceSpec(x.name, x.url, x.type, x.country, x.languages, x.tier) for x in s.sources),
-        )
-        rows = source_health(session)
+        sync_sources(session, (source_spec(x) for x in s.sources))
+        rows = source_health(session, {x.name for x in s.sources})
     enabled = {x.name: x.enabled for x in s.sources}
     print(f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5}  last error")
     for r in rows:
@@ -105,9 +100,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
     s = _settings(args)
     engine = _engine(s)
     end = datetime.now(UTC)
-    digest = digest_for(
-        engine, end, args.hours or s.digest.window_hours, s.digest.max_items_per_category
-    )
+    hours = args.hours or s.digest.window_hours
+    names = {x.name for x in s.sources}
+    digest = digest_for(engine, end, hours, s.digest.max_items_per_category, sources=names)
     if args.out:
         out = Path(args.out)
         files = write_digest(digest, out, out.with_suffix(".txt"))
@@ -128,11 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     s = _settings(args)
     engine = _engine(s)
     flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
-    f = s.fetch
-    policy = FetchPolicy(
-        f.user_agent, f.timeout, f.max_bytes, f.max_redirects, f.allow_private_networks
-    )
-    with Fetcher(policy) as fetcher:
+    with Fetcher(FetchPolicy(**dataclasses.asdict(s.fetch))) as fetcher:
         service = Service(
             jobs_for(s.sources), lambda src: collect_sources(engine, flagger, fetcher, [src])
         )

@@ -42,8 +42,8 @@ LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")
 SourceType = Literal["rss", "html"]
 Tier = Literal["official", "news", "analysis"]
 
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ENV_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 def setting(default: Any, help: str) -> Any:
@@ -207,7 +207,7 @@ def _resolve_database_url(
         if rel and rel != ":memory:":
             url = "sqlite:///" + str((base / rel).resolve())
     if password_env:
-        if not _ENV_RE.match(password_env):
+        if not _ENV_RE.fullmatch(password_env):
             raise ConfigError(
                 f"{where}: database.password_env must be an environment variable name "
                 f"like REGWATCH_DB_PASSWORD, got {password_env!r}"
@@ -228,7 +228,7 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
     seen: set[str] = set()
     for i, src in enumerate(sources):
         key = f"sources[{i}] ({src.name})"
-        if not _NAME_RE.match(src.name):
+        if not _NAME_RE.fullmatch(src.name):
             raise ConfigError(
                 f"{where}: {key}.name must be lowercase letters, digits, - or _ "
                 f"(e.g. 'kz-maidd'), got {src.name!r}"
@@ -236,9 +236,17 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
         if src.name in seen:
             raise ConfigError(f"{where}: {key}.name is used twice; give each source its own name")
         seen.add(src.name)
-        scheme = urlsplit(src.url).scheme
-        if scheme not in ("http", "https"):
-            raise ConfigError(f"{where}: {key}.url must start with http:// or https://")
+        try:
+            parts = urlsplit(src.url)
+            _ = parts.port  # raises on a port out of range
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: {key}.url {src.url!r} is not a valid URL ({exc})"
+            ) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"{where}: {key}.url must start with http:// or https:// and name a host"
+            )
         if src.country not in COUNTRIES:
             raise ConfigError(
                 f"{where}: {key}.country must be one of {', '.join(COUNTRIES)}, got {src.country!r}"
@@ -300,8 +308,6 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
         (item_tp, _ellipsis) = get_args(tp)
         if not isinstance(value, list):
             raise ConfigError(f"{where}: {key} must be a list, got {_tname(value)}")
-        if dataclasses.is_dataclass(item_tp):
-            return tuple(_convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value))
         return tuple(_convert(item_tp, v, where, f"{key}[{i}]") for i, v in enumerate(value))
     if origin is Literal:
         options = get_args(tp)

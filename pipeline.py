@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import SourceConfig
@@ -24,7 +24,15 @@ from store import db
 from store import models as m
 from store.queries import SourceSpec, record_failure, record_success, sync_sources
 
-__all__ = ["IngestResult", "Outcome", "RunSummary", "collect_sources", "ingest", "language_of"]
+__all__ = [
+    "IngestResult",
+    "Outcome",
+    "RunSummary",
+    "collect_sources",
+    "ingest",
+    "language_of",
+    "source_spec",
+]
 
 log = logging.getLogger("regwatch.pipeline")
 
@@ -60,12 +68,19 @@ class RunSummary:
         )
 
 
+# Same content under another URL counts as the same story only when there is enough text to
+# tell stories apart: title-only items ("Проект постановления Правительства") would collide.
+MIN_TEXT_FOR_CONTENT_DEDUPE = 200
+
+
 def _classify(session: Session, doc: Document) -> tuple[Outcome, m.Document | None]:
     row = session.scalars(
         select(m.Document).where(m.Document.canonical_url == doc.canonical_url)
     ).one_or_none()
     if row is not None:
         return (Outcome.UNCHANGED if row.content_hash == doc.content_hash else Outcome.UPDATED), row
+    if len(doc.text) < MIN_TEXT_FOR_CONTENT_DEDUPE:
+        return Outcome.NEW, None
     twin = session.scalars(
         select(m.Document).where(m.Document.content_hash == doc.content_hash).limit(1)
     ).one_or_none()
@@ -76,7 +91,8 @@ def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> I
     """Dedupe ``doc`` by canonical URL and content hash, flag it, store it and its signals.
 
     Flagging runs outside any transaction, so the write lock is held only to write.
-    Replaying the same document (after a crash, or a second run) stores nothing twice.
+    Replaying the same document (after a crash, or a second run) stores nothing twice; a page
+    that changes back to earlier content points the document back at that version.
     """
     with db.session_scope(engine) as session:
         outcome, row = _classify(session, doc)
@@ -88,43 +104,62 @@ def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> I
     matches = flagger.flag(doc.title, doc.text, lang)
     try:
         with db.session_scope(engine) as session:
-            outcome, row = _classify(session, doc)  # again, under the write lock
-            if outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE):
-                assert row is not None
-                return IngestResult(outcome, row.id)
-            if row is None:
-                row = m.Document(
-                    source_id=source_id,
-                    url=doc.url,
-                    canonical_url=doc.canonical_url,
-                    title=doc.title,
-                    lang=lang,
-                    published_at=doc.published,
-                    content_hash=doc.content_hash,
-                    version=0,
-                )
-                session.add(row)
-            row.version += 1
-            row.title, row.content_hash, row.lang = doc.title, doc.content_hash, lang
-            row.last_seen_at = m.utcnow()
-            version = m.DocumentVersion(
-                document=row,
-                version=row.version,
-                title=doc.title,
-                text=doc.text,
-                content_hash=doc.content_hash,
-                fetched_at=doc.fetched_at,
-            )
-            session.add(version)
-            session.flush()
-            session.add_all(_signal(row.id, version.id, match) for match in matches)
-            return IngestResult(outcome, row.id, len(matches))
+            return _store(session, doc, source_id, lang, matches)
     except IntegrityError:
         # Another writer stored the same document between our two transactions.
         with db.session_scope(engine) as session:
             outcome, row = _classify(session, doc)
-            assert row is not None
+            if outcome is not Outcome.UNCHANGED or row is None:
+                raise
             return IngestResult(Outcome.UNCHANGED, row.id)
+
+
+def _store(
+    session: Session, doc: Document, source_id: int, lang: str, matches: list[Match]
+) -> IngestResult:
+    outcome, row = _classify(session, doc)  # again, under the write lock
+    if outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE):
+        assert row is not None
+        return IngestResult(outcome, row.id)
+    now = m.utcnow()
+    if row is None:
+        row = m.Document(
+            source_id=source_id,
+            url=doc.url,
+            canonical_url=doc.canonical_url,
+            title=doc.title,
+            lang=lang,
+            published_at=doc.published,
+            content_hash=doc.content_hash,
+            version=0,
+        )
+        session.add(row)
+    else:
+        earlier = session.scalars(
+            select(m.DocumentVersion).where(
+                m.DocumentVersion.document_id == row.id,
+                m.DocumentVersion.content_hash == doc.content_hash,
+            )
+        ).one_or_none()
+        if earlier is not None:  # changed back: that version (and its signals) is current again
+            row.version, row.title, row.content_hash = earlier.version, doc.title, doc.content_hash
+            row.last_seen_at = now
+            return IngestResult(Outcome.UPDATED, row.id)
+        row.version = max(v.version for v in row.versions)
+    row.version += 1
+    row.title, row.content_hash, row.lang, row.last_seen_at = doc.title, doc.content_hash, lang, now
+    version = m.DocumentVersion(
+        document=row,
+        version=row.version,
+        title=doc.title,
+        text=doc.text,
+        content_hash=doc.content_hash,
+        fetched_at=doc.fetched_at,
+    )
+    session.add(version)
+    session.flush()
+    session.add_all(_signal(row.id, version.id, match) for match in matches)
+    return IngestResult(outcome, row.id, len(matches))
 
 
 def language_of(doc: Document) -> str:
@@ -155,53 +190,75 @@ def _signal(document_id: int, version_id: int, match: Match) -> m.Signal:
 def collect_sources(
     engine: Engine, flagger: Flagger, fetcher: Fetcher, sources: Iterable[SourceConfig]
 ) -> RunSummary:
-    """Poll every enabled source once; record health per source and a ``runs`` row."""
+    """Poll every enabled source once; record health per source and a ``runs`` row.
+
+    Nothing a source or an item does stops the others: any error is recorded on the source's
+    row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
+    """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
     with db.session_scope(engine) as session:
-        ids = sync_sources(session, (_spec(s) for s in sources))
+        ids = sync_sources(session, (source_spec(s) for s in sources))
         run = m.Run(kind="collect")
         session.add(run)
         session.flush()
         run_id = run.id
-    for source in sources:
-        try:
-            collected = collect(source, fetcher)
-        except RegwatchError as exc:
-            log.warning("%s: %s", source.name, exc)
-            summary.sources_failed += 1
-            summary.errors[source.name] = str(exc)
-            with db.session_scope(engine) as session:
-                record_failure(session, ids[source.name], str(exc))
-            continue
-        summary.sources_ok += 1
-        summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
-        for doc in collected.documents:
-            summary.items_seen += 1
-            try:
-                result = ingest(engine, flagger, doc, ids[source.name])
-            except SQLAlchemyError as exc:
-                log.error("%s: could not store %s: %s", source.name, doc.url, exc)
-                summary.skipped.append(f"{source.name}: {doc.url}: not stored ({exc})")
-                continue
-            summary.outcomes[result.outcome] += 1
-            summary.signals_new += result.signals_new
+    try:
+        for source in sources:
+            _collect_one(engine, flagger, fetcher, source, ids[source.name], summary)
+    finally:
         with db.session_scope(engine) as session:
-            record_success(session, ids[source.name], len(collected.documents))
-    with db.session_scope(engine) as session:
-        run = session.get_one(m.Run, run_id)
-        run.finished_at = m.utcnow()
-        run.status = "ok" if not summary.sources_failed else "partial"
-        run.sources_ok, run.sources_failed = summary.sources_ok, summary.sources_failed
-        run.items_seen = summary.items_seen
-        run.documents_new = summary.outcomes[Outcome.NEW]
-        run.documents_updated = summary.outcomes[Outcome.UPDATED]
-        run.signals_new = summary.signals_new
-        run.error = "; ".join(f"{k}: {v}" for k, v in summary.errors.items())[:4000] or None
+            _close_run(session.get_one(m.Run, run_id), summary)
     return summary
 
 
-def _spec(source: SourceConfig) -> SourceSpec:
+def _collect_one(
+    engine: Engine,
+    flagger: Flagger,
+    fetcher: Fetcher,
+    source: SourceConfig,
+    source_id: int,
+    summary: RunSummary,
+) -> None:
+    try:
+        collected = collect(source, fetcher)
+    except Exception as exc:  # a source is never allowed to stop the run
+        message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
+        log.warning("%s: %s", source.name, message)
+        summary.sources_failed += 1
+        summary.errors[source.name] = message
+        with db.session_scope(engine) as session:
+            record_failure(session, source_id, message)
+        return
+    summary.sources_ok += 1
+    summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
+    for doc in collected.documents:
+        summary.items_seen += 1
+        try:
+            result = ingest(engine, flagger, doc, source_id)
+        except Exception as exc:  # one bad item never stops the others
+            log.exception("%s: could not ingest %s", source.name, doc.url)
+            summary.skipped.append(f"{source.name}: {doc.url}: not stored ({exc})")
+            continue
+        summary.outcomes[result.outcome] += 1
+        summary.signals_new += result.signals_new
+    with db.session_scope(engine) as session:
+        record_success(session, source_id, len(collected.documents))
+
+
+def _close_run(run: m.Run, summary: RunSummary) -> None:
+    run.finished_at = m.utcnow()
+    run.status = "ok" if not summary.sources_failed else "partial"
+    run.sources_ok, run.sources_failed = summary.sources_ok, summary.sources_failed
+    run.items_seen = summary.items_seen
+    run.documents_new = summary.outcomes[Outcome.NEW]
+    run.documents_updated = summary.outcomes[Outcome.UPDATED]
+    run.signals_new = summary.signals_new
+    run.error = "; ".join(f"{k}: {v}" for k, v in summary.errors.items())[:4000] or None
+
+
+def source_spec(source: SourceConfig) -> SourceSpec:
+    """What the store keeps of a configured source."""
     return SourceSpec(
         source.name, source.url, source.type, source.country, source.languages, source.tier
     )

@@ -52,6 +52,9 @@ class Service:
         loop = asyncio.get_running_loop()
         try:
             summary = await loop.run_in_executor(self._worker, self._poll, source)
+        except asyncio.CancelledError:  # shutting down: the worker finishes what it started
+            log.info("poll of %s left to finish during shutdown", source.name)
+            return
         except Exception:
             log.exception("poll of %s failed", source.name)
             return
@@ -107,7 +110,9 @@ class Service:
         finally:
             scheduler.shutdown(wait=False)
             # Let an in-flight poll finish its current write; no new work is started.
-            await loop.run_in_executor(None, self._worker.shutdown, True)
+            await loop.run_in_executor(
+                None, lambda: self._worker.shutdown(wait=True, cancel_futures=True)
+            )
             log.info("regwatch service stopped after %d polls", self.polls)
 
 

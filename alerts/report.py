@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,12 +25,19 @@ class DigestFiles:
 
 
 def digest_for(
-    engine: Engine, end: datetime, window_hours: int, max_items: int, min_score: float = 0.0
+    engine: Engine,
+    end: datetime,
+    window_hours: int,
+    max_items: int,
+    min_score: float = 0.0,
+    sources: Collection[str] | None = None,
 ) -> Digest:
+    """The digest of signals detected in the ``window_hours`` before ``end``; the health
+    section covers ``sources`` (the configured ones)."""
     start = end - timedelta(hours=window_hours)
     with db.session_scope(engine) as session:
         rows = signals_between(session, start, end, min_score)
-        health = source_health(session)
+        health = source_health(session, sources)
     return build_digest(rows, start, end, health, max_items)
 
 

@@ -135,7 +135,10 @@ def parse_date(value: str) -> datetime | None:
             dt = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         except ValueError:
             return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-05:00 is past datetime.max in UTC
+        return None
 
 
 def article_from_page(

@@ -26,7 +26,12 @@ from errors import FeedError
 
 __all__ = ["FeedResult", "check_xml_safety", "parse_feed"]
 
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+# feedparser flags these as "bozo" though the feed itself is well-formed.
+_BENIGN = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+_ENTITY_DECLS = tuple(
+    re.compile(re.escape("<!ENTITY".encode(enc)), re.I)
+    for enc in ("ascii", "utf-16-le", "utf-16-be")
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,6 @@ class FeedResult:
 
 def check_xml_safety(body: bytes, url: str) -> None:
     """Refuse entity declarations and external references (billion laughs, XXE)."""
-    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<"):
-        return  # JSON Feed, or not XML at all: feedparser decides
     try:
         DET.fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
@@ -49,11 +51,23 @@ def check_xml_safety(body: bytes, url: str) -> None:
             "refused to protect the parser — ask the publisher to fix the feed"
         ) from None
     except (ET.ParseError, ValueError, LookupError):
-        # Malformed XML is left to feedparser's loose parser, but never with entity declarations.
-        if _ENTITY_DECL.search(body):
+        # Malformed XML is left to feedparser's loose parser, but never with entity declarations
+        # (looked for in UTF-8/ASCII and both UTF-16 byte orders).
+        if any(p.search(body) for p in _ENTITY_DECLS):
             raise FeedError(
                 f"feeds: {url} is malformed XML that declares entities; refused"
             ) from None
+
+
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _safe_char_ref(m: re.Match[bytes]) -> bytes:
+    """Character references to surrogates, controls or past U+10FFFF become U+FFFD: feedparser
+    raises on some of them instead of flagging the feed, losing every item."""
+    code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    bad = 0xD800 <= code <= 0xDFFF or code > 0x10FFFF or (code < 0x20 and code not in (9, 10, 13))
+    return b"&#xFFFD;" if bad else m.group(0)
 
 
 def parse_feed(
@@ -67,6 +81,7 @@ def parse_feed(
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return _parse_json_feed(body, url, source, default_lang)
     check_xml_safety(body, url)
+    body = _CHAR_REF.sub(_safe_char_ref, body)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -85,24 +100,23 @@ def parse_feed(
             'page\'s <link rel="alternate"> feed'
         )
     feed_meta = parsed.get("feed") or {}
+    skipped: list[str] = []
+    if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), _BENIGN):
+        skipped.append(
+            f"feed is malformed ({parsed.get('bozo_exception')}); {len(entries)} items read anyway"
+        )
     feed_lang = _lang(feed_meta.get("language")) or default_lang
     documents: list[Document] = []
-    skipped: list[str] = []
     for i, entry in enumerate(entries):
         try:
             documents.append(_document(entry, url, source, feed_lang))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
     return FeedResult(title=str(feed_meta.get("title") or ""), documents=documents, skipped=skipped)
 
 
 def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> Document:
-    link = str(entry.get("link") or "")
-    if not link.startswith(("http://", "https://")):
-        guid = str(entry.get("id") or "")
-        link = guid if guid.startswith(("http://", "https://")) else ""
-    if not link:
-        raise ValueError("no http(s) link or id; skipped")
+    link = _first_web_url(entry.get("link"), entry.get("id"))
     title = html_to_text(str(entry.get("title") or ""))
     html = ""
     content = entry.get("content") or []
@@ -111,8 +125,6 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     if not html.strip():
         html = str(entry.get("summary") or "")
     text = html_to_text(html)
-    if not title and not text:
-        raise ValueError(f"{link} has neither title nor text; skipped")
     published = None
     for key in ("published_parsed", "updated_parsed"):
         stamp = entry.get(key)
@@ -122,21 +134,36 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     lang = None
     if content:
         lang = _lang(content[0].get("language"))
-    return Document(
-        url=link,
-        title=title,
-        text=text,
-        source=source,
-        published=published,
-        lang=lang or feed_lang,
-    )
+    return _make_document(link, title, text, source, published, lang or feed_lang)
+
+
+def _first_web_url(*candidates: object) -> str:
+    for value in candidates:
+        text = str(value or "").strip()
+        if text.startswith(("http://", "https://")):
+            return text
+    raise ValueError("no http(s) link or id; skipped")
+
+
+def _make_document(
+    link: str, title: str, text: str, source: str, published: datetime | None, lang: str | None
+) -> Document:
+    """The one place a feed item becomes a Document, with the same skip rules for every format."""
+    if not title and not text:
+        raise ValueError(f"{link} has neither title nor text; skipped")
+    doc = Document(url=link, title=title, text=text, source=source, published=published, lang=lang)
+    try:
+        doc.canonical_url  # noqa: B018 - validates host and port
+    except ValueError as exc:
+        raise ValueError(f"{link} is not a valid URL ({exc}); skipped") from None
+    return doc
 
 
 def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | None) -> FeedResult:
     """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser 6.0 does not read."""
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise FeedError(f"feeds: {url} is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
@@ -151,35 +178,21 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
         if not isinstance(item, dict):
             skipped.append(f"item {i + 1}: not an object; skipped")
             continue
-        link = next(
-            (
-                str(item[k])
-                for k in ("url", "external_url", "id")
-                if str(item.get(k) or "").startswith(("http://", "https://"))
-            ),
-            "",
-        )
-        if not link:
-            skipped.append(f"item {i + 1}: no http(s) url or id; skipped")
-            continue
-        text = str(item.get("content_text") or "") or html_to_text(
-            str(item.get("content_html") or item.get("summary") or "")
-        )
-        published = None
-        for key in ("date_published", "date_modified"):
-            if item.get(key):
-                published = parse_date(str(item[key]))
-                break
-        documents.append(
-            Document(
-                url=link,
-                title=html_to_text(str(item.get("title") or "")),
-                text=text,
-                source=source,
-                published=published,
-                lang=_lang(item.get("language")) or lang,
+        try:
+            link = _first_web_url(item.get("url"), item.get("external_url"), item.get("id"))
+            text = str(item.get("content_text") or "") or html_to_text(
+                str(item.get("content_html") or item.get("summary") or "")
             )
-        )
+            published = None
+            for key in ("date_published", "date_modified"):
+                if item.get(key):
+                    published = parse_date(str(item[key]))
+                    break
+            title = html_to_text(str(item.get("title") or ""))
+            item_lang = _lang(item.get("language")) or lang
+            documents.append(_make_document(link, title, text, source, published, item_lang))
+        except (ValueError, OverflowError) as exc:
+            skipped.append(f"item {i + 1}: {exc}")
     return FeedResult(title=str(data.get("title") or ""), documents=documents, skipped=skipped)
 
 

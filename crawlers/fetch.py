@@ -1,9 +1,12 @@
 """The one HTTP client every outbound request goes through.
 
 Rules applied to every request and every redirect hop: only http/https; the host's addresses
-are resolved and loopback, private, link-local, reserved and multicast ones refused unless
-``allow_private_networks``; a total deadline; a body cap counted *after* decompression; a
-redirect limit. The transport is swappable (``httpx.MockTransport`` in tests).
+are checked when the URL is checked *and again at connect time* — the connection goes to the
+address that was checked, so DNS rebinding cannot slip a private address in — refusing
+loopback, private, link-local, reserved and multicast ones unless ``allow_private_networks``;
+a deadline for the whole request including redirects; a body cap counted *after*
+decompression, decompressing ourselves in bounded steps (gzip/deflate bombs stop at the cap);
+a redirect limit. The transport is swappable (``httpx.MockTransport`` in tests).
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from errors import FetchError, UnsafeURLError
@@ -56,29 +62,109 @@ class Response:
 def _system_resolver(host: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise FetchError(f"fetch: cannot resolve host {host!r} ({exc.strerror})") from None
-    return sorted({str(info[4][0]) for info in infos})
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"fetch: cannot resolve host {host!r} ({exc})") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def check_address(address: str) -> None:
     """Raise UnsafeURLError when ``address`` is not a public unicast address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_reserved
-        or ip.is_multicast
-        or ip.is_unspecified
-        or not ip.is_global
-    ):
-        raise UnsafeURLError(
-            f"fetch: address {address} is not public (loopback/private/link-local/reserved); "
-            "set fetch.allow_private_networks = true only for local demos and tests"
-        )
+    embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            embedded.append(ip.ipv4_mapped)
+        if ip.sixtofour is not None:
+            embedded.append(ip.sixtofour)
+        if ip.teredo is not None:
+            embedded.extend(ip.teredo)
+    for candidate in embedded:
+        if not candidate.is_global or candidate.is_multicast or candidate.is_reserved:
+            raise UnsafeURLError(
+                f"fetch: address {address} is not public (loopback/private/link-local/reserved); "
+                "set fetch.allow_private_networks = true only for local demos and tests"
+            )
+
+
+def _addresses(host: str, resolve: Resolver) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        return resolve(host)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves, checks and connects to the checked address itself."""
+
+    def __init__(self, resolve: Resolver) -> None:
+        self._resolve = resolve
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = _addresses(host, self._resolve)
+        for address in addresses:
+            check_address(address)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"no address for {host}")
+
+
+def _guarded_transport(resolve: Resolver) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), network_backend=_GuardedBackend(resolve)
+    )
+    return transport
+
+
+class _Decoder:
+    """Decompresses one Content-Encoding in steps of at most ``cap`` bytes of output."""
+
+    def __init__(self, encoding: str, url: str) -> None:
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1:
+            raise FetchError(f"fetch: {url} uses stacked encodings {encoding!r}; refused")
+        coding = codings[0] if codings else ""
+        if coding in ("gzip", "x-gzip"):
+            self._z: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._z = None  # zlib-wrapped or raw: decided on the first bytes
+        elif coding == "":
+            self._z = False
+        else:
+            raise FetchError(f"fetch: {url} uses unsupported Content-Encoding {coding!r}")
+        self._coding = coding
+
+    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
+        if self._z is False:
+            yield data
+            return
+        if self._z is None:
+            raw = not (
+                len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            )
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
+        while data:
+            try:
+                out = self._z.decompress(data, room + 1)
+            except zlib.error as exc:
+                raise FetchError(f"fetch: corrupt {self._coding} body ({exc})") from None
+            yield out
+            data = self._z.unconsumed_tail
+            room -= len(out)
+            if room < 0:
+                return
 
 
 class Fetcher:
@@ -92,6 +178,8 @@ class Fetcher:
     ) -> None:
         self.policy = policy or FetchPolicy()
         self._resolve = resolver or _system_resolver
+        if transport is None and not self.policy.allow_private_networks:
+            transport = _guarded_transport(self._resolve)
         self._client = httpx.Client(
             transport=transport,
             follow_redirects=False,
@@ -110,19 +198,19 @@ class Fetcher:
         self._client.close()
 
     def check_url(self, url: str) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+            _ = parts.port  # raises on a port out of range
+        except ValueError as exc:
+            raise UnsafeURLError(f"fetch: {url!r} is not a valid URL ({exc})") from None
         if parts.scheme not in ("http", "https"):
             raise UnsafeURLError(f"fetch: {url!r} is not http or https; only web URLs are fetched")
-        if not parts.hostname:
+        if not host:
             raise UnsafeURLError(f"fetch: {url!r} has no host")
         if self.policy.allow_private_networks:
             return
-        host = parts.hostname
-        try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            addresses = self._resolve(host)
-        for address in addresses:
+        for address in _addresses(host, self._resolve):
             try:
                 check_address(address)
             except UnsafeURLError as exc:
@@ -149,30 +237,38 @@ class Fetcher:
         self, url: str, headers: dict[str, str], deadline: float
     ) -> tuple[int, dict[str, str], bytes, str | None]:
         cap = self.policy.max_bytes
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError(f"fetch: {url} took longer than {self.policy.timeout}s in total")
         try:
-            with self._client.stream("GET", url, headers=headers) as resp:
+            with self._client.stream(
+                "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
+            ) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     return resp.status_code, {}, b"", resp.headers["location"]
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > cap:
                     raise FetchError(f"fetch: {url} is {length} bytes, over the {cap}-byte cap")
+                decoder = _Decoder(resp.headers.get("content-encoding", ""), url)
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        raise FetchError(
-                            f"fetch: {url} body exceeds {cap} bytes after decompression; "
-                            "raise fetch.max_bytes if the source is really that large"
-                        )
+                for raw in resp.iter_raw():
+                    for chunk in decoder.feed(raw, cap - size):
+                        size += len(chunk)
+                        if size > cap:
+                            raise FetchError(
+                                f"fetch: {url} body exceeds {cap} bytes after decompression; "
+                                "raise fetch.max_bytes if the source is really that large"
+                            )
+                        chunks.append(chunk)
                     if time.monotonic() > deadline:
                         raise FetchError(
                             f"fetch: {url} took longer than {self.policy.timeout}s in total"
                         )
-                    chunks.append(chunk)
                 lowered = {k.lower(): v for k, v in resp.headers.items()}
+                lowered.pop("content-encoding", None)
                 return resp.status_code, lowered, b"".join(chunks), None
         except httpx.TimeoutException:
             raise FetchError(f"fetch: {url} timed out after {self.policy.timeout}s") from None
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
             raise FetchError(f"fetch: {url} failed: {type(exc).__name__}: {exc}") from None

@@ -71,9 +71,10 @@ def run_demo(
             user_agent="regwatch-demo/0.1", timeout=10.0, allow_private_networks=True
         )
         with serve(SITE) as base, Fetcher(policy) as fetcher:
-            summary = collect_sources(engine, flagger, fetcher, load_sources(SOURCES, base))
+            sources = load_sources(SOURCES, base)
+            summary = collect_sources(engine, flagger, fetcher, sources)
         now = datetime.now(UTC) + timedelta(seconds=1)
-        digest = digest_for(engine, now, window_hours, max_items)
+        digest = digest_for(engine, now, window_hours, max_items, sources={s.name for s in sources})
         write_digest(digest, out / "digest.html", out / "digest.txt")
         with db.session_scope(engine) as session:
             after = counts(session)

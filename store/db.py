@@ -7,7 +7,7 @@ with ``BEGIN IMMEDIATE`` (a read-then-write transaction that starts deferred fai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,20 +63,37 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
     return engine
 
 
-def _alembic_config(engine: Engine) -> AlembicConfig:
+def _migrate(engine: Engine, action: Callable[[AlembicConfig, str], None], revision: str) -> None:
+    """Run an Alembic command on one connection of ``engine``.
+
+    The URL is not put in Alembic's config (ConfigParser would read a URL-encoded password's
+    ``%`` as interpolation); env.py uses the connection handed over. On SQLite, foreign keys are
+    switched off for the migration — batch mode recreates tables, and a dropped parent would
+    cascade-delete its children — and checked before commit.
+    """
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
-    return cfg
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # before BEGIN: the pragma is a no-op inside a transaction
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                action(cfg, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(f"store: migration left broken references: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent; runs on every start)."""
     try:
-        with engine.begin() as conn:
-            cfg = _alembic_config(engine)
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+        _migrate(engine, command.upgrade, revision)
     except SQLAlchemyError as exc:
         raise StoreError(
             f"store: cannot upgrade {engine.url.render_as_string()}: {exc.__class__.__name__}: "
@@ -85,10 +102,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with engine.begin() as conn:
-        cfg = _alembic_config(engine)
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    _migrate(engine, command.downgrade, revision)
 
 
 @contextmanager

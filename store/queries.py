@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,8 +110,13 @@ def record_failure(session: Session, source_id: int, error: str) -> None:
     row.items_last_run = 0
 
 
-def source_health(session: Session) -> list[SourceHealth]:
-    rows = session.scalars(select(Source).order_by(Source.name))
+def source_health(session: Session, names: Collection[str] | None = None) -> list[SourceHealth]:
+    """Health of the sources named (the configured ones); rows of removed sources are kept
+    in the table for their documents but left out here."""
+    stmt = select(Source).order_by(Source.name)
+    if names is not None:
+        stmt = stmt.where(Source.name.in_(list(names)))
+    rows = session.scalars(stmt)
     return [
         SourceHealth(
             r.name, r.url, r.last_success_at, r.last_error, r.consecutive_failures, r.items_last_run

@@ -63,6 +63,8 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
         ('[database]\nurl = "postgresql+psycopg://u:secret@h/db"\n', r"carries a password"),
         ('[database]\npassword_env = "NOT_SET_ANYWHERE"\n', r"NOT_SET_ANYWHERE, which is not set"),
         ("nonsense = [\n", r"not valid TOML"),
+        ('[[sources]]\nname = "a"\nurl = "https://[x/"\n', r"is not a valid URL"),
+        ('[[sources]]\nname = "a\\n"\nurl = "https://x"\n', r"name must be lowercase"),
     ],
 )
 def test_bad_config_names_file_key_and_fix(tmp_path: Path, body: str, expected: str) -> None:

@@ -73,9 +73,10 @@ def test_changed_page_becomes_a_new_version(engine: Engine, flagger: Flagger) ->
 
 def test_same_story_under_another_url_is_a_duplicate(engine: Engine, flagger: Flagger) -> None:
     sid = _source_id(engine)
-    a = Document(url="https://a.kz/1", title="Законопроект", text=TEXT, source="kz-maidd")
+    long_text = TEXT + " Обсуждение продлится до конца месяца на портале открытых НПА." * 3
+    a = Document(url="https://a.kz/1", title="Законопроект", text=long_text, source="kz-maidd")
     b = Document(
-        url="https://b.kz/other", title="законопроект", text=TEXT + "  ", source="kz-maidd"
+        url="https://b.kz/other", title="законопроект", text=long_text + "  ", source="kz-maidd"
     )
     assert ingest(engine, flagger, a, sid).outcome is Outcome.NEW
     assert ingest(engine, flagger, b, sid).outcome is Outcome.DUPLICATE
@@ -117,3 +118,59 @@ def test_collect_records_health_and_a_bad_source_does_not_stop_others(
         assert "404" in (rows["missing"].last_error or "")
         runs = s.scalars(select(m.Run).order_by(m.Run.id)).all()
         assert [(r.status, r.documents_new) for r in runs] == [("partial", 2), ("partial", 0)]
+
+
+def test_title_only_items_are_not_merged_by_content(engine: Engine, flagger: Flagger) -> None:
+    sid = _source_id(engine)
+    title = "Проект постановления Правительства о цифровых платформах"
+    outcomes = [
+        ingest(
+            engine,
+            flagger,
+            Document(url=f"https://adilet.kz/{i}", title=title, text="", source="kz-maidd"),
+            sid,
+        ).outcome
+        for i in range(3)
+    ]
+    assert outcomes == [Outcome.NEW] * 3
+
+
+def test_page_changed_back_points_at_the_earlier_version(engine: Engine, flagger: Flagger) -> None:
+    sid = _source_id(engine)
+    a = Document(url="https://gov.kz/news/9", title="Новости", text=TEXT, source="kz-maidd")
+    b = Document(url=a.url, title="Новости", text="Погода в Астане.", source="kz-maidd")
+    outcomes = [ingest(engine, flagger, d, sid).outcome for d in (a, b, a, a, b)]
+    assert outcomes == [
+        Outcome.NEW,
+        Outcome.UPDATED,
+        Outcome.UPDATED,
+        Outcome.UNCHANGED,
+        Outcome.UPDATED,
+    ]
+    with db.session_scope(engine) as s:
+        row = s.scalars(select(m.Document)).one()
+        assert (row.version, row.content_hash) == (2, b.content_hash)
+        assert len(row.versions) == 2
+    assert _count(engine, m.Signal) == len(flagger.flag(a.title, a.text))
+
+
+def test_a_crashing_item_or_source_never_stops_the_run(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    bad_link = RSS.format(text=TEXT).replace("__BASE__/n/2", "http://example.com:99999/n/2")
+    good = site.add("/rss.xml", bad_link, content_type="application/rss+xml")
+    sources = [
+        SourceConfig(
+            name="weird", url=site.base + "/x", type="html", link_selector="a[[", country="kz"
+        ),
+        SourceConfig(name="good", url=good, country="kz"),
+    ]
+    site.add("/x", "<a href='/y'>y</a>")
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+        summary = collect_sources(engine, flagger, fetcher, sources)
+    assert summary.sources_ok == 1 and "bad link_selector" in summary.errors["weird"]
+    assert summary.outcomes["new"] == 1
+    assert any("99999" in s for s in summary.skipped)
+    with db.session_scope(engine) as s:
+        [run] = s.scalars(select(m.Run)).all()
+        assert run.status == "partial" and run.finished_at is not None

@@ -78,16 +78,14 @@ def test_html_page_is_not_a_feed() -> None:
         parse_feed(body, "https://x.example/", "x")
 
 
-def test_bad_character_reference_does_not_escape_as_a_crash() -> None:
+def test_bad_character_references_do_not_lose_the_feed() -> None:
     body = (
-        b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>&#xD800;</title>'
-        b"<link>https://x.example/1</link></item></channel></rss>"
+        b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>A&#xD800;B&#0;'
+        b"&#1114112;</title><link>https://x.example/1</link></item><item><title>ok &#1040;"
+        b"</title><link>https://x.example/2</link></item></channel></rss>"
     )
-    try:
-        result = parse_feed(body, "https://x.example/rss", "x")
-    except FeedError:
-        return
-    assert all("\ud800" not in d.title for d in result.documents)
+    docs = parse_feed(body, "https://x.example/rss", "x").documents
+    assert [d.title for d in docs] == ["A\ufffdB\ufffd\ufffd", "ok А"]
 
 
 def _corpus_files() -> list[Path]:
@@ -115,3 +113,49 @@ def test_public_feed_corpus_parses_or_fails_cleanly() -> None:
             assert doc.url.startswith(("http://", "https://")), path
     assert parsed > len(files) // 2, (parsed, refused)
     assert time.monotonic() - started < 300
+
+
+def test_utf16_entity_bomb_is_refused() -> None:
+    body = BILLION_LAUGHS.decode().replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-16"?>'
+    )
+    with pytest.raises(FeedError, match="entities"):
+        parse_feed(b"\xff\xfe" + body.encode("utf-16-le"), "https://x.example/rss", "x")
+
+
+def test_truncated_feed_keeps_items_and_says_so() -> None:
+    body = RSS.encode()[: RSS.encode().index(b"<item><title>No link")]
+    result = parse_feed(body, "https://gov.kz/rss", "kz-maidd", "application/rss+xml")
+    assert len(result.documents) == 1
+    assert result.skipped and result.skipped[0].startswith("feed is malformed")
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        '{"id": "1", "url": "http://example.com:99999/a", "title": "Bad port"}',
+        '{"id": "1", "url": "https://ok.example/1"}',
+    ],
+)
+def test_bad_json_feed_items_are_skipped_with_a_reason(item: str) -> None:
+    body = (
+        '{"version": "https://jsonfeed.org/version/1.1", "items": [' + item + ", "
+        '{"id": "2", "url": "https://ok.example/good", "title": "Good"}]}'
+    ).encode()
+    result = parse_feed(body, "https://j.example/feed.json", "j")
+    assert [d.url for d in result.documents] == ["https://ok.example/good"]
+    assert len(result.skipped) == 1 and "skipped" in result.skipped[0]
+
+
+def test_deeply_nested_json_is_a_feed_error() -> None:
+    with pytest.raises(FeedError, match="not valid JSON"):
+        parse_feed(b"{" + b'"a":[' * 100_000, "https://j.example/feed.json", "j")
+
+
+def test_out_of_range_date_keeps_the_item_without_a_date() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1", "items": [{"id": "https://ok.example/2",'
+        b' "title": "T", "date_published": "9999-12-31T23:59:59-05:00"}]}'
+    )
+    [doc] = parse_feed(body, "https://j.example/feed.json", "j").documents
+    assert doc.published is None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 
 import httpx
 import pytest
@@ -111,7 +112,7 @@ def test_user_agent_is_sent() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers["user-agent"])
-        return httpx.Response(200, content=b"ok")
+        return httpx.Response(200, stream=httpx.ByteStream(b"ok"))
 
     with Fetcher(
         FetchPolicy(user_agent="regwatch/9 (ops@example.org)"),
@@ -126,3 +127,62 @@ def test_unreachable_host_is_a_fetch_error() -> None:
     policy = FetchPolicy(timeout=2.0, allow_private_networks=True)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="failed"):
         f.get("http://127.0.0.1:9/")  # discard port: connection refused
+
+
+def test_redirect_hop_to_private_address_is_refused() -> None:
+    """A public URL redirecting to an internal host is refused at the hop, before connecting."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://metadata.internal/latest"})
+
+    def resolver(host: str) -> list[str]:
+        return {"news.example": ["93.184.216.34"], "metadata.internal": ["169.254.169.254"]}[host]
+
+    fetcher = Fetcher(FetchPolicy(), transport=httpx.MockTransport(handler), resolver=resolver)
+    with fetcher as f, pytest.raises(UnsafeURLError, match=r"169\.254\.169\.254"):
+        f.get("https://news.example/feed")
+    assert seen == ["https://news.example/feed"]
+
+
+def test_dns_rebinding_is_caught_at_connect_time(site: LocalSite) -> None:
+    """The name resolves to a public address when checked, then to loopback: the connection
+    goes only to checked addresses, so the loopback server is never reached."""
+    port = site.base.rsplit(":", 1)[1]
+    answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+    site.add("/secret", "internal")
+    fetcher = Fetcher(FetchPolicy(timeout=3.0), resolver=lambda host: next(answers))
+    with fetcher as f, pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
+        f.get(f"http://rebind.example:{port}/secret")
+    assert site.hits == []
+
+
+def test_stacked_encodings_are_refused(site: LocalSite) -> None:
+    body = gzip.compress(gzip.compress(b"\0" * 100_000))
+    url = site.add("/b", body, headers={"Content-Encoding": "gzip, gzip"})
+    with Fetcher(LOCAL) as f, pytest.raises(FetchError, match="stacked encodings"):
+        f.get(url)
+
+
+def test_raw_deflate_and_zlib_deflate_both_decode(site: LocalSite) -> None:
+    text = b"<rss>" + b"x" * 1000 + b"</rss>"
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    site.add("/raw", raw.compress(text) + raw.flush(), headers={"Content-Encoding": "deflate"})
+    site.add("/zlib", zlib.compress(text), headers={"Content-Encoding": "deflate"})
+    with Fetcher(LOCAL) as f:
+        assert f.get(site.base + "/raw").body == text
+        assert f.get(site.base + "/zlib").body == text
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1/x", "http://example.com:99999/a", "ftp://x/y", "http:///nohost"]
+)
+def test_malformed_urls_are_unsafe_url_errors(url: str) -> None:
+    with Fetcher(LOCAL) as f, pytest.raises(UnsafeURLError):
+        f.get(url)
+
+
+def test_sixtofour_loopback_is_not_public() -> None:
+    with pytest.raises(UnsafeURLError):
+        check_address("2002:7f00:1::1")
