@@ -9,25 +9,33 @@ import pymorphy3
 from spacy.language import Language
 from spacy.tokens import Doc
 
-__all__ = ["CachedLemmatizer", "lemma_of"]
+__all__ = ["CachedLemmatizer", "lemma_of", "morph"]
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _MORPH: pymorphy3.MorphAnalyzer | None = None
 
 
-def _morph() -> pymorphy3.MorphAnalyzer:
+def morph() -> pymorphy3.MorphAnalyzer:
+    """The one pymorphy3 analyzer of the process (its dictionaries take ~15 MB)."""
     global _MORPH
     if _MORPH is None:
         _MORPH = pymorphy3.MorphAnalyzer(lang="ru")
     return _MORPH
 
 
+# Words whose most probable parse is wrong for this domain: "данных" is "data", not a
+# participle of "дать".
+_OVERRIDES = {f: "данные" for f in ("данные", "данных", "данным", "данными", "данными")}
+
+
 @lru_cache(maxsize=200_000)
 def lemma_of(lower: str) -> str:
     """Russian normal form of a lowercase word (the most probable parse, tagger or not);
     other words come back as they are. ё is folded to е."""
+    if lower in _OVERRIDES:
+        return _OVERRIDES[lower]
     if _CYRILLIC.search(lower) and lower.isalpha():
-        lower = str(_morph().parse(lower)[0].normal_form)
+        lower = str(morph().parse(lower)[0].normal_form)
     return lower.replace("ё", "е")
 
 

@@ -1,25 +1,42 @@
-"""Flag a document: match every rule on lemmas and token patterns, weigh context, keep
-evidence (matched text, offsets, sentence, score and reason)."""
+"""Flag a document: find every rule's matches on lemmas and token patterns, weigh context,
+and keep the evidence (matched text, offsets, sentence, score and reason, countries and
+bodies, and for draft instruments their type, stage, number and date).
+
+Text is handled in units (paragraphs, long ones cut at sentence ends), so a 2-million-character
+page never reaches spaCy whole. With ``prefilter`` (the default) only units holding every stem
+of some rule go through spaCy; context, exclusions and the gazetteer are matched by stem.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Span
 
 from errors import RulesError
+from nlp.attributes import instrument_details
 from nlp.langid import detect
 from nlp.pipeline import build_nlp
-from nlp.rules import Rule, RuleSet, load_rules
+from nlp.rules import TWO_COUNTRIES, Rule, RuleSet, load_rules
+from nlp.terms import Occurrence, TermMatcher, labels_in, words_of
+from nlp.triggers import (
+    APOSTROPHES,
+    TermSet,
+    TriggerIndex,
+    fold,
+    pattern_requirement,
+    phrase_requirement,
+    split_units,
+)
 
 __all__ = ["Flagger", "Match"]
 
-# Apostrophe look-alikes in Uzbek Latin ("sunʼiy", "oʻzbek"): folded one-for-one, so offsets hold.
-_APOSTROPHES = str.maketrans({c: "'" for c in "ʻʼ’‘`´"})
+FIELDS = ("title", "text")
 
 
 @dataclass(frozen=True)
@@ -34,10 +51,23 @@ class Match:
     score: float
     reason: str
     lang: str
+    countries: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Raw:
+    rule: Rule
+    field: str
+    start: int
+    end: int
+    sent_start: int
+    sent_end: int
 
 
 class Flagger:
-    """Holds the pipeline and compiled matchers; build once, call :meth:`flag` per document."""
+    """Holds the pipeline and compiled rules; build once, call :meth:`flag` per document."""
 
     def __init__(self, rules: RuleSet, *, nlp: Language | None = None, min_score: float = 0.0):
         self.rules = rules
@@ -46,139 +76,182 @@ class Flagger:
         self._by_id: dict[str, Rule] = {r.id: r for r in rules.rules}
         self._phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._patterns = Matcher(self.nlp.vocab, validate=True)
-        self._context = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self._exclude = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self._context_labels: set[str] = set()
+        triggers: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
         for rule in rules.rules:
             if rule.phrases:
-                self._phrases.add(rule.id, self._docs(rule.phrases))
+                self._phrases.add(
+                    rule.id, list(self.nlp.pipe(p.translate(APOSTROPHES) for p in rule.phrases))
+                )
+                triggers += [(rule.id, phrase_requirement(p)) for p in rule.phrases]
             if rule.patterns:
                 try:
                     self._patterns.add(rule.id, [list(p) for p in rule.patterns])
                 except (ValueError, KeyError) as exc:
                     raise RulesError(f"rules: rule {rule.id}: bad token pattern: {exc}") from None
-            for label, phrases in rules.context_phrases(rule).items():
-                if label not in self._context_labels:
-                    self._context.add(label, self._docs(phrases))
-                    self._context_labels.add(label)
-            if rule.exclude:
-                self._exclude.add(rule.id, self._docs(rule.exclude))
+                triggers += [(rule.id, pattern_requirement(p)) for p in rule.patterns]
+        self._triggers = TermSet(triggers)
+        self._index = TriggerIndex(self._triggers.stems)
+        terms: list[tuple[str, str]] = []
+        for label, phrases in _all_context(rules).items():
+            terms += [(f"ctx:{label}", t) for t in phrases]
+        for r in rules.rules:
+            terms += [(f"ex:{r.id}", t) for t in r.exclude]
+        for code, names in rules.countries.items():
+            terms += [(f"country:{code}", n) for n in names]
+        for b in rules.bodies:
+            terms += [(f"body:{b.id}", n) for n in b.names]
+        for st in rules.stages:
+            terms += [(f"stage:{st.name}", t) for t in st.terms]
+        self._terms = TermMatcher(terms)
+        self._body_country = {b.id: b.country for b in rules.bodies}
 
     @classmethod
     def from_folder(cls, folder: Path | str | None = None, min_score: float = 0.0) -> Flagger:
         return cls(load_rules(folder), min_score=min_score)
 
-    def _docs(self, phrases: tuple[str, ...]) -> list[Doc]:
-        return list(self.nlp.pipe(p.translate(_APOSTROPHES) for p in phrases))
+    # ------------------------------------------------------------------ matching
 
-    def flag(self, title: str, text: str, lang: str | None = None) -> list[Match]:
+    def flag(
+        self, title: str, text: str, lang: str | None = None, *, prefilter: bool = True
+    ) -> list[Match]:
         """All signals in a document's title and text, best first within a category."""
-        lang = lang or detect(f"{title}\n{text}")
         fields = {"title": title, "text": text}
-        docs = {name: self.nlp(value.translate(_APOSTROPHES)) for name, value in fields.items()}
-        context = {
-            name: [(s, e, self.nlp.vocab.strings[k]) for k, s, e in _run(self._context, doc)]
-            for name, doc in docs.items()
-        }
-        hits = {
-            name: [
-                (self.nlp.vocab.strings[k], s, e)
-                for k, s, e in _run(self._phrases, doc) + _run(self._patterns, doc)
-            ]
-            for name, doc in docs.items()
-        }
-        found: list[Match] = []
-        doc_context: dict[str, set[str]] = {}
-        for name, doc in docs.items():
-            excluded = defaultdict(list)
-            for key, s, e in _run(self._exclude, doc):
-                excluded[self.nlp.vocab.strings[key]].append((s, e))
-            for rule_id, start, end in hits[name]:
-                rule = self._by_id[rule_id]
-                if rule_id not in doc_context:
-                    doc_context[rule_id] = _context_outside(rule_id, context, hits)
-                match = self._weigh(
-                    rule,
-                    doc[start:end],
-                    name,
-                    fields[name],
-                    lang,
-                    doc_context[rule_id],
-                    context[name],
-                    excluded.get(rule_id, []),
-                )
-                if match is not None and match.score >= self.min_score:
-                    found.append(match)
+        if prefilter:
+            hits = {name: self._index.scan(fold(value)) for name, value in fields.items()}
+            if not self._triggers.labels(hits["title"].present() | hits["text"].present()):
+                return []
+        raws: list[_Raw] = []
+        for name, value in fields.items():
+            for u0, u1 in split_units(value):
+                if prefilter and not self._triggers.labels(hits[name].present(u0, u1)):
+                    continue
+                raws.extend(self._match_unit(value, name, u0, u1))
+        if not raws:
+            return []
+        lang = lang or detect(f"{title}\n{text}")
+        occ = {name: self._terms.find(words_of(value)) for name, value in fields.items()}
+        own: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        for raw in raws:
+            own[(raw.rule.id, raw.field)].append((raw.start, raw.end))
+        found = []
+        for raw in raws:
+            match = self._weigh(raw, fields, occ, own, lang)
+            if match is not None and match.score >= self.min_score:
+                found.append(match)
         return _best_per_place(found)
+
+    def _match_unit(self, value: str, name: str, u0: int, u1: int) -> Iterator[_Raw]:
+        doc = self.nlp(value[u0:u1].translate(APOSTROPHES))
+        spans: list[tuple[int, int, int]] = list(self._phrases(doc)) if len(self._phrases) else []
+        if len(self._patterns):
+            spans += list(self._patterns(doc))
+        for key, start, end in spans:
+            span: Span = doc[start:end]
+            sent = span.sent
+            yield _Raw(
+                self._by_id[self.nlp.vocab.strings[key]],
+                name,
+                u0 + span.start_char,
+                u0 + span.end_char,
+                u0 + sent.start_char,
+                u0 + sent.end_char,
+            )
 
     def _weigh(
         self,
-        rule: Rule,
-        span: Span,
-        field: str,
-        original: str,
+        raw: _Raw,
+        fields: dict[str, str],
+        occ: dict[str, list[Occurrence]],
+        own: dict[tuple[str, str], list[tuple[int, int]]],
         lang: str,
-        doc_context: set[str],
-        context_spans: list[tuple[int, int, str]],
-        excluded: list[tuple[int, int]],
     ) -> Match | None:
-        sent = span.sent if field == "text" else span.doc[:]
-        if any(sent.start <= s and e <= sent.end for s, e in excluded):
+        rule, value, here = raw.rule, fields[raw.field], occ[raw.field]
+        in_sentence = labels_in(here, raw.sent_start, raw.sent_end)
+        if f"ex:{rule.id}" in in_sentence:
             return None
-        labels = set(self.rules.context_phrases(rule))
-        near = sorted(
-            {
-                lab
-                for s, e, lab in context_spans
-                if lab in labels
-                and sent.start <= s
-                and e <= sent.end
-                and not (s < span.end and span.start < e)
-            }
-        )
-        elsewhere = sorted(labels & doc_context)
+        if rule.requires and not self._required(rule, in_sentence, occ):
+            return None
+        labels = {f"ctx:{c}" for c in self.rules.context_phrases(rule)}
+        near = labels & labels_in(here, raw.sent_start, raw.sent_end, skip=[(raw.start, raw.end)])
+        in_doc = set().union(*(labels_in(occ[f], skip=own.get((rule.id, f), ())) for f in FIELDS))
+        elsewhere = labels & in_doc
         if not labels:
             score, reason = rule.score, "phrase match"
         elif near:
-            score, reason = rule.sentence_score, f"with {', '.join(near)} in the sentence"
+            score, reason = rule.sentence_score, f"with {_names(near)} in the sentence"
         elif elsewhere:
-            score, reason = rule.document_score, f"with {', '.join(elsewhere)} in the document"
+            score, reason = rule.document_score, f"with {_names(elsewhere)} in the document"
         else:
-            score, reason = rule.score, "no " + "/".join(sorted(labels)) + " context"
+            score, reason = rule.score, f"no {_names(labels, '/')} context"
+        sentence = value[raw.sent_start : raw.sent_end].strip()
+        everywhere = labels_in(occ["title"]) | labels_in(occ["text"])
+        attributes: dict[str, str] = {}
+        if rule.instrument:
+            stage, factor = self._stage(in_sentence, everywhere)
+            attributes = instrument_details(rule.instrument, stage, sentence)
+            if factor < 1.0:
+                score, reason = score * factor, f"{reason}; stage {stage}, not a draft"
         if score <= 0:
             return None
-        matched = original[span.start_char : span.end_char]
+        countries, bodies = self._places(in_sentence, everywhere)
+        matched = value[raw.start : raw.end]
         return Match(
             category=rule.category,
             rule=rule.id,
-            field=field,
+            field=raw.field,
             text=matched,
-            start=span.start_char,
-            end=span.end_char,
-            sentence=original[sent.start_char : sent.end_char].strip(),
+            start=raw.start,
+            end=raw.end,
+            sentence=sentence,
             score=round(score, 3),
             reason=f"'{matched}' {reason}",
             lang=lang,
+            countries=countries,
+            bodies=bodies,
+            attributes=attributes,
         )
 
+    def _required(self, rule: Rule, in_sentence: set[str],
+                  occ: dict[str, list[Occurrence]]) -> bool:
+        needed = {f"ctx:{label}" for label in self.rules.context_phrases(rule, rule.requires)}
+        if needed & (labels_in(occ["title"]) | labels_in(occ["text"])):
+            return True
+        countries = {lab for lab in in_sentence if lab.startswith("country:")}
+        return TWO_COUNTRIES in rule.requires and len(countries) >= 2
 
-def _context_outside(
-    rule_id: str,
-    context: dict[str, list[tuple[int, int, str]]],
-    hits: dict[str, list[tuple[str, int, int]]],
-) -> set[str]:
-    """Context labels found anywhere in the document except inside the rule's own matches
-    («цифровая» in «цифровая безопасность» is not technology context for that phrase)."""
-    labels: set[str] = set()
-    for field, spans in context.items():
-        own = [(s, e) for rid, s, e in hits[field] if rid == rule_id]
-        labels.update(lab for s, e, lab in spans if not any(s < oe and os_ < e for os_, oe in own))
-    return labels
+    def _stage(self, in_sentence: set[str], in_doc: set[str]) -> tuple[str, float]:
+        """The first stage (in instruments.toml order) named in the sentence, else in the
+        document; "draft" when none is."""
+        for labels in (in_sentence, in_doc):
+            for stage in self.rules.stages:
+                if f"stage:{stage.name}" in labels:
+                    return stage.name, stage.score_factor
+        return "draft", 1.0
+
+    def _places(
+        self, in_sentence: set[str], in_doc: set[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Countries and bodies named in the sentence, else anywhere in the document."""
+        for labels in (in_sentence, in_doc):
+            bodies = {lab.removeprefix("body:") for lab in labels if lab.startswith("body:")}
+            countries = {
+                lab.removeprefix("country:") for lab in labels if lab.startswith("country:")
+            } | {self._body_country[b] for b in bodies}
+            if countries or bodies:
+                return tuple(sorted(countries)), tuple(sorted(bodies))
+        return (), ()
 
 
-def _run(matcher: Matcher | PhraseMatcher, doc: Doc) -> list[tuple[int, int, int]]:
-    """Matches as (key, start, end); an empty matcher is skipped (spaCy warns on those)."""
-    return list(matcher(doc)) if len(matcher) else []
+def _names(labels: set[str], sep: str = ", ") -> str:
+    return sep.join(sorted(lab.split(":", 1)[1] for lab in labels))
+
+
+def _all_context(rules: RuleSet) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for rule in rules.rules:
+        out.update(rules.context_phrases(rule))
+        out.update(rules.context_phrases(rule, rule.requires))
+    return out
 
 
 def _best_per_place(matches: list[Match]) -> list[Match]:

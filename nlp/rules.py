@@ -14,19 +14,28 @@
     document_score = 0.6    # context elsewhere in the document
     sentence_score = 0.9    # context in the same sentence
     exclude = ["…"]         # phrases that cancel a match in the same sentence
+    requires = ["@region"]  # without one of these anywhere in the document: no signal
+                            # ("@two_countries": two countries named in the sentence)
+    instrument = "law"      # draft_instrument only: law, code, decree, resolution, order,
+                            # concept, strategy or programme
+
+Two more files are data for every signal's evidence: ``gazetteer.toml`` (countries and key
+bodies in six languages) and ``instruments.toml`` (the stages of a draft instrument).
+Context terms, exclusions and gazetteer names are matched by stem (see nlp/triggers.py), so
+any inflection counts.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from errors import RulesError
 
-__all__ = ["BUNDLED_RULES", "Rule", "RuleSet", "load_rules"]
+__all__ = ["BUNDLED_RULES", "INSTRUMENTS", "Body", "Rule", "RuleSet", "Stage", "load_rules"]
 
 BUNDLED_RULES = Path(__file__).parent / "rules"
 _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -40,7 +49,12 @@ _RULE_KEYS = {
     "sentence_score",
     "exclude",
     "description",
+    "instrument",
+    "requires",
 }
+TWO_COUNTRIES = "@two_countries"
+INSTRUMENTS = ("law", "code", "decree", "resolution", "order", "concept", "strategy", "programme")
+_DATA_FILES = {"terms.toml", "gazetteer.toml", "instruments.toml"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,23 @@ class Rule:
     document_score: float
     sentence_score: float
     exclude: tuple[str, ...]
+    instrument: str | None = None
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Body:
+    id: str
+    country: str
+    name: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    terms: tuple[str, ...]
+    score_factor: float
 
 
 @dataclass(frozen=True)
@@ -61,11 +92,17 @@ class RuleSet:
     rules: tuple[Rule, ...]
     terms: dict[str, tuple[str, ...]]
     categories: dict[str, str]  # category id -> description
+    countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    bodies: tuple[Body, ...] = ()
+    stages: tuple[Stage, ...] = ()
 
-    def context_phrases(self, rule: Rule) -> dict[str, tuple[str, ...]]:
-        """Rule's context as {label: phrases}; a term list keeps its @name as label."""
+    def context_phrases(self, rule: Rule, items: tuple[str, ...] | None = None
+                        ) -> dict[str, tuple[str, ...]]:
+        """Rule's context (or ``items``) as {label: phrases}; a term list keeps its @name."""
         out: dict[str, tuple[str, ...]] = {}
-        for item in rule.context:
+        for item in rule.context if items is None else items:
+            if item == TWO_COUNTRIES:
+                continue
             if item.startswith("@"):
                 out[item[1:]] = self.terms[item[1:]]
             else:
@@ -88,10 +125,12 @@ def load_rules(folder: Path | str | None = None) -> RuleSet:
             )
         for name, items in raw.get("terms", {}).items():
             terms[name] = _strings(items, terms_file, f"terms.{name}")
+    countries, bodies = _load_gazetteer(folder / "gazetteer.toml")
+    stages = _load_stages(folder / "instruments.toml")
     rules: list[Rule] = []
     categories: dict[str, str] = {}
     for path in sorted(folder.glob("*.toml")):
-        if path.name == "terms.toml":
+        if path.name in _DATA_FILES:
             continue
         category, description, file_rules = _load_category(path, terms)
         if category in categories:
@@ -104,7 +143,70 @@ def load_rules(folder: Path | str | None = None) -> RuleSet:
         raise RulesError(f"rules: {folder}: rule id {sorted(dupes)[0]!r} is used twice")
     if not rules:
         raise RulesError(f"rules: {folder} holds no rules (*.toml with [[rules]])")
-    return RuleSet(rules=tuple(rules), terms=terms, categories=categories)
+    return RuleSet(
+        rules=tuple(rules),
+        terms=terms,
+        categories=categories,
+        countries=countries,
+        bodies=bodies,
+        stages=stages,
+    )
+
+
+def _load_gazetteer(path: Path) -> tuple[dict[str, tuple[str, ...]], tuple[Body, ...]]:
+    if not path.exists():
+        return {}, ()
+    raw = _read(path)
+    unknown = set(raw) - {"countries", "bodies"}
+    if unknown:
+        raise RulesError(
+            f"rules: {path}: unknown key {sorted(unknown)[0]!r}; "
+            "use [countries.<code>] and [bodies.<id>]"
+        )
+    countries: dict[str, tuple[str, ...]] = {}
+    for code, table in raw.get("countries", {}).items():
+        if not isinstance(table, dict) or set(table) != {"names"}:
+            raise RulesError(f"rules: {path}: [countries.{code}] needs exactly names = [...]")
+        countries[code] = _strings(table["names"], path, f"countries.{code}.names")
+    bodies: list[Body] = []
+    for bid, table in raw.get("bodies", {}).items():
+        if not isinstance(table, dict) or set(table) != {"country", "name", "names"}:
+            raise RulesError(f"rules: {path}: [bodies.{bid}] needs country, name and names")
+        if table["country"] not in countries:
+            raise RulesError(
+                f"rules: {path}: [bodies.{bid}] country {table['country']!r} is "
+                "not under [countries]"
+            )
+        bodies.append(
+            Body(
+                bid,
+                str(table["country"]),
+                str(table["name"]),
+                _strings(table["names"], path, f"bodies.{bid}.names"),
+            )
+        )
+    return countries, tuple(bodies)
+
+
+def _load_stages(path: Path) -> tuple[Stage, ...]:
+    if not path.exists():
+        return ()
+    raw = _read(path)
+    if set(raw) - {"stages"}:
+        raise RulesError(f"rules: {path}: only [stages.<name>] tables belong here")
+    stages = []
+    for name, table in raw.get("stages", {}).items():
+        if not isinstance(table, dict) or set(table) - {"terms", "score_factor"}:
+            raise RulesError(f"rules: {path}: [stages.{name}] takes terms and score_factor")
+        factor = table.get("score_factor", 1.0)
+        if isinstance(factor, bool) or not isinstance(factor, int | float) or not 0 <= factor <= 1:
+            raise RulesError(f"rules: {path}: stages.{name}.score_factor must be within 0..1")
+        stages.append(
+            Stage(
+                name, _strings(table.get("terms", []), path, f"stages.{name}.terms"), float(factor)
+            )
+        )
+    return tuple(stages)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -158,7 +260,8 @@ def _rule(
     if not phrases and not patterns_raw:
         raise RulesError(f"{where}: give phrases or patterns (or both)")
     context = _strings(item.get("context", []), path, f"{rid}.context")
-    for c in context:
+    requires = _strings(item.get("requires", []), path, f"{rid}.requires")
+    for c in (*context, *(r for r in requires if r != TWO_COUNTRIES)):
         if c.startswith("@") and c[1:] not in terms:
             raise RulesError(
                 f"{where}: context {c!r} names no term list; define it in terms.toml [terms]"
@@ -169,7 +272,12 @@ def _rule(
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise RulesError(f"{where}: {key} must be a number within 0..1, got {value!r}")
         scores[key] = float(value)
+    instrument = item.get("instrument")
+    if instrument is not None and instrument not in INSTRUMENTS:
+        raise RulesError(f"{where}: instrument must be one of {', '.join(INSTRUMENTS)}")
     return Rule(
+        instrument=instrument,
+        requires=requires,
         id=rid,
         category=category,
         phrases=phrases,

@@ -1,0 +1,108 @@
+"""Word-level term matching for context, exclusions, the gazetteer and draft stages.
+
+A document's words are found once by a regex and lemmatised with the same cached function
+as the spaCy pipeline; a term (one or more words) is found where its words follow each other.
+A term word matches a text word when their lemmas are equal — for Russian that covers every
+case form — or, for words pymorphy3 does not know (Kazakh, Uzbek, Tajik, Kyrgyz, English
+stems of five letters or more), when the text word starts with it ("intellekt" →
+"intellektni", "қауіпсіздік" → "қауіпсіздікті"); English plurals in -s/-es match too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nlp.components import lemma_of, morph
+from nlp.triggers import APOSTROPHES, fold
+
+__all__ = ["Occurrence", "TermMatcher", "words_of"]
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+MIN_PREFIX = 5
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    label: str
+    start: int
+    end: int
+
+
+Word = tuple[int, int, str, str]  # start, end, lemma, folded surface
+
+
+def words_of(text: str) -> list[Word]:
+    """(start, end, lemma, surface) of every word, offsets into ``text``."""
+    folded = fold(text.translate(APOSTROPHES))
+    return [(m.start(), m.end(), lemma_of(m.group()), m.group()) for m in _WORD.finditer(folded)]
+
+
+@lru_cache(maxsize=20_000)
+def _prefix_mode(lemma: str) -> bool:
+    if len(lemma) < MIN_PREFIX:
+        return False
+    if re.search(r"[\u0400-\u04ff]", lemma):
+        return not morph().word_is_known(lemma)
+    return True
+
+
+class TermMatcher:
+    """Labelled terms; :meth:`find` returns every occurrence in a document's words."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        self._exact: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        self._prefix: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        for label, term in items:
+            # each term word: the lemma (exact mode) or the surface form (prefix mode)
+            keys = tuple(
+                surface if _prefix_mode(surface) else lemma
+                for _s, _e, lemma, surface in words_of(term)
+            )
+            if keys:
+                first = keys[0]
+                (self._prefix if _prefix_mode(first) else self._exact)[first].append((label, keys))
+
+    @staticmethod
+    def _same(word: Word, key: str) -> bool:
+        lemma, surface = word[2], word[3]
+        if lemma == key or lemma in (key + "s", key + "es"):
+            return True
+        return _prefix_mode(key) and surface.startswith(key)
+
+    def find(self, words: Sequence[Word]) -> list[Occurrence]:
+        out: list[Occurrence] = []
+        for i, word in enumerate(words):
+            start, lemma, surface = word[0], word[2], word[3]
+            candidates = list(self._exact.get(lemma, ()))
+            for suffix in ("s", "es"):
+                if lemma.endswith(suffix):
+                    candidates += self._exact.get(lemma[: -len(suffix)], ())
+            for k in range(MIN_PREFIX, len(surface) + 1):
+                candidates += self._prefix.get(surface[:k], ())
+            for label, term in candidates:
+                tail = words[i + 1 : i + len(term)]
+                if len(tail) == len(term) - 1 and all(
+                    self._same(w, t) for w, t in zip(tail, term[1:], strict=True)
+                ):
+                    out.append(Occurrence(label, start, words[i + len(term) - 1][1]))
+        return out
+
+
+def labels_in(
+    occurrences: Iterable[Occurrence],
+    start: int = 0,
+    end: int | None = None,
+    skip: Sequence[tuple[int, int]] = (),
+) -> set[str]:
+    """Labels of occurrences inside [start, end) that overlap none of ``skip``."""
+    return {
+        o.label
+        for o in occurrences
+        if o.start >= start
+        and (end is None or o.end <= end)
+        and not any(o.start < e and s < o.end for s, e in skip)
+    }
