@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from spacy.language import Language
@@ -53,7 +54,7 @@ class Match:
     lang: str
     countries: tuple[str, ...] = ()
     bodies: tuple[str, ...] = ()
-    attributes: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,8 +173,14 @@ class Flagger:
         if rule.requires and not self._required(rule, in_sentence, occ):
             return None
         labels = {f"ctx:{c}" for c in self.rules.context_phrases(rule)}
-        near = labels & labels_in(here, raw.sent_start, raw.sent_end, skip=[(raw.start, raw.end)])
-        in_doc = set().union(*(labels_in(occ[f], skip=own.get((rule.id, f), ())) for f in FIELDS))
+        mine = [(raw.start, raw.end)] if not rule.self_context else []
+        near = labels & labels_in(here, raw.sent_start, raw.sent_end, skip=mine)
+        in_doc = set().union(
+            *(
+                labels_in(occ[f], skip=() if rule.self_context else own.get((rule.id, f), ()))
+                for f in FIELDS
+            )
+        )
         elsewhere = labels & in_doc
         if not labels:
             score, reason = rule.score, "phrase match"
@@ -211,8 +218,9 @@ class Flagger:
             attributes=attributes,
         )
 
-    def _required(self, rule: Rule, in_sentence: set[str],
-                  occ: dict[str, list[Occurrence]]) -> bool:
+    def _required(
+        self, rule: Rule, in_sentence: set[str], occ: dict[str, list[Occurrence]]
+    ) -> bool:
         needed = {f"ctx:{label}" for label in self.rules.context_phrases(rule, rule.requires)}
         if needed & (labels_in(occ["title"]) | labels_in(occ["text"])):
             return True

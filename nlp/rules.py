@@ -16,6 +16,7 @@
     exclude = ["…"]         # phrases that cancel a match in the same sentence
     requires = ["@region"]  # without one of these anywhere in the document: no signal
                             # ("@two_countries": two countries named in the sentence)
+    self_context = true     # context words inside the match count ("draft AI strategy")
     instrument = "law"      # draft_instrument only: law, code, decree, resolution, order,
                             # concept, strategy or programme
 
@@ -51,9 +52,20 @@ _RULE_KEYS = {
     "description",
     "instrument",
     "requires",
+    "self_context",
 }
 TWO_COUNTRIES = "@two_countries"
-INSTRUMENTS = ("law", "code", "decree", "resolution", "order", "concept", "strategy", "programme")
+INSTRUMENTS = (
+    "law",
+    "code",
+    "decree",
+    "resolution",
+    "order",
+    "concept",
+    "strategy",
+    "programme",
+    "agreement",
+)
 _DATA_FILES = {"terms.toml", "gazetteer.toml", "instruments.toml"}
 
 
@@ -70,6 +82,7 @@ class Rule:
     exclude: tuple[str, ...]
     instrument: str | None = None
     requires: tuple[str, ...] = ()
+    self_context: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,8 +109,9 @@ class RuleSet:
     bodies: tuple[Body, ...] = ()
     stages: tuple[Stage, ...] = ()
 
-    def context_phrases(self, rule: Rule, items: tuple[str, ...] | None = None
-                        ) -> dict[str, tuple[str, ...]]:
+    def context_phrases(
+        self, rule: Rule, items: tuple[str, ...] | None = None
+    ) -> dict[str, tuple[str, ...]]:
         """Rule's context (or ``items``) as {label: phrases}; a term list keeps its @name."""
         out: dict[str, tuple[str, ...]] = {}
         for item in rule.context if items is None else items:
@@ -278,6 +292,7 @@ def _rule(
     return Rule(
         instrument=instrument,
         requires=requires,
+        self_context=bool(item.get("self_context", False)),
         id=rid,
         category=category,
         phrases=phrases,

@@ -50,12 +50,19 @@ def _prefix_mode(lemma: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=50_000)
+def _foreign(surface: str) -> bool:
+    """A Cyrillic word pymorphy3 does not know: likely Kazakh, Uzbek, Tajik or Kyrgyz."""
+    return bool(re.search(r"[\u0400-\u04ff]", surface)) and not morph().word_is_known(surface)
+
+
 class TermMatcher:
     """Labelled terms; :meth:`find` returns every occurrence in a document's words."""
 
     def __init__(self, items: Iterable[tuple[str, str]]) -> None:
         self._exact: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         self._prefix: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        self._loan: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         for label, term in items:
             # each term word: the lemma (exact mode) or the surface form (prefix mode)
             keys = tuple(
@@ -65,13 +72,20 @@ class TermMatcher:
             if keys:
                 first = keys[0]
                 (self._prefix if _prefix_mode(first) else self._exact)[first].append((label, keys))
+                # a Russian loanword inflected in Kazakh/Uzbek/Tajik/Kyrgyz ("платформаларды")
+                # is unknown to pymorphy3: such words may also match by the term's surface
+                surface = words_of(term)[0][3]
+                if len(surface) >= MIN_PREFIX and not _prefix_mode(first):
+                    self._loan[surface].append((label, keys))
 
     @staticmethod
     def _same(word: Word, key: str) -> bool:
         lemma, surface = word[2], word[3]
         if lemma == key or lemma in (key + "s", key + "es"):
             return True
-        return _prefix_mode(key) and surface.startswith(key)
+        if _prefix_mode(key):
+            return surface.startswith(key)
+        return len(key) >= MIN_PREFIX and _foreign(surface) and surface.startswith(key)
 
     def find(self, words: Sequence[Word]) -> list[Occurrence]:
         out: list[Occurrence] = []
@@ -81,8 +95,11 @@ class TermMatcher:
             for suffix in ("s", "es"):
                 if lemma.endswith(suffix):
                     candidates += self._exact.get(lemma[: -len(suffix)], ())
+            foreign = _foreign(surface)
             for k in range(MIN_PREFIX, len(surface) + 1):
                 candidates += self._prefix.get(surface[:k], ())
+                if foreign:
+                    candidates += self._loan.get(surface[:k], ())
             for label, term in candidates:
                 tail = words[i + 1 : i + len(term)]
                 if len(tail) == len(term) - 1 and all(
