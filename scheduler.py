@@ -50,8 +50,9 @@ class Service:
 
     async def _run_poll(self, source: SourceConfig) -> None:
         loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._worker, self._poll, source)
         try:
-            summary = await loop.run_in_executor(self._worker, self._poll, source)
+            summary = await asyncio.shield(future)
         except asyncio.CancelledError:  # shutting down: the worker finishes what it started
             log.info("poll of %s left to finish during shutdown", source.name)
             return

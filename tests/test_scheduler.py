@@ -98,11 +98,12 @@ def test_service_process_polls_then_stops_on_sigterm(tmp_path: Path, site: Local
                 return False
             try:
                 with sqlite3.connect(dbfile) as conn:
-                    return bool(conn.execute("SELECT count(*) FROM signals").fetchone()[0])
+                    finished = "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL"
+                    return bool(conn.execute(finished).fetchone()[0])
             except sqlite3.OperationalError:
                 return False  # schema not created yet
 
-        wait_for(stored, what="the first poll to store signals")
+        wait_for(stored, what="the first poll to finish")
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=10)
