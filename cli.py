@@ -132,6 +132,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flagger_settings(args: argparse.Namespace) -> tuple[str | None, float]:
+    """Rules folder and minimum score: from the config file when there is one."""
+    path = args.config or default_config_path()
+    if args.config or Path(path).exists():
+        s = _settings(args)
+        return s.nlp.rules_dir or None, s.nlp.min_score
+    return None, 0.3
+
+
+def cmd_flag(args: argparse.Namespace) -> int:
+    import json
+
+    from nlp import Flagger
+    from nlp.jsonl import flag_lines
+
+    rules_dir, min_score = _flagger_settings(args)
+    flagger = Flagger.from_folder(rules_dir, min_score=min_score)
+    try:
+        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        print(f"regwatch: flag: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    with source:
+        try:
+            for out in flag_lines(source, flagger, workers=args.workers, rules_dir=rules_dir):
+                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        except UnicodeDecodeError as exc:
+            print(f"regwatch: flag: {args.file} is not UTF-8 ({exc})", file=sys.stderr)
+            return 2
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from nlp import Flagger
+    from pipeline import backtest
+
+    s = _settings(args)
+    engine = _engine(s)
+    rules_dir = args.rules or s.nlp.rules_dir or None
+    flagger = Flagger.from_folder(rules_dir, min_score=s.nlp.min_score)
+    report = backtest(engine, flagger, limit=args.limit)
+    print("\n".join(report.lines(show=args.show)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from demo import run_demo
 
@@ -176,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     dig.add_argument("--hours", type=int, help="period length (default: digest.window_hours)")
     dig.add_argument("--out", metavar="FILE.html", help="write HTML here and .txt beside it")
     dig.set_defaults(func=cmd_digest)
+
+    flg = sub.add_parser("flag", help="flag JSON Lines documents (id, text, title, lang, url)")
+    flg.add_argument("file", nargs="?", default="-", help="JSON Lines file, or - for stdin")
+    flg.add_argument("--workers", type=int, default=1, help="processes to flag with")
+    flg.set_defaults(func=cmd_flag)
+
+    bt = sub.add_parser("backtest", help="compare current rules with the stored signals")
+    bt.add_argument("--rules", metavar="DIR", help="rules folder to try (default: the configured)")
+    bt.add_argument("--limit", type=int, help="only the N most recently seen documents")
+    bt.add_argument("--show", type=int, default=20, help="changed signals to list (default 20)")
+    bt.set_defaults(func=cmd_backtest)
 
     run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
     run.set_defaults(func=cmd_run)

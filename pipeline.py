@@ -25,9 +25,11 @@ from store import models as m
 from store.queries import SourceSpec, record_failure, record_success, sync_sources
 
 __all__ = [
+    "BacktestReport",
     "IngestResult",
     "Outcome",
     "RunSummary",
+    "backtest",
     "collect_sources",
     "ingest",
     "language_of",
@@ -184,6 +186,9 @@ def _signal(document_id: int, version_id: int, match: Match) -> m.Signal:
         score=match.score,
         reason=match.reason,
         lang=match.lang,
+        countries=list(match.countries),
+        bodies=list(match.bodies),
+        attributes=dict(match.attributes),
     )
 
 
@@ -262,3 +267,69 @@ def source_spec(source: SourceConfig) -> SourceSpec:
     return SourceSpec(
         source.name, source.url, source.type, source.country, source.languages, source.tier
     )
+
+
+SignalKey = tuple[str, str, str, int, int]  # category, rule, field, start, end
+
+
+@dataclass
+class BacktestReport:
+    """What the current rules would add to or remove from the stored signals."""
+
+    documents: int = 0
+    added: list[tuple[int, SignalKey, str]] = field(default_factory=list)
+    removed: list[tuple[int, SignalKey, str]] = field(default_factory=list)
+    unchanged: int = 0
+
+    def lines(self, show: int = 20) -> list[str]:
+        out = [
+            f"backtest over {self.documents} documents: {len(self.added)} signals would be "
+            f"added, {len(self.removed)} removed, {self.unchanged} unchanged"
+        ]
+        by_cat: dict[str, list[int]] = {}
+        for i, changes in enumerate((self.added, self.removed)):
+            for _doc, key, _text in changes:
+                by_cat.setdefault(key[0], [0, 0])[i] += 1
+        out += [f"  {cat}: +{a} -{r}" for cat, (a, r) in sorted(by_cat.items())]
+        for sign, changes in (("+", self.added), ("-", self.removed)):
+            out += [
+                f"{sign} document {doc} {key[1]} {key[2]}[{key[3]}:{key[4]}] {text!r}"
+                for doc, key, text in changes[:show]
+            ]
+        return out
+
+
+def backtest(engine: Engine, flagger: Flagger, limit: int | None = None) -> BacktestReport:
+    """Run ``flagger`` over every stored document's current version and compare with the
+    signals stored for it. Nothing is written."""
+    report = BacktestReport()
+    stmt = (
+        select(m.Document, m.DocumentVersion)
+        .join(
+            m.DocumentVersion,
+            (m.DocumentVersion.document_id == m.Document.id)
+            & (m.DocumentVersion.version == m.Document.version),
+        )
+        .order_by(m.Document.last_seen_at.desc(), m.Document.id)
+    )
+    if limit:
+        stmt = stmt.limit(limit)
+    with db.session_scope(engine) as session:
+        rows = [(d.id, d.lang, v.id, v.title, v.text) for d, v in session.execute(stmt)]
+        stored: dict[int, dict[SignalKey, str]] = {}
+        for sig in session.scalars(
+            select(m.Signal).where(m.Signal.version_id.in_([r[2] for r in rows]))
+        ):
+            key = (sig.category, sig.rule, sig.field, sig.start, sig.end)
+            stored.setdefault(sig.version_id, {})[key] = sig.text
+    for doc_id, lang, version_id, title, text in rows:
+        report.documents += 1
+        now = {
+            (x.category, x.rule, x.field, x.start, x.end): x.text
+            for x in flagger.flag(title, text, lang)
+        }
+        before = stored.get(version_id, {})
+        report.added += [(doc_id, k, t) for k, t in now.items() if k not in before]
+        report.removed += [(doc_id, k, t) for k, t in before.items() if k not in now]
+        report.unchanged += len(now.keys() & before.keys())
+    return report

@@ -9,9 +9,9 @@ of some rule go through spaCy; context, exclusions and the gazetteer are matched
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 

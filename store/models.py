@@ -162,6 +162,9 @@ class Signal(Base):
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(Text)
     lang: Mapped[str | None] = mapped_column(String(8))
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="signals")
