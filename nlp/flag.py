@@ -29,9 +29,9 @@ from nlp.triggers import (
     APOSTROPHES,
     TermSet,
     TriggerIndex,
-    fold,
     pattern_requirement,
     phrase_requirement,
+    spaced,
     split_units,
 )
 
@@ -76,22 +76,33 @@ class Flagger:
         self.nlp = nlp or build_nlp()
         self._by_id: dict[str, Rule] = {r.id: r for r in rules.rules}
         self._phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
-        self._patterns = Matcher(self.nlp.vocab, validate=True)
+        self._patterns: dict[str, Matcher] = {}
         triggers: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
         for rule in rules.rules:
             if rule.phrases:
                 self._phrases.add(
                     rule.id, list(self.nlp.pipe(p.translate(APOSTROPHES) for p in rule.phrases))
                 )
-                triggers += [(rule.id, phrase_requirement(p)) for p in rule.phrases]
+                triggers += [
+                    (rule.id, phrase_requirement(p, whole_words=True)) for p in rule.phrases
+                ]
             if rule.patterns:
                 try:
-                    self._patterns.add(rule.id, [list(p) for p in rule.patterns])
+                    self._patterns[rule.id] = Matcher(self.nlp.vocab, validate=True)
+                    self._patterns[rule.id].add(rule.id, [list(p) for p in rule.patterns])
                 except (ValueError, KeyError) as exc:
                     raise RulesError(f"rules: rule {rule.id}: bad token pattern: {exc}") from None
                 triggers += [(rule.id, pattern_requirement(p)) for p in rule.patterns]
         self._triggers = TermSet(triggers)
+        # context that may be present (by stem): a rule that needs context it cannot find
+        # in the document is not worth running spaCy for
+        self._maybe_context = TermSet(
+            (label, phrase_requirement(term))
+            for label, terms in _all_context(rules).items()
+            for term in terms
+        )
         self._index = TriggerIndex(self._triggers.stems)
+        self._context_index = TriggerIndex(self._maybe_context.stems)
         terms: list[tuple[str, str]] = []
         for label, phrases in _all_context(rules).items():
             terms += [(f"ctx:{label}", t) for t in phrases]
@@ -118,15 +129,21 @@ class Flagger:
         """All signals in a document's title and text, best first within a category."""
         fields = {"title": title, "text": text}
         if prefilter:
-            hits = {name: self._index.scan(fold(value)) for name, value in fields.items()}
-            if not self._triggers.labels(hits["title"].present() | hits["text"].present()):
+            folded = {name: spaced(value) for name, value in fields.items()}
+            hits = {name: self._index.scan(text) for name, text in folded.items()}
+            found = self._triggers.labels(hits["title"]) | self._triggers.labels(hits["text"])
+            worth = self._worth(found, folded) if found else found
+            if not worth:
                 return []
         raws: list[_Raw] = []
         for name, value in fields.items():
             for u0, u1 in split_units(value):
-                if prefilter and not self._triggers.labels(hits[name].present(u0, u1)):
+                candidates = None
+                if prefilter:
+                    candidates = self._triggers.labels(hits[name], u0, u1) & worth
+                if candidates is not None and not candidates:
                     continue
-                raws.extend(self._match_unit(value, name, u0, u1))
+                raws.extend(self._match_unit(value, name, u0, u1, candidates))
         if not raws:
             return []
         lang = lang or detect(f"{title}\n{text}")
@@ -141,11 +158,32 @@ class Flagger:
                 found.append(match)
         return _best_per_place(found)
 
-    def _match_unit(self, value: str, name: str, u0: int, u1: int) -> Iterator[_Raw]:
+    def _worth(self, found: set[str], folded: dict[str, str]) -> set[str]:
+        """Of the rules whose trigger stems occur, those whose needed context may occur."""
+        context: set[str] = set()
+        for text in folded.values():
+            context |= self._maybe_context.labels(self._context_index.scan(text))
+        worth = set()
+        for rule_id in found:
+            rule = self._by_id[rule_id]
+            needs = set(self.rules.context_phrases(rule))
+            if rule.score <= 0 and needs and not needs & context:
+                continue
+            required = set(self.rules.context_phrases(rule, rule.requires))
+            if required and TWO_COUNTRIES not in rule.requires and not required & context:
+                continue
+            worth.add(rule_id)
+        return worth
+
+    def _match_unit(
+        self, value: str, name: str, u0: int, u1: int, candidates: set[str] | None
+    ) -> Iterator[_Raw]:
+        """spaCy on one unit; token patterns only of the rules the prefilter left in."""
         doc = self.nlp(value[u0:u1].translate(APOSTROPHES))
         spans: list[tuple[int, int, int]] = list(self._phrases(doc)) if len(self._phrases) else []
-        if len(self._patterns):
-            spans += list(self._patterns(doc))
+        for rule_id, matcher in self._patterns.items():
+            if candidates is None or rule_id in candidates:
+                spans += list(matcher(doc))
         for key, start, end in spans:
             span: Span = doc[start:end]
             sent = span.sent

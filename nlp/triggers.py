@@ -39,11 +39,35 @@ __all__ = [
 APOSTROPHES = str.maketrans({c: "'" for c in "ʻʼ’‘`´"})
 _FOLD = str.maketrans({**{c: "'" for c in "ʻʼ’‘`´"}, "ё": "е"})
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_NEEDS_FOLD = re.compile("[ё" + "ʻʼ’‘`´" + "]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _REGEX_META = set(".^$*+?{}[]\\|()")
 MAX_UNIT = 20_000  # characters handed to spaCy at once; far below its max_length
+SHORT = 3  # words this short ("AI", «ИИ», «СНГ») are matched whole, not as prefixes
+TOKEN_SPAN = 40  # a requirement's stems must lie within this many characters per token
 
-Requirement = tuple[tuple[str, ...], ...]  # per token: alternative stems (any one will do)
+# Per token: alternative stems (any one will do) and the token's position in the phrase or
+# pattern, which bounds how far from each other the stems may lie.
+Requirement = tuple[tuple[tuple[str, ...], int], ...]
+
+
+def _spacing_table() -> dict[int, str]:
+    table = {cp: " " for cp in range(0x30000) if not chr(cp).isalnum()}
+    table.update({ord(c): "'" for c in "'ʻʼ’‘`´"})
+    table[ord("ё")] = "е"
+    return table
+
+
+_SPACING = _spacing_table()
+
+
+def spaced(text: str) -> str:
+    """:func:`fold`, with every other non-alphanumeric character turned into a space — so a
+    stem keyed with a leading space is found only where a word starts. Same length."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c.lower()[:1] or c for c in text)
+    return low.translate(_SPACING)
 
 
 def fold(text: str) -> str:
@@ -51,7 +75,7 @@ def fold(text: str) -> str:
     low = text.lower()
     if len(low) != len(text):  # "İ".lower() is two code points: fold char by char instead
         low = "".join(c.lower()[:1] or c for c in text)
-    return low.translate(_FOLD)
+    return low.translate(_FOLD) if _NEEDS_FOLD.search(low) else low
 
 
 @lru_cache(maxsize=50_000)
@@ -59,8 +83,8 @@ def word_stem(word: str) -> str:
     """A prefix that every form of ``word``'s lemma starts with (Russian lexemes via pymorphy3;
     other words as they are, folded)."""
     word = fold(word)
-    if not (_CYRILLIC.search(word) and word.isalpha()):
-        return word
+    if len(word) <= SHORT or not (_CYRILLIC.search(word) and word.isalpha()):
+        return word  # short words are abbreviations ("ИИ", "AI"): matched whole
     lemma = lemma_of(word)
     prefixes = []
     for parse in morph().parse(word):
@@ -77,9 +101,34 @@ def word_stem(word: str) -> str:
     return stem or word[:1]
 
 
-def phrase_requirement(phrase: str) -> Requirement:
+# Function words carry no evidence: leaving them out of a requirement keeps it sound (it can
+# only let more text through) and keeps "the", «на», "va" out of the automaton.
+STOPWORDS = frozenset(
+    ["a", "an", "the", "of", "on", "in", "at", "to", "for", "by", "with", "from", "and", "or", "that", "which", "would", "will", "be", "is", "are", "as", "its", "в", "во", "на", "по", "о", "об", "от", "и", "или", "за", "к", "с", "со", "для", "до", "из", "при", "что", "как", "va", "bilan", "uchun", "bu", "ham", "ва", "билан", "учун", "бу", "ҳам", "мен", "және", "үшін", "бұл", "ба", "дар", "бо", "аз", "барои", "ки", "жана", "менен", "үчүн", "бул"]
+)
+
+
+def _keep(stem: str) -> bool:
+    return stem not in STOPWORDS
+
+
+WHOLE = "$"  # a stem ending in this must be a whole word
+
+
+def phrase_requirement(phrase: str, whole_words: bool = False) -> Requirement:
+    """Stems of a phrase's words. ``whole_words``: words without Russian morphology must match
+    as whole words — right for spaCy's LEMMA matching, where such a word's lemma is itself."""
     words = _WORD.findall(fold(phrase.translate(APOSTROPHES)))
-    return tuple((word_stem(w),) for w in words)
+    out = []
+    for i, w in enumerate(words):
+        if not _keep(fold(w)):
+            continue
+        stem = word_stem(w)
+        whole = stem == fold(w) and (
+            len(stem) <= SHORT or (whole_words and not _CYRILLIC.search(w))
+        )
+        out.append(((stem + WHOLE if whole else stem,), i))
+    return tuple(out)
 
 
 def _literal_prefix(regex: str) -> tuple[str, ...]:
@@ -102,9 +151,11 @@ def _literal_prefix(regex: str) -> tuple[str, ...]:
 
 def pattern_requirement(pattern: Sequence[Mapping[str, Any]]) -> Requirement:
     """One requirement per token pattern whose text is fixed or starts with a literal."""
-    out: list[tuple[str, ...]] = []
-    for token in pattern:
-        if token.get("OP") in ("?", "*", "!"):
+    out: list[tuple[tuple[str, ...], int]] = []
+    for i, token in enumerate(pattern):
+        if token.get("OP") == "*" or (isinstance(token.get("OP"), str) and "{" in token["OP"]):
+            return tuple(out)  # unbounded gap: later tokens are not required
+        if token.get("OP") in ("?", "!"):
             continue
         alts: tuple[str, ...] = ()
         for key in ("LOWER", "ORTH", "TEXT", "NORM", "LEMMA"):
@@ -117,8 +168,8 @@ def pattern_requirement(pattern: Sequence[Mapping[str, Any]]) -> Requirement:
                 alts = tuple(word_stem(v) if key == "LEMMA" else fold(v) for v in value["IN"])
             if alts:
                 break
-        if alts:
-            out.append(alts)
+        if alts and not any(a in STOPWORDS for a in alts):
+            out.append((alts, i))
     return tuple(out)
 
 
@@ -129,20 +180,10 @@ class Hits:
     starts: list[int]
     stems: list[str]
 
-    def present(
-        self, start: int = 0, end: int | None = None, skip: Sequence[tuple[int, int]] = ()
-    ) -> set[str]:
-        lo = bisect.bisect_left(self.starts, start)
-        hi = len(self.starts) if end is None else bisect.bisect_left(self.starts, end)
-        return {
-            self.stems[i]
-            for i in range(lo, hi)
-            if not any(s <= self.starts[i] < e for s, e in skip)
-        }
-
 
 class TermSet:
-    """Labelled requirements; a label is present where any of its requirements is met."""
+    """Labelled requirements; a label is present where one of its requirements is met: every
+    token's stem found within ``TOKEN_SPAN`` characters per token of the anchor token's."""
 
     def __init__(self, items: Iterable[tuple[str, Requirement]]) -> None:
         self._by_first: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
@@ -152,18 +193,46 @@ class TermSet:
             if not req:
                 self.always.append(label)  # nothing literal to look for: every unit qualifies
                 continue
-            for stem in req[0]:
-                self._by_first[stem].append((label, req))
-            for alts in req:
-                self.stems.update(alts)
+            # anchor on the token with the longest stem (the rarest, as a rule): "draft law"
+            # is looked up from "draft", «проект постановления» from «постановлен»
+            anchor = max(range(len(req)), key=lambda i: min(len(a) for a in req[i][0]))
+            ordered = (req[anchor], *req[:anchor], *req[anchor + 1 :])
+            for stem in req[anchor][0]:
+                self._by_first[stem].append((label, ordered))
+            for alts, _index in req:
+                self.stems.update(a.rstrip(WHOLE) for a in alts)
 
-    def labels(self, present: set[str]) -> set[str]:
+    def labels(self, hits: Hits, start: int = 0, end: int | None = None) -> set[str]:
         found = set(self.always)
-        for stem in present:
+        lo = bisect.bisect_left(hits.starts, start)
+        hi = len(hits.starts) if end is None else bisect.bisect_left(hits.starts, end)
+        positions: dict[str, list[int]] = defaultdict(list)
+        for i in range(lo, hi):
+            positions[hits.stems[i]].append(hits.starts[i])
+        for stem, firsts in positions.items():
             for label, req in self._by_first.get(stem, ()):
-                if label not in found and all(any(a in present for a in alts) for alts in req):
+                if label not in found and _within(req, firsts, positions):
                     found.add(label)
         return found
+
+
+def _within(req: Requirement, anchors: list[int], positions: dict[str, list[int]]) -> bool:
+    """Every other token's stem on the right side of an anchor, within ``TOKEN_SPAN``
+    characters per token between them."""
+    base = req[0][1]
+    for p in anchors:
+        ok = True
+        for alts, index in req[1:]:
+            delta = index - base
+            lo, hi = (
+                (p + 1, p + TOKEN_SPAN * delta) if delta > 0 else (p + TOKEN_SPAN * delta, p - 1)
+            )
+            if not any(lo <= q <= hi for a in alts for q in positions.get(a, ())):
+                ok = False
+                break
+        if ok:
+            return True
+    return False
 
 
 class TriggerIndex:
@@ -172,19 +241,24 @@ class TriggerIndex:
     def __init__(self, stems: Iterable[str]) -> None:
         self._automaton = ahocorasick.Automaton()
         for stem in set(stems):
-            if stem:
-                self._automaton.add_word(stem, stem)
+            if stem:  # keyed after a space: only word starts are reported
+                key = " " + stem
+                self._automaton.add_word(key, (stem, stem + WHOLE, len(key)))
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
 
-    def scan(self, folded: str) -> Hits:
+    def scan(self, text: str) -> Hits:
+        """Stems at word starts of ``text``, which must come from :func:`spaced`."""
         found: list[tuple[int, str]] = []
         if not self._empty:
-            for end, stem in self._automaton.iter(folded):
-                start = end - len(stem) + 1
-                if start == 0 or not folded[start - 1].isalnum():
-                    found.append((start, stem))
+            padded = " " + text + " "
+            append = found.append
+            for end, (stem, whole_stem, size) in self._automaton.iter(padded):
+                start = end - size + 1  # in ``text``: the key's space is padded[start]
+                append((start, stem))
+                if padded[end + 1] in " '":
+                    append((start, whole_stem))
         found.sort()
         return Hits([s for s, _ in found], [t for _, t in found])
 
