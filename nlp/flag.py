@@ -27,6 +27,7 @@ from nlp.rules import TWO_COUNTRIES, Rule, RuleSet, load_rules
 from nlp.terms import Occurrence, TermMatcher, labels_in, words_of
 from nlp.triggers import (
     APOSTROPHES,
+    Requirement,
     TermSet,
     TriggerIndex,
     pattern_requirement,
@@ -77,7 +78,7 @@ class Flagger:
         self._by_id: dict[str, Rule] = {r.id: r for r in rules.rules}
         self._phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._patterns: dict[str, Matcher] = {}
-        triggers: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
+        triggers: list[tuple[str, Requirement]] = []
         for rule in rules.rules:
             if rule.phrases:
                 self._phrases.add(
@@ -131,8 +132,8 @@ class Flagger:
         if prefilter:
             folded = {name: spaced(value) for name, value in fields.items()}
             hits = {name: self._index.scan(text) for name, text in folded.items()}
-            found = self._triggers.labels(hits["title"]) | self._triggers.labels(hits["text"])
-            worth = self._worth(found, folded) if found else found
+            triggered = self._triggers.labels(hits["title"]) | self._triggers.labels(hits["text"])
+            worth = self._worth(triggered, folded) if triggered else triggered
             if not worth:
                 return []
         raws: list[_Raw] = []
