@@ -10,6 +10,7 @@ of some rule go through spaCy; context, exclusions and the gazetteer are matched
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from nlp.attributes import instrument_details
 from nlp.langid import detect
 from nlp.pipeline import build_nlp
 from nlp.rules import TWO_COUNTRIES, Rule, RuleSet, load_rules
-from nlp.terms import Occurrence, TermMatcher, labels_in, words_of
+from nlp.terms import Occurrences, TermMatcher, words_of
 from nlp.triggers import (
     APOSTROPHES,
     Requirement,
@@ -56,6 +57,35 @@ class Match:
     countries: tuple[str, ...] = ()
     bodies: tuple[str, ...] = ()
     attributes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+# A hostile page repeating one phrase 70,000 times yields evidence for the first 100.
+MAX_MATCHES_PER_RULE = 100
+
+
+class _DocContext:
+    """A document's term occurrences, with the document-wide label sets computed once."""
+
+    def __init__(self, occ: dict[str, Occurrences]) -> None:
+        self.occ = occ
+        self.own: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._everywhere: set[str] | None = None
+        self._outside: dict[str, set[str]] = {}
+
+    def everywhere(self) -> set[str]:
+        if self._everywhere is None:
+            self._everywhere = self.occ["title"].labels() | self.occ["text"].labels()
+        return self._everywhere
+
+    def outside(self, rule: Rule) -> set[str]:
+        """Labels found outside the rule's own matches (inside them too for self_context)."""
+        if rule.self_context:
+            return self.everywhere()
+        if rule.id not in self._outside:
+            self._outside[rule.id] = set().union(
+                *(self.occ[f].labels(skip=self.own.get((rule.id, f), ())) for f in FIELDS)
+            )
+        return self._outside[rule.id]
 
 
 @dataclass(frozen=True)
@@ -128,7 +158,7 @@ class Flagger:
         self, title: str, text: str, lang: str | None = None, *, prefilter: bool = True
     ) -> list[Match]:
         """All signals in a document's title and text, best first within a category."""
-        fields = {"title": title, "text": text}
+        fields = {"title": _scrub(title), "text": _scrub(text)}
         if prefilter:
             folded = {name: spaced(value) for name, value in fields.items()}
             hits = {name: self._index.scan(text) for name, text in folded.items()}
@@ -148,15 +178,21 @@ class Flagger:
         if not raws:
             return []
         lang = lang or detect(f"{title}\n{text}")
-        occ = {name: self._terms.find(words_of(value)) for name, value in fields.items()}
-        own: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+        ctx = _DocContext(
+            {name: Occurrences(self._terms.find(words_of(value))) for name, value in fields.items()}
+        )
+        per_rule: dict[tuple[str, str], list[_Raw]] = defaultdict(list)
         for raw in raws:
-            own[(raw.rule.id, raw.field)].append((raw.start, raw.end))
+            per_rule[(raw.rule.id, raw.field)].append(raw)
+        for key, group in per_rule.items():
+            group.sort(key=lambda r: r.start)
+            ctx.own[key] = [(r.start, r.end) for r in group]
         found = []
-        for raw in raws:
-            match = self._weigh(raw, fields, occ, own, lang)
-            if match is not None and match.score >= self.min_score:
-                found.append(match)
+        for group in per_rule.values():
+            for raw in group[:MAX_MATCHES_PER_RULE]:
+                match = self._weigh(raw, fields, ctx, lang)
+                if match is not None and match.score >= self.min_score:
+                    found.append(match)
         return _best_per_place(found)
 
     def _worth(self, found: set[str], folded: dict[str, str]) -> set[str]:
@@ -198,29 +234,19 @@ class Flagger:
             )
 
     def _weigh(
-        self,
-        raw: _Raw,
-        fields: dict[str, str],
-        occ: dict[str, list[Occurrence]],
-        own: dict[tuple[str, str], list[tuple[int, int]]],
-        lang: str,
+        self, raw: _Raw, fields: dict[str, str], ctx: _DocContext, lang: str
     ) -> Match | None:
-        rule, value, here = raw.rule, fields[raw.field], occ[raw.field]
-        in_sentence = labels_in(here, raw.sent_start, raw.sent_end)
+        rule, value, here = raw.rule, fields[raw.field], ctx.occ[raw.field]
+        in_sentence = here.labels(raw.sent_start, raw.sent_end)
         if f"ex:{rule.id}" in in_sentence:
             return None
-        if rule.requires and not self._required(rule, in_sentence, occ):
+        everywhere = ctx.everywhere()
+        if rule.requires and not self._required(rule, in_sentence, everywhere):
             return None
         labels = {f"ctx:{c}" for c in self.rules.context_phrases(rule)}
         mine = [(raw.start, raw.end)] if not rule.self_context else []
-        near = labels & labels_in(here, raw.sent_start, raw.sent_end, skip=mine)
-        in_doc = set().union(
-            *(
-                labels_in(occ[f], skip=() if rule.self_context else own.get((rule.id, f), ()))
-                for f in FIELDS
-            )
-        )
-        elsewhere = labels & in_doc
+        near = labels & here.labels(raw.sent_start, raw.sent_end, skip=mine)
+        elsewhere = labels & ctx.outside(rule)
         if not labels:
             score, reason = rule.score, "phrase match"
         elif near:
@@ -230,7 +256,6 @@ class Flagger:
         else:
             score, reason = rule.score, f"no {_names(labels, '/')} context"
         sentence = value[raw.sent_start : raw.sent_end].strip()
-        everywhere = labels_in(occ["title"]) | labels_in(occ["text"])
         attributes: dict[str, str] = {}
         if rule.instrument:
             stage, factor = self._stage(in_sentence, everywhere)
@@ -257,11 +282,9 @@ class Flagger:
             attributes=attributes,
         )
 
-    def _required(
-        self, rule: Rule, in_sentence: set[str], occ: dict[str, list[Occurrence]]
-    ) -> bool:
+    def _required(self, rule: Rule, in_sentence: set[str], everywhere: set[str]) -> bool:
         needed = {f"ctx:{label}" for label in self.rules.context_phrases(rule, rule.requires)}
-        if needed & (labels_in(occ["title"]) | labels_in(occ["text"])):
+        if needed & everywhere:
             return True
         countries = {lab for lab in in_sentence if lab.startswith("country:")}
         return TWO_COUNTRIES in rule.requires and len(countries) >= 2
@@ -287,6 +310,14 @@ class Flagger:
             if countries or bodies:
                 return tuple(sorted(countries)), tuple(sorted(bodies))
         return (), ()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _scrub(text: str) -> str:
+    """Lone surrogates (from broken decoders) become U+FFFD, one for one: offsets hold."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _names(labels: set[str], sep: str = ", ") -> str:

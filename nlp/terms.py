@@ -10,6 +10,7 @@ stems of five letters or more), when the text word starts with it ("intellekt" â
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,7 +20,7 @@ from functools import lru_cache
 from nlp.components import lemma_of, morph
 from nlp.triggers import APOSTROPHES, fold
 
-__all__ = ["Occurrence", "TermMatcher", "words_of"]
+__all__ = ["Occurrence", "Occurrences", "TermMatcher", "words_of"]
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 MIN_PREFIX = 5
@@ -109,17 +110,26 @@ class TermMatcher:
         return out
 
 
-def labels_in(
-    occurrences: Iterable[Occurrence],
-    start: int = 0,
-    end: int | None = None,
-    skip: Sequence[tuple[int, int]] = (),
-) -> set[str]:
-    """Labels of occurrences inside [start, end) that overlap none of ``skip``."""
-    return {
-        o.label
-        for o in occurrences
-        if o.start >= start
-        and (end is None or o.end <= end)
-        and not any(o.start < e and s < o.end for s, e in skip)
-    }
+class Occurrences:
+    """A field's term occurrences, sorted, for span queries in O(log n)."""
+
+    def __init__(self, items: Iterable[Occurrence]) -> None:
+        self.items = sorted(items, key=lambda o: (o.start, o.end))
+        self._starts = [o.start for o in self.items]
+
+    def labels(
+        self, start: int = 0, end: int | None = None, skip: Sequence[tuple[int, int]] = ()
+    ) -> set[str]:
+        """Labels of occurrences inside [start, end) overlapping none of ``skip`` (sorted)."""
+        lo = bisect.bisect_left(self._starts, start)
+        hi = len(self.items) if end is None else bisect.bisect_left(self._starts, end)
+        skip_starts = [s for s, _e in skip]
+        found: set[str] = set()
+        for o in self.items[lo:hi]:
+            if o.label in found or (end is not None and o.end > end):
+                continue
+            k = bisect.bisect_left(skip_starts, o.end) - 1  # last skip span starting before o.end
+            if k >= 0 and skip[k][1] > o.start:
+                continue
+            found.add(o.label)
+        return found
