@@ -64,7 +64,10 @@ def _lemmatizers(sample: list[Doc3]) -> tuple[float, float]:
         matcher.add("x", list(nlp.pipe(phrases)))
         texts = [x for lang, _t, x in sample if lang == "ru"]
         size = sum(len(t.encode()) for t in texts) / 1e6
-        rates.append(size / _timed(lambda n=nlp, m=matcher: [m(n(t)) for t in texts]))
+        started = time.perf_counter()
+        for t in texts:
+            matcher(nlp(t))
+        rates.append(size / (time.perf_counter() - started))
     return rates[0], rates[1]
 
 

@@ -14,7 +14,9 @@ HELDOUT = Path(__file__).parent / "data" / "heldout"
 
 
 def test_prefiltered_output_equals_a_full_pass(flagger: Flagger) -> None:
-    texts = [(e.title, e.text, None) for e in load_examples([DEFAULT_SET, HELDOUT])]
+    texts: list[tuple[str, str, str | None]] = [
+        (e.title, e.text, None) for e in load_examples([DEFAULT_SET, HELDOUT])
+    ]
     texts += [(d.title, d.text, None) for d in load_corpus()]
     texts += [(t, x, lang) for lang, t, x in generate(0.3, seed=11)]
     differing = [
