@@ -1,10 +1,10 @@
-# make demo | test | lint | bench — each creates or refreshes .venv on first use.
+# make demo | test | lint | bench | eval — each creates or refreshes .venv on first use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench eval venv clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+eval: $(STAMP)
+	$(BIN)/python -m nlp.evaluate tests/nlp/data/labelled
+	$(BIN)/python -m nlp.evaluate tests/nlp/data/heldout
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache *.egg-info build

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from sqlalchemy import Engine, func, select
 
 from config import SourceConfig
 from crawlers import Document, Fetcher, FetchPolicy
 from nlp import Flagger
-from pipeline import Outcome, collect_sources, ingest
+from nlp.rules import BUNDLED_RULES
+from pipeline import Outcome, backtest, collect_sources, ingest
 from store import db
 from store import models as m
 from store.queries import SourceSpec, sync_sources
@@ -174,3 +178,31 @@ def test_a_crashing_item_or_source_never_stops_the_run(
     with db.session_scope(engine) as s:
         [run] = s.scalars(select(m.Run)).all()
         assert run.status == "partial" and run.finished_at is not None
+
+
+def test_backtest_reports_what_a_rule_change_would_do(
+    engine: Engine, flagger: Flagger, tmp_path: Path
+) -> None:
+    sid = _source_id(engine)
+    ingest(
+        engine,
+        flagger,
+        Document(url="https://gov.kz/n/1", title="Новости", text=TEXT, source="kz-maidd"),
+        sid,
+    )
+    same = backtest(engine, flagger)
+    assert (same.documents, same.added, same.removed) == (1, [], [])
+    assert same.unchanged == _count(engine, m.Signal) > 0
+    rules = tmp_path / "rules"
+    shutil.copytree(BUNDLED_RULES, rules)
+    (rules / "digital_security.toml").unlink()
+    (rules / "procurement.toml").write_text(
+        'category = "procurement"\n[[rules]]\nid = "procurement.ministry"\n'
+        'phrases = ["министерство"]\nscore = 0.7\n',
+        encoding="utf-8",
+    )
+    report = backtest(engine, Flagger.from_folder(rules, min_score=0.3))
+    assert [k[0] for _d, k, _t in report.added] == ["procurement"]
+    assert {k[0] for _d, k, _t in report.removed} == {"digital_security"}
+    assert "procurement: +1 -0" in "\n".join(report.lines())
+    assert backtest(engine, flagger).removed == []  # nothing was written

@@ -18,7 +18,7 @@ def test_two_million_characters_in_one_paragraph(flagger: Flagger) -> None:
     text = filler[: 2_000_000 - len(SIGNAL) - 1] + " " + SIGNAL
     assert len(text) >= 2_000_000
     [match] = [m for m in flagger.flag("", text) if m.category == "draft_instrument"]
-    assert text[match.start:match.end] == "законопроект"
+    assert text[match.start : match.end] == "законопроект"
 
 
 def test_memory_stays_bounded_on_a_huge_repetitive_document() -> None:
@@ -35,24 +35,28 @@ def test_memory_stays_bounded_on_a_huge_repetitive_document() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(len(found), (peak - base) // 1024)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=600, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
+    ).stdout.split()
     signals, grown_mb = int(out[0]), int(out[1])
     assert 0 < signals <= 100 * len(Flagger.from_folder().rules.rules)
     assert grown_mb < 500, grown_mb
 
 
-@pytest.mark.parametrize("text", [
-    "(" * 100_000 + "законопроект об ИИ" + ")" * 100_000,
-    "!?." * 50_000,
-    "\u200b\u200d\u2066\u202e" * 10_000 + " digital security law AI",
-    "законопроект\u0301 об ИИ 👩‍💻🇰🇿" * 1000,
-    "\ud800 законопроект об ИИ \udfff",
-    "İİİ ǅ ß ﬁ законопроект об ИИ",
-    "",
-    " \n \n\t\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 100_000 + "законопроект об ИИ" + ")" * 100_000,
+        "!?." * 50_000,
+        "\u200b\u200d\u2066\u202e" * 10_000 + " digital security law AI",
+        "законопроект\u0301 об ИИ 👩‍💻🇰🇿" * 1000,
+        "\ud800 законопроект об ИИ \udfff",
+        "İİİ ǅ ß ﬁ законопроект об ИИ",
+        "",
+        " \n \n\t\n",
+    ],
+)
 def test_odd_text_does_not_crash(flagger: Flagger, text: str) -> None:
     for m in flagger.flag(text[:300], text):
         value = text[:300] if m.field == "title" else text
-        assert value[m.start:m.end] == m.text
+        assert value[m.start : m.end] == m.text

@@ -20,7 +20,8 @@ def test_prefiltered_output_equals_a_full_pass(flagger: Flagger) -> None:
     texts += [(d.title, d.text, None) for d in load_corpus()]
     texts += [(t, x, lang) for lang, t, x in generate(0.3, seed=11)]
     differing = [
-        (title[:40], text[:60]) for title, text, lang in texts
+        (title[:40], text[:60])
+        for title, text, lang in texts
         if flagger.flag(title, text, lang) != flagger.flag(title, text, lang, prefilter=False)
     ]
     assert len(texts) > 500
@@ -32,8 +33,12 @@ def test_every_case_form_starts_with_its_stem() -> None:
     import pymorphy3
 
     morph = pymorphy3.MorphAnalyzer(lang="ru")
-    for phrase in ("цифровая безопасность", "законопроект", "проект постановления",
-                   "центр искусственного интеллекта"):
+    for phrase in (
+        "цифровая безопасность",
+        "законопроект",
+        "проект постановления",
+        "центр искусственного интеллекта",
+    ):
         for word, ((stem,), _i) in zip(phrase.split(), phrase_requirement(phrase), strict=True):
             for form in morph.parse(word)[0].lexeme:
                 if {"Cmp2", "Supr"} & set(form.tag.grammemes):
