@@ -51,7 +51,7 @@ def test_workers_give_the_same_output(flagger: Flagger) -> None:
 
 
 def test_cli_reads_stdin_and_files(tmp_path: Path) -> None:
-    env_free = {"cwd": tmp_path}  # no config.toml there: bundled rules
+    # run where there is no config.toml: the bundled rules apply
     proc = subprocess.run(
         [sys.executable, "-m", "cli", "flag", "-"],
         input="\n".join(LINES),
