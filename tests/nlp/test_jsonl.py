@@ -59,7 +59,7 @@ def test_cli_reads_stdin_and_files(tmp_path: Path) -> None:
         text=True,
         timeout=120,
         check=False,
-        **env_free,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -70,6 +70,6 @@ def test_cli_reads_stdin_and_files(tmp_path: Path) -> None:
         text=True,
         timeout=120,
         check=False,
-        **env_free,
+        cwd=tmp_path,
     )
     assert missing.returncode == 2 and "cannot read" in missing.stderr
