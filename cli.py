@@ -102,7 +102,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
     end = datetime.now(UTC)
     hours = args.hours or s.digest.window_hours
     names = {x.name for x in s.sources}
-    digest = digest_for(engine, end, hours, s.digest.max_items_per_category, sources=names)
+    digest = digest_for(
+        engine,
+        end,
+        hours,
+        s.digest.max_items_per_category,
+        min_score=s.digest.min_score,
+        sources=names,
+    )
     if args.out:
         out = Path(args.out)
         files = write_digest(digest, out, out.with_suffix(".txt"))

@@ -93,6 +93,7 @@ class NlpConfig:
 @dataclass(frozen=True)
 class DigestConfig:
     window_hours: int = setting(24, "a digest covers signals detected in this many past hours")
+    min_score: float = setting(0.5, "signals below this score stay out of the digest")
     max_items_per_category: int = setting(20, "items shown per category, best score first")
 
 
@@ -182,6 +183,8 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{where}: fetch.max_redirects must be 0..20, got {fetch.max_redirects}")
     if not 0.0 <= settings.nlp.min_score <= 1.0:
         raise ConfigError(f"{where}: nlp.min_score must be within 0..1")
+    if not 0.0 <= settings.digest.min_score <= 1.0:
+        raise ConfigError(f"{where}: digest.min_score must be within 0..1")
     if settings.digest.window_hours < 1 or settings.digest.max_items_per_category < 1:
         raise ConfigError(f"{where}: digest.window_hours and max_items_per_category must be >= 1")
     _check_sources(settings.sources, where)

@@ -14,6 +14,12 @@ CATEGORY_TITLES = {
     "digital_security": "Digital security as a regulatory frame",
     "dushanbe_ai_center": "Dushanbe AI Center and Tajikistan's AI corporation",
     "draft_instrument": "Draft laws, decrees and concepts",
+    "ai_governance_body": "AI ministries, agencies and councils",
+    "risk_classification": "High-risk AI, prohibited practices and audits",
+    "data_localization": "Data localisation and cross-border transfer",
+    "content_control": "Disinformation, fakes and content controls",
+    "surveillance_biometrics": "Surveillance and biometrics",
+    "regional_cooperation": "Regional coordination of tech rules",
 }
 
 

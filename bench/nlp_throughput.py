@@ -82,29 +82,44 @@ def main() -> None:
     results: list[int] = []
     one = mb / _timed(lambda: results.extend(len(flagger.flag(t, x, lang)) for lang, t, x in docs))
 
-    lines = [json.dumps({"id": i, "lang": lang, "title": t, "text": x})
-             for i, (lang, t, x) in enumerate(docs)]
+    lines = [
+        json.dumps({"id": i, "lang": lang, "title": t, "text": x})
+        for i, (lang, t, x) in enumerate(docs)
+    ]
     out: list[dict[str, object]] = []
     two = mb / _timed(lambda: out.extend(flag_lines(lines, flagger, workers=2)))
     same_parallel = [len(o["signals"]) for o in out] == results  # type: ignore[arg-type]
 
     sample = docs[: max(1, len(docs) // 40)]
-    full_rate = _mb(sample) / _timed(lambda: [flagger.flag(t, x, lang, prefilter=False)
-                                               for lang, t, x in sample])
-    mismatches = sum(flagger.flag(t, x, lang) != flagger.flag(t, x, lang, prefilter=False)
-                     for lang, t, x in sample)
+    full_rate = _mb(sample) / _timed(
+        lambda: [flagger.flag(t, x, lang, prefilter=False) for lang, t, x in sample]
+    )
+    mismatches = sum(
+        flagger.flag(t, x, lang) != flagger.flag(t, x, lang, prefilter=False)
+        for lang, t, x in sample
+    )
     spacy_lemma, cached_lemma = _lemmatizers(sample)
 
-    print(f"nlp: {len(docs)} documents, {mb:.1f} MB generated (en+ru, ~10% relevant), "
-          f"{sum(results)} signals")
+    print(
+        f"nlp: {len(docs)} documents, {mb:.1f} MB generated (en+ru, ~10% relevant), "
+        f"{sum(results)} signals"
+    )
     print(f"  baseline  Aho-Corasick scan for the trigger phrases : {aho:7.2f} MB/s")
-    print(f"  regwatch  full flagger, 1 process                   : {one:7.2f} MB/s  "
-          f"= {one / aho:.3f} x the scan")
-    print(f"  regwatch  full flagger, 2 worker processes          : {two:7.2f} MB/s  "
-          f"= {two / one:.2f} x 1 process; same signals: {same_parallel}")
-    print(f"  baseline  full pass without prefilter ({_mb(sample):.1f} MB sample): "
-          f"{full_rate:7.2f} MB/s; prefilter speed-up {one / full_rate:.1f} x; "
-          f"outputs differing: {mismatches} of {len(sample)}")
-    print(f"  baseline  spaCy pymorphy3 lemmatizer + PhraseMatcher (ru sample): "
-          f"{spacy_lemma:6.2f} MB/s; cached lemma component: {cached_lemma:6.2f} MB/s "
-          f"= {cached_lemma / spacy_lemma:.1f} x")
+    print(
+        f"  regwatch  full flagger, 1 process                   : {one:7.2f} MB/s  "
+        f"= {one / aho:.3f} x the scan"
+    )
+    print(
+        f"  regwatch  full flagger, 2 worker processes          : {two:7.2f} MB/s  "
+        f"= {two / one:.2f} x 1 process; same signals: {same_parallel}"
+    )
+    print(
+        f"  baseline  full pass without prefilter ({_mb(sample):.1f} MB sample): "
+        f"{full_rate:7.2f} MB/s; prefilter speed-up {one / full_rate:.1f} x; "
+        f"outputs differing: {mismatches} of {len(sample)}"
+    )
+    print(
+        f"  baseline  spaCy pymorphy3 lemmatizer + PhraseMatcher (ru sample): "
+        f"{spacy_lemma:6.2f} MB/s; cached lemma component: {cached_lemma:6.2f} MB/s "
+        f"= {cached_lemma / spacy_lemma:.1f} x"
+    )

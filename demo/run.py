@@ -58,7 +58,12 @@ class DemoReport:
 
 
 def run_demo(
-    out: Path, *, window_hours: int = 24, max_items: int = 20, min_score: float = 0.3
+    out: Path,
+    *,
+    window_hours: int = 24,
+    max_items: int = 20,
+    min_score: float = 0.3,
+    digest_min_score: float = 0.5,
 ) -> DemoReport:
     out.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(f"sqlite:///{(out / 'regwatch.db').resolve()}")
@@ -74,7 +79,14 @@ def run_demo(
             sources = load_sources(SOURCES, base)
             summary = collect_sources(engine, flagger, fetcher, sources)
         now = datetime.now(UTC) + timedelta(seconds=1)
-        digest = digest_for(engine, now, window_hours, max_items, sources={s.name for s in sources})
+        digest = digest_for(
+            engine,
+            now,
+            window_hours,
+            max_items,
+            digest_min_score,
+            sources={s.name for s in sources},
+        )
         write_digest(digest, out / "digest.html", out / "digest.txt")
         with db.session_scope(engine) as session:
             after = counts(session)
