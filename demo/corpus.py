@@ -1,15 +1,18 @@
-"""The demo's sample articles read straight from ``demo/site`` (no server), through the same
-feed parser and HTML extractor as collection — for evaluation and benchmarks."""
+"""The demo's sample articles read straight from ``demo/site`` — no server, but through the
+same collection code as ``regwatch demo`` (a file-backed transport under the one Fetcher) —
+for evaluation and benchmarks."""
 
 from __future__ import annotations
 
 import re
 
+import httpx
+
 from config import load_sources
-from crawlers.document import Document
-from crawlers.extract import article_from_page, decode_html, links_from_listing
-from crawlers.feeds import parse_feed
+from crawlers import Document, Fetcher, FetchPolicy, collect
 from demo.run import SITE, SOURCES
+from demo.server import content_type
+from errors import FetchError
 
 __all__ = ["load_corpus", "manifest"]
 
@@ -25,34 +28,25 @@ def manifest() -> dict[str, tuple[str, bool]]:
     }
 
 
-def _read(url: str) -> bytes:
-    return (SITE / url.removeprefix(BASE + "/")).read_bytes().replace(b"__BASE__", BASE.encode())
+def _files(request: httpx.Request) -> httpx.Response:
+    path = SITE / request.url.path.lstrip("/")
+    if path.is_dir():
+        path = path / "index.html"
+    if not path.is_file():
+        return httpx.Response(404, stream=httpx.ByteStream(b"not found"))
+    body = path.read_bytes().replace(b"__BASE__", BASE.encode())
+    return httpx.Response(
+        200, headers={"Content-Type": content_type(path)}, stream=httpx.ByteStream(body)
+    )
 
 
 def load_corpus() -> list[Document]:
     docs: list[Document] = []
-    for src in load_sources(SOURCES, BASE):
-        if not (SITE / src.url.removeprefix(BASE + "/")).exists():
-            continue  # the deliberately broken source
-        if src.type == "rss":
-            docs += parse_feed(_read(src.url), src.url, src.name).documents
-            continue
-        for link in links_from_listing(decode_html(_read(src.url)), src.url, src.link_selector):
-            art = article_from_page(
-                decode_html(_read(link)),
-                link,
-                title_selector=src.title_selector,
-                text_selector=src.text_selector,
-                date_selector=src.date_selector,
-            )
-            docs.append(
-                Document(
-                    url=link,
-                    title=art.title,
-                    text=art.text,
-                    source=src.name,
-                    published=art.published,
-                    lang=art.lang,
-                )
-            )
+    policy = FetchPolicy(allow_private_networks=True)
+    with Fetcher(policy, transport=httpx.MockTransport(_files)) as fetcher:
+        for source in load_sources(SOURCES, BASE):
+            try:
+                docs += collect(source, fetcher).documents
+            except FetchError:
+                continue  # the deliberately broken source
     return docs

@@ -12,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-__all__ = ["serve"]
+__all__ = ["content_type", "serve"]
 
 _TYPES = {
     ".xml": "application/xml; charset=utf-8",
@@ -21,6 +21,10 @@ _TYPES = {
     ".json": "application/feed+json; charset=utf-8",
     ".html": "text/html; charset=utf-8",
 }
+
+
+def content_type(path: Path) -> str:
+    return _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -38,7 +42,7 @@ class _Handler(SimpleHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND, "not found")
             return
         body = path.read_bytes().replace(b"__BASE__", self.base.encode())
-        ctype = _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "text/plain"
+        ctype = content_type(path)
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
