@@ -152,22 +152,19 @@ def cmd_flag(args: argparse.Namespace) -> int:
     import json
 
     from nlp import Flagger
-    from nlp.jsonl import flag_lines
+    from nlp.jsonl import flag_lines, read_lines
 
     rules_dir, min_score = _flagger_settings(args)
     flagger = Flagger.from_folder(rules_dir, min_score=min_score)
     try:
-        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+        source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
         print(f"regwatch: flag: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     with source:
-        try:
-            for out in flag_lines(source, flagger, workers=args.workers, rules_dir=rules_dir):
-                sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        except UnicodeDecodeError as exc:
-            print(f"regwatch: flag: {args.file} is not UTF-8 ({exc})", file=sys.stderr)
-            return 2
+        lines = read_lines(source)
+        for out in flag_lines(lines, flagger, workers=args.workers, rules_dir=rules_dir):
+            sys.stdout.write(json.dumps(out, ensure_ascii=False, allow_nan=False) + "\n")
     return 0
 
 

@@ -8,9 +8,8 @@ from datetime import date
 __all__ = ["instrument_details"]
 
 _NUMBER = re.compile(
-    r"(?:№|No\.?|N\s)\s*(?P<a>[\w./-]*\d[\w./-]*)"
+    r"(?:№|(?<!\w)(?:No\.|Nr\.|N)(?=\s?\d))\s*(?P<a>[\w./-]*\d[\w./-]*)"
     r"|\b(?P<b>(?:ПП|УП|ПФ|ПҚ|ПКМ|ЗРУ|ЎРҚ|PF|PQ|PP|ZRU|VMQ)-\d+)\b",
-    re.IGNORECASE,
 )
 _MONTHS = {
     **{

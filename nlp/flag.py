@@ -128,9 +128,12 @@ class Flagger:
         # context that may be present (by stem): a rule that needs context it cannot find
         # in the document is not worth running spaCy for
         self._maybe_context = TermSet(
-            (label, phrase_requirement(term))
-            for label, terms in _all_context(rules).items()
-            for term in terms
+            (
+                (label, phrase_requirement(term))
+                for label, terms in _all_context(rules).items()
+                for term in terms
+            ),
+            ordered=False,
         )
         self._index = TriggerIndex(self._triggers.stems)
         self._context_index = TriggerIndex(self._maybe_context.stems)
@@ -258,7 +261,7 @@ class Flagger:
         sentence = value[raw.sent_start : raw.sent_end].strip()
         attributes: dict[str, str] = {}
         if rule.instrument:
-            stage, factor = self._stage(in_sentence, everywhere)
+            stage, factor = self._stage(in_sentence, sentence)
             attributes = instrument_details(rule.instrument, stage, sentence)
             if factor < 1.0:
                 score, reason = score * factor, f"{reason}; stage {stage}, not a draft"
@@ -289,13 +292,17 @@ class Flagger:
         countries = {lab for lab in in_sentence if lab.startswith("country:")}
         return TWO_COUNTRIES in rule.requires and len(countries) >= 2
 
-    def _stage(self, in_sentence: set[str], in_doc: set[str]) -> tuple[str, float]:
-        """The first stage (in instruments.toml order) named in the sentence, else in the
-        document; "draft" when none is."""
-        for labels in (in_sentence, in_doc):
-            for stage in self.rules.stages:
-                if f"stage:{stage.name}" in labels:
-                    return stage.name, stage.score_factor
+    def _stage(self, in_sentence: set[str], sentence: str) -> tuple[str, float]:
+        """The first stage (in instruments.toml order) named in the instrument's own sentence;
+        "draft" when none is. Lemmas cannot tell "вступил" from "вступит", so a sentence that
+        speaks of a future entry into force is not "in force"; nor is a negated stage."""
+        negated = bool(_NEGATED.search(sentence))
+        for stage in self.rules.stages:
+            if f"stage:{stage.name}" not in in_sentence:
+                continue
+            if stage.score_factor < 1.0 and (negated or _FUTURE.search(sentence)):
+                continue
+            return stage.name, stage.score_factor
         return "draft", 1.0
 
     def _places(
@@ -313,6 +320,11 @@ class Flagger:
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_FUTURE = re.compile(
+    r"\b(will|shall|would)\s+(enter|come|take)\b|вступит|вступят|вступает|вступают|kuchga kiradi",
+    re.I,
+)
+_NEGATED = re.compile(r"\b(not yet|not been|has not|have not|ещё не|еще не|не был[аио]?)\b", re.I)
 
 
 def _scrub(text: str) -> str:

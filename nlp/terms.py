@@ -36,10 +36,17 @@ class Occurrence:
 Word = tuple[int, int, str, str]  # start, end, lemma, folded surface
 
 
+MAX_WORD = 64  # longer "words" are not language: kept, but never lemmatised or cached
+
+
 def words_of(text: str) -> list[Word]:
     """(start, end, lemma, surface) of every word, offsets into ``text``."""
     folded = fold(text.translate(APOSTROPHES))
-    return [(m.start(), m.end(), lemma_of(m.group()), m.group()) for m in _WORD.finditer(folded)]
+    return [
+        (m.start(), m.end(), lemma_of(w) if len(w) <= MAX_WORD else w, w)
+        for m in _WORD.finditer(folded)
+        for w in (m.group(),)
+    ]
 
 
 @lru_cache(maxsize=20_000)
@@ -64,6 +71,7 @@ class TermMatcher:
         self._exact: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         self._prefix: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         self._loan: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        self._longest = MIN_PREFIX
         for label, term in items:
             # each term word: the lemma (exact mode) or the surface form (prefix mode)
             keys = tuple(
@@ -72,6 +80,7 @@ class TermMatcher:
             )
             if keys:
                 first = keys[0]
+                self._longest = max(self._longest, len(words_of(term)[0][3]))
                 (self._prefix if _prefix_mode(first) else self._exact)[first].append((label, keys))
                 # a Russian loanword inflected in Kazakh/Uzbek/Tajik/Kyrgyz ("платформаларды")
                 # is unknown to pymorphy3: such words may also match by the term's surface
@@ -97,7 +106,7 @@ class TermMatcher:
                 if lemma.endswith(suffix):
                     candidates += self._exact.get(lemma[: -len(suffix)], ())
             foreign = _foreign(surface)
-            for k in range(MIN_PREFIX, len(surface) + 1):
+            for k in range(MIN_PREFIX, min(len(surface), self._longest) + 1):
                 candidates += self._prefix.get(surface[:k], ())
                 if foreign:
                     candidates += self._loan.get(surface[:k], ())

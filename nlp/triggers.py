@@ -43,8 +43,8 @@ _NEEDS_FOLD = re.compile("[ё" + "ʻʼ’‘`´" + "]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _REGEX_META = set(".^$*+?{}[]\\|()")
 MAX_UNIT = 20_000  # characters handed to spaCy at once; far below its max_length
-SHORT = 3  # words this short ("AI", «ИИ», «СНГ») are matched whole, not as prefixes
-TOKEN_SPAN = 40  # a requirement's stems must lie within this many characters per token
+TOKEN_SPAN = 64  # a requirement's stems must lie within this many characters per token
+UNBOUNDED = 1_000  # index step after a wildcard token: no distance bound within a unit
 
 # Per token: alternative stems (any one will do) and the token's position in the phrase or
 # pattern, which bounds how far from each other the stems may lie.
@@ -52,13 +52,16 @@ Requirement = tuple[tuple[tuple[str, ...], int], ...]
 
 
 def _spacing_table() -> dict[int, str]:
-    table = {cp: " " for cp in range(0x30000) if not chr(cp).isalnum()}
+    table = {cp: " " for cp in range(0x10000) if not chr(cp).isalnum()}
     table.update({ord(c): "'" for c in "'ʻʼ’‘`´"})
     table[ord("ё")] = "е"
     return table
 
 
 _SPACING = _spacing_table()
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL_NON_WORD = re.compile("(?![\\w])[\U00010000-\U0010ffff]")
+_OPENING_QUOTE = re.compile(r"(?<![^\W_])'")
 
 
 def spaced(text: str) -> str:
@@ -67,7 +70,11 @@ def spaced(text: str) -> str:
     low = text.lower()
     if len(low) != len(text):
         low = "".join(c.lower()[:1] or c for c in text)
-    return low.translate(_SPACING)
+    low = low.translate(_SPACING)
+    if _ASTRAL.search(low):  # outside the table: emoji, tags, rare scripts
+        low = _ASTRAL_NON_WORD.sub(" ", low)
+    # an apostrophe that does not follow a letter opens a quote, not a word ("‘digital")
+    return _OPENING_QUOTE.sub(" ", low) if "'" in low else low
 
 
 def fold(text: str) -> str:
@@ -79,26 +86,33 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=50_000)
-def word_stem(word: str) -> str:
-    """A prefix that every form of ``word``'s lemma starts with (Russian lexemes via pymorphy3;
-    other words as they are, folded)."""
+def word_stems(word: str) -> tuple[str, ...]:
+    """Prefixes one of which every form of ``word``'s lemma starts with (Russian lexemes via
+    pymorphy3; other words as they are, folded). Prefixed comparative and superlative forms
+    ("поцифровее", "наивысший") get prefixes of their own, so the main stem stays long."""
     word = fold(word)
-    if len(word) <= SHORT or not (_CYRILLIC.search(word) and word.isalpha()):
-        return word  # short words are abbreviations ("ИИ", "AI"): matched whole
+    if not (_CYRILLIC.search(word) and word.isalpha()):
+        return (word,)
     lemma = lemma_of(word)
-    prefixes = []
+    stems: set[str] = set()
     for parse in morph().parse(word):
-        if fold(str(parse.normal_form)) == lemma:
-            # "поцифровее", "наиискусственнейший": prefixed comparative and superlative forms
-            # would shrink the stem to nothing; such forms are left to the full pass.
-            forms = [
-                fold(str(f.word))
-                for f in parse.lexeme
-                if not {"Cmp2", "Supr"} & set(f.tag.grammemes)
-            ]
-            prefixes.append(os.path.commonprefix(forms))  # noqa: RUF071 - char prefix wanted
-    stem = min(prefixes, key=len) if prefixes else word
-    return stem or word[:1]
+        if fold(str(parse.normal_form)) != lemma:
+            continue
+        regular: list[str] = []
+        odd: dict[str, list[str]] = defaultdict(list)
+        for f in parse.lexeme:
+            form = fold(str(f.word))
+            if {"Cmp2", "Supr"} & set(f.tag.grammemes) and not form.startswith(lemma[:3]):
+                odd[form[:3]].append(form)
+            else:
+                regular.append(form)
+        for group in (regular, *odd.values()):
+            if group:
+                stems.add(os.path.commonprefix(group) or group[0][:1])  # noqa: RUF071
+    if not stems:
+        stems.add(word)
+    # a stem that starts with another stem adds nothing
+    return tuple(sorted(s for s in stems if not any(o != s and s.startswith(o) for o in stems)))
 
 
 # Function words carry no evidence: leaving them out of a requirement keeps it sound (it can
@@ -120,18 +134,17 @@ WHOLE = "$"  # a stem ending in this must be a whole word
 
 
 def phrase_requirement(phrase: str, whole_words: bool = False) -> Requirement:
-    """Stems of a phrase's words. ``whole_words``: words without Russian morphology must match
-    as whole words — right for spaCy's LEMMA matching, where such a word's lemma is itself."""
+    """Stems of a phrase's words. ``whole_words``: Latin-script words must match as whole words
+    — right for spaCy's LEMMA matching, where such a word's lemma is the word itself."""
     words = _WORD.findall(fold(phrase.translate(APOSTROPHES)))
     out = []
     for i, w in enumerate(words):
         if not _keep(fold(w)):
             continue
-        stem = word_stem(w)
-        whole = stem == fold(w) and (
-            len(stem) <= SHORT or (whole_words and not _CYRILLIC.search(w))
-        )
-        out.append(((stem + WHOLE if whole else stem,), i))
+        stems = word_stems(w)
+        if whole_words and not _CYRILLIC.search(w):
+            stems = tuple(s + WHOLE for s in stems)
+        out.append((stems, i))
     return tuple(out)
 
 
@@ -156,24 +169,31 @@ def _literal_prefix(regex: str) -> tuple[str, ...]:
 def pattern_requirement(pattern: Sequence[Mapping[str, Any]]) -> Requirement:
     """One requirement per token pattern whose text is fixed or starts with a literal."""
     out: list[tuple[tuple[str, ...], int]] = []
-    for i, token in enumerate(pattern):
+    index = 0
+    for token in pattern:
+        index += 1
         if token.get("OP") == "*" or (isinstance(token.get("OP"), str) and "{" in token["OP"]):
             return tuple(out)  # unbounded gap: later tokens are not required
         if token.get("OP") in ("?", "!"):
+            index += UNBOUNDED  # a wildcard may be any token (a 200-character URL)
             continue
         alts: tuple[str, ...] = ()
         for key in ("LOWER", "ORTH", "TEXT", "NORM", "LEMMA"):
             value = token.get(key)
             if isinstance(value, str):
-                alts = (word_stem(value) if key == "LEMMA" else fold(value),)
+                alts = word_stems(value) if key == "LEMMA" else (fold(value),)
             elif isinstance(value, dict) and isinstance(value.get("REGEX"), str):
                 alts = _literal_prefix(value["REGEX"])
             elif isinstance(value, dict) and isinstance(value.get("IN"), list):
-                alts = tuple(word_stem(v) if key == "LEMMA" else fold(v) for v in value["IN"])
+                alts = tuple(
+                    s
+                    for v in value["IN"]
+                    for s in (word_stems(v) if key == "LEMMA" else (fold(v),))
+                )
             if alts:
                 break
         if alts and not any(a in STOPWORDS for a in alts):
-            out.append((alts, i))
+            out.append((alts, index))
     return tuple(out)
 
 
@@ -189,7 +209,8 @@ class TermSet:
     """Labelled requirements; a label is present where one of its requirements is met: every
     token's stem found within ``TOKEN_SPAN`` characters per token of the anchor token's."""
 
-    def __init__(self, items: Iterable[tuple[str, Requirement]]) -> None:
+    def __init__(self, items: Iterable[tuple[str, Requirement]], *, ordered: bool = True) -> None:
+        self.ordered = ordered  # False: every stem anywhere in the range will do
         self._by_first: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
         self.always: list[str] = []
         self.stems: set[str] = set()
@@ -200,9 +221,9 @@ class TermSet:
             # anchor on the token with the longest stem (the rarest, as a rule): "draft law"
             # is looked up from "draft", «проект постановления» from «постановлен»
             anchor = max(range(len(req)), key=lambda i: min(len(a) for a in req[i][0]))
-            ordered = (req[anchor], *req[:anchor], *req[anchor + 1 :])
+            arranged = (req[anchor], *req[:anchor], *req[anchor + 1 :])
             for stem in req[anchor][0]:
-                self._by_first[stem].append((label, ordered))
+                self._by_first[stem].append((label, arranged))
             for alts, _index in req:
                 self.stems.update(a.rstrip(WHOLE) for a in alts)
 
@@ -215,7 +236,11 @@ class TermSet:
             positions[hits.stems[i]].append(hits.starts[i])
         for stem, firsts in positions.items():
             for label, req in self._by_first.get(stem, ()):
-                if label not in found and _within(req, firsts, positions):
+                if label not in found and (
+                    _within(req, firsts, positions)
+                    if self.ordered
+                    else all(any(a in positions for a in alts) for alts, _i in req[1:])
+                ):
                     found.add(label)
         return found
 
@@ -231,12 +256,17 @@ def _within(req: Requirement, anchors: list[int], positions: dict[str, list[int]
             lo, hi = (
                 (p + 1, p + TOKEN_SPAN * delta) if delta > 0 else (p + TOKEN_SPAN * delta, p - 1)
             )
-            if not any(lo <= q <= hi for a in alts for q in positions.get(a, ())):
+            if not any(_any_between(positions.get(a, ()), lo, hi) for a in alts):
                 ok = False
                 break
         if ok:
             return True
     return False
+
+
+def _any_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
+    k = bisect.bisect_left(sorted_positions, lo)
+    return k < len(sorted_positions) and sorted_positions[k] <= hi
 
 
 class TriggerIndex:
@@ -279,10 +309,20 @@ def split_units(text: str, max_len: int = MAX_UNIT) -> list[tuple[int, int]]:
             window = text[start : start + max_len]
             cut = max(window.rfind(". "), window.rfind("! "), window.rfind("? "))
             if cut < max_len // 2:
-                cut = window.rfind(" ")
-            cut = start + (cut + 1 if cut > 0 else max_len)
-            units.append((start, cut))
-            start = cut
+                cut = max(window.rfind(" "), window.rfind("\t"))
+            if cut <= 0:  # no space in 20,000 characters: not text; skip to the next space
+                later = [
+                    i
+                    for i in (
+                        text.find(" ", start + max_len, end),
+                        text.find("\t", start + max_len, end),
+                    )
+                    if i >= 0
+                ]
+                start = min(later, default=end)
+                continue
+            units.append((start, start + cut + 1))
+            start = start + cut + 1
         if text[start:end].strip():
             units.append((start, end))
     return units

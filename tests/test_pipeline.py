@@ -204,5 +204,27 @@ def test_backtest_reports_what_a_rule_change_would_do(
     report = backtest(engine, Flagger.from_folder(rules, min_score=0.3))
     assert [k[0] for _d, k, _t in report.added] == ["procurement"]
     assert {k[0] for _d, k, _t in report.removed} == {"digital_security"}
-    assert "procurement: +1 -0" in "\n".join(report.lines())
+    assert "procurement: +1 -0 ~0" in "\n".join(report.lines())
     assert backtest(engine, flagger).removed == []  # nothing was written
+
+
+def test_backtest_reports_rescored_signals(
+    engine: Engine, flagger: Flagger, tmp_path: Path
+) -> None:
+    sid = _source_id(engine)
+    ingest(
+        engine,
+        flagger,
+        Document(url="https://gov.kz/n/2", title="Новости", text=TEXT, source="kz-maidd"),
+        sid,
+    )
+    rules = tmp_path / "rules"
+    shutil.copytree(BUNDLED_RULES, rules)
+    path = rules / "draft_instrument.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("sentence_score = 0.9", "sentence_score = 0.4"),
+        encoding="utf-8",
+    )
+    report = backtest(engine, Flagger.from_folder(rules, min_score=0.3))
+    assert report.rescored and all(new == 0.4 for _d, _k, _old, new in report.rescored)
+    assert not report.added and not report.removed

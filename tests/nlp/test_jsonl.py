@@ -73,3 +73,32 @@ def test_cli_reads_stdin_and_files(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_hostile_lines_each_get_one_answer(tmp_path: Path) -> None:
+    raw = (
+        b'\xef\xbb\xbf{"id": 1, "text": "\xd0\xb7\xd0\xb0\xd0\xba\xd0\xbe\xd0\xbd\xd0\xbe'
+        b'\xd0\xbf\xd1\x80\xd0\xbe\xd0\xb5\xd0\xba\xd1\x82 AI law"}\n'
+        b'{"id": NaN, "text": "x"}\n'
+        b'{"id": 1' + b"1" * 5000 + b', "text": "x"}\n'
+        b'{"id": "\\ud800", "text": "draft law on AI"}\n'
+        b"\xff\xfe not utf-8\n"
+        b'{"id": 6, "text": "ok"}\n'
+    )
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(raw)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "flag", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(rows) == 6
+    assert rows[0]["id"] == 1
+    assert [r.get("line") for r in rows[1:3]] == [2, 3]
+    assert rows[3]["id"] == "\ufffd" and rows[3]["signals"]
+    assert rows[4]["line"] == 5 and rows[5]["id"] == 6

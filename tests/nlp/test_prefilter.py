@@ -28,8 +28,9 @@ def test_prefiltered_output_equals_a_full_pass(flagger: Flagger) -> None:
     assert differing == []
 
 
-def test_every_case_form_starts_with_its_stem() -> None:
-    """Soundness of the stems for the Russian key words: every case and number form."""
+def test_every_form_starts_with_one_of_its_stems() -> None:
+    """Soundness of the stems for key Russian words: every form of the lexeme, superlatives
+    ("наивысший") and prefixed comparatives ("поцифровее") included."""
     import pymorphy3
 
     morph = pymorphy3.MorphAnalyzer(lang="ru")
@@ -38,12 +39,12 @@ def test_every_case_form_starts_with_its_stem() -> None:
         "законопроект",
         "проект постановления",
         "центр искусственного интеллекта",
+        "высокий риск",
+        "распознавание лица",
     ):
-        for word, ((stem,), _i) in zip(phrase.split(), phrase_requirement(phrase), strict=True):
+        for word, (stems, _i) in zip(phrase.split(), phrase_requirement(phrase), strict=True):
             for form in morph.parse(word)[0].lexeme:
-                if {"Cmp2", "Supr"} & set(form.tag.grammemes):
-                    continue
-                assert fold(form.word).startswith(stem.rstrip("$")), (form.word, stem)
+                assert any(fold(form.word).startswith(s) for s in stems), (form.word, stems)
 
 
 def test_fold_and_spaced_keep_offsets() -> None:
