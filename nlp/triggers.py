@@ -44,6 +44,7 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _REGEX_META = set(".^$*+?{}[]\\|()")
 MAX_UNIT = 20_000  # characters handed to spaCy at once; far below its max_length
 TOKEN_SPAN = 64  # a requirement's stems must lie within this many characters per token
+CONTEXT_PREFIX = 5  # nlp.terms.MIN_PREFIX: shorter Latin context words match whole
 UNBOUNDED = 1_000  # index step after a wildcard token: no distance bound within a unit
 
 # Per token: alternative stems (any one will do) and the token's position in the phrase or
@@ -142,8 +143,11 @@ def phrase_requirement(phrase: str, whole_words: bool = False) -> Requirement:
         if not _keep(fold(w)):
             continue
         stems = word_stems(w)
-        if whole_words and not _CYRILLIC.search(w):
-            stems = tuple(s + WHOLE for s in stems)
+        if not _CYRILLIC.search(w):
+            if whole_words:
+                stems = tuple(s + WHOLE for s in stems)
+            elif len(w) < CONTEXT_PREFIX:  # context terms: "AI" is "ai", "ais" or "aies", whole
+                stems = tuple(s + end + WHOLE for s in stems for end in ("", "s", "es"))
         out.append((stems, i))
     return tuple(out)
 
