@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from errors import ConfigError
 
@@ -27,11 +28,14 @@ __all__ = [
     "COUNTRIES",
     "LANGUAGES",
     "DatabaseConfig",
+    "DeliveryConfig",
     "DigestConfig",
     "FetchConfig",
     "NlpConfig",
     "Settings",
+    "SmtpConfig",
     "SourceConfig",
+    "SubscriptionConfig",
     "default_config_path",
     "load",
     "load_sources",
@@ -41,6 +45,9 @@ COUNTRIES = ("kz", "kg", "tj", "tm", "uz", "regional")
 LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")
 SourceType = Literal["rss", "html"]
 Tier = Literal["official", "news", "analysis"]
+Security = Literal["starttls", "ssl", "none"]
+GroupBy = Literal["category", "country"]
+QuietDay = Literal["note", "skip"]
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ENV_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -95,6 +102,60 @@ class DigestConfig:
     window_hours: int = setting(24, "a digest covers signals detected in this many past hours")
     min_score: float = setting(0.5, "signals below this score stay out of the digest")
     max_items_per_category: int = setting(20, "items shown per category, best score first")
+    quiet_days: int = setting(
+        7, "a source that polls fine but has brought nothing new for this many days is quiet"
+    )
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = setting("", "SMTP server; empty turns email off (digests can still be previewed)")
+    port: int = setting(587, "SMTP port: 587 for starttls, 465 for ssl, 25 for none")
+    security: Security = setting("starttls", "starttls, ssl or none (none only on a local relay)")
+    username: str = setting("", "login name; empty sends without logging in")
+    password_env: str = setting(
+        "", "name of the environment variable holding the SMTP password (never the password)"
+    )
+    sender: str = setting("regwatch@localhost", "From address of digests and alerts")
+    ca_file: str = setting("", "PEM file of CAs to trust (a private relay); empty: system CAs")
+    timeout: float = setting(30.0, "seconds allowed for each step of an SMTP conversation")
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    max_attempts: int = setting(8, "tries per message before it is marked failed")
+    retry_seconds: int = setting(
+        60, "wait before the first retry; it doubles after each failure, up to 6 hours"
+    )
+    alert_lookback_hours: int = setting(
+        24, "signals detected this recently can raise an immediate alert (no replay of history)"
+    )
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    name: str = required("unique short name: lowercase letters, digits, - and _")
+    recipients: tuple[str, ...] = setting([], "email addresses the digest and alerts go to")
+    categories: tuple[str, ...] = setting([], "signal categories to include; empty means all")
+    countries: tuple[str, ...] = setting(
+        [], "countries (kz kg tj tm uz regional), by source or mention; empty means all"
+    )
+    tiers: tuple[str, ...] = setting([], "source tiers: official news analysis; empty means all")
+    languages: tuple[str, ...] = setting([], "languages: en ru kk ky tg uz; empty means all")
+    min_score: float = setting(0.5, "signals scoring below this stay out of this digest")
+    group_by: GroupBy = setting("category", "digest sections by category or by country")
+    digest_time: str = setting("08:00", "local time the daily digest goes out, HH:MM")
+    timezone: str = setting("Asia/Dushanbe", "IANA time zone of digest_time")
+    quiet_day: QuietDay = setting("note", "a day without signals: send a short note, or skip")
+    immediate_alerts: bool = setting(True, "push strong signals at once, not only in the digest")
+    alert_threshold: float = setting(0.85, "signals scoring at least this are pushed at once")
+    alert_email: bool = setting(True, "send immediate alerts to the recipients by email")
+    webhooks: tuple[str, ...] = setting(
+        [], "Apprise URLs without secrets for immediate alerts, e.g. json://hooks.example.org/rw"
+    )
+    webhook_env: tuple[str, ...] = setting(
+        [], "environment variables each holding an Apprise URL with a token (Slack, Teams, ...)"
+    )
 
 
 @dataclass(frozen=True)
@@ -119,7 +180,10 @@ class Settings:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     nlp: NlpConfig = field(default_factory=NlpConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     sources: tuple[SourceConfig, ...] = ()
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def source(self, name: str) -> SourceConfig:
@@ -128,6 +192,13 @@ class Settings:
                 return src
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"config: no source named {name!r} (known: {known})")
+
+    def subscription(self, name: str) -> SubscriptionConfig:
+        for sub in self.subscriptions:
+            if sub.name == name:
+                return sub
+        known = ", ".join(s.name for s in self.subscriptions) or "none"
+        raise ConfigError(f"config: no subscription named {name!r} (known: {known})")
 
 
 # --------------------------------------------------------------------------- loading
@@ -187,7 +258,12 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{where}: digest.min_score must be within 0..1")
     if settings.digest.window_hours < 1 or settings.digest.max_items_per_category < 1:
         raise ConfigError(f"{where}: digest.window_hours and max_items_per_category must be >= 1")
+    if settings.digest.quiet_days < 1:
+        raise ConfigError(f"{where}: digest.quiet_days must be >= 1")
     _check_sources(settings.sources, where)
+    _check_smtp(settings.smtp, where, env)
+    _check_delivery(settings.delivery, where)
+    _check_subscriptions(settings, where, env)
     return settings
 
 
@@ -266,6 +342,119 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
                 'of the article links on its listing page, e.g. link_selector = "a.news-link"'
             )
+
+
+def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
+    if not 0 < smtp.port < 65536:
+        raise ConfigError(f"{where}: smtp.port must be 1..65535, got {smtp.port}")
+    if smtp.timeout <= 0:
+        raise ConfigError(f"{where}: smtp.timeout must be > 0 seconds")
+    if not _is_address(smtp.sender):
+        raise ConfigError(
+            f"{where}: smtp.sender must be one email address like regwatch@example.org, "
+            f"got {smtp.sender!r}"
+        )
+    if smtp.password_env and not _ENV_RE.fullmatch(smtp.password_env):
+        raise ConfigError(
+            f"{where}: smtp.password_env must be an environment variable name like "
+            f"REGWATCH_SMTP_PASSWORD, got {smtp.password_env!r}"
+        )
+    if smtp.ca_file and not Path(smtp.ca_file).is_file():
+        raise ConfigError(f"{where}: smtp.ca_file {smtp.ca_file!r} is not a file")
+
+
+def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
+    if delivery.max_attempts < 1:
+        raise ConfigError(f"{where}: delivery.max_attempts must be >= 1")
+    if delivery.retry_seconds < 1 or delivery.alert_lookback_hours < 1:
+        raise ConfigError(
+            f"{where}: delivery.retry_seconds and alert_lookback_hours must be >= 1"
+        )
+
+
+def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
+    seen: set[str] = set()
+    categories: set[str] | None = None
+    for i, sub in enumerate(settings.subscriptions):
+        key = f"subscriptions[{i}] ({sub.name})"
+        if not _NAME_RE.fullmatch(sub.name):
+            raise ConfigError(
+                f"{where}: {key}.name must be lowercase letters, digits, - or _ "
+                f"(e.g. 'gr-team'), got {sub.name!r}"
+            )
+        if sub.name in seen:
+            raise ConfigError(f"{where}: {key}.name is used twice; give each one its own name")
+        seen.add(sub.name)
+        bad = [r for r in sub.recipients if not _is_address(r)]
+        if bad:
+            raise ConfigError(
+                f"{where}: {key}.recipients: {bad[0]!r} is not one email address "
+                "like analyst@example.org"
+            )
+        if sub.recipients and not settings.smtp.host:
+            raise ConfigError(
+                f"{where}: {key} has recipients but smtp.host is empty; set [smtp] host "
+                "(and port, security, username, password_env)"
+            )
+        if not sub.recipients and not sub.webhooks and not sub.webhook_env:
+            raise ConfigError(
+                f"{where}: {key} has nowhere to deliver; add recipients or webhooks"
+            )
+        for field_name, allowed in (
+            ("countries", COUNTRIES),
+            ("languages", LANGUAGES),
+            ("tiers", get_args(Tier)),
+        ):
+            wrong = [v for v in getattr(sub, field_name) if v not in allowed]
+            if wrong:
+                raise ConfigError(
+                    f"{where}: {key}.{field_name}: {wrong[0]!r} is not one of "
+                    f"{', '.join(allowed)}"
+                )
+        if sub.categories:
+            if categories is None:
+                from nlp.rules import load_rules
+
+                categories = set(load_rules(settings.nlp.rules_dir or None).categories)
+            wrong = [c for c in sub.categories if c not in categories]
+            if wrong:
+                near = difflib.get_close_matches(wrong[0], sorted(categories), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise ConfigError(
+                    f"{where}: {key}.categories: no rules define {wrong[0]!r}{hint} "
+                    f"(known: {', '.join(sorted(categories))})"
+                )
+        for name in ("min_score", "alert_threshold"):
+            if not 0.0 <= getattr(sub, name) <= 1.0:
+                raise ConfigError(f"{where}: {key}.{name} must be within 0..1")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sub.digest_time):
+            raise ConfigError(
+                f"{where}: {key}.digest_time must be HH:MM on a 24-hour clock, "
+                f"got {sub.digest_time!r}"
+            )
+        try:
+            ZoneInfo(sub.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: {key}.timezone {sub.timezone!r} is not an IANA time zone "
+                "like Asia/Dushanbe or Asia/Almaty"
+            ) from None
+        for var in sub.webhook_env:
+            if not _ENV_RE.fullmatch(var):
+                raise ConfigError(
+                    f"{where}: {key}.webhook_env entries are environment variable names "
+                    f"like REGWATCH_SLACK_URL, got {var!r}"
+                )
+            if not env.get(var):
+                raise ConfigError(
+                    f"{where}: {key}.webhook_env names {var}, which is not set; "
+                    f"export {var}=<Apprise URL> before starting regwatch"
+                )
+
+
+def _is_address(value: str) -> bool:
+    """One plain address (no display name, no line breaks or spaces)."""
+    return bool(re.fullmatch(r'[^@\s<>,;"()]+@[^@\s<>,;"()]+', value))
 
 
 # --------------------------------------------------------------------------- the walker
@@ -347,13 +536,16 @@ def _tname(value: Any) -> str:
 def documented_keys() -> dict[str, tuple[Any, str]]:
     """Every settable key (``section.key``) with its default and help — for docs and tests."""
     out: dict[str, tuple[Any, str]] = {}
-    for section in ("database", "fetch", "nlp", "digest"):
+    for section in ("database", "fetch", "nlp", "digest", "smtp", "delivery"):
         cls = typing.get_type_hints(Settings)[section]
         for f in dataclasses.fields(cls):
             out[f"{section}.{f.name}"] = (_default(f), f.metadata["help"])
     for f in dataclasses.fields(SourceConfig):
         default = None if f.metadata.get("required") else _default(f)
         out[f"sources.{f.name}"] = (default, f.metadata["help"])
+    for f in dataclasses.fields(SubscriptionConfig):
+        default = None if f.metadata.get("required") else _default(f)
+        out[f"subscriptions.{f.name}"] = (default, f.metadata["help"])
     return out
 
 

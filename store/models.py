@@ -171,25 +171,32 @@ class Signal(Base):
 
 
 class Delivery(Base):
-    """Outbox row: one per (subscription, signal) or (subscription, digest period)."""
+    """Outbox row: one per (subscription, channel, signal) or (subscription, channel, digest
+    period), written with its rendered message before anything is sent."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("subscription", "signal_id"),
-        UniqueConstraint("subscription", "period"),
+        UniqueConstraint("subscription", "channel", "signal_id"),
+        UniqueConstraint("subscription", "channel", "period"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription: Mapped[str] = mapped_column(String(64))
-    channel: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))  # "email" | "webhook-<hash>"
     kind: Mapped[str] = mapped_column(String(16))  # "digest" | "alert"
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"))
     period: Mapped[str | None] = mapped_column(String(32))
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # pending → sending → sent | pending (retry later) | failed; skipped: a quiet day, no note
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text, default="")  # recipients, or the webhook's label
+    payload: Mapped[str] = mapped_column(Text, default="")  # the message exactly as sent
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
 

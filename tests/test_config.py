@@ -30,7 +30,7 @@ def test_every_setting_is_documented_in_config_toml() -> None:
     for key, (_default, help_text) in config.documented_keys().items():
         section, name = key.split(".")
         assert help_text
-        if section == "sources":
+        if section in ("sources", "subscriptions"):
             assert re.search(rf"^#\s+{name}\b", text, re.M), f"{key} not described in the header"
             continue
         start = lines.index(f"[{section}]")
@@ -41,7 +41,7 @@ def test_every_setting_is_documented_in_config_toml() -> None:
 def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
     s = config.load(ROOT / "config.toml", env={})
     empty = config.load(write(tmp_path, ""), env={})
-    for section in ("fetch", "nlp", "digest"):
+    for section in ("fetch", "nlp", "digest", "smtp", "delivery"):
         assert getattr(s, section) == getattr(empty, section)
 
 

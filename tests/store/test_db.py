@@ -161,3 +161,15 @@ def test_sqlite_foreign_keys_are_on_again_after_migrating(tmp_path: Path) -> Non
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_each_migration_steps_down_and_up_again(engine: Engine) -> None:
+    """Walk the chain down one revision at a time, then back up: every downgrade works."""
+    for revision in ("0002", "0001", "base"):
+        db.downgrade(engine, revision)
+    for revision in ("0001", "0002", "0003"):
+        db.upgrade(engine, revision)
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
