@@ -8,13 +8,17 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from config import Settings, default_config_path, load
-from errors import RegwatchError
+from config import Settings, SubscriptionConfig, default_config_path, load
+from errors import ConfigError, RegwatchError
+
+if TYPE_CHECKING:
+    from alerts.outbox import Outbox
 
 __all__ = ["main"]
 
@@ -93,30 +97,131 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox(s: Settings, engine: Engine) -> Outbox:
+    from alerts.outbox import Outbox
+
+    return Outbox(
+        engine,
+        subscriptions=s.subscriptions,
+        smtp=s.smtp,
+        delivery=s.delivery,
+        digest=s.digest,
+        allow_private_networks=s.fetch.allow_private_networks,
+        sources={x.name for x in s.sources},
+    )
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--date {text!r} is not a date; use YYYY-MM-DD") from None
+
+
 def cmd_digest(args: argparse.Namespace) -> int:
-    from alerts.render import render_text
-    from alerts.report import digest_for, write_digest
+    from alerts.render import render_html, render_text
+    from alerts.report import digest_for, latest_period, write_digest
 
     s = _settings(args)
     engine = _engine(s)
-    end = datetime.now(UTC)
-    hours = args.hours or s.digest.window_hours
-    names = {x.name for x in s.sources}
-    digest = digest_for(
-        engine,
-        end,
-        hours,
-        s.digest.max_items_per_category,
-        min_score=s.digest.min_score,
-        sources=names,
-    )
-    if args.out:
-        out = Path(args.out)
-        files = write_digest(digest, out, out.with_suffix(".txt"))
-        print(f"{digest.subject}\nwrote {files.html} and {files.text}")
+    now = datetime.now(UTC)
+    day = _day(args.date)
+    subs = [s.subscription(args.subscription)] if args.subscription else list(s.subscriptions)
+    if args.send:
+        return _send_digests(s, engine, subs, day, now)
+    if not subs:  # no subscriptions yet: everything, over the configured window
+        end = datetime.combine(day + timedelta(days=1), time(), UTC) if day else now
+        hours = args.hours or s.digest.window_hours
+        digests = [
+            digest_for(
+                engine,
+                end,
+                hours,
+                s.digest.max_items_per_category,
+                min_score=s.digest.min_score,
+                sources={x.name for x in s.sources},
+                quiet_days=s.digest.quiet_days,
+            )
+        ]
     else:
-        sys.stdout.write(render_text(digest))
+        if args.out and len(subs) > 1:
+            raise ConfigError(
+                "digest --out writes one digest; pick it with --subscription NAME "
+                f"(one of {', '.join(x.name for x in subs)})"
+            )
+        outbox = _outbox(s, engine)
+        digests = [outbox.digest_of(sub, day or latest_period(sub, now)[0]) for sub in subs]
+    for digest in digests:
+        if args.out:
+            out = Path(args.out)
+            files = write_digest(digest, out, out.with_suffix(".txt"))
+            print(f"{digest.subject}\nwrote {files.html} and {files.text}")
+        elif args.html:
+            sys.stdout.write(render_html(digest))
+        else:
+            sys.stdout.write(render_text(digest))
     return 0
+
+
+def _send_digests(
+    s: Settings, engine: Engine, subs: list[SubscriptionConfig], day: date | None, now: datetime
+) -> int:
+    from alerts.report import latest_period
+
+    if not subs:
+        raise ConfigError(
+            f"{s.path}: no subscriptions to send to; add a [[subscriptions]] block "
+            "with recipients (see the comments in config.toml)"
+        )
+    outbox = _outbox(s, engine)
+    for sub in subs:
+        period = day or latest_period(sub, now)[0]
+        if outbox.queue_digest(sub, period, now):
+            print(f"{sub.name} {period}: queued")
+        else:
+            status = outbox.digest_status(sub, period)
+            print(f"{sub.name} {period}: {status or 'nothing to send (no recipients)'}")
+    report = outbox.deliver(now)
+    print(report.line())
+    for err in report.errors:
+        print(f"  {err}", file=sys.stderr)
+    return 0 if not (report.failed or report.retrying) else 3
+
+
+def cmd_alerts_list(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    rows = _outbox(s, _engine(s)).rows(args.status, args.limit)
+    print(f"{'id':>6} {'subscription':<16} {'kind':<6} {'about':<14} {'channel':<18} "
+          f"{'status':<8} {'tries':>5}  when / last error")
+    for r in rows:
+        when = r.sent_at or r.next_attempt_at or r.created_at
+        extra = (r.last_error or "")[:70] if r.status != "sent" else ""
+        print(
+            f"{r.id:>6} {r.subscription:<16} {r.kind:<6} {r.subject:<14} {r.channel:<18} "
+            f"{r.status:<8} {r.attempts:>5}  {when:%Y-%m-%d %H:%M} {extra}"
+        )
+    return 0
+
+
+def cmd_alerts_retry(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    outbox = _outbox(s, _engine(s))
+    n = outbox.retry(args.ids)
+    print(f"{n} failed deliveries queued again")
+    report = outbox.deliver(datetime.now(UTC))
+    print(report.line())
+    return 0 if not (report.failed or report.retrying) else 3
+
+
+def cmd_alerts_dispatch(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    report = _outbox(s, _engine(s)).dispatch()
+    print(report.line())
+    for err in report.errors:
+        print(f"  {err}", file=sys.stderr)
+    return 0 if not (report.failed or report.retrying) else 3
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -131,8 +236,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = _engine(s)
     flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
     with Fetcher(FetchPolicy(**dataclasses.asdict(s.fetch))) as fetcher:
+        outbox = _outbox(s, engine)
         service = Service(
-            jobs_for(s.sources), lambda src: collect_sources(engine, flagger, fetcher, [src])
+            jobs_for(s.sources),
+            lambda src: collect_sources(engine, flagger, fetcher, [src]),
+            dispatch=lambda reclaim: outbox.dispatch(reclaim=reclaim),
         )
         asyncio.run(service.run())
     engine.dispose()
@@ -220,11 +328,30 @@ def build_parser() -> argparse.ArgumentParser:
     src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)
     src.add_parser("list", help="sources and their health").set_defaults(func=cmd_sources_list)
 
-    dig = sub.add_parser("digest", help="render the digest of recent signals")
-    dig.add_argument("--preview", action="store_true", help="render without sending (default)")
-    dig.add_argument("--hours", type=int, help="period length (default: digest.window_hours)")
+    dig = sub.add_parser("digest", help="preview or send the daily digest")
+    mode = dig.add_mutually_exclusive_group()
+    mode.add_argument("--preview", action="store_true", help="render without sending (default)")
+    mode.add_argument("--send", action="store_true", help="queue the digest and send it (once)")
+    dig.add_argument("--subscription", metavar="NAME", help="only this subscription")
+    dig.add_argument("--date", metavar="YYYY-MM-DD", help="the local day (default: the latest)")
+    dig.add_argument("--hours", type=int, help="without subscriptions: hours covered")
     dig.add_argument("--out", metavar="FILE.html", help="write HTML here and .txt beside it")
+    dig.add_argument("--html", action="store_true", help="print HTML instead of text")
     dig.set_defaults(func=cmd_digest)
+
+    alr = sub.add_parser("alerts", help="the delivery outbox").add_subparsers(
+        dest="sub", required=True
+    )
+    lst = alr.add_parser("list", help="recent deliveries and their status")
+    lst.add_argument("--status", choices=["pending", "sending", "sent", "failed", "skipped"])
+    lst.add_argument("--limit", type=int, default=50)
+    lst.set_defaults(func=cmd_alerts_list)
+    rty = alr.add_parser("retry", help="send failed deliveries again")
+    rty.add_argument("ids", nargs="*", type=int, help="delivery ids (default: every failed one)")
+    rty.set_defaults(func=cmd_alerts_retry)
+    alr.add_parser(
+        "dispatch", help="one cycle: queue new alerts and due digests, send what is due"
+    ).set_defaults(func=cmd_alerts_dispatch)
 
     flg = sub.add_parser("flag", help="flag JSON Lines documents (id, text, title, lang, url)")
     flg.add_argument("file", nargs="?", default="-", help="JSON Lines file, or - for stdin")

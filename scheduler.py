@@ -28,7 +28,9 @@ __all__ = ["Poll", "Service", "SourceJob"]
 log = logging.getLogger("regwatch.scheduler")
 
 Poll = Callable[[SourceConfig], RunSummary]
+Dispatch = Callable[[bool], object]  # one outbox cycle; the flag: reclaim stale claims
 FIRST_POLL_SPREAD_S = 5.0
+DISPATCH_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,18 @@ class SourceJob:
 class Service:
     """Schedules one job per source; :meth:`run` blocks until :meth:`stop` or SIGTERM/SIGINT."""
 
-    def __init__(self, jobs: Sequence[SourceJob], poll: Poll) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[SourceJob],
+        poll: Poll,
+        dispatch: Dispatch | None = None,
+        dispatch_every: float = DISPATCH_EVERY_S,
+    ) -> None:
         self.jobs = list(jobs)
         self._poll = poll
+        self._dispatch = dispatch
+        self._dispatch_every = dispatch_every
+        self._reclaim = True  # the first outbox cycle takes over claims a crash left behind
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-poll")
         self._stopping: asyncio.Event | None = None
         self.polls = 0
@@ -60,6 +71,8 @@ class Service:
             log.exception("poll of %s failed", source.name)
             return
         self.polls += 1
+        if summary.signals_new:  # strong signals go out in this cycle, not the next tick
+            await self._run_dispatch()
         o = summary.outcomes
         log.info(
             "polled %s: %d items, %d new, %d updated, %d signals%s",
@@ -71,8 +84,33 @@ class Service:
             f"; error: {summary.errors[source.name]}" if summary.errors else "",
         )
 
+    async def _run_dispatch(self) -> None:
+        if self._dispatch is None:
+            return
+        dispatch, reclaim = self._dispatch, self._reclaim
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._worker, dispatch, reclaim)
+        try:
+            await asyncio.shield(future)
+            self._reclaim = False
+        except asyncio.CancelledError:
+            log.info("outbox cycle left to finish during shutdown")
+        except Exception:
+            log.exception("outbox cycle failed")
+
     def _schedule(self, scheduler: AsyncIOScheduler) -> None:
         now = datetime.now(UTC)
+        if self._dispatch is not None:
+            scheduler.add_job(
+                self._run_dispatch,
+                IntervalTrigger(seconds=self._dispatch_every),
+                id="outbox",
+                name="alerts and digests",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, int(self._dispatch_every)),
+                next_run_time=now,
+            )
         for job in self.jobs:
             # Poll everything soon after start, spread over a few seconds, not all at once.
             spread = min(job.jitter.total_seconds(), FIRST_POLL_SPREAD_S)

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
 
 from store.queries import SignalRow, SourceHealth
 
-__all__ = ["Digest", "DigestItem", "Evidence", "Section", "build_digest"]
+__all__ = [
+    "CATEGORY_TITLES",
+    "COUNTRY_TITLES",
+    "Digest",
+    "DigestItem",
+    "Evidence",
+    "Glance",
+    "Section",
+    "build_digest",
+    "glance",
+    "section_title",
+]
 
 CATEGORY_TITLES = {
     "digital_security": "Digital security as a regulatory frame",
@@ -21,6 +33,24 @@ CATEGORY_TITLES = {
     "surveillance_biometrics": "Surveillance and biometrics",
     "regional_cooperation": "Regional coordination of tech rules",
 }
+MIN_TITLE_WORDS = 4
+COUNTRY_TITLES = {
+    "kz": "Kazakhstan",
+    "kg": "Kyrgyzstan",
+    "tj": "Tajikistan",
+    "tm": "Turkmenistan",
+    "uz": "Uzbekistan",
+    "regional": "Regional",
+}
+
+
+def section_title(key: str, group_by: str = "category") -> str:
+    titles = COUNTRY_TITLES if group_by == "country" else CATEGORY_TITLES
+    return titles.get(key, key.replace("_", " ").capitalize())
+
+
+def _key_of(group_by: str) -> Callable[[SignalRow], str]:
+    return (lambda r: r.country) if group_by == "country" else (lambda r: r.category)
 
 
 @dataclass(frozen=True)
@@ -57,10 +87,22 @@ class DigestItem:
 
 @dataclass(frozen=True)
 class Section:
-    category: str
+    key: str  # a category id, or a country code when the digest is grouped by country
     title: str
     items: tuple[DigestItem, ...]
     hidden: int = 0  # items past the per-section cap
+
+
+@dataclass(frozen=True)
+class Glance:
+    """Signals per day for the last days, one row per section key: the at-a-glance table."""
+
+    days: tuple[date, ...]
+    rows: tuple[tuple[str, tuple[int, ...]], ...]  # (title, count per day)
+
+    @property
+    def peak(self) -> int:
+        return max((n for _, counts in self.rows for n in counts), default=0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +111,10 @@ class Digest:
     period_end: datetime
     sections: tuple[Section, ...]
     failing_sources: tuple[SourceHealth, ...] = field(default_factory=tuple)
+    quiet_sources: tuple[tuple[SourceHealth, datetime], ...] = field(default_factory=tuple)
+    glance: Glance | None = None
+    title: str = "regwatch digest"
+    group_by: str = "category"
 
     @property
     def item_count(self) -> int:
@@ -78,10 +124,14 @@ class Digest:
     def subject(self) -> str:
         day = self.period_end.strftime("%Y-%m-%d")
         if not self.sections:
-            return f"regwatch {day}: no new signals"
-        cats = len(self.sections)
-        noun = "category" if cats == 1 else "categories"
-        return f"regwatch {day}: {self.item_count} items in {cats} {noun}"
+            return f"{self.title} {day}: no new signals"
+        n = len(self.sections)
+        nouns = (
+            ("country", "countries") if self.group_by == "country" else ("category", "categories")
+        )
+        noun = nouns[0] if n == 1 else nouns[1]
+        things = "item" if self.item_count == 1 else "items"
+        return f"{self.title} {day}: {self.item_count} {things} in {n} {noun}"
 
 
 def build_digest(
@@ -90,27 +140,91 @@ def build_digest(
     period_end: datetime,
     health: list[SourceHealth] | None = None,
     max_items: int = 20,
+    *,
+    group_by: str = "category",
+    quiet_days: int = 7,
+    glance: Glance | None = None,
+    title: str = "regwatch digest",
 ) -> Digest:
-    """Group signals by category, then by story (same document or same content), best first."""
-    by_category: dict[str, dict[str, list[SignalRow]]] = defaultdict(lambda: defaultdict(list))
+    """Group signals by category (or country), then by story, best first.
+
+    A story is one document, or the same text reached through other URLs or sources (same
+    content hash), or the same title (folded) on the same day: it appears once, listing all
+    its sources."""
+    key = _key_of(group_by)
+    by_section: dict[str, list[SignalRow]] = defaultdict(list)
     for row in rows:
-        by_category[row.category][row.content_hash].append(row)
+        by_section[key(row)].append(row)
     sections = []
-    for category, stories in by_category.items():
+    for section_key, section_rows in by_section.items():
         items = sorted(
-            (_item(group) for group in stories.values()), key=lambda i: (-i.score, i.title)
+            (_item(group) for group in _stories(section_rows)), key=lambda i: (-i.score, i.title)
         )
         sections.append(
             Section(
-                category,
-                CATEGORY_TITLES.get(category, category.replace("_", " ").capitalize()),
+                section_key,
+                section_title(section_key, group_by),
                 tuple(items[:max_items]),
                 max(0, len(items) - max_items),
             )
         )
-    sections.sort(key=lambda s: (-max(i.score for i in s.items), s.category))
+    sections.sort(key=lambda s: (-max(i.score for i in s.items), s.key))
     failing = tuple(h for h in (health or []) if h.consecutive_failures > 0)
-    return Digest(period_start, period_end, tuple(sections), failing)
+    quiet = tuple(
+        (h, since)
+        for h in (health or [])
+        if (since := h.quiet_since(period_end, quiet_days)) is not None
+    )
+    return Digest(
+        period_start, period_end, tuple(sections), failing, quiet, glance, title, group_by
+    )
+
+
+def _stories(rows: list[SignalRow]) -> list[list[SignalRow]]:
+    """Rows grouped into stories: union of same content hash and same folded title + day."""
+    parent: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[object, int] = {}
+    for i, row in enumerate(rows):
+        find(i)
+        keys: list[object] = [("hash", row.content_hash)]
+        title = _fold(row.title)
+        if len(title.split()) >= MIN_TITLE_WORDS:  # "News" on two sites is not one story
+            keys.append(("title", title, (row.published_at or row.detected_at).date()))
+        for story_key in keys:
+            parent[find(i)] = find(first.setdefault(story_key, i))
+    groups: dict[int, list[SignalRow]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        groups[find(i)].append(row)
+    return list(groups.values())
+
+
+def _fold(title: str) -> str:
+    """A title reduced to its words: case, punctuation and spacing do not make a new story."""
+    return " ".join("".join(c if c.isalnum() else " " for c in title.casefold()).split())
+
+
+def glance(
+    rows: list[SignalRow], end: datetime, zone: tzinfo, group_by: str = "category", days: int = 7
+) -> Glance:
+    """Signals per local day over the ``days`` before ``end``, per section key."""
+    last = end.astimezone(zone).date()
+    day_list = tuple(last - timedelta(days=n) for n in range(days - 1, -1, -1))
+    index = {d: n for n, d in enumerate(day_list)}
+    key = _key_of(group_by)
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * days)
+    for row in rows:
+        n = index.get(row.detected_at.astimezone(zone).date())
+        if n is not None:
+            counts[key(row)][n] += 1
+    ordered = sorted(counts.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
+    return Glance(day_list, tuple((section_title(k, group_by), tuple(v)) for k, v in ordered))
 
 
 def _item(group: list[SignalRow]) -> DigestItem:

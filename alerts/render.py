@@ -6,14 +6,17 @@ sentences are hostile input); links are shown only when they are http(s).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from alerts.digest import Digest
+from alerts.digest import CATEGORY_TITLES, Digest, Evidence
+from store.queries import SignalRow
 
-__all__ = ["render_html", "render_text", "safe_url"]
+__all__ = ["Alert", "render_alert", "render_html", "render_text", "safe_url"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -47,3 +50,48 @@ def render_html(digest: Digest) -> str:
 
 def render_text(digest: Digest) -> str:
     return _TEXT.get_template("digest.txt.j2").render(d=digest)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One strong signal, as an immediate alert shows it."""
+
+    subscription: str
+    threshold: float
+    section: str
+    title: str
+    url: str
+    score: float
+    source: str
+    tier: str
+    country: str
+    published_at: datetime | None
+    evidence: Evidence
+
+    @classmethod
+    def of(cls, row: SignalRow, subscription: str, threshold: float) -> Alert:
+        return cls(
+            subscription=subscription,
+            threshold=threshold,
+            section=CATEGORY_TITLES.get(row.category, row.category),
+            title=row.title,
+            url=row.url,
+            score=row.score,
+            source=row.source,
+            tier=row.tier,
+            country=row.country,
+            published_at=row.published_at,
+            evidence=Evidence.of(row),
+        )
+
+    @property
+    def subject(self) -> str:
+        return f"[regwatch] {self.section}: {self.title or '(untitled)'}"
+
+
+def render_alert(alert: Alert) -> tuple[str, str]:
+    """The alert's (text, html)."""
+    return (
+        _TEXT.get_template("alert.txt.j2").render(a=alert),
+        _HTML.get_template("alert.html.j2").render(a=alert),
+    )

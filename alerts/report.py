@@ -1,27 +1,101 @@
-"""Read the store and produce a digest for a period; write it to files."""
+"""Read the store and produce a digest — for a subscription's period, or for everything — and
+write it to files."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from alerts.digest import Digest, build_digest
+from alerts.digest import Digest, build_digest, glance
 from alerts.render import render_html, render_text
+from config import SubscriptionConfig
 from errors import DeliveryError
 from store import db
-from store.queries import signals_between, source_health
+from store.queries import SignalRow, signals_between, source_health
 
-__all__ = ["DigestFiles", "digest_for", "write_digest"]
+__all__ = [
+    "DigestFiles",
+    "digest_for",
+    "latest_period",
+    "period_end",
+    "subscription_digest",
+    "wanted",
+    "write_digest",
+]
+
+GLANCE_DAYS = 7
 
 
 @dataclass(frozen=True)
 class DigestFiles:
     html: Path
     text: Path
+
+
+def wanted(sub: SubscriptionConfig, row: SignalRow, min_score: float | None = None) -> bool:
+    """Whether a signal belongs to the subscription: its filters, and a minimum score
+    (``sub.min_score`` unless given). A country matches by source or by mention."""
+    if row.score < (sub.min_score if min_score is None else min_score):
+        return False
+    if sub.categories and row.category not in sub.categories:
+        return False
+    if sub.tiers and row.tier not in sub.tiers:
+        return False
+    if sub.languages and (row.lang or "") not in sub.languages:
+        return False
+    return not sub.countries or bool({row.country, *row.countries} & set(sub.countries))
+
+
+def period_end(sub: SubscriptionConfig, local_day: date) -> datetime:
+    """When the digest for ``local_day`` is due: digest_time there, as UTC."""
+    hour, minute = (int(x) for x in sub.digest_time.split(":"))
+    local = datetime.combine(local_day, time(hour, minute), tzinfo=ZoneInfo(sub.timezone))
+    return local.astimezone(UTC)
+
+
+def latest_period(sub: SubscriptionConfig, now: datetime) -> tuple[date, datetime]:
+    """The newest digest period that has ended by ``now``: its local day and its end."""
+    day = now.astimezone(ZoneInfo(sub.timezone)).date()
+    end = period_end(sub, day)
+    if end > now:
+        day -= timedelta(days=1)
+        end = period_end(sub, day)
+    return day, end
+
+
+def subscription_digest(
+    engine: Engine,
+    sub: SubscriptionConfig,
+    start: datetime,
+    end: datetime,
+    *,
+    max_items: int,
+    quiet_days: int,
+    sources: Collection[str] | None = None,
+    title: str | None = None,
+) -> Digest:
+    """The digest of ``sub``'s signals detected in [start, end), with a 7-day glance."""
+    since = min(start, end - timedelta(days=GLANCE_DAYS))
+    with db.session_scope(engine) as session:
+        rows = [r for r in signals_between(session, since, end, sub.min_score) if wanted(sub, r)]
+        health = source_health(session, sources)
+    in_period = [r for r in rows if r.detected_at >= start]
+    return build_digest(
+        in_period,
+        start,
+        end,
+        health,
+        max_items,
+        group_by=sub.group_by,
+        quiet_days=quiet_days,
+        glance=glance(rows, end, ZoneInfo(sub.timezone), sub.group_by, GLANCE_DAYS),
+        title=title or f"regwatch · {sub.name}",
+    )
 
 
 def digest_for(
@@ -31,14 +105,21 @@ def digest_for(
     max_items: int,
     min_score: float = 0.0,
     sources: Collection[str] | None = None,
+    quiet_days: int = 7,
 ) -> Digest:
-    """The digest of signals detected in the ``window_hours`` before ``end``; the health
-    section covers ``sources`` (the configured ones)."""
-    start = end - timedelta(hours=window_hours)
-    with db.session_scope(engine) as session:
-        rows = signals_between(session, start, end, min_score)
-        health = source_health(session, sources)
-    return build_digest(rows, start, end, health, max_items)
+    """The digest of every signal detected in the ``window_hours`` before ``end`` (no
+    subscription filters); the health section covers ``sources`` (the configured ones)."""
+    everything = SubscriptionConfig(name="all", min_score=min_score, timezone="UTC")
+    return subscription_digest(
+        engine,
+        everything,
+        end - timedelta(hours=window_hours),
+        end,
+        max_items=max_items,
+        quiet_days=quiet_days,
+        sources=sources,
+        title="regwatch digest",
+    )
 
 
 def write_digest(digest: Digest, html_path: Path, text_path: Path) -> DigestFiles:

@@ -25,7 +25,7 @@ import httpx
 
 from errors import FetchError, UnsafeURLError
 
-__all__ = ["FetchPolicy", "Fetcher", "Response", "check_address"]
+__all__ = ["FetchPolicy", "Fetcher", "Response", "check_address", "resolve_host"]
 
 Resolver = Callable[[str], list[str]]
 
@@ -91,6 +91,11 @@ def _addresses(host: str, resolve: Resolver) -> list[str]:
         return [str(ipaddress.ip_address(host.strip("[]")))]
     except ValueError:
         return resolve(host)
+
+
+def resolve_host(host: str) -> list[str]:
+    """The addresses ``host`` stands for (itself when it is an IP literal)."""
+    return _addresses(host, _system_resolver)
 
 
 class _GuardedBackend(httpcore.SyncBackend):

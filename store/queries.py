@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -55,6 +55,7 @@ class SignalRow:
     source: str
     tier: str
     country: str
+    countries: tuple[str, ...] = ()  # mentioned in the signal's context
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,17 @@ class SourceHealth:
     last_error: str | None
     consecutive_failures: int
     items_last_run: int
+    created_at: datetime | None = None
+    last_new_at: datetime | None = None  # when its newest document was first seen
+
+    def quiet_since(self, now: datetime, days: int) -> datetime | None:
+        """When a source that polls fine went quiet (nothing new for ``days``), else None."""
+        if self.consecutive_failures or self.last_success_at is None:
+            return None
+        since = self.last_new_at or self.created_at
+        if since is None or now - since < timedelta(days=days):
+            return None
+        return since
 
 
 def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
@@ -113,15 +125,30 @@ def record_failure(session: Session, source_id: int, error: str) -> None:
 def source_health(session: Session, names: Collection[str] | None = None) -> list[SourceHealth]:
     """Health of the sources named (the configured ones); rows of removed sources are kept
     in the table for their documents but left out here."""
-    stmt = select(Source).order_by(Source.name)
+    newest = (
+        select(Document.source_id, func.max(Document.first_seen_at).label("last_new"))
+        .group_by(Document.source_id)
+        .subquery()
+    )
+    stmt = (
+        select(Source, newest.c.last_new)
+        .outerjoin(newest, newest.c.source_id == Source.id)
+        .order_by(Source.name)
+    )
     if names is not None:
         stmt = stmt.where(Source.name.in_(list(names)))
-    rows = session.scalars(stmt)
     return [
         SourceHealth(
-            r.name, r.url, r.last_success_at, r.last_error, r.consecutive_failures, r.items_last_run
+            r.name,
+            r.url,
+            r.last_success_at,
+            r.last_error,
+            r.consecutive_failures,
+            r.items_last_run,
+            r.created_at,
+            last_new,
         )
-        for r in rows
+        for r, last_new in session.execute(stmt)
     ]
 
 
@@ -155,6 +182,7 @@ def signals_between(
             source=src.name,
             tier=src.tier,
             country=src.country,
+            countries=tuple(sig.countries or ()),
         )
         for sig, doc, src in session.execute(stmt)
     ]

@@ -45,9 +45,9 @@ def test_sections_ranked_and_items_best_first() -> None:
         ),
     ]
     d = build_digest(rows, NOW - timedelta(days=1), NOW)
-    assert [s.category for s in d.sections] == ["dushanbe_ai_center", "draft_instrument"]
+    assert [s.key for s in d.sections] == ["dushanbe_ai_center", "draft_instrument"]
     assert [i.title for i in d.sections[1].items] == ["Title 2", "Title 1"]
-    assert d.subject == "regwatch 2026-11-26: 3 items in 2 categories"
+    assert d.subject == "regwatch digest 2026-11-26: 3 items in 2 categories"
 
 
 def test_one_story_one_item_listing_all_sources() -> None:
@@ -94,7 +94,7 @@ def test_quiet_day_and_failing_sources() -> None:
         SourceHealth("ok", "https://y", NOW, None, 0, 5),
     ]
     d = build_digest([], NOW - timedelta(days=1), NOW, health)
-    assert d.subject == "regwatch 2026-11-26: no new signals"
+    assert d.subject == "regwatch digest 2026-11-26: no new signals"
     html, txt = render_html(d), render_text(d)
     assert "No new signals" in html and "No new signals" in txt
     assert "kg-cabinet" in txt and "3 failed polls" in txt and "ok:" not in txt

@@ -1,0 +1,108 @@
+"""Push alerts to webhooks through Apprise (generic JSON, Slack, Teams, Telegram, …).
+
+A webhook target passes the crawler's URL-safety rules before anything is sent: only the
+Apprise services listed here, a target host of our own choosing must resolve to public
+addresses (unless ``fetch.allow_private_networks``), and redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from crawlers.fetch import check_address, resolve_host
+from errors import DeliveryError, FetchError
+
+__all__ = ["Webhook", "check_webhook", "push", "webhooks_of"]
+
+# Services whose host is the one in the URL: that host is checked like a crawled URL.
+HOSTED = {
+    "json", "jsons", "form", "forms", "xml", "xmls", "ntfy", "ntfys", "gotify", "gotifys",
+    "mmost", "mmosts", "rocket", "rockets", "matrix", "matrixs", "apprise", "apprises",
+    "http", "https",
+}  # fmt: skip
+# Services that always talk to their vendor's public API (the URL holds tokens, not a host).
+VENDOR = {"slack", "msteams", "tgram", "discord", "pover", "pbul", "gchat", "signal"}
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A push target. ``label`` is stable and secret-free: it names the channel in the outbox."""
+
+    label: str
+    url: str
+    shown: str  # what logs and `alerts list` may show
+
+
+def webhooks_of(
+    urls: tuple[str, ...], env_names: tuple[str, ...], env: Mapping[str, str]
+) -> list[Webhook]:
+    """A subscription's webhooks: plain URLs, then URLs held in environment variables."""
+    out = [Webhook(_label(f"url:{url}"), url, _shown(url)) for url in urls]
+    for name in env_names:
+        url = env.get(name, "")
+        if not url:
+            raise DeliveryError(
+                f"push: environment variable {name} is empty or not set; "
+                f"export {name}=<Apprise URL> before starting regwatch"
+            )
+        out.append(Webhook(_label(f"env:{name}"), url, f"${name}"))
+    return out
+
+
+def _label(key: str) -> str:
+    return "webhook-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def _shown(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{parts.path if parts.scheme in HOSTED else ''}"
+
+
+def check_webhook(url: str, allow_private: bool) -> object:
+    """The Apprise plugin for ``url`` once it passes the safety rules; else DeliveryError."""
+    import apprise
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in HOSTED | VENDOR:
+        raise DeliveryError(
+            f"push: {_shown(url)!r}: scheme {scheme!r} is not a supported webhook; use one of "
+            f"{', '.join(sorted(HOSTED | VENDOR))}"
+        )
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        raise DeliveryError(
+            f"push: {_shown(url)!r} is not a valid Apprise URL; see the Apprise wiki for the "
+            "form each service takes"
+        )
+    plugin.redirects = False  # a redirect could lead to an address we refuse
+    if scheme in HOSTED and not allow_private:
+        host = str(getattr(plugin, "host", "") or "")
+        try:
+            for address in resolve_host(host):
+                check_address(address)
+        except FetchError as exc:
+            raise DeliveryError(f"push: {_shown(url)!r}: {exc}") from None
+    return plugin
+
+
+def push(hook: Webhook, title: str, body: str, *, allow_private: bool, timeout: float) -> None:
+    """Send one notification; raise DeliveryError with Apprise's reason when it fails."""
+    import apprise
+
+    plugin = check_webhook(hook.url, allow_private)
+    for attr in ("socket_connect_timeout", "socket_read_timeout"):
+        if hasattr(plugin, attr):
+            setattr(plugin, attr, timeout)
+    sender = apprise.Apprise()
+    sender.add(plugin)  # type: ignore[arg-type]
+    with apprise.LogCapture(level=logging.WARNING) as logs:  # type: ignore[no-untyped-call]
+        ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.TEXT)
+    if not ok:
+        reason = " ".join(
+            line.split(" - ", 2)[-1].strip() for line in logs.getvalue().splitlines() if line
+        )
+        raise DeliveryError(f"push: {hook.shown}: {reason or 'the service did not accept it'}")
