@@ -43,6 +43,7 @@ log = logging.getLogger("regwatch.alerts")
 EMAIL = "email"
 MAX_BACKOFF = timedelta(hours=6)
 MAX_CATCH_UP = timedelta(days=7)  # a digest after downtime covers at most this much
+FIRST_DIGEST_GRACE = timedelta(hours=1)  # a new subscription's first digest: only if this fresh
 ALERT_MEMORY = timedelta(days=30)  # alerts older than this no longer suppress a new one
 BATCH = 200
 
@@ -199,10 +200,20 @@ class Outbox:
         return self._insert([item]) == 1
 
     def queue_due_digests(self, now: datetime) -> int:
-        """Queue each subscription's newest digest period that has ended and is not queued."""
+        """Queue each subscription's newest digest period that has ended and is not queued.
+
+        After downtime that is one digest covering the gap. A subscription that has had no
+        digest yet starts with a period that ended within the last hour, not with one from
+        before it existed."""
         queued = 0
+        with db.session_scope(self.engine) as session:
+            started = set(
+                session.scalars(select(Delivery.subscription).where(Delivery.kind == "digest"))
+            )
         for sub in self.subscriptions.values():
-            day, _end = latest_period(sub, now)
+            day, end = latest_period(sub, now)
+            if sub.name not in started and now - end > FIRST_DIGEST_GRACE:
+                continue
             try:
                 queued += self.queue_digest(sub, day, now)
             except DeliveryError as exc:
