@@ -102,5 +102,5 @@ def test_login_without_password_variable(smtp_tls: SmtpServer) -> None:
 
 def test_starttls_against_a_plain_server_names_the_setting(smtp: SmtpServer) -> None:
     server = MailServer("127.0.0.1", smtp.port, "starttls", "", None, "", 5.0)
-    with pytest.raises(DeliveryError, match="smtp.security"):
+    with pytest.raises(DeliveryError, match=r"smtp\.security"):
         send_mail(server, "regwatch@watch.example.org", ["a@example.org"], _message("x"))
