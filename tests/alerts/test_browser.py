@@ -55,11 +55,12 @@ def browser() -> Iterator[Any]:
 
 def _pixels_near(png: bytes, rgb: tuple[int, int, int], tolerance: int = 24) -> int:
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    return sum(
-        1
-        for px in image.get_flattened_data()
-        if all(abs(a - b) <= tolerance for a, b in zip(px, rgb, strict=True))
-    )
+    count = 0
+    for px in image.get_flattened_data():
+        assert isinstance(px, tuple)
+        if all(abs(int(a) - b) <= tolerance for a, b in zip(px, rgb, strict=True)):
+            count += 1
+    return count
 
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>{{7*7}}'
@@ -90,7 +91,12 @@ def test_digest_html_part_is_drawn_and_inert(
 
     page = browser.new_page(viewport={"width": 800, "height": 1200})
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.route("**/*", lambda route: route.abort())  # the digest needs nothing from outside
     page.set_content(html, wait_until="load")
     shot = page.screenshot(full_page=True)
