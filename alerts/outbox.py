@@ -5,7 +5,8 @@ Sending claims a row with a conditional UPDATE (pending → sending, attempts + 
 records the outcome. So:
 
 * a (subscription, channel, signal) or (subscription, channel, period) is queued once
-  (unique keys), and a story raises one alert per category, not one per match or copy;
+  (unique keys), and a story raises one alert — for its strongest signal — not one per
+  match, category or copy;
 * a failure leaves the row pending with an exponential back-off, until ``max_attempts``;
 * a crash between sending and recording leaves the row "sending"; once the claim is stale
   (or at a service start, when no other sender can hold it) it is sent again, once, with the
@@ -221,8 +222,9 @@ class Outbox:
         return queued
 
     def queue_alerts(self, now: datetime) -> int:
-        """Queue an alert per channel for each new signal at or above a subscription's
-        threshold, detected within the lookback; one per story and category."""
+        """Queue an alert per channel for each new story with a signal at or above a
+        subscription's threshold, detected within the lookback; the strongest signal speaks
+        for the story."""
         subs = [s for s in self.subscriptions.values() if s.immediate_alerts]
         if not subs:
             return 0
@@ -275,8 +277,8 @@ class Outbox:
         seen: set[tuple[object, ...]] = set()
         for sub, channel, signal_id, category, document_id, content_hash in session.execute(stmt):
             seen.add((sub, channel, "signal", signal_id))
-            seen.add((sub, channel, "doc", category, document_id))
-            seen.add((sub, channel, "hash", category, content_hash))
+            seen.add((sub, channel, "doc", document_id))
+            seen.add((sub, channel, "hash", content_hash))
         return seen
 
     def _alert_item(
@@ -521,8 +523,5 @@ class PermanentError(DeliveryError):
 
 
 def _story_keys(row: SignalRow) -> list[tuple[object, ...]]:
-    return [
-        ("signal", row.signal_id),
-        ("doc", row.category, row.document_id),
-        ("hash", row.category, row.content_hash),
-    ]
+    """A story is alerted once per channel: by its strongest signal, whatever else it holds."""
+    return [("signal", row.signal_id), ("doc", row.document_id), ("hash", row.content_hash)]

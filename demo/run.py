@@ -6,9 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from alerts.outbox import DispatchReport, Outbox
 from alerts.report import digest_for, write_digest
-from config import load_sources
+from config import (
+    DeliveryConfig,
+    DigestConfig,
+    SmtpConfig,
+    SubscriptionConfig,
+    load_sources,
+)
 from crawlers import Fetcher, FetchPolicy
+from demo.mailbox import mailbox
 from demo.server import serve
 from nlp import Flagger
 from pipeline import RunSummary, collect_sources
@@ -29,6 +39,9 @@ class DemoReport:
     before: dict[str, int]
     after: dict[str, int]
     digest_items: int
+    outbox: DispatchReport
+    mail: list[Path]
+    digest_due: str
 
     def lines(self) -> list[str]:
         r, a = self.run, self.after
@@ -53,7 +66,14 @@ class DemoReport:
             f"digest: {self.digest_items} items → {self.out / 'digest.html'}, "
             f"{self.out / 'digest.txt'}",
             f"database file: {self.out / 'regwatch.db'}",
+            f"outbox (as if it were {self.digest_due} UTC, the subscriptions' digest time): "
+            f"{self.outbox.alerts_queued} alerts and {self.outbox.digests_queued} digests queued, "
+            f"{self.outbox.sent} emailed, {self.outbox.failed} failed",
         ]
+        if self.mail:
+            out.append(f"  {len(self.mail)} messages filed in {self.mail[0].parent} (.eml)")
+        else:
+            out.append("  no mail: every alert and today's digests were sent on an earlier run")
         return out
 
 
@@ -88,8 +108,58 @@ def run_demo(
             sources={s.name for s in sources},
         )
         write_digest(digest, out / "digest.html", out / "digest.txt")
+        due = now + timedelta(minutes=2)
+        with mailbox(out / "mail") as inbox:
+            report = _outbox(engine, inbox.port, due, {s.name for s in sources}).dispatch(
+                due + timedelta(minutes=1)
+            )
         with db.session_scope(engine) as session:
             after = counts(session)
     finally:
         engine.dispose()
-    return DemoReport(out, base, summary, before, after, digest.item_count)
+    return DemoReport(
+        out,
+        base,
+        summary,
+        before,
+        after,
+        digest.item_count,
+        report,
+        inbox.received,
+        f"{due:%H:%M}",
+    )
+
+
+def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outbox:
+    """Two teams: the whole region by category, and a Kazakhstan desk by country."""
+    at = f"{due:%H:%M}"
+    subscriptions = [
+        SubscriptionConfig(
+            name="gr-central-asia",
+            recipients=("gr-team@demo.invalid",),
+            timezone="UTC",
+            digest_time=at,
+            alert_threshold=0.95,
+        ),
+        SubscriptionConfig(
+            name="kz-desk",
+            recipients=("kz-desk@demo.invalid",),
+            countries=("kz",),
+            group_by="country",
+            timezone="UTC",
+            digest_time=at,
+            immediate_alerts=False,
+        ),
+    ]
+    return Outbox(
+        engine,
+        subscriptions=subscriptions,
+        smtp=SmtpConfig(
+            host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid"
+        ),
+        delivery=DeliveryConfig(),
+        digest=DigestConfig(),
+        allow_private_networks=True,
+        sources=sources,
+        env={},
+    )

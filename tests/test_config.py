@@ -65,6 +65,41 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
         ("nonsense = [\n", r"not valid TOML"),
         ('[[sources]]\nname = "a"\nurl = "https://[x/"\n', r"is not a valid URL"),
         ('[[sources]]\nname = "a\\n"\nurl = "https://x"\n', r"name must be lowercase"),
+        ('[[subscriptions]]\nname = "gr"\n', r"subscriptions\[0\] \(gr\) has nowhere to deliver"),
+        (
+            '[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org"]\n',
+            r"has recipients but smtp\.host is empty",
+        ),
+        (
+            '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org\\r\\nBcc: x@y"]\n',
+            r"recipients: .* is not one email address",
+        ),
+        (
+            '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org"]\n'
+            'categories = ["digital_securty"]\n',
+            r"no rules define 'digital_securty'; did you mean 'digital_security'",
+        ),
+        (
+            '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org"]\n'
+            'timezone = "Asia/Dushambe"\n',
+            r"not an IANA time zone",
+        ),
+        (
+            '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org"]\n'
+            'digest_time = "8am"\n',
+            r"digest_time must be HH:MM",
+        ),
+        (
+            '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org"]\n'
+            'countries = ["ru"]\n',
+            r"countries: 'ru' is not one of",
+        ),
+        (
+            '[[subscriptions]]\nname = "gr"\nwebhook_env = ["REGWATCH_NO_SUCH_HOOK"]\n',
+            r"REGWATCH_NO_SUCH_HOOK, which is not set",
+        ),
+        ('[smtp]\nsecurity = "tls"\n', r"smtp\.security must be one of"),
+        ('[smtp]\nsender = "Regwatch <r@x.org>"\n', r"smtp\.sender must be one email address"),
     ],
 )
 def test_bad_config_names_file_key_and_fix(tmp_path: Path, body: str, expected: str) -> None:

@@ -105,3 +105,64 @@ def test_safe_url() -> None:
     assert safe_url("javascript:alert(1)") == ""
     assert safe_url("data:text/html,x") == ""
     assert safe_url("//evil.example/x") == ""
+
+
+def test_same_title_on_the_same_day_is_one_story_listing_both_sources() -> None:
+    rows = [
+        row(1, title="Парламент одобрил законопроект об ИИ", source="kz-maidd"),
+        row(2, title="Парламент одобрил законопроект об ИИ!", source="timesca", score=0.8),
+        row(3, title="News", source="a"),  # short titles never merge stories
+        row(4, title="News", source="b"),
+    ]
+    [section] = build_digest(rows, NOW - timedelta(days=1), NOW).sections
+    assert sorted(i.sources for i in section.items) == [("a",), ("b",), ("kz-maidd", "timesca")]
+
+
+def test_grouped_by_country() -> None:
+    rows = [row(1, country="kz"), row(2, country="uz", score=0.95), row(3, country="kz")]
+    d = build_digest(rows, NOW - timedelta(days=1), NOW, group_by="country")
+    assert [(s.key, s.title, len(s.items)) for s in d.sections] == [
+        ("uz", "Uzbekistan", 1),
+        ("kz", "Kazakhstan", 2),
+    ]
+    assert d.subject == "regwatch digest 2026-11-26: 3 items in 2 countries"
+
+
+def test_glance_counts_per_local_day() -> None:
+    from zoneinfo import ZoneInfo
+
+    from alerts.digest import glance
+
+    dushanbe = ZoneInfo("Asia/Dushanbe")  # UTC+5
+    rows = [
+        row(1, detected_at=NOW - timedelta(hours=1)),  # 07:00 local on the 26th
+        row(2, detected_at=NOW - timedelta(hours=4)),  # 04:00 local on the 26th
+        row(3, detected_at=NOW - timedelta(hours=6)),  # 02:00 local on the 26th
+        row(4, detected_at=NOW - timedelta(hours=9)),  # 23:00 local on the 25th
+        row(5, category="content_control", detected_at=NOW - timedelta(days=6, hours=1)),
+        row(6, detected_at=NOW - timedelta(days=8)),  # outside the 7 days
+    ]
+    g = glance(rows, NOW, dushanbe)
+    assert [d.day for d in g.days] == [20, 21, 22, 23, 24, 25, 26]
+    assert g.rows == (
+        ("Draft laws, decrees and concepts", (0, 0, 0, 0, 0, 1, 3)),
+        ("Disinformation, fakes and content controls", (1, 0, 0, 0, 0, 0, 0)),
+    )
+    assert g.peak == 3
+    txt = render_text(build_digest(rows[:1], NOW - timedelta(days=1), NOW, glance=g))
+    assert "Last 7 days" in txt and " 0  1  3" in txt
+
+
+def test_quiet_sources_are_listed() -> None:
+    health = [
+        SourceHealth("silent", "https://s", NOW, None, 0, 0, NOW - timedelta(days=30), None),
+        SourceHealth(
+            "stale", "https://t", NOW, None, 0, 3, NOW - timedelta(days=30), NOW - timedelta(days=9)
+        ),
+        SourceHealth("fresh", "https://f", NOW, None, 0, 3, NOW - timedelta(days=1), None),
+        SourceHealth("busy", "https://b", NOW, None, 0, 3, NOW - timedelta(days=30), NOW),
+    ]
+    d = build_digest([], NOW - timedelta(days=1), NOW, health, quiet_days=7)
+    assert [h.name for h, _ in d.quiet_sources] == ["silent", "stale"]
+    txt = render_text(d)
+    assert "stale: quiet — nothing new since 2026-11-17" in txt and "fresh" not in txt
