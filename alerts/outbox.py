@@ -266,7 +266,6 @@ class Outbox:
                 Delivery.subscription,
                 Delivery.channel,
                 Signal.id,
-                Signal.category,
                 Signal.document_id,
                 Document.content_hash,
             )
@@ -275,7 +274,7 @@ class Outbox:
             .where(Delivery.kind == "alert", Delivery.created_at >= since)
         )
         seen: set[tuple[object, ...]] = set()
-        for sub, channel, signal_id, category, document_id, content_hash in session.execute(stmt):
+        for sub, channel, signal_id, document_id, content_hash in session.execute(stmt):
             seen.add((sub, channel, "signal", signal_id))
             seen.add((sub, channel, "doc", document_id))
             seen.add((sub, channel, "hash", content_hash))
