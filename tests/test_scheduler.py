@@ -19,7 +19,16 @@ from pipeline import collect_sources
 from scheduler import Service, SourceJob, jobs_for
 from store import db
 from store import models as m
+from tests.alerts.conftest import (
+    SmtpServer,
+    delivery_config,
+    digest_config,
+    smtp,
+    subscription,
+)
 from tests.conftest import LocalSite
+
+__all__ = ["smtp"]  # the fixture, shared with tests/alerts
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
 <item><title>Законопроект об искусственном интеллекте</title><link>__BASE__/n/1</link>
@@ -113,3 +122,41 @@ def test_service_process_polls_then_stops_on_sigterm(tmp_path: Path, site: Local
             proc.kill()
     assert proc.returncode == 0, err
     assert "polled feed: 1 items, 1 new" in err and "service stopped" in err
+
+
+def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
+    engine: Engine, flagger: Flagger, site: LocalSite, smtp: SmtpServer
+) -> None:
+    """The outbox's own tick is 10 minutes away: the alert comes from the poll's cycle."""
+    from alerts.outbox import Outbox
+
+    url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
+    source = SourceConfig(name="feed", url=url, country="kz")
+    box = Outbox(
+        engine,
+        subscriptions=[subscription(alert_threshold=0.8)],
+        smtp=smtp.config(),
+        delivery=delivery_config(),
+        digest=digest_config(),
+        env={},
+    )
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+        service = Service(
+            [SourceJob(source, timedelta(seconds=600))],
+            lambda src: collect_sources(engine, flagger, fetcher, [src]),
+            dispatch=lambda reclaim: box.dispatch(reclaim=reclaim),
+            dispatch_every=600,
+        )
+
+        async def main() -> None:
+            task = asyncio.create_task(service.run())
+            deadline = time.monotonic() + 20
+            while not smtp.inbox.messages and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            service.stop()
+            await asyncio.wait_for(task, 10)
+
+        asyncio.run(main())
+    [alert] = smtp.inbox.messages
+    assert alert.message["Subject"].startswith("[regwatch] Draft laws")
+    assert service.polls == 1
