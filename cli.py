@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import Engine
 
@@ -19,6 +19,9 @@ from errors import ConfigError, RegwatchError
 
 if TYPE_CHECKING:
     from alerts.outbox import Outbox
+    from store.analyst import SignalFilter
+
+DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
 
 __all__ = ["main"]
 
@@ -224,6 +227,116 @@ def cmd_alerts_dispatch(args: argparse.Namespace) -> int:
     return 0 if not (report.failed or report.retrying) else 3
 
 
+def _when(text: str | None, flag: str) -> datetime | None:
+    """An instant from YYYY-MM-DD, an ISO 8601 time, or a span back from now: 36h, 7d, 2w."""
+    if text is None:
+        return None
+    units = {"h": 1, "d": 24, "w": 24 * 7}
+    value = text.strip()
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(UTC) - timedelta(hours=int(value[:-1]) * units[value[-1]])
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"{flag} {text!r}: use a date (2026-11-01), a time (2026-11-01T08:00+05:00) "
+            "or a span back from now (36h, 7d, 2w)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _signal_filter(args: argparse.Namespace) -> SignalFilter:
+    from store.analyst import SignalFilter
+
+    def many(values: list[str] | None) -> tuple[str, ...]:
+        return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
+
+    if not 0.0 <= args.min_score <= 1.0:
+        raise ConfigError(f"--min-score {args.min_score}: use a score within 0..1")
+    return SignalFilter(
+        categories=many(args.category),
+        countries=many(args.country),
+        sources=many(args.source),
+        languages=many(args.lang),
+        since=_when(args.since, "--since"),
+        until=_when(args.until, "--until"),
+        min_score=args.min_score,
+    )
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from store import db
+    from store.analyst import COLUMNS, iter_signals
+    from store.export import write_rows
+
+    s = _settings(args)
+    engine = _engine(s)
+    flt = _signal_filter(args)
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit {args.limit}: use a positive number")
+    with db.session_scope(engine) as session:
+        rows = iter_signals(session, flt, args.sort, args.limit)
+        n = write_rows(rows, COLUMNS, args.format, sys.stdout)
+    if args.format == "table":
+        print(f"({n} signals)", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from store import db
+    from store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
+    from store.export import write_rows
+
+    s = _settings(args)
+    engine = _engine(s)
+    out: TextIO = (
+        open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        if args.out
+        else sys.stdout
+    )
+    try:
+        with db.session_scope(engine) as session:
+            if args.what == "documents":
+                rows = iter_documents(session)
+                n = write_rows(rows, DOCUMENT_COLUMNS, args.format, out)
+            else:
+                signals = iter_signals(session, SignalFilter(), "oldest")
+                n = write_rows(signals, COLUMNS, args.format, out)
+    finally:
+        if args.out:
+            out.close()
+    print(f"exported {n} {args.what}" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from crawlers.imports import read_documents
+    from nlp import Flagger
+    from nlp.jsonl import read_lines
+    from pipeline import import_documents
+
+    s = _settings(args)
+    engine = _engine(s)
+    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    try:
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigError(f"import: cannot read {args.file}: {exc.strerror}") from None
+    with stream:
+        summary = import_documents(
+            engine, flagger, read_documents(read_lines(stream)), s.sources
+        )
+    o = summary.outcomes
+    print(
+        f"imported {summary.items_seen} documents: {o['new']} new, {o['updated']} updated, "
+        f"{o['unchanged']} unchanged, {o['duplicate']} duplicates; "
+        f"{summary.signals_new} new signals; {len(summary.skipped)} lines skipped"
+    )
+    for err in summary.skipped[:50]:
+        print(f"  {err}", file=sys.stderr)
+    return 0 if not summary.skipped else 3
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -364,6 +477,22 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--show", type=int, default=20, help="changed signals to list (default 20)")
     bt.set_defaults(func=cmd_backtest)
 
+    qry = sub.add_parser("query", help="signals with their documents, filtered and sorted")
+    _query_arguments(qry)
+    qry.set_defaults(func=cmd_query)
+
+    exp = sub.add_parser("export", help="a full dump of the signals (or documents)")
+    exp.add_argument("--what", choices=["signals", "documents"], default="signals")
+    exp.add_argument("--format", choices=["jsonl", "csv", "json"], default="jsonl")
+    exp.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    exp.set_defaults(func=cmd_export)
+
+    imp = sub.add_parser(
+        "import", help="ingest documents from JSON Lines (url, title, text, published, …)"
+    )
+    imp.add_argument("file", help="JSON Lines file, or - for stdin")
+    imp.set_defaults(func=cmd_import)
+
     run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
     run.set_defaults(func=cmd_run)
 
@@ -376,6 +505,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dem.set_defaults(func=cmd_demo)
     return p
+
+
+def _query_arguments(p: argparse.ArgumentParser) -> None:
+    from store.analyst import SORTS
+    from store.export import FORMATS
+
+    for flag, what in (
+        ("--category", "category id"),
+        ("--country", "country code (source or mention)"),
+        ("--source", "source name"),
+        ("--lang", "language code"),
+    ):
+        p.add_argument(
+            flag, action="append", metavar="X[,Y]", help=f"{what}; repeat or comma-separate"
+        )
+    p.add_argument("--since", metavar="WHEN", help="detected at or after: 2026-11-01, 7d, 36h")
+    p.add_argument("--until", metavar="WHEN", help="detected before")
+    p.add_argument("--min-score", type=float, default=0.0, metavar="S")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
+    p.add_argument("--sort", choices=list(SORTS), default="score")
+    p.add_argument("--format", choices=list(FORMATS), default="table")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,3 +104,67 @@ def test_digest_preview_send_and_alerts_commands(
     assert "0 failed deliveries" in capsys.readouterr().out
     assert main(["--config", cfg, "digest", "--date", "yesterday"]) == 2
     assert "--date 'yesterday' is not a date" in capsys.readouterr().err
+
+
+def test_import_query_export_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    monkeypatch.delenv("REGWATCH_DATABASE_URL", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[database]\nurl = "sqlite:///a.db"\n', encoding="utf-8")
+    lines = [
+        {
+            "url": "https://archive.example/kz/1",
+            "title": "Законопроект об ИИ",
+            "text": "Министерство опубликовало законопроект об искусственном интеллекте.",
+            "published": "2026-11-20",
+            "source": "old-archive",
+            "country": "kz",
+        },
+        {
+            "url": "https://archive.example/tj/1",
+            "title": "AI Center",
+            "text": "Tajikistan proposed a regional AI Center in Dushanbe.",
+            "source": "old-archive",
+        },
+        "not json",
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines)
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(cfg), "import", str(src)]) == 3  # one line was bad
+    out = capsys.readouterr()
+    assert "imported 2 documents: 2 new" in out.out and "line 3: not JSON" in out.err
+    assert main(["--config", str(cfg), "import", str(src)]) == 3
+    assert "0 new, 0 updated, 2 unchanged" in capsys.readouterr().out  # nothing twice
+
+    assert main(["--config", str(cfg), "query", "--country", "tj", "--format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["category"] for r in rows} == {"dushanbe_ai_center"}  # title and text
+    assert rows[0]["source"] == "old-archive" and rows[0]["url"] == "https://archive.example/tj/1"
+    assert main(["--config", str(cfg), "query", "--category", "draft_instrument"]) == 0
+    table = capsys.readouterr()
+    assert table.out.startswith("score") and "Законопроект" in table.out
+    assert "(2 signals)" in table.err  # title and text
+    assert main(["--config", str(cfg), "query", "--since", "yesterday-ish"]) == 2
+    assert "--since 'yesterday-ish'" in capsys.readouterr().err
+
+    dump = tmp_path / "docs.jsonl"
+    assert main(["--config", str(cfg), "export", "--what", "documents", "--out", str(dump)]) == 0
+    capsys.readouterr()
+    cfg2 = tmp_path / "c2.toml"
+    cfg2.write_text('[database]\nurl = "sqlite:///b.db"\n', encoding="utf-8")
+    assert main(["--config", str(cfg2), "import", str(dump)]) == 0
+    assert "imported 2 documents: 2 new" in capsys.readouterr().out
+    assert main(["--config", str(cfg2), "export", "--format", "csv"]) == 0
+    exported = capsys.readouterr().out.splitlines()
+    assert exported[0].startswith("signal_id,category,score")
+    assert {line.split(",")[1] for line in exported[1:]} == {
+        "draft_instrument",
+        "dushanbe_ai_center",
+    }

@@ -1,0 +1,169 @@
+"""The analysts' read side: signals with their document and source, filtered, sorted and
+streamed — what `regwatch query`, `regwatch export` and the web UI share.
+
+Every value the user gives is a bound parameter; nothing they type is spliced into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import Session
+
+from errors import ConfigError
+from store.models import Document, DocumentVersion, Signal, Source
+
+__all__ = ["COLUMNS", "SORTS", "SignalFilter", "iter_documents", "iter_signals", "signal_select"]
+
+# The columns of `signal_view`, in order: stable names for exports and the API.
+COLUMNS = (
+    "signal_id",
+    "category",
+    "score",
+    "reason",
+    "rule",
+    "match",
+    "sentence",
+    "field",
+    "start",
+    "end",
+    "language",
+    "countries",
+    "bodies",
+    "attributes",
+    "detected_at",
+    "document_id",
+    "title",
+    "url",
+    "published_at",
+    "source",
+    "source_country",
+    "tier",
+)
+
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "score": (Signal.score.desc(), Signal.id.desc()),
+    "detected": (Signal.detected_at.desc(), Signal.id.desc()),
+    "published": (Document.published_at.desc().nulls_last(), Signal.id.desc()),
+    "oldest": (Signal.detected_at.asc(), Signal.id.asc()),
+}
+
+
+@dataclass(frozen=True)
+class SignalFilter:
+    """What an analyst narrows the signals to; empty means no restriction."""
+
+    categories: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()  # by the source's country or a mention in the signal
+    sources: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float = 0.0
+
+
+def signal_select(f: SignalFilter, sort: str = "score") -> Select[*tuple[Any, ...]]:
+    """The SELECT behind `signal_view`, with the filter applied and sorted."""
+    if sort not in SORTS:
+        raise ConfigError(f"--sort {sort!r}: use one of {', '.join(SORTS)}")
+    stmt = (
+        select(
+            Signal.id.label("signal_id"),
+            Signal.category,
+            Signal.score,
+            Signal.reason,
+            Signal.rule,
+            Signal.text.label("match"),
+            Signal.sentence,
+            Signal.field,
+            Signal.start,
+            Signal.end,
+            Signal.lang.label("language"),
+            Signal.countries,
+            Signal.bodies,
+            Signal.attributes,
+            Signal.detected_at,
+            Document.id.label("document_id"),
+            Document.title,
+            Document.url,
+            Document.published_at,
+            Source.name.label("source"),
+            Source.country.label("source_country"),
+            Source.tier,
+        )
+        .join(Document, Signal.document_id == Document.id)
+        .join(Source, Document.source_id == Source.id)
+    )
+    if f.categories:
+        stmt = stmt.where(Signal.category.in_(f.categories))
+    if f.sources:
+        stmt = stmt.where(Source.name.in_(f.sources))
+    if f.languages:
+        stmt = stmt.where(Signal.lang.in_(f.languages))
+    if f.since is not None:
+        stmt = stmt.where(Signal.detected_at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(Signal.detected_at < f.until)
+    if f.min_score:
+        stmt = stmt.where(Signal.score >= f.min_score)
+    return stmt.order_by(*SORTS[sort])
+
+
+def iter_signals(
+    session: Session, f: SignalFilter, sort: str = "score", limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Rows as dicts keyed by :data:`COLUMNS`, streamed in batches.
+
+    Countries match the source's country or any country mentioned in the signal's context;
+    the mention lives in a JSON list, so that part of the filter is applied here, the same
+    on SQLite and PostgreSQL."""
+    stmt = signal_select(f, sort)
+    if limit is not None and not f.countries:
+        stmt = stmt.limit(limit)
+    wanted = set(f.countries)
+    n = 0
+    result = session.execute(stmt.execution_options(yield_per=1000))
+    try:  # a consumer that stops early must not leave a server-side cursor open
+        for row in result:
+            item = dict(row._mapping)
+            if wanted and not ({item["source_country"], *(item["countries"] or ())} & wanted):
+                continue
+            yield item
+            n += 1
+            if limit is not None and n >= limit:
+                return
+    finally:
+        result.close()
+
+
+def iter_documents(session: Session) -> Iterator[dict[str, Any]]:
+    """Every document at its current version, in the shape `regwatch import` reads."""
+    stmt = (
+        select(Document, DocumentVersion.text, Source.name, Source.country)
+        .join(
+            DocumentVersion,
+            (DocumentVersion.document_id == Document.id)
+            & (DocumentVersion.version == Document.version),
+        )
+        .join(Source, Document.source_id == Source.id)
+        .order_by(Document.id)
+        .execution_options(yield_per=500)
+    )
+    result = session.execute(stmt)
+    try:
+        for doc, text, source, country in result:
+            yield {
+                "url": doc.url,
+                "title": doc.title,
+                "text": text,
+                "published": doc.published_at,
+                "source": source,
+                "lang": doc.lang,
+                "country": country,
+            }
+    finally:
+        result.close()
