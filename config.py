@@ -89,6 +89,13 @@ class FetchConfig:
     allow_private_networks: bool = setting(
         False, "allow loopback/private addresses (only for demos and tests)"
     )
+    per_host_concurrency: int = setting(2, "requests in flight to one host at a time, at most")
+    per_host_delay: float = setting(1.0, "seconds between the starts of two requests to one host")
+    max_wait_hours: float = setting(
+        24.0,
+        "longest a server's Retry-After, Cache-Control max-age or feed TTL, or the exponential "
+        "back-off after failures, may postpone a source's next poll",
+    )
 
 
 @dataclass(frozen=True)
@@ -252,6 +259,18 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{where}: fetch.max_bytes must be at least 1024, got {fetch.max_bytes}")
     if not 0 <= fetch.max_redirects <= 20:
         raise ConfigError(f"{where}: fetch.max_redirects must be 0..20, got {fetch.max_redirects}")
+    if not 1 <= fetch.per_host_concurrency <= 64:
+        raise ConfigError(
+            f"{where}: fetch.per_host_concurrency must be 1..64, got {fetch.per_host_concurrency}"
+        )
+    if not 0 <= fetch.per_host_delay <= 600:
+        raise ConfigError(
+            f"{where}: fetch.per_host_delay must be 0..600 seconds, got {fetch.per_host_delay}"
+        )
+    if not 0 < fetch.max_wait_hours <= 24 * 30:
+        raise ConfigError(
+            f"{where}: fetch.max_wait_hours must be > 0 and at most 720, got {fetch.max_wait_hours}"
+        )
     if not 0.0 <= settings.nlp.min_score <= 1.0:
         raise ConfigError(f"{where}: nlp.min_score must be within 0..1")
     if not 0.0 <= settings.digest.min_score <= 1.0:

@@ -39,6 +39,7 @@ class FeedResult:
     title: str
     documents: list[Document]
     skipped: list[str] = field(default_factory=list)
+    ttl_seconds: float | None = None  # how long the feed says it may be cached (<ttl>, sy:)
 
 
 def check_xml_safety(body: bytes, url: str) -> None:
@@ -92,7 +93,10 @@ def parse_feed(
             f"feeds: {url} crashed the feed parser: {type(exc).__name__}: {exc}"
         ) from None
     entries: list[Any] = list(parsed.get("entries") or [])
-    if not entries and parsed.get("bozo"):
+    # No items and a parse problem: an error, unless feedparser recognised the format (an
+    # empty feed served without a Content-Type is still a feed).
+    benign = isinstance(parsed.get("bozo_exception"), _BENIGN) and parsed.get("version")
+    if not entries and parsed.get("bozo") and not benign:
         reason = parsed.get("bozo_exception")
         kind = "HTML, not a feed" if b"<html" in body[:2048].lower() else "not a readable feed"
         raise FeedError(
@@ -112,7 +116,35 @@ def parse_feed(
             documents.append(_document(entry, url, source, feed_lang))
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
-    return FeedResult(title=str(feed_meta.get("title") or ""), documents=documents, skipped=skipped)
+    return FeedResult(
+        title=str(feed_meta.get("title") or ""),
+        documents=documents,
+        skipped=skipped,
+        ttl_seconds=feed_ttl(feed_meta),
+    )
+
+
+_PERIODS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 7 * 86400,
+    "monthly": 30 * 86400,
+    "yearly": 365 * 86400,
+}
+
+
+def feed_ttl(feed_meta: Any) -> float | None:
+    """Seconds a feed asks to be left alone: RSS ``<ttl>`` (minutes), else the syndication
+    module's ``sy:updatePeriod`` / ``sy:updateFrequency``. None when it says nothing usable."""
+    ttl = str(feed_meta.get("ttl") or "").strip()
+    if ttl.isdigit() and len(ttl) < 9:
+        return float(int(ttl) * 60)
+    period = _PERIODS.get(str(feed_meta.get("sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    freq = str(feed_meta.get("sy_updatefrequency") or "1").strip()
+    times = int(freq) if freq.isdigit() and len(freq) < 9 and int(freq) > 0 else 1
+    return period / times
 
 
 def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> Document:

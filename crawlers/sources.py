@@ -13,6 +13,7 @@ from crawlers.document import Document
 from crawlers.extract import article_from_page, decode_html, links_from_listing
 from crawlers.feeds import parse_feed
 from crawlers.fetch import Fetcher
+from crawlers.politeness import Validators
 from errors import ExtractError, FetchError
 
 __all__ = ["MAX_ARTICLES_PER_LISTING", "Collected", "collect"]
@@ -25,11 +26,18 @@ class Collected:
     source: str
     documents: list[Document] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    not_modified: bool = False  # the server answered 304: nothing was parsed
+    validators: Validators = field(default_factory=Validators)  # for the next conditional GET
+    fresh_for: float | None = None  # seconds the server says the content stays fresh
 
 
-def collect(source: SourceConfig, fetcher: Fetcher) -> Collected:
+def collect(
+    source: SourceConfig, fetcher: Fetcher, validators: Validators | None = None
+) -> Collected:
+    """Fetch and parse one source. ``validators`` from the previous poll make a feed request
+    conditional; a 304 comes back as ``not_modified`` with no documents."""
     if source.type == "rss":
-        return _collect_feed(source, fetcher)
+        return _collect_feed(source, fetcher, validators)
     return _collect_html(source, fetcher)
 
 
@@ -37,8 +45,14 @@ def _default_lang(source: SourceConfig) -> str | None:
     return source.languages[0] if len(source.languages) == 1 else None
 
 
-def _collect_feed(source: SourceConfig, fetcher: Fetcher) -> Collected:
-    resp = fetcher.get(source.url)
+def _collect_feed(
+    source: SourceConfig, fetcher: Fetcher, validators: Validators | None
+) -> Collected:
+    resp = fetcher.get(source.url, validators=validators)
+    if resp.not_modified:
+        # A 304 may repeat or refresh the validators; keep the old ones when it does not.
+        fresh = resp.validators or validators or Validators()
+        return Collected(source.name, not_modified=True, validators=fresh, fresh_for=resp.max_age)
     result = parse_feed(
         resp.body,
         resp.url,
@@ -46,7 +60,14 @@ def _collect_feed(source: SourceConfig, fetcher: Fetcher) -> Collected:
         resp.headers.get("content-type", ""),
         default_lang=_default_lang(source),
     )
-    return Collected(source.name, result.documents, result.skipped)
+    lifetimes = [t for t in (resp.max_age, result.ttl_seconds) if t is not None]
+    return Collected(
+        source.name,
+        result.documents,
+        result.skipped,
+        validators=resp.validators,
+        fresh_for=max(lifetimes) if lifetimes else None,
+    )
 
 
 def _collect_html(source: SourceConfig, fetcher: Fetcher) -> Collected:
