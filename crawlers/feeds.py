@@ -13,7 +13,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import defusedxml.ElementTree as DET
@@ -159,14 +159,28 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     text = html_to_text(html)
     published = None
     for key in ("published_parsed", "updated_parsed"):
-        stamp = entry.get(key)
+        stamp = dict.get(entry, key)  # not FeedParserDict's deprecated updated→published alias
         if stamp:
-            published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+            published = _plausible(stamp)
             break
     lang = None
     if content:
         lang = _lang(content[0].get("language"))
     return _make_document(link, title, text, source, published, lang or feed_lang)
+
+
+# A date further ahead than this is a feed's mistake (or 9999-12-31), not a publication date.
+_FUTURE_SLACK = timedelta(days=2)
+
+
+def _plausible(stamp: Any) -> datetime | None:
+    """feedparser's parsed date as an aware datetime; None when it cannot be one (out of range)
+    or is implausibly far in the future. A bad date never costs the item."""
+    try:
+        when = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+    return None if when > datetime.now(UTC) + _FUTURE_SLACK else when
 
 
 def _first_web_url(*candidates: object) -> str:
@@ -219,6 +233,8 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
             for key in ("date_published", "date_modified"):
                 if item.get(key):
                     published = parse_date(str(item[key]))
+                    if published and published > datetime.now(UTC) + _FUTURE_SLACK:
+                        published = None
                     break
             title = html_to_text(str(item.get("title") or ""))
             item_lang = _lang(item.get("language")) or lang
