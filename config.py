@@ -176,9 +176,15 @@ class SourceConfig:
     interval_minutes: int = setting(60, "how often the source is polled")
     enabled: bool = setting(True, "false keeps the source configured but unpolled")
     link_selector: str = setting("", "html: CSS selector of article links on the listing page")
-    title_selector: str = setting("h1", "html: CSS selector of the article title")
-    text_selector: str = setting("article", "html: CSS selector of the article body")
-    date_selector: str = setting("time", "html: CSS selector of an element with the date")
+    title_selector: str = setting(
+        "", "html: CSS selector of the article title; empty: found automatically"
+    )
+    text_selector: str = setting(
+        "", "html: CSS selector of the article body; empty: main text found automatically"
+    )
+    date_selector: str = setting(
+        "", "html: CSS selector of an element with the date; empty: found automatically"
+    )
 
 
 @dataclass(frozen=True)
