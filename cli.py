@@ -274,7 +274,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         outbox = _outbox(s, engine)
         service = Service(
             jobs_for(s.sources),
-            lambda src: collect_sources(engine, flagger, fetcher, [src], max_wait=max_wait),
+            lambda src: collect_sources(
+                engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
+            ),
             dispatch=lambda reclaim: outbox.dispatch(reclaim=reclaim),
         )
         asyncio.run(service.run())

@@ -43,7 +43,7 @@ __all__ = [
 
 COUNTRIES = ("kz", "kg", "tj", "tm", "uz", "regional")
 LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")
-SourceType = Literal["rss", "html"]
+SourceType = Literal["rss", "html", "sitemap"]
 Tier = Literal["official", "news", "analysis"]
 Security = Literal["starttls", "ssl", "none"]
 GroupBy = Literal["category", "country"]
@@ -169,7 +169,9 @@ class SubscriptionConfig:
 class SourceConfig:
     name: str = required("unique short name: lowercase letters, digits, - and _")
     url: str = required("feed URL (rss) or listing page URL (html)")
-    type: SourceType = setting("rss", "rss (RSS/Atom/RDF/JSON Feed) or html (listing page)")
+    type: SourceType = setting(
+        "rss", "rss (RSS/Atom/RDF/JSON Feed), html (listing page) or sitemap (incl. news sitemaps)"
+    )
     country: str = setting("regional", "kz, kg, tj, tm, uz or regional")
     languages: tuple[str, ...] = setting(["ru"], "languages published: en ru kk ky tg uz")
     tier: Tier = setting("news", "official, news or analysis")
@@ -185,6 +187,22 @@ class SourceConfig:
     date_selector: str = setting(
         "", "html: CSS selector of an element with the date; empty: found automatically"
     )
+    next_selector: str = setting("", "html: CSS selector of the listing's next-page link")
+    max_pages: int = setting(1, "html: listing pages followed through next_selector, at most")
+    allow: tuple[str, ...] = setting(
+        [], "html/sitemap: article URLs must match one of these regexes"
+    )
+    deny: tuple[str, ...] = setting(
+        [], "html/sitemap: article URLs matching any of these are skipped"
+    )
+    recent_days: int = setting(
+        7, "sitemap: only entries dated within this many days (undated kept)"
+    )
+    spider: str = setting("", "html/sitemap: a site spider in crawlers/spiders/; empty: generic")
+    robots: bool = setting(
+        True, "html/sitemap: obey robots.txt; false only with the owner's consent"
+    )
+    user_agent: str = setting("", "this source's User-Agent; empty: fetch.user_agent")
 
 
 @dataclass(frozen=True)
@@ -362,6 +380,17 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
             )
         if src.interval_minutes < 1:
             raise ConfigError(f"{where}: {key}.interval_minutes must be >= 1")
+        for pattern in (*src.allow, *src.deny):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"{where}: {key}: {pattern!r} in allow/deny is not a valid regex ({exc})"
+                ) from None
+        if not 1 <= src.max_pages <= 50:
+            raise ConfigError(f"{where}: {key}.max_pages must be 1..50, got {src.max_pages}")
+        if src.recent_days < 1:
+            raise ConfigError(f"{where}: {key}.recent_days must be >= 1")
         if src.type == "html" and not src.link_selector:
             raise ConfigError(
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
@@ -392,9 +421,7 @@ def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
     if delivery.max_attempts < 1:
         raise ConfigError(f"{where}: delivery.max_attempts must be >= 1")
     if delivery.retry_seconds < 1 or delivery.alert_lookback_hours < 1:
-        raise ConfigError(
-            f"{where}: delivery.retry_seconds and alert_lookback_hours must be >= 1"
-        )
+        raise ConfigError(f"{where}: delivery.retry_seconds and alert_lookback_hours must be >= 1")
 
 
 def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
@@ -422,9 +449,7 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
                 "(and port, security, username, password_env)"
             )
         if not sub.recipients and not sub.webhooks and not sub.webhook_env:
-            raise ConfigError(
-                f"{where}: {key} has nowhere to deliver; add recipients or webhooks"
-            )
+            raise ConfigError(f"{where}: {key} has nowhere to deliver; add recipients or webhooks")
         for field_name, allowed in (
             ("countries", COUNTRIES),
             ("languages", LANGUAGES),
@@ -433,8 +458,7 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
             wrong = [v for v in getattr(sub, field_name) if v not in allowed]
             if wrong:
                 raise ConfigError(
-                    f"{where}: {key}.{field_name}: {wrong[0]!r} is not one of "
-                    f"{', '.join(allowed)}"
+                    f"{where}: {key}.{field_name}: {wrong[0]!r} is not one of {', '.join(allowed)}"
                 )
         if sub.categories:
             if categories is None:

@@ -7,6 +7,7 @@ item never stops the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -213,6 +214,7 @@ def collect_sources(
     *,
     max_wait: float = DEFAULT_MAX_WAIT_S,
     force: bool = False,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> RunSummary:
     """Poll every enabled source once; record health per source and a ``runs`` row.
 
@@ -221,6 +223,7 @@ def collect_sources(
     seconds — unless ``force``. Feeds are fetched conditionally (ETag, Last-Modified).
     Nothing a source or an item does stops the others: any error is recorded on the source's
     row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
+    Scrapy crawls (html, sitemap) run on ``loop`` when given — the scheduler's.
     """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
@@ -233,7 +236,7 @@ def collect_sources(
     try:
         for source in sources:
             _collect_one(
-                engine, flagger, fetcher, source, ids[source.name], summary, max_wait, force
+                engine, flagger, fetcher, source, ids[source.name], summary, max_wait, force, loop
             )
     finally:
         with db.session_scope(engine) as session:
@@ -250,6 +253,7 @@ def _collect_one(
     summary: RunSummary,
     max_wait: float,
     force: bool,
+    loop: asyncio.AbstractEventLoop | None,
 ) -> None:
     with db.session_scope(engine) as session:
         state = poll_state(session, source_id)
@@ -259,7 +263,7 @@ def _collect_one(
         summary.not_due[source.name] = state.not_before
         return
     try:
-        collected = collect(source, fetcher, Validators(state.etag, state.last_modified))
+        collected = collect(source, fetcher, Validators(state.etag, state.last_modified), loop)
     except Exception as exc:  # a source is never allowed to stop the run
         message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
         log.warning("%s: %s", source.name, message)
