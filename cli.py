@@ -4,7 +4,6 @@ a message on stderr and an exit code (2 for configuration errors)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from errors import ConfigError, RegwatchError
 
 if TYPE_CHECKING:
     from alerts.outbox import Outbox
+    from crawlers import FetchPolicy
     from store.analyst import SignalFilter
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
@@ -28,6 +28,21 @@ __all__ = ["main"]
 
 def _settings(args: argparse.Namespace) -> Settings:
     return load(args.config or default_config_path())
+
+
+def _policy(settings: Settings) -> FetchPolicy:
+    from crawlers import FetchPolicy
+
+    f = settings.fetch
+    return FetchPolicy(
+        user_agent=f.user_agent,
+        timeout=f.timeout,
+        max_bytes=f.max_bytes,
+        max_redirects=f.max_redirects,
+        allow_private_networks=f.allow_private_networks,
+        per_host_concurrency=f.per_host_concurrency,
+        per_host_delay=f.per_host_delay,
+    )
 
 
 def _engine(settings: Settings) -> Engine:
@@ -56,7 +71,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from crawlers import Fetcher, FetchPolicy
+    from crawlers import Fetcher
     from nlp import Flagger
     from pipeline import collect_sources
 
@@ -64,14 +79,24 @@ def cmd_collect(args: argparse.Namespace) -> int:
     sources = [s.source(args.source)] if args.source else list(s.sources)
     engine = _engine(s)
     flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
-    with Fetcher(FetchPolicy(**dataclasses.asdict(s.fetch))) as fetcher:
-        summary = collect_sources(engine, flagger, fetcher, sources)
+    with Fetcher(_policy(s)) as fetcher:
+        summary = collect_sources(
+            engine,
+            flagger,
+            fetcher,
+            sources,
+            max_wait=s.fetch.max_wait_hours * 3600,
+            force=args.force,
+        )
     o = summary.outcomes
     print(
-        f"sources: {summary.sources_ok} ok, {summary.sources_failed} failed; "
+        f"sources: {summary.sources_ok} ok ({len(summary.not_modified)} not modified), "
+        f"{summary.sources_failed} failed, {len(summary.not_due)} not due; "
         f"items: {summary.items_seen} ({o['new']} new, {o['updated']} updated); "
         f"signals: {summary.signals_new} new"
     )
+    for name, after in summary.not_due.items():
+        print(f"  {name}: not due until {after:%Y-%m-%d %H:%M} UTC (--force polls it now)")
     for name, err in summary.errors.items():
         print(f"  {name}: {err}", file=sys.stderr)
     return 0 if not summary.sources_failed else 3
@@ -87,15 +112,24 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     with db.session_scope(engine) as session:
         sync_sources(session, (source_spec(x) for x in s.sources))
         rows = source_health(session, {x.name for x in s.sources})
+    now = datetime.now(UTC)
     enabled = {x.name: x.enabled for x in s.sources}
-    print(f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5}  last error")
+    print(
+        f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5} "
+        f"{'state':<6} {'next retry':<17} last error"
+    )
     for r in rows:
         ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
         on = "yes" if enabled.get(r.name, False) else "no"
         err = (r.last_error or "")[:80] if r.consecutive_failures else ""
+        quiet = r.quiet_since(now, s.digest.quiet_days) is not None
+        state = "failing" if r.consecutive_failures else "quiet" if quiet else "ok"
+        if not r.last_success_at and not r.consecutive_failures:
+            state = "new"
+        retry = r.next_retry_at.strftime("%Y-%m-%d %H:%M") if r.next_retry_at else ""
         print(
             f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
-            f"{r.items_last_run:>5}  {err}"
+            f"{r.items_last_run:>5} {state:<7} {retry:<17} {err}".rstrip()
         )
     return 0
 
@@ -340,7 +374,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from crawlers import Fetcher, FetchPolicy
+    from crawlers import Fetcher
     from nlp import Flagger
     from pipeline import collect_sources
     from scheduler import Service, jobs_for
@@ -348,11 +382,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     s = _settings(args)
     engine = _engine(s)
     flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
-    with Fetcher(FetchPolicy(**dataclasses.asdict(s.fetch))) as fetcher:
+    max_wait = s.fetch.max_wait_hours * 3600
+    with Fetcher(_policy(s)) as fetcher:
         outbox = _outbox(s, engine)
         service = Service(
             jobs_for(s.sources),
-            lambda src: collect_sources(engine, flagger, fetcher, [src]),
+            lambda src: collect_sources(
+                engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
+            ),
             dispatch=lambda reclaim: outbox.dispatch(reclaim=reclaim),
         )
         asyncio.run(service.run())
@@ -436,6 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     col = sub.add_parser("collect", help="poll sources once: fetch, flag, store")
     col.add_argument("--source", metavar="NAME", help="only this source")
+    col.add_argument(
+        "--force",
+        action="store_true",
+        help="poll even sources that asked to be left alone for now (Retry-After, TTL, back-off)",
+    )
     col.set_defaults(func=cmd_collect)
 
     src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)

@@ -43,7 +43,7 @@ __all__ = [
 
 COUNTRIES = ("kz", "kg", "tj", "tm", "uz", "regional")
 LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")
-SourceType = Literal["rss", "html"]
+SourceType = Literal["rss", "html", "sitemap"]
 Tier = Literal["official", "news", "analysis"]
 Security = Literal["starttls", "ssl", "none"]
 GroupBy = Literal["category", "country"]
@@ -88,6 +88,13 @@ class FetchConfig:
     max_redirects: int = setting(5, "redirect hops followed, each re-checked")
     allow_private_networks: bool = setting(
         False, "allow loopback/private addresses (only for demos and tests)"
+    )
+    per_host_concurrency: int = setting(2, "requests in flight to one host at a time, at most")
+    per_host_delay: float = setting(1.0, "seconds between the starts of two requests to one host")
+    max_wait_hours: float = setting(
+        24.0,
+        "longest a server's Retry-After, Cache-Control max-age or feed TTL, or the exponential "
+        "back-off after failures, may postpone a source's next poll",
     )
 
 
@@ -162,16 +169,40 @@ class SubscriptionConfig:
 class SourceConfig:
     name: str = required("unique short name: lowercase letters, digits, - and _")
     url: str = required("feed URL (rss) or listing page URL (html)")
-    type: SourceType = setting("rss", "rss (RSS/Atom/RDF/JSON Feed) or html (listing page)")
+    type: SourceType = setting(
+        "rss", "rss (RSS/Atom/RDF/JSON Feed), html (listing page) or sitemap (incl. news sitemaps)"
+    )
     country: str = setting("regional", "kz, kg, tj, tm, uz or regional")
     languages: tuple[str, ...] = setting(["ru"], "languages published: en ru kk ky tg uz")
     tier: Tier = setting("news", "official, news or analysis")
     interval_minutes: int = setting(60, "how often the source is polled")
     enabled: bool = setting(True, "false keeps the source configured but unpolled")
     link_selector: str = setting("", "html: CSS selector of article links on the listing page")
-    title_selector: str = setting("h1", "html: CSS selector of the article title")
-    text_selector: str = setting("article", "html: CSS selector of the article body")
-    date_selector: str = setting("time", "html: CSS selector of an element with the date")
+    title_selector: str = setting(
+        "", "html: CSS selector of the article title; empty: found automatically"
+    )
+    text_selector: str = setting(
+        "", "html: CSS selector of the article body; empty: main text found automatically"
+    )
+    date_selector: str = setting(
+        "", "html: CSS selector of an element with the date; empty: found automatically"
+    )
+    next_selector: str = setting("", "html: CSS selector of the listing's next-page link")
+    max_pages: int = setting(1, "html: listing pages followed through next_selector, at most")
+    allow: tuple[str, ...] = setting(
+        [], "html/sitemap: article URLs must match one of these regexes"
+    )
+    deny: tuple[str, ...] = setting(
+        [], "html/sitemap: article URLs matching any of these are skipped"
+    )
+    recent_days: int = setting(
+        7, "sitemap: only entries dated within this many days (undated kept)"
+    )
+    spider: str = setting("", "html/sitemap: a site spider in crawlers/spiders/; empty: generic")
+    robots: bool = setting(
+        True, "html/sitemap: obey robots.txt; false only with the owner's consent"
+    )
+    user_agent: str = setting("", "this source's User-Agent; empty: fetch.user_agent")
 
 
 @dataclass(frozen=True)
@@ -252,6 +283,18 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{where}: fetch.max_bytes must be at least 1024, got {fetch.max_bytes}")
     if not 0 <= fetch.max_redirects <= 20:
         raise ConfigError(f"{where}: fetch.max_redirects must be 0..20, got {fetch.max_redirects}")
+    if not 1 <= fetch.per_host_concurrency <= 64:
+        raise ConfigError(
+            f"{where}: fetch.per_host_concurrency must be 1..64, got {fetch.per_host_concurrency}"
+        )
+    if not 0 <= fetch.per_host_delay <= 600:
+        raise ConfigError(
+            f"{where}: fetch.per_host_delay must be 0..600 seconds, got {fetch.per_host_delay}"
+        )
+    if not 0 < fetch.max_wait_hours <= 24 * 30:
+        raise ConfigError(
+            f"{where}: fetch.max_wait_hours must be > 0 and at most 720, got {fetch.max_wait_hours}"
+        )
     if not 0.0 <= settings.nlp.min_score <= 1.0:
         raise ConfigError(f"{where}: nlp.min_score must be within 0..1")
     if not 0.0 <= settings.digest.min_score <= 1.0:
@@ -337,6 +380,17 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
             )
         if src.interval_minutes < 1:
             raise ConfigError(f"{where}: {key}.interval_minutes must be >= 1")
+        for pattern in (*src.allow, *src.deny):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"{where}: {key}: {pattern!r} in allow/deny is not a valid regex ({exc})"
+                ) from None
+        if not 1 <= src.max_pages <= 50:
+            raise ConfigError(f"{where}: {key}.max_pages must be 1..50, got {src.max_pages}")
+        if src.recent_days < 1:
+            raise ConfigError(f"{where}: {key}.recent_days must be >= 1")
         if src.type == "html" and not src.link_selector:
             raise ConfigError(
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
@@ -367,9 +421,7 @@ def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
     if delivery.max_attempts < 1:
         raise ConfigError(f"{where}: delivery.max_attempts must be >= 1")
     if delivery.retry_seconds < 1 or delivery.alert_lookback_hours < 1:
-        raise ConfigError(
-            f"{where}: delivery.retry_seconds and alert_lookback_hours must be >= 1"
-        )
+        raise ConfigError(f"{where}: delivery.retry_seconds and alert_lookback_hours must be >= 1")
 
 
 def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
@@ -397,9 +449,7 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
                 "(and port, security, username, password_env)"
             )
         if not sub.recipients and not sub.webhooks and not sub.webhook_env:
-            raise ConfigError(
-                f"{where}: {key} has nowhere to deliver; add recipients or webhooks"
-            )
+            raise ConfigError(f"{where}: {key} has nowhere to deliver; add recipients or webhooks")
         for field_name, allowed in (
             ("countries", COUNTRIES),
             ("languages", LANGUAGES),
@@ -408,8 +458,7 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
             wrong = [v for v in getattr(sub, field_name) if v not in allowed]
             if wrong:
                 raise ConfigError(
-                    f"{where}: {key}.{field_name}: {wrong[0]!r} is not one of "
-                    f"{', '.join(allowed)}"
+                    f"{where}: {key}.{field_name}: {wrong[0]!r} is not one of {', '.join(allowed)}"
                 )
         if sub.categories:
             if categories is None:

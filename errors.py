@@ -44,9 +44,12 @@ class ConfigError(RegwatchError):
 class FetchError(RegwatchError):
     """An HTTP request failed: network error, deadline, HTTP status, size cap, redirects."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # seconds, from a 429/503 Retry-After header
 
 
 class UnsafeURLError(FetchError):

@@ -7,9 +7,11 @@ item never stops the others.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Engine, select
@@ -19,11 +21,18 @@ from sqlalchemy.orm import Session
 from config import SourceConfig
 from crawlers import Document, Fetcher, collect
 from crawlers.imports import ImportItem
-from errors import RegwatchError
+from crawlers.politeness import Validators, backoff_seconds
+from errors import FetchError, RegwatchError
 from nlp import Flagger, Match, detect
 from store import db
 from store import models as m
-from store.queries import SourceSpec, record_failure, record_success, sync_sources
+from store.queries import (
+    SourceSpec,
+    poll_state,
+    record_failure,
+    record_success,
+    sync_sources,
+)
 
 __all__ = [
     "BacktestReport",
@@ -64,6 +73,8 @@ class RunSummary:
     signals_new: int = 0
     errors: dict[str, str] = field(default_factory=dict)  # source name -> error
     skipped: list[str] = field(default_factory=list)
+    not_modified: list[str] = field(default_factory=list)  # answered 304: nothing parsed
+    not_due: dict[str, datetime] = field(default_factory=dict)  # name -> polled again after
 
     @property
     def stored_anything(self) -> bool:
@@ -194,13 +205,27 @@ def _signal(document_id: int, version_id: int, match: Match) -> m.Signal:
     )
 
 
+DEFAULT_MAX_WAIT_S = 24 * 3600.0
+
+
 def collect_sources(
-    engine: Engine, flagger: Flagger, fetcher: Fetcher, sources: Iterable[SourceConfig]
+    engine: Engine,
+    flagger: Flagger,
+    fetcher: Fetcher,
+    sources: Iterable[SourceConfig],
+    *,
+    max_wait: float = DEFAULT_MAX_WAIT_S,
+    force: bool = False,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> RunSummary:
     """Poll every enabled source once; record health per source and a ``runs`` row.
 
+    A source is left alone while the server's freshness (Cache-Control max-age, feed TTL),
+    its Retry-After or our back-off after failures says so — each capped at ``max_wait``
+    seconds — unless ``force``. Feeds are fetched conditionally (ETag, Last-Modified).
     Nothing a source or an item does stops the others: any error is recorded on the source's
     row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
+    Scrapy crawls (html, sitemap) run on ``loop`` when given — the scheduler's.
     """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
@@ -212,7 +237,9 @@ def collect_sources(
         run_id = run.id
     try:
         for source in sources:
-            _collect_one(engine, flagger, fetcher, source, ids[source.name], summary)
+            _collect_one(
+                engine, flagger, fetcher, source, ids[source.name], summary, max_wait, force, loop
+            )
     finally:
         with db.session_scope(engine) as session:
             _close_run(session.get_one(m.Run, run_id), summary)
@@ -226,19 +253,38 @@ def _collect_one(
     source: SourceConfig,
     source_id: int,
     summary: RunSummary,
+    max_wait: float,
+    force: bool,
+    loop: asyncio.AbstractEventLoop | None,
 ) -> None:
+    with db.session_scope(engine) as session:
+        state = poll_state(session, source_id)
+    now = m.utcnow()
+    if not force and not state.due(now):
+        assert state.not_before is not None
+        summary.not_due[source.name] = state.not_before
+        return
     try:
-        collected = collect(source, fetcher)
+        collected = collect(source, fetcher, Validators(state.etag, state.last_modified), loop)
     except Exception as exc:  # a source is never allowed to stop the run
         message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
         log.warning("%s: %s", source.name, message)
         summary.sources_failed += 1
         summary.errors[source.name] = message
+        wait = backoff_seconds(
+            state.consecutive_failures + 1, source.interval_minutes * 60.0, max_wait
+        )
+        if isinstance(exc, FetchError) and exc.retry_after:
+            wait = max(wait, min(exc.retry_after, max_wait))
         with db.session_scope(engine) as session:
-            record_failure(session, source_id, message)
+            record_failure(
+                session, source_id, message, now + timedelta(seconds=wait) if wait else None
+            )
         return
     summary.sources_ok += 1
     summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
+    if collected.not_modified:
+        summary.not_modified.append(source.name)
     for doc in collected.documents:
         summary.items_seen += 1
         try:
@@ -249,8 +295,16 @@ def _collect_one(
             continue
         summary.outcomes[result.outcome] += 1
         summary.signals_new += result.signals_new
+    fresh = min(collected.fresh_for, max_wait) if collected.fresh_for else 0.0
+    v = collected.validators
     with db.session_scope(engine) as session:
-        record_success(session, source_id, len(collected.documents))
+        record_success(
+            session,
+            source_id,
+            len(collected.documents),
+            validators=(v.etag, v.last_modified) if v or not collected.not_modified else None,
+            fresh_until=m.utcnow() + timedelta(seconds=fresh) if fresh else None,
+        )
 
 
 def _close_run(run: m.Run, summary: RunSummary) -> None:

@@ -2,7 +2,9 @@
 
 Only this module, ``config.py`` and ``cli.py`` see the whole configuration: jobs get plain
 values. Polls run one at a time on a single worker thread (the spaCy pipeline is not shared
-across threads), so the event loop stays free for the scheduler and for signals.
+across threads), so the event loop stays free for the scheduler and for signals — and for
+Scrapy: a poll of an html/sitemap source runs its crawl on this loop (AsyncCrawlerRunner,
+no Twisted reactor), so crawls repeat for as long as the service lives.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class Service:
     ) -> None:
         self.jobs = list(jobs)
         self._poll = poll
+        # The loop run() runs on, once started: polls hand it to Scrapy crawls
+        # (collect_sources(..., loop=service.loop)), which run there while the worker waits.
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._dispatch = dispatch
         self._dispatch_every = dispatch_every
         self._reclaim = True  # the first outbox cycle takes over claims a crash left behind
@@ -137,6 +142,7 @@ class Service:
     async def run(self) -> None:
         self._stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
+        self.loop = loop
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self.stop)

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+import charset_normalizer
 import lxml.html
 from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
+from crawlers.main_text import MainText, main_text
 from errors import ExtractError
 
 __all__ = [
@@ -65,10 +67,30 @@ class Article:
     lang: str | None
 
 
+# Encodings an undeclared page from the region is likely to be in; detection picks among them.
+_LIKELY_ENCODINGS = ["utf_8", "cp1251", "koi8_r", "koi8_u", "cp866", "iso8859_5", "cp1252"]
+_SNIFF_BYTES = 64 * 1024
+
+
+def _sniff_encoding(body: bytes) -> str | None:
+    """For pages that declare nothing: UTF-8 if it decodes, else the likeliest of the region's
+    legacy encodings (windows-1251, KOI8-R, …) judged on the first 64 KiB."""
+    sample = body[:_SNIFF_BYTES]
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(sample) - 3:  # a character cut by the sample's end
+            return "utf-8"
+    best = charset_normalizer.from_bytes(sample, cp_isolation=_LIKELY_ENCODINGS).best()
+    return best.encoding if best is not None else None
+
+
 def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode with the header charset, a BOM, or <meta charset> (windows-1251, KOI8-R, …)."""
+    """Decode with the header charset, a BOM, or <meta charset> (windows-1251, KOI8-R, …);
+    a page that declares nothing is sniffed among the region's encodings."""
     header = f"text/html; charset={charset}" if charset else None
-    _encoding, text = html_to_unicode(header, body)
+    _encoding, text = html_to_unicode(header, body, auto_detect_fun=_sniff_encoding)
     return text
 
 
@@ -145,29 +167,50 @@ def article_from_page(
     html: str,
     url: str,
     *,
-    title_selector: str = "h1",
-    text_selector: str = "article",
-    date_selector: str = "time",
+    title_selector: str = "",
+    text_selector: str = "",
+    date_selector: str = "",
 ) -> Article:
-    """Title, body text, date and declared language of one article page."""
+    """Title, body text, date and declared language of one article page.
+
+    Each field comes from its CSS selector when one is given, else from automatic main-text
+    extraction (trafilatura), else (title) from ``<title>``.
+    """
     sel = Selector(text=html)
+    auto: MainText | None = None
+    if not (title_selector and text_selector and date_selector):
+        auto = main_text(html, url)
     try:
-        title = " ".join(" ".join(sel.css(title_selector).css("::text").getall()).split())
-        bodies = sel.css(text_selector).getall()
-        date_el = sel.css(date_selector)
+        title = ""
+        if title_selector:
+            title = " ".join(" ".join(sel.css(title_selector).css("::text").getall()).split())
+        bodies = sel.css(text_selector).getall() if text_selector else []
+        date_el = sel.css(date_selector) if date_selector else None
     except Exception as exc:
         raise ExtractError(f"extract: bad selector for {url}: {exc}") from None
+    if not title and auto is not None:
+        title = auto.title
     if not title:
         title = " ".join((sel.css("title::text").get() or "").split())
-    text = "\n".join(html_to_text(b) for b in bodies).strip()
-    if not text:
-        raise ExtractError(
-            f"extract: {url} has no text under {text_selector!r}; "
-            "check the source's text_selector against the page"
-        )
+    if text_selector:
+        text = "\n".join(html_to_text(b) for b in bodies).strip()
+        if not text:
+            raise ExtractError(
+                f"extract: {url} has no text under {text_selector!r}; "
+                "check the source's text_selector against the page"
+            )
+    else:
+        text = auto.text if auto is not None else ""
+        if not text:
+            raise ExtractError(
+                f"extract: {url}: no main text found automatically; "
+                "set the source's text_selector to the CSS selector of the article body"
+            )
     published = None
     if date_el:
         raw = date_el.attrib.get("datetime") or " ".join(date_el.css("::text").getall())
         published = parse_date(raw)
+    elif auto is not None:
+        published = auto.published
     lang = (sel.xpath("/html/@lang").get() or "").split("-")[0].lower() or None
     return Article(url=url, title=title, text=text, published=published, lang=lang)

@@ -13,7 +13,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import defusedxml.ElementTree as DET
@@ -39,6 +39,7 @@ class FeedResult:
     title: str
     documents: list[Document]
     skipped: list[str] = field(default_factory=list)
+    ttl_seconds: float | None = None  # how long the feed says it may be cached (<ttl>, sy:)
 
 
 def check_xml_safety(body: bytes, url: str) -> None:
@@ -92,7 +93,10 @@ def parse_feed(
             f"feeds: {url} crashed the feed parser: {type(exc).__name__}: {exc}"
         ) from None
     entries: list[Any] = list(parsed.get("entries") or [])
-    if not entries and parsed.get("bozo"):
+    # No items and a parse problem: an error, unless feedparser recognised the format (an
+    # empty feed served without a Content-Type is still a feed).
+    benign = isinstance(parsed.get("bozo_exception"), _BENIGN) and parsed.get("version")
+    if not entries and parsed.get("bozo") and not benign:
         reason = parsed.get("bozo_exception")
         kind = "HTML, not a feed" if b"<html" in body[:2048].lower() else "not a readable feed"
         raise FeedError(
@@ -112,7 +116,35 @@ def parse_feed(
             documents.append(_document(entry, url, source, feed_lang))
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
-    return FeedResult(title=str(feed_meta.get("title") or ""), documents=documents, skipped=skipped)
+    return FeedResult(
+        title=str(feed_meta.get("title") or ""),
+        documents=documents,
+        skipped=skipped,
+        ttl_seconds=feed_ttl(feed_meta),
+    )
+
+
+_PERIODS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 7 * 86400,
+    "monthly": 30 * 86400,
+    "yearly": 365 * 86400,
+}
+
+
+def feed_ttl(feed_meta: Any) -> float | None:
+    """Seconds a feed asks to be left alone: RSS ``<ttl>`` (minutes), else the syndication
+    module's ``sy:updatePeriod`` / ``sy:updateFrequency``. None when it says nothing usable."""
+    ttl = str(feed_meta.get("ttl") or "").strip()
+    if ttl.isdigit() and len(ttl) < 9:
+        return float(int(ttl) * 60)
+    period = _PERIODS.get(str(feed_meta.get("sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    freq = str(feed_meta.get("sy_updatefrequency") or "1").strip()
+    times = int(freq) if freq.isdigit() and len(freq) < 9 and int(freq) > 0 else 1
+    return period / times
 
 
 def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> Document:
@@ -127,14 +159,28 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     text = html_to_text(html)
     published = None
     for key in ("published_parsed", "updated_parsed"):
-        stamp = entry.get(key)
+        stamp = dict.get(entry, key)  # not FeedParserDict's deprecated updated→published alias
         if stamp:
-            published = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+            published = _plausible(stamp)
             break
     lang = None
     if content:
         lang = _lang(content[0].get("language"))
     return _make_document(link, title, text, source, published, lang or feed_lang)
+
+
+# A date further ahead than this is a feed's mistake (or 9999-12-31), not a publication date.
+_FUTURE_SLACK = timedelta(days=2)
+
+
+def _plausible(stamp: Any) -> datetime | None:
+    """feedparser's parsed date as an aware datetime; None when it cannot be one (out of range)
+    or is implausibly far in the future. A bad date never costs the item."""
+    try:
+        when = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+    return None if when > datetime.now(UTC) + _FUTURE_SLACK else when
 
 
 def _first_web_url(*candidates: object) -> str:
@@ -187,6 +233,8 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
             for key in ("date_published", "date_modified"):
                 if item.get(key):
                     published = parse_date(str(item[key]))
+                    if published and published > datetime.now(UTC) + _FUTURE_SLACK:
+                        published = None
                     break
             title = html_to_text(str(item.get("title") or ""))
             item_lang = _lang(item.get("language")) or lang

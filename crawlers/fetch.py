@@ -5,8 +5,11 @@ are checked when the URL is checked *and again at connect time* — the connecti
 address that was checked, so DNS rebinding cannot slip a private address in — refusing
 loopback, private, link-local, reserved and multicast ones unless ``allow_private_networks``;
 a deadline for the whole request including redirects; a body cap counted *after*
-decompression, decompressing ourselves in bounded steps (gzip/deflate bombs stop at the cap);
-a redirect limit. The transport is swappable (``httpx.MockTransport`` in tests).
+decompression, decompressing ourselves in bounded steps (gzip/deflate/brotli bombs stop at
+the cap); a redirect limit; a per-host limit on requests in flight and a delay between request
+starts (:class:`~crawlers.politeness.HostLimiter`). Conditional GET: with validators, a 304 is
+returned without a body; a 429/503 carries the server's Retry-After in
+``FetchError.retry_after``. The transport is swappable (``httpx.MockTransport`` in tests).
 """
 
 from __future__ import annotations
@@ -14,8 +17,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,9 +25,14 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from crawlers.decode import ACCEPT_ENCODING, Decoder
+from crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from errors import FetchError, UnsafeURLError
 
 __all__ = ["FetchPolicy", "Fetcher", "Response", "check_address", "resolve_host"]
+
+# Statuses whose Retry-After header is read into FetchError.retry_after.
+_RETRY_STATUSES = (429, 503)
 
 Resolver = Callable[[str], list[str]]
 
@@ -37,6 +44,8 @@ class FetchPolicy:
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     allow_private_networks: bool = False
+    per_host_concurrency: int = 2
+    per_host_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,20 @@ class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+
+    @property
+    def not_modified(self) -> bool:
+        """304: the validators we sent still match; there is no body to parse."""
+        return self.status == 304
+
+    @property
+    def validators(self) -> Validators:
+        return Validators(self.headers.get("etag"), self.headers.get("last-modified"))
+
+    @property
+    def max_age(self) -> float | None:
+        """Seconds the response stays fresh per Cache-Control, or None if it does not say."""
+        return parse_max_age(self.headers.get("cache-control"))
 
     @property
     def content_type(self) -> str:
@@ -132,46 +155,6 @@ def _guarded_transport(resolve: Resolver) -> httpx.HTTPTransport:
     return transport
 
 
-class _Decoder:
-    """Decompresses one Content-Encoding in steps of at most ``cap`` bytes of output."""
-
-    def __init__(self, encoding: str, url: str) -> None:
-        codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1:
-            raise FetchError(f"fetch: {url} uses stacked encodings {encoding!r}; refused")
-        coding = codings[0] if codings else ""
-        if coding in ("gzip", "x-gzip"):
-            self._z: Any = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            self._z = None  # zlib-wrapped or raw: decided on the first bytes
-        elif coding == "":
-            self._z = False
-        else:
-            raise FetchError(f"fetch: {url} uses unsupported Content-Encoding {coding!r}")
-        self._coding = coding
-
-    def feed(self, data: bytes, room: int) -> Iterator[bytes]:
-        if self._z is False:
-            yield data
-            return
-        if self._z is None:
-            raw = not (
-                len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
-            )
-            self._z = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
-        while data:
-            try:
-                out = self._z.decompress(data, room + 1)
-            except zlib.error as exc:
-                raise FetchError(f"fetch: corrupt {self._coding} body ({exc})") from None
-            yield out
-            data = self._z.unconsumed_tail
-            room -= len(out)
-            if room < 0:
-                return
-
-
 class Fetcher:
     """A small, strict HTTP GET client. Use as a context manager or call :meth:`close`."""
 
@@ -183,13 +166,14 @@ class Fetcher:
     ) -> None:
         self.policy = policy or FetchPolicy()
         self._resolve = resolver or _system_resolver
+        self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
         if transport is None and not self.policy.allow_private_networks:
             transport = _guarded_transport(self._resolve)
         self._client = httpx.Client(
             transport=transport,
             follow_redirects=False,
             timeout=httpx.Timeout(self.policy.timeout),
-            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             trust_env=False,
         )
 
@@ -221,16 +205,42 @@ class Fetcher:
             except UnsafeURLError as exc:
                 raise UnsafeURLError(f"fetch: {url} resolves to {address}: {exc}") from None
 
-    def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
-        """GET ``url`` under the policy; raise FetchError on any failure or non-2xx status."""
-        deadline = time.monotonic() + self.policy.timeout
+    def get(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        validators: Validators | None = None,
+    ) -> Response:
+        """GET ``url`` under the policy; raise FetchError on any failure or non-2xx status.
+
+        With ``validators`` (from an earlier response) the request is conditional, and a 304
+        comes back as a Response with ``not_modified`` set and no body read.
+        """
+        sent = dict(headers or {})
+        if validators:
+            sent.update(validators.headers())
+        deadline: float | None = None
         current = url
         for _hop in range(self.policy.max_redirects + 1):
             self.check_url(current)
-            status, resp_headers, body, location = self._once(current, headers or {}, deadline)
+            host = urlsplit(current).hostname or ""
+            with self.limiter.slot(host):
+                if deadline is None:  # waiting for a slot is not part of the request's time
+                    deadline = time.monotonic() + self.policy.timeout
+                status, resp_headers, body, location = self._once(current, sent, deadline)
             if location is None:
+                if status == 304 and validators:
+                    return Response(url=current, status=status, headers=resp_headers)
                 if not 200 <= status < 300:
-                    raise FetchError(f"fetch: {current} answered HTTP {status}", status=status)
+                    retry_after = None
+                    if status in _RETRY_STATUSES:
+                        retry_after = parse_retry_after(resp_headers.get("retry-after"))
+                    wait = f"; server asks to retry after {retry_after:.0f}s" if retry_after else ""
+                    raise FetchError(
+                        f"fetch: {current} answered HTTP {status}{wait}",
+                        status=status,
+                        retry_after=retry_after,
+                    )
                 return Response(url=current, status=status, headers=resp_headers, body=body)
             current = urljoin(current, location)
         raise FetchError(
@@ -251,10 +261,13 @@ class Fetcher:
             ) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     return resp.status_code, {}, b"", resp.headers["location"]
+                lowered = {k.lower(): v for k, v in resp.headers.items()}
+                if resp.status_code == 304 or not 200 <= resp.status_code < 300:
+                    return resp.status_code, lowered, b"", None  # no body is read
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > cap:
                     raise FetchError(f"fetch: {url} is {length} bytes, over the {cap}-byte cap")
-                decoder = _Decoder(resp.headers.get("content-encoding", ""), url)
+                decoder = Decoder(resp.headers.get("content-encoding", ""), url)
                 chunks: list[bytes] = []
                 size = 0
                 for raw in resp.iter_raw():
@@ -270,7 +283,6 @@ class Fetcher:
                         raise FetchError(
                             f"fetch: {url} took longer than {self.policy.timeout}s in total"
                         )
-                lowered = {k.lower(): v for k, v in resp.headers.items()}
                 lowered.pop("content-encoding", None)
                 return resp.status_code, lowered, b"".join(chunks), None
         except httpx.TimeoutException:

@@ -90,6 +90,13 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_last_run: Mapped[int] = mapped_column(Integer, default=0)
+    # Conditional GET validators from the last full response (feeds).
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    # Not polled before these: the server's freshness (max-age, feed TTL) after a success;
+    # Retry-After or exponential back-off after a failure.
+    fresh_until: Mapped[datetime | None]
+    next_retry_at: Mapped[datetime | None]
 
     documents: Mapped[list[Document]] = relationship(back_populates="source")
 

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from store.models import Document, Signal, Source, utcnow
 
 __all__ = [
+    "PollState",
     "SignalRow",
     "SourceHealth",
     "SourceSpec",
     "counts",
+    "poll_state",
     "record_failure",
     "record_success",
     "signals_between",
@@ -68,6 +70,7 @@ class SourceHealth:
     items_last_run: int
     created_at: datetime | None = None
     last_new_at: datetime | None = None  # when its newest document was first seen
+    next_retry_at: datetime | None = None  # Retry-After or back-off: not polled before
 
     def quiet_since(self, now: datetime, days: int) -> datetime | None:
         """When a source that polls fine went quiet (nothing new for ``days``), else None."""
@@ -77,6 +80,25 @@ class SourceHealth:
         if since is None or now - since < timedelta(days=days):
             return None
         return since
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What the last polls left for the next one: validators and not-before times."""
+
+    etag: str | None
+    last_modified: str | None
+    fresh_until: datetime | None
+    next_retry_at: datetime | None
+    consecutive_failures: int = 0
+
+    def due(self, now: datetime) -> bool:
+        return all(t is None or t <= now for t in (self.fresh_until, self.next_retry_at))
+
+    @property
+    def not_before(self) -> datetime | None:
+        times = [t for t in (self.fresh_until, self.next_retry_at) if t is not None]
+        return max(times) if times else None
 
 
 def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
@@ -103,16 +125,41 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int
     return ids
 
 
-def record_success(session: Session, source_id: int, items: int) -> None:
+def poll_state(session: Session, source_id: int) -> PollState:
+    row = session.get_one(Source, source_id)
+    return PollState(
+        row.etag, row.last_modified, row.fresh_until, row.next_retry_at, row.consecutive_failures
+    )
+
+
+def record_success(
+    session: Session,
+    source_id: int,
+    items: int,
+    *,
+    validators: tuple[str | None, str | None] | None = None,
+    fresh_until: datetime | None = None,
+) -> None:
+    """A poll worked (a 304 included). ``validators`` is (ETag, Last-Modified) to send next
+    time; None keeps the stored ones."""
     row = session.get_one(Source, source_id)
     now = utcnow()
     row.last_attempt_at = now
     row.last_success_at = now
     row.consecutive_failures = 0
     row.items_last_run = items
+    if validators is not None:
+        etag, last_modified = validators
+        row.etag = etag[:1024] if etag else None
+        row.last_modified = last_modified[:64] if last_modified else None
+    row.fresh_until = fresh_until
+    row.next_retry_at = None
 
 
-def record_failure(session: Session, source_id: int, error: str) -> None:
+def record_failure(
+    session: Session, source_id: int, error: str, next_retry_at: datetime | None = None
+) -> int:
+    """A poll failed; return the number of failures in a row, this one included."""
     row = session.get_one(Source, source_id)
     now = utcnow()
     row.last_attempt_at = now
@@ -120,6 +167,8 @@ def record_failure(session: Session, source_id: int, error: str) -> None:
     row.last_error = error[:2000]
     row.consecutive_failures += 1
     row.items_last_run = 0
+    row.next_retry_at = next_retry_at
+    return row.consecutive_failures
 
 
 def source_health(session: Session, names: Collection[str] | None = None) -> list[SourceHealth]:
@@ -147,6 +196,7 @@ def source_health(session: Session, names: Collection[str] | None = None) -> lis
             r.items_last_run,
             r.created_at,
             last_new,
+            r.next_retry_at,
         )
         for r, last_new in session.execute(stmt)
     ]

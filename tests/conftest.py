@@ -22,24 +22,31 @@ PG_ADMIN_URL = os.environ.get(
 IN_CI = os.environ.get("CI") == "true"
 
 Route = tuple[int, dict[str, str], bytes]
+# A dynamic route gets the request's headers (names in lower case).
+DynamicRoute = Callable[[dict[str, str]], Route]
 
 
 class LocalSite:
-    """A real HTTP server on 127.0.0.1 answering from a dict of path -> (status, headers, body)."""
+    """A real HTTP server on 127.0.0.1 answering from a dict of path -> (status, headers, body)
+    or path -> function of the request headers returning one. ``requests`` keeps every
+    request's path and headers in order."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, Route | Callable[[], Route]] = {}
+        self.routes: dict[str, Route | DynamicRoute] = {}
         self.hits: list[str] = []
+        self.requests: list[tuple[str, dict[str, str]]] = []
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.hits.append(self.path)
+                sent = {k.lower(): v for k, v in self.headers.items()}
+                site.requests.append((self.path, sent))
                 route = site.routes.get(self.path)
                 if route is None:
                     status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"
                 else:
-                    status, headers, body = route() if callable(route) else route
+                    status, headers, body = route(sent) if callable(route) else route
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -53,7 +60,9 @@ class LocalSite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def add(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from config import SourceConfig
 from crawlers import Fetcher, FetchPolicy
 from nlp import Flagger
-from pipeline import collect_sources
+from pipeline import RunSummary, collect_sources
 from scheduler import Service, SourceJob, jobs_for
 from store import db
 from store import models as m
@@ -160,3 +160,43 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
     [alert] = smtp.inbox.messages
     assert alert.message["Subject"].startswith("[regwatch] Draft laws")
     assert service.polls == 1
+
+
+def test_three_scheduled_scrapy_crawls_in_one_process(
+    tmp_path: Path, flagger: Flagger, site: LocalSite
+) -> None:
+    """An html source polled by the long-lived service: each poll is a Scrapy crawl on the
+    service's own loop (AsyncCrawlerRunner); three in a row in one process, stored once."""
+    body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 3
+    site.add("/list", "<a class='n' href='/n/1'>1</a><a class='n' href='/n/2'>2</a>")
+    for i in (1, 2):
+        site.add(f"/n/{i}", f"<html><body><article><h1>Проект {i}</h1><p>{body}</p></article>")
+    source = SourceConfig(name="portal", url=site.base + "/list", type="html", link_selector="a.n")
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'crawl.db'}")
+    db.upgrade(engine)
+    summaries: list[RunSummary] = []
+
+    def poll(src: SourceConfig) -> RunSummary:
+        summary = collect_sources(engine, flagger, fetcher, [src], loop=service.loop)
+        summaries.append(summary)
+        return summary
+
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+        service = Service([SourceJob(source, timedelta(milliseconds=300))], poll)
+
+        async def main() -> None:
+            task = asyncio.create_task(service.run())
+            deadline = time.monotonic() + 30
+            while service.polls < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            service.stop()
+            await asyncio.wait_for(task, 15)
+
+        asyncio.run(main())
+    assert service.polls >= 3 and site.hits.count("/list") >= 3
+    assert all(s.sources_ok == 1 and not s.errors for s in summaries), summaries
+    assert summaries[0].outcomes["new"] == 2
+    assert all(s.outcomes["unchanged"] == 2 for s in summaries[1:])
+    with db.session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(m.Document)) == 2
+    engine.dispose()

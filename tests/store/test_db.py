@@ -165,11 +165,28 @@ def test_sqlite_foreign_keys_are_on_again_after_migrating(tmp_path: Path) -> Non
 
 def test_each_migration_steps_down_and_up_again(engine: Engine) -> None:
     """Walk the chain down one revision at a time, then back up: every downgrade works."""
-    for revision in ("0002", "0001", "base"):
+    for revision in ("0003", "0002", "0001", "base"):
         db.downgrade(engine, revision)
-    for revision in ("0001", "0002", "0003"):
+    for revision in ("0001", "0002", "0003", "0004"):
         db.upgrade(engine, revision)
     db.upgrade(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_0004_downgrade_keeps_sources_and_drops_the_politeness_columns(engine: Engine) -> None:
+    politeness = {"etag", "last_modified", "fresh_until", "next_retry_at"}
+    with db.session_scope(engine) as s:
+        src = _source("polite")
+        src.etag, src.next_retry_at = '"e1"', datetime(2026, 11, 27, tzinfo=UTC)
+        s.add(src)
+    db.downgrade(engine, "0003")
+    cols = {c["name"] for c in inspect(engine).get_columns("sources")}
+    assert not politeness & cols and "consecutive_failures" in cols
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM sources")).scalars().all() == ["polite"]
+    db.upgrade(engine)
+    with db.session_scope(engine) as s:
+        row = s.scalars(select(Source)).one()
+        assert (row.name, row.etag, row.next_retry_at) == ("polite", None, None)

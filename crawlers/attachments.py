@@ -1,0 +1,164 @@
+"""PDF and DOCX attachments — draft decrees are often published that way — turned into text.
+
+Pure: bytes in (fetched by the one Fetcher, under its size cap), text out. Both formats are
+hostile-input parsers, so each is bounded: a PDF is read for at most ``MAX_PDF_PAGES`` pages
+and each of its streams decompresses to at most ``max_unpacked`` bytes;
+a DOCX (a zip) is refused when its parts would unpack past ``max_unpacked`` bytes — the same
+post-decompression rule the fetcher applies to Content-Encoding. Any parser failure becomes an
+ExtractError naming the URL.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+import zipfile
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+from parsel import Selector, SelectorList
+
+from errors import ExtractError
+
+__all__ = [
+    "MAX_ATTACHMENTS_PER_PAGE",
+    "attachment_kind",
+    "attachment_links",
+    "attachment_text",
+]
+
+MAX_ATTACHMENTS_PER_PAGE = 5
+MAX_PDF_PAGES = 300
+MAX_TEXT_CHARS = 2_000_000
+MAX_ZIP_ENTRIES = 2_000
+_SUFFIXES = {".pdf": "pdf", ".docx": "docx"}
+_TYPES = {
+    "application/pdf": "pdf",
+    "application/x-pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+}
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are ExtractErrors here
+
+
+def _suffix_kind(url: str) -> str | None:
+    path = unquote(urlsplit(url).path).lower()
+    for suffix, kind in _SUFFIXES.items():
+        if path.endswith(suffix):
+            return kind
+    return None
+
+
+def attachment_links(html: str, base_url: str, scope: str = "") -> list[tuple[str, str]]:
+    """(absolute URL, link text) of PDF/DOCX links inside ``scope`` (a CSS selector; else the
+    page's <main> or <article>, else the whole page), in page order, once each."""
+    sel = Selector(text=html)
+    roots: SelectorList[Selector] = SelectorList()
+    for candidate in (scope, "main", "article"):
+        if candidate:
+            try:
+                roots = sel.css(candidate)
+            except Exception:  # a bad selector was already reported by the text extraction
+                roots = SelectorList()
+            if roots:
+                break
+    anchors = [a for root in roots for a in root.css("a[href]")] if roots else sel.css("a[href]")
+    found: dict[str, str] = {}
+    for a in anchors:
+        url = urljoin(base_url, (a.attrib.get("href") or "").strip()).split("#", 1)[0]
+        if urlsplit(url).scheme in ("http", "https") and _suffix_kind(url):
+            label = " ".join(" ".join(a.css("::text").getall()).split())
+            found.setdefault(url, label)
+        if len(found) >= MAX_ATTACHMENTS_PER_PAGE:
+            break
+    return list(found.items())
+
+
+def attachment_kind(body: bytes, content_type: str, url: str) -> str | None:
+    """ "pdf", "docx" or None, from the bytes first, then the Content-Type, then the URL."""
+    if body.startswith(b"%PDF-") or body[:1024].lstrip().startswith(b"%PDF-"):
+        return "pdf"
+    if body.startswith(b"PK\x03\x04"):
+        kind = _TYPES.get(content_type) or _suffix_kind(url)
+        return "docx" if kind == "docx" else None
+    return None
+
+
+def attachment_text(body: bytes, url: str, kind: str, max_unpacked: int) -> str:
+    """The text of a PDF or DOCX body; ExtractError when it cannot be read within the bounds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if kind == "pdf":
+                text = _pdf_text(body, max_unpacked)
+            else:
+                text = _docx_text(body, url, max_unpacked)
+        except ExtractError:
+            raise
+        except Exception as exc:  # third-party parsers on hostile bytes raise many types
+            raise ExtractError(
+                f"extract: {url} is not a readable {kind.upper()} ({type(exc).__name__}: {exc})"
+            ) from None
+    text = text.strip()
+    if not text:
+        raise ExtractError(
+            f"extract: {url} has no text layer ({kind.upper()}); a scanned document needs OCR"
+        )
+    return text[:MAX_TEXT_CHARS]
+
+
+def _pdf_text(body: bytes, max_unpacked: int) -> str:
+    import pypdf
+
+    # Every stream filter pypdf decompresses is capped at the fetch cap (its default is 75 MB).
+    limits: dict[str, Any] = {
+        name: max_unpacked
+        for name in (
+            "maximum_declared_stream_length",
+            "array_based_stream_maximum_output_length",
+            "jbig2_maximum_output_length",
+            "lzw_maximum_output_length",
+            "run_length_maximum_output_length",
+            "zlib_maximum_output_length",
+            "brotli_maximum_output_length",
+        )
+    }
+    with pypdf.apply_configuration(**limits):
+        reader = pypdf.PdfReader(io.BytesIO(body))
+        if reader.is_encrypted:
+            reader.decrypt("")  # many official PDFs are "encrypted" with an empty password
+        out: list[str] = []
+        size = 0
+        for page in reader.pages[:MAX_PDF_PAGES]:
+            chunk = page.extract_text() or ""
+            out.append(chunk)
+            size += len(chunk)
+            if size > MAX_TEXT_CHARS:
+                break
+    return "\n\n".join(out)
+
+
+def _docx_text(body: bytes, url: str, max_unpacked: int) -> str:
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        infos = zf.infolist()
+        unpacked = sum(i.file_size for i in infos)
+        if len(infos) > MAX_ZIP_ENTRIES or unpacked > max_unpacked:
+            raise ExtractError(
+                f"extract: {url} would unpack to {unpacked} bytes in {len(infos)} parts, over "
+                f"the {max_unpacked}-byte cap; refused (raise fetch.max_bytes if it is real)"
+            )
+    import docx
+    from docx.table import Table
+
+    document = docx.Document(io.BytesIO(body))
+    out: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
+                if cells:
+                    out.append(" | ".join(cells))
+        elif block.text.strip():
+            out.append(block.text)
+    return "\n".join(out)

@@ -1,0 +1,134 @@
+"""Scrapy for ``html`` and ``sitemap`` sources, on asyncio, through the one Fetcher.
+
+Scrapy runs without a Twisted reactor (``TWISTED_REACTOR_ENABLED = False``, Scrapy ≥ 2.19):
+each crawl is an :class:`~scrapy.crawler.AsyncCrawlerRunner` coroutine on an ordinary asyncio
+loop, so a long-lived scheduler can run one crawl after another in the same process (no
+``ReactorNotRestartable``). Under :class:`scheduler.Service` crawls run on the service's loop;
+elsewhere (``regwatch collect``, tests) on a loop of their own.
+
+Every request Scrapy makes — start pages, articles, attachments, robots.txt — is downloaded by
+:class:`FetcherDownloadHandler`, i.e. by the project's :class:`~crawlers.fetch.Fetcher` in a
+worker thread: the same address checks at connect time, body cap after decompression,
+deadline, redirect re-checks and per-host limits as every feed request. Scrapy's own
+redirect, retry, compression and cookie handling are off; robots.txt is obeyed unless the
+source sets ``robots = false``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from scrapy import signals
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+
+from crawlers.document import Document
+from crawlers.fetch import Fetcher
+from crawlers.spiders import spider_class
+from errors import FetchError
+
+__all__ = ["CRAWL_TIMEOUT_S", "FetcherDownloadHandler", "crawl", "crawl_blocking"]
+
+CRAWL_TIMEOUT_S = 600  # a whole crawl of one source, at most
+_FORWARDED = ("User-Agent", "Accept", "Accept-Language", "Referer")
+
+
+class FetcherDownloadHandler(BaseDownloadHandler):
+    """Scrapy download handler for http/https that fetches with the spider's Fetcher."""
+
+    async def download_request(self, request: Request) -> Response:
+        spider = self.crawler.spider
+        fetcher: Fetcher = spider.fetcher  # type: ignore[union-attr]
+        headers: dict[str, str] = {}
+        for name in _FORWARDED:
+            value = request.headers.get(name)
+            if value:
+                headers[name] = value.decode("latin-1")
+        try:
+            resp = await asyncio.to_thread(fetcher.get, request.url, headers)
+        except FetchError as exc:
+            if exc.status is None:
+                raise
+            # An HTTP error status goes back to Scrapy as a response (robots.txt 404 = allow all;
+            # HttpErrorMiddleware turns the rest into errbacks).
+            return Response(request.url, status=exc.status, request=request)
+        resp_headers = Headers(resp.headers)
+        cls = responsetypes.from_args(headers=resp_headers, url=resp.url, body=resp.body)
+        return cls(
+            url=resp.url, status=resp.status, headers=resp_headers, body=resp.body, request=request
+        )
+
+
+def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:
+    policy = fetcher.policy
+    handler = f"{__name__}.FetcherDownloadHandler"
+    return {
+        "TWISTED_REACTOR_ENABLED": False,
+        "DOWNLOAD_HANDLERS": {
+            "http": handler,
+            "https": handler,
+            "file": None,
+            "ftp": None,
+            "s3": None,
+            "data": None,
+        },
+        "ROBOTSTXT_OBEY": source.robots,
+        "USER_AGENT": source.user_agent or policy.user_agent,
+        "CONCURRENT_REQUESTS": 8,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": policy.per_host_concurrency,
+        "DOWNLOAD_DELAY": 0,  # the Fetcher's HostLimiter spaces requests per host
+        "DOWNLOAD_TIMEOUT": policy.timeout,
+        "DOWNLOAD_MAXSIZE": policy.max_bytes,
+        "REDIRECT_ENABLED": False,  # the Fetcher follows redirects, re-checking every hop
+        "RETRY_ENABLED": False,  # the next poll is the retry
+        "COMPRESSION_ENABLED": False,  # the Fetcher decompresses under its cap
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "CLOSESPIDER_TIMEOUT": CRAWL_TIMEOUT_S,
+        "LOG_LEVEL": "WARNING",
+        "SPIDER_MODULES": [],
+    }
+
+
+async def crawl(source: Any, fetcher: Fetcher) -> tuple[list[Document], list[str]]:
+    """Crawl one html/sitemap source; return its Documents and the pages skipped (with why).
+    Raise the source's error when its start page fails."""
+    documents: list[Document] = []
+    runner = AsyncCrawlerRunner(_settings(source, fetcher))
+    crawler = runner.create_crawler(spider_class(source.type, source.spider))
+
+    def item_scraped(item: Any, **_: Any) -> None:
+        if isinstance(item, Document):
+            documents.append(item)
+
+    def spider_error(failure: Any, response: Response, **_: Any) -> None:
+        skipped.append(f"crawl: {response.url}: {type(failure.value).__name__}: {failure.value}")
+
+    skipped: list[str] = []
+    crawler.signals.connect(item_scraped, signal=signals.item_scraped)
+    crawler.signals.connect(spider_error, signal=signals.spider_error)
+    await runner.crawl(crawler, source=source, fetcher=fetcher)
+    spider: Any = crawler.spider
+    if spider.fatal is not None:
+        raise spider.fatal
+    return documents, [*spider.skipped, *skipped]
+
+
+def crawl_blocking(
+    source: Any, fetcher: Fetcher, loop: asyncio.AbstractEventLoop | None = None
+) -> tuple[list[Document], list[str]]:
+    """Run :func:`crawl` from synchronous code in a thread without a running loop: on
+    ``loop`` when it is running (the scheduler's), else on a fresh loop of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError("crawl_blocking() called on an event loop; await crawl() instead")
+    if loop is not None and loop.is_running():
+        future = asyncio.run_coroutine_threadsafe(crawl(source, fetcher), loop)
+        return future.result(CRAWL_TIMEOUT_S + 60)
+    return asyncio.run(crawl(source, fetcher))

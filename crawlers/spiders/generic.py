@@ -1,0 +1,309 @@
+"""The generic spiders, driven by a source's configuration: ``html`` (listing page(s) → article
+links by CSS, allow/deny URL patterns, optional pagination) and ``sitemap`` (sitemap indexes,
+url sets, Google News sitemaps, gzipped or not; newest entries first).
+
+Both turn article pages — by selectors, else automatic main-text extraction — and the PDF/DOCX
+files linked from them into the same :class:`~crawlers.document.Document` the feeds produce.
+Every request goes through the one Fetcher (see ``crawlers/crawl.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import scrapy
+from lxml import etree
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawlers.attachments import attachment_kind, attachment_links, attachment_text
+from crawlers.document import Document
+from crawlers.extract import Article, article_from_page, decode_html, links_from_listing, parse_date
+from crawlers.feeds import check_xml_safety
+from crawlers.spiders import register
+from errors import ExtractError, FeedError, FetchError, RegwatchError
+
+__all__ = ["ListingSpider", "SitemapSpider", "SourceSpider"]
+
+MAX_ARTICLES = 100
+MAX_ATTACHMENTS = 20
+MAX_CHILD_SITEMAPS = 10
+MAX_SITEMAP_DEPTH = 2
+
+
+def _charset(response: Response) -> str | None:
+    ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    for part in ctype.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip("\"'")
+    return None
+
+
+def _content_type(response: Response) -> str:
+    raw = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    return raw.split(";")[0].strip().lower()
+
+
+class SourceSpider(scrapy.Spider):
+    """What every regwatch spider shares: the source, the Fetcher, limits, and the one way an
+    article page or an attachment becomes a Document. Failures of single pages are recorded in
+    ``skipped``; a failure of the start page is ``fatal`` (the source failed)."""
+
+    name = "regwatch-source"
+
+    def __init__(self, source: Any, fetcher: Any, **kwargs: Any) -> None:
+        super().__init__(name=source.name, **kwargs)
+        self.source = source
+        self.fetcher = fetcher
+        self.skipped: list[str] = []
+        self.fatal: RegwatchError | None = None
+        self.allow = [re.compile(p) for p in source.allow]
+        self.deny = [re.compile(p) for p in source.deny]
+        self.articles = 0
+        self.attachments = 0
+
+    # ----------------------------------------------------------------- requests
+
+    def start_request(self, callback: Any) -> Request:
+        return Request(
+            self.source.url, callback=callback, errback=self.failed, meta={"start": True}
+        )
+
+    def wanted(self, url: str) -> bool:
+        if self.allow and not any(p.search(url) for p in self.allow):
+            return False
+        return not any(p.search(url) for p in self.deny)
+
+    def article_request(self, url: str, published: datetime | None = None) -> Request | None:
+        if self.articles >= MAX_ARTICLES or not self.wanted(url):
+            return None
+        self.articles += 1
+        return Request(
+            url, callback=self.parse_article, errback=self.failed, cb_kwargs={"hint": published}
+        )
+
+    def failed(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        exc = failure.value
+        response = getattr(exc, "response", None)
+        if response is not None:
+            message = f"fetch: {url} answered HTTP {response.status}"
+        elif type(exc).__name__ == "IgnoreRequest":
+            message = (
+                f"robots: {url} is disallowed by the site's robots.txt; set robots = false on "
+                "the source only if the site owner agrees"
+            )
+        else:
+            message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
+        if request is not None and request.meta.get("start"):
+            self.fatal = exc if isinstance(exc, RegwatchError) else FetchError(message)
+        else:
+            self.skipped.append(message)
+
+    # ----------------------------------------------------------------- pages
+
+    def parse_article(self, response: Response, hint: datetime | None = None) -> Iterator[Any]:
+        kind = attachment_kind(response.body, _content_type(response), response.url)
+        if kind:  # linked straight to a PDF/DOCX
+            yield from self.attachment_document(response, kind, "", None)
+            return
+        html = decode_html(response.body, _charset(response))
+        src = self.source
+        try:
+            article = article_from_page(
+                html,
+                response.url,
+                title_selector=src.title_selector,
+                text_selector=src.text_selector,
+                date_selector=src.date_selector,
+            )
+        except ExtractError as exc:
+            self.skipped.append(str(exc))
+            title = " ".join((scrapy.Selector(text=html).css("title::text").get() or "").split())
+            article = Article(response.url, title, "", hint, None)  # its attachments still count
+        else:
+            yield Document(
+                url=article.url,
+                title=article.title,
+                text=article.text,
+                source=src.name,
+                published=article.published or hint,
+                lang=article.lang or self.default_lang,
+            )
+        for url, label in attachment_links(html, article.url, src.text_selector):
+            if self.attachments >= MAX_ATTACHMENTS:
+                break
+            self.attachments += 1
+            yield Request(
+                url,
+                callback=self.parse_attachment,
+                errback=self.failed,
+                cb_kwargs={"article": article, "label": label},
+            )
+
+    def parse_attachment(self, response: Response, article: Article, label: str) -> Iterator[Any]:
+        kind = attachment_kind(response.body, _content_type(response), response.url)
+        if kind is None:
+            self.skipped.append(f"extract: {response.url} is linked as a PDF/DOCX but is neither")
+            return
+        name = label or response.url.rsplit("/", 1)[-1]
+        title = f"{article.title} — {name}" if article.title else name
+        yield from self.attachment_document(response, kind, title, article)
+
+    def attachment_document(
+        self, response: Response, kind: str, title: str, article: Article | None
+    ) -> Iterator[Document]:
+        try:
+            text = attachment_text(response.body, response.url, kind, self.fetcher.policy.max_bytes)
+        except ExtractError as exc:
+            self.skipped.append(str(exc))
+            return
+        yield Document(
+            url=response.url,
+            title=title or response.url.rsplit("/", 1)[-1],
+            text=text,
+            source=self.source.name,
+            published=article.published if article else None,
+            lang=(article.lang if article else None) or self.default_lang,
+        )
+
+    @property
+    def default_lang(self) -> str | None:
+        langs = self.source.languages
+        return langs[0] if len(langs) == 1 else None
+
+
+@register("generic-html")
+class ListingSpider(SourceSpider):
+    """Listing page → article links (``link_selector``), following ``next_selector`` for up to
+    ``max_pages`` listing pages."""
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield self.start_request(self.parse_listing)
+
+    def parse_listing(self, response: Response, page: int = 1) -> Iterator[Any]:
+        html = decode_html(response.body, _charset(response))
+        try:
+            links = links_from_listing(html, response.url, self.source.link_selector)
+        except ExtractError as exc:
+            self.fatal = exc
+            return
+        if not links and page == 1:
+            self.fatal = ExtractError(
+                f"extract: {self.source.url} has no links matching "
+                f"{self.source.link_selector!r}; check the source's link_selector against the "
+                "listing page"
+            )
+            return
+        for url in links:
+            request = self.article_request(url)
+            if request is not None:
+                yield request
+        if self.source.next_selector and page < self.source.max_pages:
+            nxt = links_from_listing(html, response.url, self.source.next_selector)
+            if nxt:
+                yield Request(
+                    nxt[0],
+                    callback=self.parse_listing,
+                    errback=self.failed,
+                    cb_kwargs={"page": page + 1},
+                )
+
+
+_NS_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, recover=True, huge_tree=False, remove_comments=True
+)
+
+
+@register("generic-sitemap")
+class SitemapSpider(SourceSpider):
+    """Sitemap index → newest child sitemaps → newest URLs (``lastmod`` or the news sitemap's
+    ``publication_date`` within ``recent_days``; entries without a date are kept, after the
+    dated ones)."""
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield self.start_request(self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[Any]:
+        try:
+            root = self._root(response)
+        except (FeedError, ExtractError, FetchError) as exc:
+            if depth == 0:
+                self.fatal = exc
+            else:
+                self.skipped.append(str(exc))
+            return
+        kind = etree.QName(root).localname
+        entries = self._entries(root)
+        since = datetime.now(UTC) - timedelta(days=self.source.recent_days)
+        fresh = [(url, when) for url, when in entries if when is None or when >= since]
+        fresh.sort(key=lambda e: e[1] or datetime.min.replace(tzinfo=UTC), reverse=True)
+        if kind == "sitemapindex":
+            if depth >= MAX_SITEMAP_DEPTH:
+                self.skipped.append(f"sitemap: {response.url} nests too deep; not followed")
+                return
+            for url, _when in fresh[:MAX_CHILD_SITEMAPS]:
+                yield Request(
+                    url,
+                    callback=self.parse_sitemap,
+                    errback=self.failed,
+                    cb_kwargs={"depth": depth + 1},
+                )
+        elif kind == "urlset":
+            for url, when in fresh:
+                request = self.article_request(url, when)
+                if request is not None:
+                    yield request
+        elif depth == 0:
+            self.fatal = FeedError(
+                f"sitemap: {response.url} is not a sitemap (root element <{kind}>); point the "
+                'source at the sitemap.xml, or use type = "html" with a link_selector'
+            )
+
+    def _root(self, response: Response) -> Any:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file, not Content-Encoding
+            cap = self.fetcher.policy.max_bytes
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            try:
+                body = inflater.decompress(body, cap + 1)
+            except zlib.error as exc:
+                raise FetchError(f"sitemap: {response.url} is corrupt gzip ({exc})") from None
+            if len(body) > cap:
+                raise FetchError(f"sitemap: {response.url} unpacks past the {cap}-byte cap")
+        check_xml_safety(body, response.url)
+        try:
+            root = etree.fromstring(body, parser=_PARSER)
+        except etree.XMLSyntaxError as exc:
+            raise ExtractError(f"sitemap: {response.url} is not XML ({exc})") from None
+        if root is None:
+            raise ExtractError(f"sitemap: {response.url} is empty or not XML")
+        return root
+
+    def _entries(self, root: Any) -> list[tuple[str, datetime | None]]:
+        out: list[tuple[str, datetime | None]] = []
+        for entry in root:
+            if not isinstance(entry.tag, str):
+                continue
+            loc = when = None
+            for child in entry.iter():
+                if not isinstance(child.tag, str):
+                    continue
+                name = etree.QName(child).localname
+                text = (child.text or "").strip()
+                if name == "loc" and child.getparent() is entry:
+                    loc = text
+                elif name == "lastmod" or (
+                    name == "publication_date" and etree.QName(child).namespace == _NS_NEWS
+                ):
+                    when = parse_date(text) or when
+            if loc and loc.startswith(("http://", "https://")):
+                out.append((loc, when))
+        return out

@@ -1,0 +1,209 @@
+"""Scrapy sources (html, sitemap) against a loopback site: the generic spiders, the registry,
+and the fetch rules every Scrapy request keeps (addresses, size cap, robots.txt)."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from config import SourceConfig
+from crawlers import Fetcher, FetchPolicy, collect
+from crawlers.document import Document
+from crawlers.spiders import register, spider_class
+from crawlers.spiders.generic import ListingSpider
+from errors import ConfigError, ExtractError, FeedError, FetchError, UnsafeURLError
+from tests.conftest import LocalSite
+
+POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)
+TEXT = (
+    "Министерство цифрового развития опубликовало для публичного обсуждения проект закона об "
+    "искусственном интеллекте. Обсуждение продлится до конца месяца."
+)
+
+
+def page(title: str) -> str:
+    return (
+        f"<html lang='ru'><head><title>{title}</title></head><body><nav><a href='/'>Главная</a>"
+        f"</nav><article><h1>{title}</h1><p>{TEXT}</p><p>{title}: {TEXT}</p></article></body></html>"
+    )
+
+
+def urlset(entries: list[tuple[str, str]], news: bool = False) -> str:
+    items = []
+    for loc, date in entries:
+        stamp = (
+            f"<news:news><news:publication_date>{date}</news:publication_date></news:news>"
+            if news
+            else f"<lastmod>{date}</lastmod>"
+        )
+        items.append(f"<url><loc>__BASE__{loc}</loc>{stamp}</url>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset '
+        'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        + "".join(items)
+        + "</urlset>"
+    )
+
+
+def titles(docs: list[Document]) -> list[str]:
+    return sorted(d.title for d in docs)
+
+
+def test_sitemap_index_gzip_child_and_news_sitemap(site: LocalSite) -> None:
+    today = datetime.now(UTC).date()
+    old = (today - timedelta(days=60)).isoformat()
+    site.add(
+        "/sitemap.xml",
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>__BASE__/s1.xml.gz</loc><lastmod>{today}</lastmod></sitemap>"
+        f"<sitemap><loc>__BASE__/news.xml</loc></sitemap>"
+        f"<sitemap><loc>__BASE__/archive.xml</loc><lastmod>{old}</lastmod></sitemap>"
+        "</sitemapindex>",
+        content_type="application/xml",
+    )
+    child = urlset([("/a/1", today.isoformat()), ("/a/old", old), ("/tag/x", today.isoformat())])
+    site.add(
+        "/s1.xml.gz",
+        gzip.compress(child.replace("__BASE__", site.base).encode()),
+        content_type="application/x-gzip",
+    )
+    site.add("/news.xml", urlset([("/a/2", f"{today}T08:00:00+05:00")], news=True))
+    for path, title in (("/a/1", "Первая"), ("/a/2", "Вторая"), ("/a/old", "Старая")):
+        site.add(path, page(title))
+    source = SourceConfig(
+        name="sm", url=site.base + "/sitemap.xml", type="sitemap", deny=(r"/tag/",)
+    )
+    with Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Вторая", "Первая"]
+    assert "/archive.xml" not in site.hits and "/a/old" not in site.hits
+    assert "/tag/x" not in site.hits and got.skipped == []
+    [second] = [d for d in got.documents if d.title == "Вторая"]
+    assert second.published is not None and second.published.date() == today
+
+
+def test_not_a_sitemap_and_entity_attacks_fail_the_source(site: LocalSite) -> None:
+    site.add("/html", page("x"))
+    site.add(
+        "/bomb.xml",
+        '<?xml version="1.0"?><!DOCTYPE u [<!ENTITY a "aaaaaaaaaa">]><urlset>&a;</urlset>',
+    )
+    with Fetcher(POLICY) as fetcher:
+        with pytest.raises(FeedError, match="not a sitemap"):
+            collect(SourceConfig(name="s", url=site.base + "/html", type="sitemap"), fetcher)
+        with pytest.raises(FeedError, match="entities"):
+            collect(SourceConfig(name="s", url=site.base + "/bomb.xml", type="sitemap"), fetcher)
+
+
+def test_listing_pagination_allow_and_deny(site: LocalSite) -> None:
+    site.add(
+        "/list",
+        "<a class='n' href='/news/1'>1</a><a class='n' href='/ads/9'>ad</a>"
+        "<a class='n' href='/news/2?print=1'>2p</a><a class='next' href='/list?p=2'>next</a>",
+    )
+    site.add("/list?p=2", "<a class='n' href='/news/3'>3</a><a class='next' href='/list?p=3'>n</a>")
+    site.add("/list?p=3", "<a class='n' href='/news/4'>4</a>")
+    for i in range(1, 5):
+        site.add(f"/news/{i}", page(f"Новость {i}"))
+    source = SourceConfig(
+        name="gov",
+        url=site.base + "/list",
+        type="html",
+        link_selector="a.n",
+        next_selector="a.next",
+        max_pages=2,
+        allow=(r"/news/",),
+        deny=(r"print=",),
+    )
+    with Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Новость 1", "Новость 3"]
+    assert "/list?p=3" not in site.hits and "/ads/9" not in site.hits
+
+
+def test_robots_txt_is_obeyed_unless_the_source_says_otherwise(site: LocalSite) -> None:
+    site.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    site.add("/list", "<a class='n' href='/news/1'>1</a><a class='n' href='/private/2'>2</a>")
+    site.add("/news/1", page("Открытая"))
+    site.add("/private/2", page("Закрытая"))
+    site.add("/private/list", "<a class='n' href='/news/1'>1</a>")
+
+    def src(path: str, robots: bool = True) -> SourceConfig:
+        return SourceConfig(
+            name="r", url=site.base + path, type="html", link_selector="a.n", robots=robots
+        )
+
+    with Fetcher(POLICY) as fetcher:
+        got = collect(src("/list"), fetcher)
+        assert titles(got.documents) == ["Открытая"] and "/private/2" not in site.hits
+        assert any("robots.txt" in s and "/private/2" in s for s in got.skipped)
+        with pytest.raises(FetchError, match=r"robots\.txt"):
+            collect(src("/private/list"), fetcher)
+        assert titles(collect(src("/list", robots=False), fetcher).documents) == [
+            "Закрытая",
+            "Открытая",
+        ]
+
+
+def test_scrapy_requests_keep_the_address_rules(site: LocalSite) -> None:
+    site.add("/list", "<a class='n' href='/news/1'>1</a>")
+    source = SourceConfig(name="p", url=site.base + "/list", type="html", link_selector="a.n")
+    with Fetcher(FetchPolicy(timeout=5.0)) as fetcher, pytest.raises(UnsafeURLError):
+        collect(source, fetcher)
+    assert site.hits == []  # not even robots.txt
+
+
+def test_scrapy_requests_keep_the_size_cap_and_user_agent(site: LocalSite) -> None:
+    site.add("/list", "<a class='n' href='/big'>1</a><a class='n' href='/news/1'>2</a>")
+    site.add("/big", page("Большая") + "<!--" + "x" * 20_000 + "-->")
+    site.add("/news/1", page("Обычная"))
+    source = SourceConfig(
+        name="c",
+        url=site.base + "/list",
+        type="html",
+        link_selector="a.n",
+        user_agent="regwatch-test (ops@example.org)",
+    )
+    policy = FetchPolicy(timeout=5.0, max_bytes=8192, allow_private_networks=True)
+    with Fetcher(policy) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Обычная"]
+    assert any("/big" in s and "8192" in s for s in got.skipped)
+    assert {h["user-agent"] for _p, h in site.requests} == {"regwatch-test (ops@example.org)"}
+
+
+def test_listing_without_matching_links_fails_the_source(site: LocalSite) -> None:
+    site.add("/list", "<p>redesigned</p>")
+    source = SourceConfig(name="x", url=site.base + "/list", type="html", link_selector="a.n")
+    with Fetcher(POLICY) as fetcher, pytest.raises(ExtractError, match="link_selector"):
+        collect(source, fetcher)
+
+
+@register("test-site")
+class _TestSiteSpider(ListingSpider):
+    """A site spider as a site module would define one: its own article parsing."""
+
+    def parse_article(self, response: Any, hint: datetime | None = None) -> Iterator[Any]:
+        yield Document(
+            url=response.url,
+            title=response.css("h1::text").get("").upper(),
+            text=" ".join(response.css("p::text").getall()),
+            source=self.source.name,
+        )
+
+
+def test_a_registered_site_spider_is_used_by_name(site: LocalSite) -> None:
+    site.add("/list", "<a class='n' href='/news/1'>1</a>")
+    site.add("/news/1", page("Сайт"))
+    source = SourceConfig(
+        name="t", url=site.base + "/list", type="html", link_selector="a.n", spider="test-site"
+    )
+    with Fetcher(POLICY) as fetcher:
+        assert titles(collect(source, fetcher).documents) == ["САЙТ"]
+    with pytest.raises(ConfigError, match="test-site"):
+        spider_class("html", "no-such-site")

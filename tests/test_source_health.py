@@ -1,0 +1,164 @@
+"""Polls that respect the server and record health: conditional GET through the pipeline,
+freshness (max-age, feed TTL), Retry-After, back-off, quiet sources, clean stored text."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from cli import main
+from config import SourceConfig
+from crawlers import Fetcher, FetchPolicy
+from nlp import Flagger
+from pipeline import collect_sources
+from store import db
+from store import models as m
+from store.queries import source_health
+from tests.conftest import LocalSite, Route
+
+POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Минцифры</title>{extra}
+<item><title>Законопроект об ИИ</title><link>__BASE__/n/1</link>
+<description>Министерство опубликовало законопроект об искусственном интеллекте.</description></item>
+</channel></rss>"""
+
+
+def _row(engine: Engine, name: str) -> m.Source:
+    with db.session_scope(engine) as s:
+        row = s.scalars(select(m.Source).where(m.Source.name == name)).one()
+        s.expunge(row)
+        return row
+
+
+def test_conditional_get_304_parses_nothing_and_keeps_validators(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    body = FEED.format(extra="").replace("__BASE__", site.base).encode()
+
+    def route(headers: dict[str, str]) -> Route:
+        if headers.get("if-none-match") == '"abc"':
+            return 304, {}, b""  # a 304 need not repeat the validators
+        return 200, {"Content-Type": "application/rss+xml", "ETag": '"abc"'}, body
+
+    site.routes["/rss"] = route
+    src = SourceConfig(name="feed", url=site.base + "/rss", country="kz")
+    with Fetcher(POLICY) as f:
+        first = collect_sources(engine, flagger, f, [src])
+        second = collect_sources(engine, flagger, f, [src])
+    assert first.outcomes["new"] == 1 and first.not_modified == []
+    assert second.not_modified == ["feed"] and second.items_seen == 0
+    assert "if-none-match" not in site.requests[0][1]
+    assert site.requests[1][1]["if-none-match"] == '"abc"'
+    row = _row(engine, "feed")
+    assert (row.etag, row.consecutive_failures, row.items_last_run) == ('"abc"', 0, 0)
+    assert row.last_success_at is not None
+
+
+def test_max_age_and_feed_ttl_postpone_the_next_poll(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    site.add(
+        "/a",
+        FEED.format(extra=""),
+        content_type="application/rss+xml",
+        headers={"Cache-Control": "max-age=600"},
+    )
+    site.add("/b", FEED.format(extra="<ttl>90</ttl>"), content_type="application/rss+xml")
+    site.add("/c", FEED.format(extra="<ttl>999999</ttl>"), content_type="application/rss+xml")
+    sources = [SourceConfig(name=n, url=f"{site.base}/{n}", country="kz") for n in ("a", "b", "c")]
+    with Fetcher(POLICY) as f:
+        collect_sources(engine, flagger, f, sources, max_wait=7200)
+        hits = len(site.hits)
+        later = collect_sources(engine, flagger, f, sources, max_wait=7200)
+        assert len(site.hits) == hits and set(later.not_due) == {"a", "b", "c"}
+        forced = collect_sources(engine, flagger, f, sources[:1], force=True)
+    assert len(site.hits) == hits + 1 and forced.sources_ok == 1
+    rows = {n: _row(engine, n) for n in ("a", "b", "c")}
+    for name, seconds in (("a", 600), ("b", 5400), ("c", 7200)):  # c: capped by max_wait
+        fresh, success = rows[name].fresh_until, rows[name].last_success_at
+        assert fresh is not None and success is not None
+        left = (fresh - success).total_seconds()
+        assert seconds - 5 <= left <= seconds + 1, (name, left)
+
+
+def test_retry_after_and_exponential_backoff(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    site.add("/busy", "later", status=429, headers={"Retry-After": "3600"})
+    busy = SourceConfig(name="busy", url=site.base + "/busy", interval_minutes=10)
+    down = SourceConfig(name="down", url=site.base + "/gone", interval_minutes=10)
+    with Fetcher(POLICY) as f:
+        run = collect_sources(engine, flagger, f, [busy, down])
+        assert "retry after 3600s" in run.errors["busy"]
+        assert _row(engine, "down").next_retry_at is None  # one failure: normal schedule
+        again = collect_sources(engine, flagger, f, [busy, down])
+        assert list(again.not_due) == ["busy"] and again.sources_failed == 1
+        waits = []
+        for _ in range(2):
+            collect_sources(engine, flagger, f, [down], force=True)
+            row = _row(engine, "down")
+            assert row.next_retry_at is not None and row.last_attempt_at is not None
+            waits.append(round((row.next_retry_at - row.last_attempt_at).total_seconds() / 60))
+    assert waits == [40, 80]  # failures 3 and 4: 4 and 8 intervals
+    row = _row(engine, "busy")
+    assert row.next_retry_at is not None and row.last_attempt_at is not None
+    assert row.next_retry_at - row.last_attempt_at >= timedelta(seconds=3595)
+    with db.session_scope(engine) as s:
+        [health] = source_health(s, {"busy"})
+        assert health.next_retry_at == row.next_retry_at
+        assert health.quiet_since(row.next_retry_at, 1) is None  # failing is not quiet
+
+
+def test_control_characters_are_never_stored(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>c</title>'
+        b"<item><title>A\x01B\x1fC&#1;&#x7f;D</title><link>__BASE__/n/9</link>"
+        b"<description>one\x00two\x0bthree &#0; four\xe2\x80\x8b</description></item></channel></rss>"
+    )
+    site.add("/c", body, content_type="application/rss+xml")
+    with Fetcher(POLICY) as f:
+        summary = collect_sources(
+            engine, flagger, f, [SourceConfig(name="c", url=site.base + "/c")]
+        )
+    assert summary.outcomes["new"] == 1, summary
+    with db.session_scope(engine) as s:
+        version = s.scalars(select(m.DocumentVersion)).one()
+        stored = version.title + version.text
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in stored), repr(stored)
+    assert "\x7f" not in stored and "ABC" in version.title.replace("\ufffd", "")
+
+
+def test_sources_list_marks_quiet_and_failing_sources(
+    tmp_path: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.add("/rss", FEED.format(extra=""), content_type="application/rss+xml")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_private_networks = true\n'
+        "per_host_delay = 0.0\n[digest]\nquiet_days = 3\n"
+        f'[[sources]]\nname = "calm"\nurl = "{site.base}/rss"\n'
+        f'[[sources]]\nname = "broken"\nurl = "{site.base}/nope"\n'
+        f'[[sources]]\nname = "fresh"\nurl = "{site.base}/rss?x=1"\n'
+    )
+    assert main(["--config", str(cfg), "collect", "--source", "calm"]) == 0
+    assert main(["--config", str(cfg), "collect", "--source", "broken"]) == 3
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    with db.session_scope(engine) as s:  # calm's only document arrived four days ago
+        for d in s.scalars(select(m.Document)):
+            d.first_seen_at -= timedelta(days=4)
+        s.scalars(select(m.Source).where(m.Source.name == "calm")).one().created_at -= timedelta(
+            days=10
+        )
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "sources", "list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert "quiet" in lines["calm"].split()
+    assert "failing" in lines["broken"].split() and "HTTP 404" in lines["broken"]
+    assert "new" in lines["fresh"].split()
