@@ -152,9 +152,12 @@ def _day(text: str | None) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ConfigError(f"--date {text!r} is not a date; use YYYY-MM-DD") from None
+    if not date(2000, 1, 1) <= day <= date.today() + timedelta(days=1):
+        raise ConfigError(f"--date {text}: use a day from 2000 to today")
+    return day
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -205,7 +208,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def _send_digests(
     s: Settings, engine: Engine, subs: list[SubscriptionConfig], day: date | None, now: datetime
 ) -> int:
-    from alerts.report import latest_period
+    from alerts.report import latest_period, period_end
 
     if not subs:
         raise ConfigError(
@@ -215,6 +218,12 @@ def _send_digests(
     outbox = _outbox(s, engine)
     for sub in subs:
         period = day or latest_period(sub, now)[0]
+        if period_end(sub, period) > now:  # sending it now would leave its signals out
+            raise ConfigError(
+                f"digest --send --date {period}: {sub.name}'s digest for that day is due at "
+                f"{period_end(sub, period):%Y-%m-%d %H:%M} UTC; preview it instead, or send "
+                "an earlier day"
+            )
         if outbox.queue_digest(sub, period, now):
             print(f"{sub.name} {period}: queued")
         else:
@@ -390,7 +399,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             lambda src: collect_sources(
                 engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
             ),
-            dispatch=lambda reclaim: outbox.dispatch(reclaim=reclaim),
+            dispatch=outbox.dispatch,
         )
         asyncio.run(service.run())
     engine.dispose()

@@ -51,6 +51,9 @@ QuietDay = Literal["note", "skip"]
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ENV_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
+_ADDRESS_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+)
 
 
 def setting(default: Any, help: str) -> Any:
@@ -401,12 +404,12 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
 def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
     if not 0 < smtp.port < 65536:
         raise ConfigError(f"{where}: smtp.port must be 1..65535, got {smtp.port}")
-    if smtp.timeout <= 0:
-        raise ConfigError(f"{where}: smtp.timeout must be > 0 seconds")
+    if not 0 < smtp.timeout <= 600:  # also refuses nan and inf
+        raise ConfigError(f"{where}: smtp.timeout must be more than 0 and at most 600 seconds")
     if not _is_address(smtp.sender):
         raise ConfigError(
-            f"{where}: smtp.sender must be one email address like regwatch@example.org, "
-            f"got {smtp.sender!r}"
+            f"{where}: smtp.sender must be one ASCII email address like regwatch@example.org "
+            f"(an internationalised domain in its xn-- form), got {smtp.sender!r}"
         )
     if smtp.password_env and not _ENV_RE.fullmatch(smtp.password_env):
         raise ConfigError(
@@ -418,10 +421,12 @@ def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
 
 
 def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
-    if delivery.max_attempts < 1:
-        raise ConfigError(f"{where}: delivery.max_attempts must be >= 1")
-    if delivery.retry_seconds < 1 or delivery.alert_lookback_hours < 1:
-        raise ConfigError(f"{where}: delivery.retry_seconds and alert_lookback_hours must be >= 1")
+    if not 1 <= delivery.max_attempts <= 100:
+        raise ConfigError(f"{where}: delivery.max_attempts must be 1..100")
+    if not 1 <= delivery.retry_seconds <= 86_400:
+        raise ConfigError(f"{where}: delivery.retry_seconds must be 1..86400 (a day)")
+    if not 1 <= delivery.alert_lookback_hours <= 24 * 30:
+        raise ConfigError(f"{where}: delivery.alert_lookback_hours must be 1..720 (30 days)")
 
 
 def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
@@ -440,8 +445,8 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
         bad = [r for r in sub.recipients if not _is_address(r)]
         if bad:
             raise ConfigError(
-                f"{where}: {key}.recipients: {bad[0]!r} is not one email address "
-                "like analyst@example.org"
+                f"{where}: {key}.recipients: {bad[0]!r} is not one ASCII email address "
+                "like analyst@example.org (an internationalised domain in its xn-- form)"
             )
         if sub.recipients and not settings.smtp.host:
             raise ConfigError(
@@ -488,6 +493,8 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
                 f"{where}: {key}.timezone {sub.timezone!r} is not an IANA time zone "
                 "like Asia/Dushanbe or Asia/Almaty"
             ) from None
+        for url in sub.webhooks:
+            _check_webhook(url, f"{where}: {key}.webhooks")
         for var in sub.webhook_env:
             if not _ENV_RE.fullmatch(var):
                 raise ConfigError(
@@ -499,11 +506,23 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
                     f"{where}: {key}.webhook_env names {var}, which is not set; "
                     f"export {var}=<Apprise URL> before starting regwatch"
                 )
+            _check_webhook(env[var], f"{where}: {key}.webhook_env ${var}", f"${var}")
+
+
+def _check_webhook(url: str, where: str, shown: str | None = None) -> None:
+    from alerts.push import check_syntax
+    from errors import DeliveryError
+
+    try:
+        check_syntax(url, shown)
+    except DeliveryError as exc:
+        raise ConfigError(f"{where}: {str(exc).removeprefix('push: ')}") from None
 
 
 def _is_address(value: str) -> bool:
-    """One plain address (no display name, no line breaks or spaces)."""
-    return bool(re.fullmatch(r'[^@\s<>,;"()]+@[^@\s<>,;"()]+', value))
+    """One plain ASCII address (no display name, spaces or controls; an internationalised
+    domain goes in its xn-- form)."""
+    return bool(_ADDRESS_RE.fullmatch(value))
 
 
 # --------------------------------------------------------------------------- the walker

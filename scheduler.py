@@ -30,7 +30,7 @@ __all__ = ["Poll", "Service", "SourceJob"]
 log = logging.getLogger("regwatch.scheduler")
 
 Poll = Callable[[SourceConfig], RunSummary]
-Dispatch = Callable[[bool], object]  # one outbox cycle; the flag: reclaim stale claims
+Dispatch = Callable[[], object]  # one outbox cycle
 FIRST_POLL_SPREAD_S = 5.0
 DISPATCH_EVERY_S = 60.0
 
@@ -59,7 +59,6 @@ class Service:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._dispatch = dispatch
         self._dispatch_every = dispatch_every
-        self._reclaim = True  # the first outbox cycle takes over claims a crash left behind
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-poll")
         self._stopping: asyncio.Event | None = None
         self.polls = 0
@@ -92,12 +91,10 @@ class Service:
     async def _run_dispatch(self) -> None:
         if self._dispatch is None:
             return
-        dispatch, reclaim = self._dispatch, self._reclaim
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._worker, dispatch, reclaim)
+        future = loop.run_in_executor(self._worker, self._dispatch)
         try:
             await asyncio.shield(future)
-            self._reclaim = False
         except asyncio.CancelledError:
             log.info("outbox cycle left to finish during shutdown")
         except Exception:

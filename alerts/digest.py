@@ -20,6 +20,7 @@ __all__ = [
     "build_digest",
     "glance",
     "section_title",
+    "story_keys",
 ]
 
 CATEGORY_TITLES = {
@@ -83,6 +84,7 @@ class DigestItem:
     published_at: datetime | None
     evidence: Evidence
     signals: int
+    also: tuple[str, ...] = ()  # the other sections this story touches
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class Digest:
     glance: Glance | None = None
     title: str = "regwatch digest"
     group_by: str = "category"
+    day: date | None = None  # the subscriber's local day the digest is for
 
     @property
     def item_count(self) -> int:
@@ -122,7 +125,7 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        day = self.period_end.strftime("%Y-%m-%d")
+        day = (self.day or self.period_end.date()).isoformat()
         if not self.sections:
             return f"{self.title} {day}: no new signals"
         n = len(self.sections)
@@ -145,21 +148,25 @@ def build_digest(
     quiet_days: int = 7,
     glance: Glance | None = None,
     title: str = "regwatch digest",
+    day: date | None = None,
 ) -> Digest:
-    """Group signals by category (or country), then by story, best first.
+    """Group signals into stories, then stories into sections by category (or country),
+    best first.
 
     A story is one document, or the same text reached through other URLs or sources (same
-    content hash), or the same title (folded) on the same day: it appears once, listing all
-    its sources."""
+    content hash), or the same title (folded, at least four words) on the same day. It appears
+    once in the whole digest — in the section of its strongest signal, naming the other
+    sections it also touches — listing all its sources."""
     key = _key_of(group_by)
-    by_section: dict[str, list[SignalRow]] = defaultdict(list)
-    for row in rows:
-        by_section[key(row)].append(row)
+    by_section: dict[str, list[DigestItem]] = defaultdict(list)
+    for group in _stories(rows):
+        best = _best(group)
+        others = sorted({key(r) for r in group} - {key(best)})
+        item = _item(group, tuple(section_title(k, group_by) for k in others))
+        by_section[key(best)].append(item)
     sections = []
-    for section_key, section_rows in by_section.items():
-        items = sorted(
-            (_item(group) for group in _stories(section_rows)), key=lambda i: (-i.score, i.title)
-        )
+    for section_key, items in by_section.items():
+        items.sort(key=lambda i: (-i.score, i.title))
         sections.append(
             Section(
                 section_key,
@@ -176,7 +183,7 @@ def build_digest(
         if (since := h.quiet_since(period_end, quiet_days)) is not None
     )
     return Digest(
-        period_start, period_end, tuple(sections), failing, quiet, glance, title, group_by
+        period_start, period_end, tuple(sections), failing, quiet, glance, title, group_by, day
     )
 
 
@@ -193,16 +200,23 @@ def _stories(rows: list[SignalRow]) -> list[list[SignalRow]]:
     first: dict[object, int] = {}
     for i, row in enumerate(rows):
         find(i)
-        keys: list[object] = [("hash", row.content_hash)]
-        title = _fold(row.title)
-        if len(title.split()) >= MIN_TITLE_WORDS:  # "News" on two sites is not one story
-            keys.append(("title", title, (row.published_at or row.detected_at).date()))
-        for story_key in keys:
+        when = row.published_at or row.detected_at
+        for story_key in story_keys(row.content_hash, row.title, when):
             parent[find(i)] = find(first.setdefault(story_key, i))
     groups: dict[int, list[SignalRow]] = defaultdict(list)
     for i, row in enumerate(rows):
         groups[find(i)].append(row)
     return list(groups.values())
+
+
+def story_keys(content_hash: str, title: str, when: datetime) -> list[tuple[object, ...]]:
+    """What makes two documents one story: the same content, or the same title (of at least
+    four words — "News" on two sites is not one story) on the same day."""
+    keys: list[tuple[object, ...]] = [("hash", content_hash)]
+    folded = _fold(title)
+    if len(folded.split()) >= MIN_TITLE_WORDS:
+        keys.append(("title", folded, when.date()))
+    return keys
 
 
 def _fold(title: str) -> str:
@@ -227,8 +241,12 @@ def glance(
     return Glance(day_list, tuple((section_title(k, group_by), tuple(v)) for k, v in ordered))
 
 
-def _item(group: list[SignalRow]) -> DigestItem:
-    best = max(group, key=lambda r: (r.score, -r.signal_id))
+def _best(group: list[SignalRow]) -> SignalRow:
+    return max(group, key=lambda r: (r.score, -r.signal_id))
+
+
+def _item(group: list[SignalRow], also: tuple[str, ...] = ()) -> DigestItem:
+    best = _best(group)
     sources = tuple(sorted({r.source for r in group}))
     return DigestItem(
         title=best.title,
@@ -240,4 +258,5 @@ def _item(group: list[SignalRow]) -> DigestItem:
         published_at=best.published_at,
         evidence=Evidence.of(best),
         signals=len(group),
+        also=also,
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,7 +27,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerts.digest import Digest
+from alerts.digest import Digest, story_keys
 from alerts.email import MailServer, build_message, send_mail
 from alerts.push import Webhook, push, webhooks_of
 from alerts.render import Alert, render_alert, render_html, render_text
@@ -34,7 +35,7 @@ from alerts.report import latest_period, period_end, subscription_digest, wanted
 from config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
 from errors import DeliveryError
 from store import db
-from store.models import Delivery, Document, Signal, utcnow
+from store.models import Delivery, Document, DocumentVersion, Signal, utcnow
 from store.queries import SignalRow, signals_between
 
 __all__ = ["DeliveryRow", "DispatchReport", "Outbox"]
@@ -118,8 +119,11 @@ class Outbox:
         self.sources = sources
         self.env = os.environ if env is None else env
         self.domain = smtp.sender.rpartition("@")[2] or "localhost"
-        # a claim older than this belongs to a sender that died mid-send
-        self.stale_claim = timedelta(seconds=4 * smtp.timeout + 30)
+        # A claim older than this belongs to a sender that died mid-send: it outlasts the
+        # longest conversation smtplib can have (each step waits at most smtp.timeout:
+        # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, one RCPT per recipient, DATA, the body).
+        most = max((len(s.recipients) for s in self.subscriptions.values()), default=1)
+        self.stale_claim = timedelta(seconds=smtp.timeout * (10 + most) + 60)
 
     # ------------------------------------------------------------------ queueing
 
@@ -255,7 +259,7 @@ class Outbox:
             channels.append((EMAIL, None))
         try:
             channels.extend((hook.label, hook) for hook in self._hooks(sub))
-        except DeliveryError as exc:
+        except (DeliveryError, ValueError) as exc:  # a bad webhook must not stop the email
             log.error("alerts for %s: %s", sub.name, exc)
         return channels
 
@@ -266,18 +270,23 @@ class Outbox:
                 Delivery.subscription,
                 Delivery.channel,
                 Signal.id,
-                Signal.document_id,
-                Document.content_hash,
+                Signal.detected_at,
+                Document.id,
+                DocumentVersion.content_hash,  # the story as it was when it was alerted
+                DocumentVersion.title,
+                Document.published_at,
             )
             .join(Signal, Delivery.signal_id == Signal.id)
             .join(Document, Signal.document_id == Document.id)
+            .join(DocumentVersion, Signal.version_id == DocumentVersion.id)
             .where(Delivery.kind == "alert", Delivery.created_at >= since)
         )
         seen: set[tuple[object, ...]] = set()
-        for sub, channel, signal_id, document_id, content_hash in session.execute(stmt):
-            seen.add((sub, channel, "signal", signal_id))
-            seen.add((sub, channel, "doc", document_id))
-            seen.add((sub, channel, "hash", content_hash))
+        for sub, channel, signal_id, detected, doc_id, content_hash, title, published in (
+            session.execute(stmt)
+        ):
+            keys = _keys(signal_id, doc_id, content_hash, title, published or detected)
+            seen.update((sub, channel, *k) for k in keys)
         return seen
 
     def _alert_item(
@@ -337,11 +346,12 @@ class Outbox:
 
     # ------------------------------------------------------------------ sending
 
-    def deliver(self, now: datetime, *, reclaim: bool = False) -> DispatchReport:
-        """Send every due row. ``reclaim`` takes over rows left "sending" at once (use it only
-        when no other sender can be running, e.g. at a service start)."""
+    def deliver(self, now: datetime) -> DispatchReport:
+        """Send every due row: pending ones whose time has come, and rows a dead sender left
+        "sending" (claimed longer ago than any conversation lasts)."""
         report = DispatchReport()
-        stale = now if reclaim else now - self.stale_claim
+        stale = now - self.stale_claim
+        started = time.monotonic()
         with db.session_scope(self.engine) as session:
             due = session.execute(
                 select(Delivery.id, Delivery.status, Delivery.attempts)
@@ -360,7 +370,9 @@ class Outbox:
                 .limit(BATCH)
             ).all()
         for row_id, status, attempts in due:
-            self._deliver_one(row_id, status, attempts, now, report)
+            # the clock moves on while a batch is sent: a claim carries the time it was made
+            at = now + timedelta(seconds=time.monotonic() - started)
+            self._deliver_one(row_id, status, attempts, at, report)
         return report
 
     def _deliver_one(
@@ -443,8 +455,11 @@ class Outbox:
     ) -> None:
         permanent = error.startswith(PermanentError.prefix)
         give_up = permanent or attempts >= self.delivery.max_attempts
-        backoff = min(
-            timedelta(seconds=self.delivery.retry_seconds * 2 ** (attempts - 1)), MAX_BACKOFF
+        backoff = timedelta(
+            seconds=min(
+                self.delivery.retry_seconds * 2 ** min(attempts - 1, 30),
+                MAX_BACKOFF.total_seconds(),
+            )
         )
         with db.session_scope(self.engine) as session:
             session.execute(
@@ -468,12 +483,12 @@ class Outbox:
 
     # ------------------------------------------------------------------ the cycle, and admin
 
-    def dispatch(self, now: datetime | None = None, *, reclaim: bool = False) -> DispatchReport:
+    def dispatch(self, now: datetime | None = None) -> DispatchReport:
         """One cycle: queue new alerts and due digests, then send what is due."""
         now = now or utcnow()
         alerts = self.queue_alerts(now)
         digests = self.queue_due_digests(now)
-        report = self.deliver(now, reclaim=reclaim)
+        report = self.deliver(now)
         report.alerts_queued, report.digests_queued = alerts, digests
         return report
 
@@ -522,5 +537,22 @@ class PermanentError(DeliveryError):
 
 
 def _story_keys(row: SignalRow) -> list[tuple[object, ...]]:
-    """A story is alerted once per channel: by its strongest signal, whatever else it holds."""
-    return [("signal", row.signal_id), ("doc", row.document_id), ("hash", row.content_hash)]
+    """A story is alerted once per channel, by its strongest signal, whatever else it holds
+    and wherever else it turns up (the digest's notion of a story)."""
+    return _keys(
+        row.signal_id,
+        row.document_id,
+        row.content_hash,
+        row.title,
+        row.published_at or row.detected_at,
+    )
+
+
+def _keys(
+    signal_id: int, document_id: int, content_hash: str, title: str, when: datetime
+) -> list[tuple[object, ...]]:
+    return [
+        ("signal", signal_id),
+        ("doc", document_id),
+        *story_keys(content_hash, title, when),
+    ]

@@ -16,16 +16,16 @@ from urllib.parse import urlsplit
 from crawlers.fetch import check_address, resolve_host
 from errors import DeliveryError, FetchError
 
-__all__ = ["Webhook", "check_webhook", "push", "webhooks_of"]
+__all__ = ["Webhook", "check_syntax", "check_webhook", "push", "webhooks_of"]
 
 # Services whose host is the one in the URL: that host is checked like a crawled URL.
 HOSTED = {
     "json", "jsons", "form", "forms", "xml", "xmls", "ntfy", "ntfys", "gotify", "gotifys",
     "mmost", "mmosts", "rocket", "rockets", "matrix", "matrixs", "apprise", "apprises",
-    "http", "https",
+    "signal", "signals", "http", "https",
 }  # fmt: skip
 # Services that always talk to their vendor's public API (the URL holds tokens, not a host).
-VENDOR = {"slack", "msteams", "tgram", "discord", "pover", "pbul", "gchat", "signal"}
+VENDOR = {"slack", "msteams", "tgram", "discord", "pover", "pbul", "gchat"}
 
 
 @dataclass(frozen=True)
@@ -58,34 +58,55 @@ def _label(key: str) -> str:
 
 
 def _shown(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}{parts.path if parts.scheme in HOSTED else ''}"
+    """A webhook URL for messages: scheme and host for a host of our own, the scheme alone for
+    a vendor's (its "host" is a token); never the path or the query."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return "(an unreadable URL)"
+    scheme = parts.scheme.lower()
+    return f"{scheme}://{host}" if scheme in HOSTED else f"{scheme}://…"
 
 
-def check_webhook(url: str, allow_private: bool) -> object:
-    """The Apprise plugin for ``url`` once it passes the safety rules; else DeliveryError."""
+def check_syntax(url: str, shown: str | None = None) -> object:
+    """The Apprise plugin for ``url`` when the service is supported and the URL well formed;
+    else DeliveryError (naming the URL as ``shown``: never its secret parts)."""
     import apprise
 
-    scheme = urlsplit(url).scheme.lower()
+    shown = shown or _shown(url)
+    try:
+        scheme = urlsplit(url).scheme.lower()
+        _ = urlsplit(url).port
+    except ValueError as exc:
+        raise DeliveryError(f"push: {shown!r} is not a valid URL ({exc})") from None
     if scheme not in HOSTED | VENDOR:
         raise DeliveryError(
-            f"push: {_shown(url)!r}: scheme {scheme!r} is not a supported webhook; use one of "
+            f"push: {shown!r}: scheme {scheme!r} is not a supported webhook; use one of "
             f"{', '.join(sorted(HOSTED | VENDOR))}"
         )
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None:
         raise DeliveryError(
-            f"push: {_shown(url)!r} is not a valid Apprise URL; see the Apprise wiki for the "
+            f"push: {shown!r} is not a valid Apprise URL; see the Apprise wiki for the "
             "form each service takes"
         )
-    plugin.redirects = False  # a redirect could lead to an address we refuse
-    if scheme in HOSTED and not allow_private:
+    return plugin
+
+
+def check_webhook(url: str, allow_private: bool, shown: str | None = None) -> object:
+    """The Apprise plugin for ``url`` once it passes the safety rules; else DeliveryError."""
+    shown = shown or _shown(url)
+    plugin = check_syntax(url, shown)
+    plugin.redirects = False  # type: ignore[attr-defined] # a redirect could lead anywhere
+    if urlsplit(url).scheme.lower() in HOSTED and not allow_private:
         host = str(getattr(plugin, "host", "") or "")
         try:
             for address in resolve_host(host):
                 check_address(address)
         except FetchError as exc:
-            raise DeliveryError(f"push: {_shown(url)!r}: {exc}") from None
+            reason = str(exc).replace(host, "the webhook host") if host else str(exc)
+            raise DeliveryError(f"push: {shown!r}: {reason}") from None
     return plugin
 
 
@@ -93,7 +114,7 @@ def push(hook: Webhook, title: str, body: str, *, allow_private: bool, timeout: 
     """Send one notification; raise DeliveryError with Apprise's reason when it fails."""
     import apprise
 
-    plugin = check_webhook(hook.url, allow_private)
+    plugin = check_webhook(hook.url, allow_private, hook.shown)
     for attr in ("socket_connect_timeout", "socket_read_timeout"):
         if hasattr(plugin, attr):
             setattr(plugin, attr, timeout)

@@ -95,6 +95,7 @@ def subscription_digest(
         quiet_days=quiet_days,
         glance=glance(rows, end, ZoneInfo(sub.timezone), sub.group_by, GLANCE_DAYS),
         title=title or f"regwatch · {sub.name}",
+        day=end.astimezone(ZoneInfo(sub.timezone)).date(),
     )
 
 

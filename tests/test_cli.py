@@ -104,6 +104,11 @@ def test_digest_preview_send_and_alerts_commands(
     assert "0 failed deliveries" in capsys.readouterr().out
     assert main(["--config", cfg, "digest", "--date", "yesterday"]) == 2
     assert "--date 'yesterday' is not a date" in capsys.readouterr().err
+    assert main(["--config", cfg, "digest", "--preview", "--date", "0001-01-01"]) == 2
+    assert "use a day from 2000 to today" in capsys.readouterr().err
+    tomorrow = (seeded.started + timedelta(days=1)).date().isoformat()
+    assert main(["--config", cfg, "digest", "--send", "--date", tomorrow]) == 2
+    assert "preview it instead" in capsys.readouterr().err
 
 
 def test_import_query_export_round_trip(

@@ -72,7 +72,7 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
         ),
         (
             '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org\\r\\nBcc: x@y"]\n',
-            r"recipients: .* is not one email address",
+            r"recipients: .* is not one ASCII email address",
         ),
         (
             '[smtp]\nhost = "m"\n[[subscriptions]]\nname = "gr"\nrecipients = ["a@b.org"]\n'
@@ -99,7 +99,21 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
             r"REGWATCH_NO_SUCH_HOOK, which is not set",
         ),
         ('[smtp]\nsecurity = "tls"\n', r"smtp\.security must be one of"),
-        ('[smtp]\nsender = "Regwatch <r@x.org>"\n', r"smtp\.sender must be one email address"),
+        ("[smtp]\ntimeout = inf\n", r"smtp\.timeout must be more than 0 and at most 600"),
+        ("[smtp]\ntimeout = nan\n", r"smtp\.timeout must be more than 0 and at most 600"),
+        ("[delivery]\nretry_seconds = 100000000000000\n", r"retry_seconds must be 1\.\.86400"),
+        ("[delivery]\nmax_attempts = 1000\n", r"max_attempts must be 1\.\.100"),
+        ('[smtp]\nsender = "r@exa\\u0000mple.org"\n', r"smtp\.sender must be one ASCII"),
+        ('[smtp]\nsender = "аналитик@пример.рф"\n', r"xn-- form"),
+        (
+            '[[subscriptions]]\nname = "gr"\nwebhooks = ["json://[oops/x"]\n',
+            r"webhooks: .* is not a valid URL",
+        ),
+        (
+            '[[subscriptions]]\nname = "gr"\nwebhooks = ["ftp://files.example/x"]\n',
+            r"scheme 'ftp' is not a supported webhook",
+        ),
+        ('[smtp]\nsender = "Regwatch <r@x.org>"\n', r"smtp\.sender must be one ASCII email address"),
     ],
 )
 def test_bad_config_names_file_key_and_fix(tmp_path: Path, body: str, expected: str) -> None:

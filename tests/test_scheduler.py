@@ -144,7 +144,7 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
         service = Service(
             [SourceJob(source, timedelta(seconds=600))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
-            dispatch=lambda reclaim: box.dispatch(reclaim=reclaim),
+            dispatch=box.dispatch,
             dispatch_every=600,
         )
 
