@@ -304,6 +304,7 @@ def _signal_filter(args: argparse.Namespace) -> SignalFilter:
         since=_when(args.since, "--since"),
         until=_when(args.until, "--until"),
         min_score=args.min_score,
+        text=args.text or "",
     )
 
 
@@ -574,6 +575,11 @@ def _query_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="WHEN", help="detected at or after: 2026-11-01, 7d, 36h")
     p.add_argument("--until", metavar="WHEN", help="detected before")
     p.add_argument("--min-score", type=float, default=0.0, metavar="S")
+    p.add_argument(
+        "--text",
+        metavar="QUERY",
+        help='full-text search: words, "phrases", AND, OR, NOT, ( ); every inflection matches',
+    )
     p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N rows")
     p.add_argument("--sort", choices=list(SORTS), default="score")
     p.add_argument("--format", choices=list(FORMATS), default="table")

@@ -24,8 +24,10 @@ from crawlers.imports import ImportItem
 from crawlers.politeness import Validators, backoff_seconds
 from errors import FetchError, RegwatchError
 from nlp import Flagger, Match, detect
+from nlp.index import search_terms
 from store import db
 from store import models as m
+from store.fulltext import index_document
 from store.queries import (
     SourceSpec,
     poll_state,
@@ -117,9 +119,10 @@ def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> I
             return IngestResult(outcome, row.id)
     lang = language_of(doc)
     matches = flagger.flag(doc.title, doc.text, lang)
+    terms = search_terms(f"{doc.title}\n{doc.text}")
     try:
         with db.session_scope(engine) as session:
-            return _store(session, doc, source_id, lang, matches)
+            return _store(session, doc, source_id, lang, matches, terms)
     except IntegrityError:
         # Another writer stored the same document between our two transactions.
         with db.session_scope(engine) as session:
@@ -130,7 +133,12 @@ def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> I
 
 
 def _store(
-    session: Session, doc: Document, source_id: int, lang: str, matches: list[Match]
+    session: Session,
+    doc: Document,
+    source_id: int,
+    lang: str,
+    matches: list[Match],
+    terms: list[str],
 ) -> IngestResult:
     outcome, row = _classify(session, doc)  # again, under the write lock
     if outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE):
@@ -159,6 +167,7 @@ def _store(
         if earlier is not None:  # changed back: that version (and its signals) is current again
             row.version, row.title, row.content_hash = earlier.version, doc.title, doc.content_hash
             row.last_seen_at = now
+            index_document(session, row.id, terms)
             return IngestResult(Outcome.UPDATED, row.id)
         row.version = max(v.version for v in row.versions)
     row.version += 1
@@ -174,6 +183,7 @@ def _store(
     session.add(version)
     session.flush()
     session.add_all(_signal(row.id, version.id, match) for match in matches)
+    index_document(session, row.id, terms)
     return IngestResult(outcome, row.id, len(matches))
 
 

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Integer, Select, column, select
 from sqlalchemy.orm import Session
 
 from errors import ConfigError
+from store.fulltext import matching_documents
 from store.models import Document, DocumentVersion, Signal, Source
+from store.search import parse
 
 __all__ = ["COLUMNS", "SORTS", "SignalFilter", "iter_documents", "iter_signals", "signal_select"]
 
@@ -64,10 +66,14 @@ class SignalFilter:
     since: datetime | None = None
     until: datetime | None = None
     min_score: float = 0.0
+    text: str = ""  # full-text search over the documents: words, "phrases", AND/OR/NOT, ( )
 
 
-def signal_select(f: SignalFilter, sort: str = "score") -> Select[*tuple[Any, ...]]:
-    """The SELECT behind `signal_view`, with the filter applied and sorted."""
+def signal_select(
+    f: SignalFilter, sort: str = "score", dialect: str = "sqlite"
+) -> Select[*tuple[Any, ...]]:
+    """The SELECT behind `signal_view`, with the filter applied and sorted; a bad search
+    text raises QuerySyntaxError."""
     if sort not in SORTS:
         raise ConfigError(f"--sort {sort!r}: use one of {', '.join(SORTS)}")
     stmt = (
@@ -110,6 +116,12 @@ def signal_select(f: SignalFilter, sort: str = "score") -> Select[*tuple[Any, ..
         stmt = stmt.where(Signal.detected_at < f.until)
     if f.min_score:
         stmt = stmt.where(Signal.score >= f.min_score)
+    if f.text.strip():
+        from nlp.index import search_terms
+
+        matching, params = matching_documents(dialect, parse(f.text, search_terms))
+        ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()
+        stmt = stmt.where(Document.id.in_(select(ids.c.id)))
     return stmt.order_by(*SORTS[sort])
 
 
@@ -121,7 +133,7 @@ def iter_signals(
     Countries match the source's country or any country mentioned in the signal's context;
     the mention lives in a JSON list, so that part of the filter is applied here, the same
     on SQLite and PostgreSQL."""
-    stmt = signal_select(f, sort)
+    stmt = signal_select(f, sort, session.get_bind().dialect.name)
     if limit is not None and not f.countries:
         stmt = stmt.limit(limit)
     wanted = set(f.countries)

@@ -156,6 +156,10 @@ def test_import_query_export_round_trip(
     table = capsys.readouterr()
     assert table.out.startswith("score") and "Законопроект" in table.out
     assert "(2 signals)" in table.err  # title and text
+    assert main(["--config", str(cfg), "query", "--text", "законопроекты", "--format", "csv"]) == 0
+    assert "archive.example/kz/1" in capsys.readouterr().out  # every inflection
+    assert main(["--config", str(cfg), "query", "--text", '"oops']) == 2
+    assert "no closing quote" in capsys.readouterr().err
     assert main(["--config", str(cfg), "query", "--since", "yesterday-ish"]) == 2
     assert "--since 'yesterday-ish'" in capsys.readouterr().err
 

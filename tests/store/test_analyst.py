@@ -7,16 +7,21 @@ import io
 import json
 from datetime import timedelta
 
-from sqlalchemy import Engine, update
+import pytest
+from sqlalchemy import Engine, select, update
 
 from crawlers import Document
 from nlp import Flagger
+from nlp.index import search_terms
 from pipeline import ingest
 from store import db
+from store import models as m
 from store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
 from store.export import write_rows
+from store.fulltext import matching_documents
 from store.models import Signal, utcnow
 from store.queries import SourceSpec, sync_sources
+from store.search import QuerySyntaxError, parse
 
 TEXTS = {
     ("kz-gov", "kz", "ru"): (
@@ -118,3 +123,63 @@ def test_formats_round_trip(engine: Engine, flagger: Flagger) -> None:
     assert json.loads(empty.getvalue()) == []
     assert {d["source"] for d in docs} == {"kz-gov", "asia", "uz-news"}
     assert all(d["text"] for d in docs)
+
+
+def test_full_text_search_every_inflection_on_both_engines(
+    engine: Engine, flagger: Flagger
+) -> None:
+    _seed(engine, flagger)
+
+    def sources(text: str) -> set[object]:
+        return {r["source"] for r in _rows(engine, SignalFilter(text=text))}
+
+    assert sources("безопасность") == {"kz-gov"}  # the text says «безопасности»
+    assert sources("законопроекта") == {"kz-gov"}
+    assert sources("coordinating") == sources("rule") == {"asia"}  # text: coordinate, rules
+    assert sources('"personal data"') == {"uz-news"}
+    assert sources('"data personal"') == set()
+    assert sources("Dushanbe OR Uzbekistan") == {"asia", "uz-news"}
+    assert sources("(Dushanbe OR Uzbekistan) NOT servers") == {"asia"}
+    assert sources("министерство AND Dushanbe") == set()
+    assert sources("x'; DROP TABLE signals; --") == set()
+    assert sources("ИИ") == {"kz-gov"}
+    with pytest.raises(QuerySyntaxError, match="no closing quote"):
+        _rows(engine, SignalFilter(text='"digital'))
+
+
+def test_search_index_follows_new_versions(engine: Engine, flagger: Flagger) -> None:
+    _seed(engine, flagger)
+    with db.session_scope(engine) as s:
+        source_id = s.scalar(select(m.Source.id).where(m.Source.name == "asia"))
+    changed = Document(
+        url="https://asia/1",
+        title="asia news",
+        text="The Kyrgyz government proposed a regional AI Center in Dushanbe with Bishkek.",
+        source="asia",
+    )
+    assert ingest(engine, flagger, changed, int(source_id or 0)).outcome.value == "updated"
+    assert {r["source"] for r in _rows(engine, SignalFilter(text="Bishkek"))} == {"asia"}
+    assert _rows(engine, SignalFilter(text="coordinate")) == []  # only the old version said it
+
+
+def test_migration_fills_the_index_for_documents_stored_before_it(engine: Engine) -> None:
+    db.downgrade(engine, "0004")
+    now = utcnow()
+    with db.session_scope(engine) as s:  # a document stored by the previous release
+        src = m.Source(name="old", url="https://old/rss", type="rss", country="kz",
+                       languages=["ru"], tier="news")  # fmt: skip
+        s.add(src)
+        s.flush()
+        doc = m.Document(source_id=src.id, url="https://old/1", canonical_url="https://old/1",
+                         title="Архив", lang="ru", content_hash="h1", version=1)  # fmt: skip
+        s.add(doc)
+        s.flush()
+        s.add(m.DocumentVersion(document_id=doc.id, version=1, title="Архив",
+                                text="Обсуждение цифровой безопасности.", content_hash="h1",
+                                fetched_at=now))  # fmt: skip
+        doc_id = doc.id
+    db.upgrade(engine)
+    with db.session_scope(engine) as s:
+        dialect = s.get_bind().dialect.name
+        stmt, params = matching_documents(dialect, parse("цифровая безопасность", search_terms))
+        assert list(s.execute(stmt, params).scalars()) == [doc_id]
