@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, column, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import Session
 
 from errors import ConfigError
@@ -19,7 +32,15 @@ from store.fulltext import matching_documents
 from store.models import Document, DocumentVersion, Signal, Source
 from store.search import parse
 
-__all__ = ["COLUMNS", "SORTS", "SignalFilter", "iter_documents", "iter_signals", "signal_select"]
+__all__ = [
+    "COLUMNS",
+    "SORTS",
+    "SignalFilter",
+    "country_clause",
+    "iter_documents",
+    "iter_signals",
+    "signal_select",
+]
 
 # The columns of `signal_view`, in order: stable names for exports and the API.
 COLUMNS = (
@@ -106,6 +127,8 @@ def signal_select(
     )
     if f.categories:
         stmt = stmt.where(Signal.category.in_(f.categories))
+    if f.countries:
+        stmt = stmt.where(country_clause(f.countries, dialect))
     if f.sources:
         stmt = stmt.where(Source.name.in_(f.sources))
     if f.languages:
@@ -125,29 +148,31 @@ def signal_select(
     return stmt.order_by(*SORTS[sort])
 
 
+def country_clause(countries: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
+    """The signal's source is in one of ``countries``, or its context mentions one (the JSON
+    list ``signals.countries``): json_each on SQLite, jsonb ?| on PostgreSQL."""
+    wanted = list(countries)
+    if dialect == "postgresql":
+        mentioned: ColumnElement[bool] = cast(Signal.countries, JSONB).has_any(
+            array(wanted, type_=String)
+        )
+    else:
+        each = func.json_each(Signal.countries).table_valued("value")
+        mentioned = exists(select(literal(1)).select_from(each).where(each.c.value.in_(wanted)))
+    return or_(Source.country.in_(wanted), mentioned)
+
+
 def iter_signals(
     session: Session, f: SignalFilter, sort: str = "score", limit: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Rows as dicts keyed by :data:`COLUMNS`, streamed in batches.
-
-    Countries match the source's country or any country mentioned in the signal's context;
-    the mention lives in a JSON list, so that part of the filter is applied here, the same
-    on SQLite and PostgreSQL."""
+    """Rows as dicts keyed by :data:`COLUMNS`, streamed in batches."""
     stmt = signal_select(f, sort, session.get_bind().dialect.name)
-    if limit is not None and not f.countries:
+    if limit is not None:
         stmt = stmt.limit(limit)
-    wanted = set(f.countries)
-    n = 0
     result = session.execute(stmt.execution_options(yield_per=1000))
     try:  # a consumer that stops early must not leave a server-side cursor open
         for row in result:
-            item = dict(row._mapping)
-            if wanted and not ({item["source_country"], *(item["countries"] or ())} & wanted):
-                continue
-            yield item
-            n += 1
-            if limit is not None and n >= limit:
-                return
+            yield dict(row._mapping)
     finally:
         result.close()
 

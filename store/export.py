@@ -24,11 +24,16 @@ def _plain(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
     if value is None:
         return ""
-    if isinstance(value, list | dict):
+    if kind is list or kind is dict:
         return json.dumps(value, ensure_ascii=False)
-    return str(_plain(value))
+    if kind is datetime:
+        return value.isoformat()  # type: ignore[no-any-return]
+    return str(value)
 
 
 def write_rows(

@@ -152,6 +152,8 @@ class Signal(Base):
     __table_args__ = (
         UniqueConstraint("version_id", "rule", "field", "start"),
         Index("ix_signals_category_detected", "category", "detected_at"),
+        Index("ix_signals_score_id", "score", "id"),
+        Index("ix_signals_detected_id", "detected_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
