@@ -38,15 +38,18 @@ from store.queries import (
 
 __all__ = [
     "BacktestReport",
+    "Flagged",
     "IngestResult",
     "Outcome",
     "RunSummary",
     "backtest",
     "collect_sources",
+    "flag_document",
     "import_documents",
     "ingest",
     "language_of",
     "source_spec",
+    "store_flagged",
 ]
 
 log = logging.getLogger("regwatch.pipeline")
@@ -117,12 +120,32 @@ def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> I
             assert row is not None
             row.last_seen_at = m.utcnow()
             return IngestResult(outcome, row.id)
+    return store_flagged(engine, flag_document(flagger, doc), source_id)
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A document with what the write needs, all computed outside any transaction."""
+
+    doc: Document
+    lang: str
+    matches: list[Match]
+    terms: list[str]  # for the full-text index
+
+
+def flag_document(flagger: Flagger, doc: Document) -> Flagged:
     lang = language_of(doc)
-    matches = flagger.flag(doc.title, doc.text, lang)
-    terms = search_terms(f"{doc.title}\n{doc.text}")
+    return Flagged(
+        doc, lang, flagger.flag(doc.title, doc.text, lang), search_terms(f"{doc.title}\n{doc.text}")
+    )
+
+
+def store_flagged(engine: Engine, flagged: Flagged, source_id: int) -> IngestResult:
+    """Store a flagged document in one write transaction (deduped again under the lock)."""
+    doc = flagged.doc
     try:
         with db.session_scope(engine) as session:
-            return _store(session, doc, source_id, lang, matches, terms)
+            return _store(session, doc, source_id, flagged.lang, flagged.matches, flagged.terms)
     except IntegrityError:
         # Another writer stored the same document between our two transactions.
         with db.session_scope(engine) as session:

@@ -28,7 +28,7 @@ from store.analyst import COLUMNS, SignalFilter, iter_signals
 from store.export import write_rows
 from store.fulltext import index_document
 
-__all__ = ["main"]
+__all__ = ["main", "postgres"]
 
 CATEGORIES = (
     "digital_security", "dushanbe_ai_center", "draft_instrument", "ai_governance_body",
@@ -223,7 +223,7 @@ def run_engine(name: str, engine: Engine, documents: int, signals: int) -> None:
 
 
 @contextmanager
-def _postgres() -> Iterator[Engine | None]:
+def postgres() -> Iterator[Engine | None]:
     admin_url = os.environ.get(
         "REGWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
@@ -256,7 +256,7 @@ def main() -> None:
         engine = db.make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         run_engine("sqlite", engine, documents, signals)
         engine.dispose()
-    with _postgres() as pg:
+    with postgres() as pg:
         if pg is not None:
             run_engine("postgresql", pg, documents, signals)
 

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from crawlers import Document
 from nlp import Flagger
@@ -183,3 +183,13 @@ def test_migration_fills_the_index_for_documents_stored_before_it(engine: Engine
         dialect = s.get_bind().dialect.name
         stmt, params = matching_documents(dialect, parse("цифровая безопасность", search_terms))
         assert list(s.execute(stmt, params).scalars()) == [doc_id]
+
+
+def test_signal_view_has_the_exported_columns(engine: Engine, flagger: Flagger) -> None:
+    _seed(engine, flagger)
+    with engine.connect() as conn:
+        result = conn.execute(text("SELECT * FROM signal_view ORDER BY signal_id"))
+        assert tuple(result.keys()) == COLUMNS
+        viewed = [row.signal_id for row in result]
+    with db.session_scope(engine) as s:
+        assert viewed == sorted(r["signal_id"] for r in iter_signals(s, SignalFilter()))

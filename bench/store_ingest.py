@@ -1,0 +1,112 @@
+"""Ingest into the store: documents with their signals written through the pipeline's write
+path (dedupe under the lock, document, version, signals, full-text index — one transaction
+per document), on SQLite and PostgreSQL, against a baseline measured in the same run: the
+same rows bulk-inserted with executemany in one transaction, the ceiling for any write path.
+Flagging is done beforehand (bench/nlp_throughput.py measures it). Target (issue 5): ≥ 2,000
+documents/s with their signals."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert
+
+from bench.corpus import generate
+from bench.store_queries import postgres
+from crawlers import Document
+from nlp import Flagger
+from pipeline import Flagged, flag_document, store_flagged
+from store import db
+from store import models as m
+from store.fulltext import index_document
+from store.queries import SourceSpec, sync_sources
+
+__all__ = ["main"]
+
+
+def _source(engine: Engine) -> int:
+    with db.session_scope(engine) as s:
+        return sync_sources(
+            s, [SourceSpec("bench", "https://b/rss", "rss", "kz", ("ru",), "news")]
+        )["bench"]
+
+
+def _bulk(engine: Engine, flagged: list[Flagged], source_id: int) -> None:
+    docs: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    signals: list[dict[str, Any]] = []
+    for i, f in enumerate(flagged, 1):
+        d = f.doc
+        docs.append({"id": i, "source_id": source_id, "url": d.url,
+                     "canonical_url": d.canonical_url, "title": d.title, "lang": f.lang,
+                     "published_at": d.published, "content_hash": d.content_hash,
+                     "version": 1})  # fmt: skip
+        versions.append({"id": i, "document_id": i, "version": 1, "title": d.title,
+                         "text": d.text, "content_hash": d.content_hash,
+                         "fetched_at": d.fetched_at})  # fmt: skip
+        signals.extend(
+            {
+                "document_id": i, "version_id": i, "category": x.category, "rule": x.rule,
+                "field": x.field, "text": x.text, "start": x.start, "end": x.end,
+                "sentence": x.sentence, "score": x.score, "reason": x.reason, "lang": f.lang,
+                "countries": list(x.countries), "bodies": list(x.bodies),
+                "attributes": dict(x.attributes),
+            }
+            for x in f.matches
+        )  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(m.Document), docs)
+        conn.execute(insert(m.DocumentVersion), versions)
+        if signals:
+            conn.execute(insert(m.Signal), signals)
+        for i, f in enumerate(flagged, 1):
+            index_document(conn, i, f.terms)
+
+
+def run_engine(name: str, fresh: list[Engine], flagged: list[Flagged]) -> None:
+    first, second = fresh
+    for engine in fresh:
+        db.upgrade(engine)
+    sid = _source(first)
+    started = time.perf_counter()
+    _bulk(first, flagged, sid)
+    bulk = len(flagged) / (time.perf_counter() - started)
+    sid = _source(second)
+    started = time.perf_counter()
+    for f in flagged:
+        store_flagged(second, f, sid)
+    ours = len(flagged) / (time.perf_counter() - started)
+    n_signals = sum(len(f.matches) for f in flagged)
+    verdict = "meets" if ours >= 2000 else "MISSES"
+    print(f"ingest ({name}): {len(flagged):,} documents with {n_signals:,} signals")
+    print(f"  baseline  bulk executemany, one transaction   : {bulk:8.0f} documents/s")
+    print(
+        f"  regwatch  store_flagged, one transaction each : {ours:8.0f} documents/s  "
+        f"= {ours / bulk:.2f} x bulk; {verdict} ≥ 2,000/s"
+    )
+
+
+def main() -> None:
+    n = int(os.environ.get("REGWATCH_BENCH_INGEST", "5000"))
+    corpus = generate(max(1.0, n * 2.2 / 1000))[:n]
+    flagger = Flagger.from_folder()
+    flagged = [
+        flag_document(flagger, Document(url=f"https://b.example/{i}", title=t, text=x, source="b"))
+        for i, (_lang, t, x) in enumerate(corpus)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        engines = [db.make_engine(f"sqlite:///{Path(tmp) / f'{k}.db'}") for k in ("a", "b")]
+        run_engine("sqlite", engines, flagged)
+        for e in engines:
+            e.dispose()
+    with postgres() as a, postgres() as b:
+        if a is not None and b is not None:
+            run_engine("postgresql", [a, b], flagged)
+
+
+if __name__ == "__main__":
+    main()
