@@ -45,8 +45,8 @@ def _seed(engine: Engine, flagger: Flagger) -> None:
             s,
             [SourceSpec(n, f"https://{n}/rss", "rss", c, (lang,), "news") for n, c, lang in TEXTS],
         )
-    for (name, _c, _lang), text in TEXTS.items():
-        doc = Document(url=f"https://{name}/1", title=f"{name} news", text=text, source=name)
+    for (name, _c, _lang), body in TEXTS.items():
+        doc = Document(url=f"https://{name}/1", title=f"{name} news", text=body, source=name)
         ingest(engine, flagger, doc, ids[name])
 
 
