@@ -388,21 +388,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nlp import Flagger
     from pipeline import collect_sources
     from scheduler import Service, jobs_for
+    from store.lock import InstanceLock
 
     s = _settings(args)
     engine = _engine(s)
-    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
-    max_wait = s.fetch.max_wait_hours * 3600
-    with Fetcher(_policy(s)) as fetcher:
-        outbox = _outbox(s, engine)
-        service = Service(
-            jobs_for(s.sources),
-            lambda src: collect_sources(
-                engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
-            ),
-            dispatch=outbox.dispatch,
-        )
-        asyncio.run(service.run())
+    with InstanceLock(engine):  # before anything else: one service per database
+        flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+        max_wait = s.fetch.max_wait_hours * 3600
+        with Fetcher(_policy(s)) as fetcher:
+            outbox = _outbox(s, engine)
+            service = Service(
+                jobs_for(s.sources),
+                lambda src: collect_sources(
+                    engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
+                ),
+                dispatch=outbox.dispatch,
+            )
+            asyncio.run(service.run())
     engine.dispose()
     return 0
 

@@ -84,7 +84,7 @@ def test_jobs_for_skips_disabled_sources() -> None:
     ]
 
 
-def test_service_process_polls_then_stops_on_sigterm(tmp_path: Path, site: LocalSite) -> None:
+def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path, site: LocalSite) -> None:
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     dbfile = tmp_path / "svc.db"
     cfg = tmp_path / "config.toml"
@@ -113,6 +113,15 @@ def test_service_process_polls_then_stops_on_sigterm(tmp_path: Path, site: Local
                 return False  # schema not created yet
 
         wait_for(stored, what="the first poll to finish")
+        second = subprocess.run(
+            [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"another regwatch run (pid {proc.pid}) is using" in second.stderr
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=10)
