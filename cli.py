@@ -409,6 +409,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from status import read_status
+
+    s = _settings(args)
+    engine = _engine(s)
+    status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
+    engine.dispose()
+    if args.format == "json":
+        print(json.dumps(status.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(status.lines()))
+    return 0 if status.healthy else 1
+
+
 def _flagger_settings(args: argparse.Namespace) -> tuple[str | None, float]:
     """Rules folder and minimum score: from the config file when there is one."""
     path = args.config or default_config_path()
@@ -546,6 +562,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", help="JSON Lines file, or - for stdin")
     imp.set_defaults(func=cmd_import)
+
+    sts = sub.add_parser("status", help="jobs, runs, health, outbox; exit 1 when unhealthy")
+    sts.add_argument("--format", choices=["text", "json"], default="text")
+    sts.set_defaults(func=cmd_status)
 
     run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
     run.set_defaults(func=cmd_run)
