@@ -19,6 +19,7 @@ from errors import ConfigError, RegwatchError
 if TYPE_CHECKING:
     from alerts.outbox import Outbox
     from crawlers import FetchPolicy
+    from nlp import Flagger
     from store.analyst import SignalFilter
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
@@ -395,6 +396,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     with InstanceLock(engine):  # before anything else: one service per database
         flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
         max_wait = s.fetch.max_wait_hours * 3600
+        if args.once:
+            return _run_once(s, engine, flagger, max_wait)
         with Fetcher(_policy(s)) as fetcher:
             outbox = _outbox(s, engine)
             service = Service(
@@ -407,6 +410,31 @@ def cmd_run(args: argparse.Namespace) -> int:
             asyncio.run(service.run())
     engine.dispose()
     return 0
+
+
+def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:
+    """One full cycle for cron or a systemd timer: poll every due source, flag, store, then
+    queue and send alerts and due digests."""
+    from crawlers import Fetcher
+    from pipeline import collect_sources
+    from status import due_sources
+
+    due = due_sources(engine, s.sources, datetime.now(UTC))
+    with Fetcher(_policy(s)) as fetcher:
+        summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
+    report = _outbox(s, engine).dispatch()
+    o = summary.outcomes
+    print(
+        f"run --once: {len(due)} sources due — {summary.sources_ok} ok, "
+        f"{summary.sources_failed} failed; {o['new']} new, {o['updated']} updated documents; "
+        f"{summary.signals_new} signals\n{report.line()}"
+    )
+    for name, err in summary.errors.items():
+        print(f"  {name}: {err}", file=sys.stderr)
+    for err in report.errors:
+        print(f"  {err}", file=sys.stderr)
+    engine.dispose()
+    return 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -568,6 +596,11 @@ def build_parser() -> argparse.ArgumentParser:
     sts.set_defaults(func=cmd_status)
 
     run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
+    run.add_argument(
+        "--once",
+        action="store_true",
+        help="one full cycle (due sources, alerts, due digests), then exit — for cron",
+    )
     run.set_defaults(func=cmd_run)
 
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")

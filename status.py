@@ -22,7 +22,7 @@ from store import db
 from store import models as m
 from store.lock import InstanceLock, LockHeld
 
-__all__ = ["Status", "read_status"]
+__all__ = ["Status", "due_sources", "next_poll", "read_status"]
 
 GRACE = timedelta(minutes=10)
 DIGEST_OVERDUE = timedelta(hours=1)
@@ -96,6 +96,30 @@ class Status:
         return result
 
 
+def next_poll(row: m.Source | None, interval: timedelta) -> datetime | None:
+    """When a source is next due: its interval after the last attempt, or later when the
+    server's freshness or a back-off says so; None when it has never been polled."""
+    if row is None or row.last_attempt_at is None:
+        return None
+    return max(d for d in (row.last_attempt_at + interval, row.next_retry_at, row.fresh_until) if d)
+
+
+def due_sources(
+    engine: Engine, sources: Sequence[SourceConfig], now: datetime
+) -> list[SourceConfig]:
+    """The enabled sources whose next poll has come (for `regwatch run --once`)."""
+    with db.session_scope(engine) as session:
+        rows = {r.name: r for r in session.scalars(select(m.Source))}
+    due = []
+    for src in sources:
+        if not src.enabled:
+            continue
+        when = next_poll(rows.get(src.name), timedelta(minutes=src.interval_minutes))
+        if when is None or when <= now:
+            due.append(src)
+    return due
+
+
 def _service(engine: Engine) -> str:
     try:
         with InstanceLock(engine):
@@ -124,14 +148,13 @@ def read_status(
                     {"job": f"poll {src.name}", "next_run": None, "note": "never polled"}
                 )
                 continue
-            due = [row.last_attempt_at + interval, row.next_retry_at, row.fresh_until]
             note = (
                 f"{row.consecutive_failures} failures in a row: {(row.last_error or '')[:60]}"
                 if row.consecutive_failures
                 else f"ok, {row.items_last_run} items"
             )
             status.jobs.append(
-                {"job": f"poll {src.name}", "next_run": max(d for d in due if d), "note": note}
+                {"job": f"poll {src.name}", "next_run": next_poll(row, interval), "note": note}
             )
         status.jobs.append({"job": "alerts and digests (outbox)", "next_run": None,
                             "note": f"every {int(dispatch_every.total_seconds())} s"})  # fmt: skip

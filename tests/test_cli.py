@@ -8,6 +8,7 @@ import pytest
 from cli import main
 from nlp import Flagger
 from tests.alerts.conftest import SmtpServer, seed, smtp
+from tests.conftest import LocalSite
 
 __all__ = ["smtp"]  # the fixture, shared with tests/alerts
 
@@ -177,3 +178,44 @@ def test_import_query_export_round_trip(
         "draft_instrument",
         "dushanbe_ai_center",
     }
+
+
+FEED = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>Законопроект об искусственном интеллекте</title><link>__BASE__/n/1</link>
+<description>Министерство цифрового развития внесло законопроект об ИИ.</description></item>
+</channel></rss>"""
+
+
+def test_run_once_polls_due_sources_and_sends_then_nothing_twice(
+    tmp_path: Path, site: LocalSite, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = site.add("/rss.xml", FEED, content_type="application/rss+xml")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f"""[database]
+url = "sqlite:///{tmp_path / "once.db"}"
+[fetch]
+allow_private_networks = true
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+[[subscriptions]]
+name = "gr"
+recipients = ["analyst@example.org"]
+alert_threshold = 0.8
+[[sources]]
+name = "feed"
+url = "{url}"
+country = "kz"
+interval_minutes = 30
+""",
+        encoding="utf-8",
+    )
+    assert main(["--config", str(cfg), "run", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "1 sources due — 1 ok" in out and "1 new" in out and "1 sent" in out
+    assert len(smtp.inbox.messages) == 1 and site.hits.count("/rss.xml") == 1
+    assert main(["--config", str(cfg), "run", "--once"]) == 0  # 30 minutes have not passed
+    assert "0 sources due" in capsys.readouterr().out
+    assert len(smtp.inbox.messages) == 1 and site.hits.count("/rss.xml") == 1
