@@ -4,7 +4,6 @@ a message on stderr and an exit code (2 for configuration errors)."""
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import Engine
 
+import logs
 from config import Settings, SubscriptionConfig, default_config_path, load
 from errors import ConfigError, RegwatchError
 
@@ -517,6 +517,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="settings file (default: $REGWATCH_CONFIG or ./config.toml)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    p.add_argument(
+        "--log-json",
+        action="store_true",
+        help="log one JSON object per line (also REGWATCH_LOG_FORMAT=json)",
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="sub", required=True)
@@ -642,13 +647,7 @@ def _query_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    verbose = args.verbose or args.command == "run"
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.ERROR,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("alembic", "pymorphy3", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.setup(args.verbose or args.command == "run", True if args.log_json else None)
     try:
         return int(args.func(args))
     except RegwatchError as exc:
