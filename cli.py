@@ -384,8 +384,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
+    import time
 
     from crawlers import Fetcher
+    from metrics import Metrics
     from nlp import Flagger
     from pipeline import collect_sources
     from scheduler import Service, jobs_for
@@ -398,14 +400,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_wait = s.fetch.max_wait_hours * 3600
         if args.once:
             return _run_once(s, engine, flagger, max_wait)
+        metrics = Metrics()
+        if s.service.metrics_port:
+            metrics.serve(s.service.metrics_host, s.service.metrics_port)
         with Fetcher(_policy(s)) as fetcher:
             outbox = _outbox(s, engine)
             service = Service(
                 jobs_for(s.sources),
-                lambda src: collect_sources(
-                    engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
+                lambda src: metrics.poll(
+                    src.name,
+                    collect_sources(
+                        engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
+                    ),
+                    time.time(),
                 ),
-                dispatch=outbox.dispatch,
+                dispatch=lambda: metrics.dispatch(outbox.dispatch()),
+                dispatch_every=s.service.dispatch_seconds,
             )
             asyncio.run(service.run())
     engine.dispose()

@@ -32,6 +32,7 @@ __all__ = [
     "DigestConfig",
     "FetchConfig",
     "NlpConfig",
+    "ServiceConfig",
     "Settings",
     "SmtpConfig",
     "SourceConfig",
@@ -115,6 +116,15 @@ class DigestConfig:
     quiet_days: int = setting(
         7, "a source that polls fine but has brought nothing new for this many days is quiet"
     )
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    dispatch_seconds: int = setting(
+        60, "how often `regwatch run` queues and sends alerts and digests (seconds)"
+    )
+    metrics_port: int = setting(0, "serve Prometheus metrics on this port; 0 turns them off")
+    metrics_host: str = setting("127.0.0.1", "address the metrics endpoint binds to")
 
 
 @dataclass(frozen=True)
@@ -216,6 +226,7 @@ class Settings:
     digest: DigestConfig = field(default_factory=DigestConfig)
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
     sources: tuple[SourceConfig, ...] = ()
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     path: Path | None = field(default=None, compare=False)
@@ -309,6 +320,11 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
     _check_sources(settings.sources, where)
     _check_smtp(settings.smtp, where, env)
     _check_delivery(settings.delivery, where)
+    svc = settings.service
+    if not 1 <= svc.dispatch_seconds <= 3600:
+        raise ConfigError(f"{where}: service.dispatch_seconds must be 1..3600")
+    if not 0 <= svc.metrics_port <= 65535:
+        raise ConfigError(f"{where}: service.metrics_port must be 0..65535 (0: off)")
     _check_subscriptions(settings, where, env)
     return settings
 
@@ -604,7 +620,7 @@ def _tname(value: Any) -> str:
 def documented_keys() -> dict[str, tuple[Any, str]]:
     """Every settable key (``section.key``) with its default and help — for docs and tests."""
     out: dict[str, tuple[Any, str]] = {}
-    for section in ("database", "fetch", "nlp", "digest", "smtp", "delivery"):
+    for section in ("database", "fetch", "nlp", "digest", "smtp", "delivery", "service"):
         cls = typing.get_type_hints(Settings)[section]
         for f in dataclasses.fields(cls):
             out[f"{section}.{f.name}"] = (_default(f), f.metadata["help"])

@@ -1,0 +1,78 @@
+"""Prometheus metrics for the service (prometheus-client), served on request at
+``[service] metrics_port`` on ``metrics_host`` (127.0.0.1 by default). Each poll and each
+outbox cycle updates them; nothing else reads or writes them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+if TYPE_CHECKING:
+    from alerts.outbox import DispatchReport
+    from pipeline import RunSummary
+
+__all__ = ["Metrics"]
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.polls = Counter(
+            "regwatch_polls", "Source polls by result (ok, failed, not_due)", ["source", "result"],
+            registry=r,
+        )  # fmt: skip
+        self.documents = Counter(
+            "regwatch_documents", "Items seen by outcome (new, updated, unchanged, duplicate)",
+            ["source", "outcome"], registry=r,
+        )  # fmt: skip
+        self.signals = Counter("regwatch_signals", "New signals stored", ["source"], registry=r)
+        self.last_success = Gauge(
+            "regwatch_source_last_success_timestamp_seconds",
+            "When the source last polled fine (Unix time)", ["source"], registry=r,
+        )  # fmt: skip
+        self.failures = Gauge(
+            "regwatch_source_failures_in_a_row", "Failed polls in a row", ["source"], registry=r
+        )
+        self.queued = Counter(
+            "regwatch_queued", "Deliveries queued by kind (alert, digest)", ["kind"], registry=r
+        )
+        self.deliveries = Counter(
+            "regwatch_deliveries", "Delivery attempts by result (sent, retrying, failed)",
+            ["result"], registry=r,
+        )  # fmt: skip
+
+    def poll(self, source: str, summary: RunSummary, when: float) -> RunSummary:
+        """Count one poll of ``source``; returns the summary, to chain after collect_sources."""
+        if source in summary.not_due:
+            self.polls.labels(source, "not_due").inc()
+            return summary
+        failed = source in summary.errors
+        self.polls.labels(source, "failed" if failed else "ok").inc()
+        if failed:
+            self.failures.labels(source).inc()
+        else:
+            self.failures.labels(source).set(0)
+            self.last_success.labels(source).set(when)
+        for outcome, n in summary.outcomes.items():
+            if n:
+                self.documents.labels(source, outcome).inc(n)
+        if summary.signals_new:
+            self.signals.labels(source).inc(summary.signals_new)
+        return summary
+
+    def dispatch(self, report: DispatchReport) -> DispatchReport:
+        self.queued.labels("alert").inc(report.alerts_queued)
+        self.queued.labels("digest").inc(report.digests_queued)
+        for result, n in (
+            ("sent", report.sent),
+            ("retrying", report.retrying),
+            ("failed", report.failed),
+        ):
+            self.deliveries.labels(result).inc(n)
+        return report
+
+    def serve(self, host: str, port: int) -> None:
+        """Serve /metrics on a daemon thread (prometheus-client's own server)."""
+        start_http_server(port, addr=host, registry=self.registry)
