@@ -35,6 +35,7 @@ CATEGORY_TITLES = {
     "regional_cooperation": "Regional coordination of tech rules",
 }
 MIN_TITLE_WORDS = 4
+NEAR_TITLE = 0.8  # share of words two titles have in common to be one story
 COUNTRY_TITLES = {
     "kz": "Kazakhstan",
     "kg": "Kyrgyzstan",
@@ -188,7 +189,8 @@ def build_digest(
 
 
 def _stories(rows: list[SignalRow]) -> list[list[SignalRow]]:
-    """Rows grouped into stories: union of same content hash and same folded title + day."""
+    """Rows grouped into stories: same content hash, or the same or a near-identical title
+    (at least 80 % of the words in common) on the same day."""
     parent: dict[int, int] = {}
 
     def find(i: int) -> int:
@@ -198,11 +200,19 @@ def _stories(rows: list[SignalRow]) -> list[list[SignalRow]]:
         return i
 
     first: dict[object, int] = {}
+    titled: dict[object, list[tuple[int, frozenset[str]]]] = defaultdict(list)  # day -> titles
     for i, row in enumerate(rows):
         find(i)
         when = row.published_at or row.detected_at
         for story_key in story_keys(row.content_hash, row.title, when):
+            if story_key[0] == "title" and story_key not in first:
+                titled[story_key[2]].append((i, frozenset(str(story_key[1]).split())))
             parent[find(i)] = find(first.setdefault(story_key, i))
+    for same_day in titled.values():  # near-identical titles: one word changed, one added
+        for n, (i, words) in enumerate(same_day):
+            for j, other in same_day[n + 1 :]:
+                if len(words & other) >= NEAR_TITLE * len(words | other):
+                    parent[find(j)] = find(i)
     groups: dict[int, list[SignalRow]] = defaultdict(list)
     for i, row in enumerate(rows):
         groups[find(i)].append(row)

@@ -282,9 +282,16 @@ class Outbox:
             .where(Delivery.kind == "alert", Delivery.created_at >= since)
         )
         seen: set[tuple[object, ...]] = set()
-        for sub, channel, signal_id, detected, doc_id, content_hash, title, published in (
-            session.execute(stmt)
-        ):
+        for (
+            sub,
+            channel,
+            signal_id,
+            detected,
+            doc_id,
+            content_hash,
+            title,
+            published,
+        ) in session.execute(stmt):
             keys = _keys(signal_id, doc_id, content_hash, title, published or detected)
             seen.update((sub, channel, *k) for k in keys)
         return seen

@@ -118,6 +118,21 @@ def test_same_title_on_the_same_day_is_one_story_listing_both_sources() -> None:
     assert sorted(i.sources for i in section.items) == [("a",), ("b",), ("kz-maidd", "timesca")]
 
 
+def test_near_identical_titles_are_one_story() -> None:
+    rows = [
+        row(1, title="Парламент Казахстана одобрил законопроект об искусственном интеллекте"),
+        row(
+            2,
+            title="Парламент Казахстана одобрил законопроект об искусственном интеллекте РК",
+            source="timesca",
+            score=0.8,
+        ),  # fmt: skip
+        row(3, title="Сенат Казахстана отклонил законопроект о платформах и рекламе", source="b"),
+    ]
+    [section] = build_digest(rows, NOW - timedelta(days=1), NOW).sections
+    assert sorted(i.sources for i in section.items) == [("b",), ("kz-maidd", "timesca")]
+
+
 def test_grouped_by_country() -> None:
     rows = [row(1, country="kz"), row(2, country="uz", score=0.95), row(3, country="kz")]
     d = build_digest(rows, NOW - timedelta(days=1), NOW, group_by="country")
