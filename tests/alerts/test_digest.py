@@ -126,7 +126,7 @@ def test_near_identical_titles_are_one_story() -> None:
             title="Парламент Казахстана одобрил законопроект об искусственном интеллекте РК",
             source="timesca",
             score=0.8,
-        ),  # fmt: skip
+        ),
         row(3, title="Сенат Казахстана отклонил законопроект о платформах и рекламе", source="b"),
     ]
     [section] = build_digest(rows, NOW - timedelta(days=1), NOW).sections
