@@ -25,9 +25,10 @@ from nlp.attributes import instrument_details
 from nlp.langid import detect
 from nlp.pipeline import build_nlp
 from nlp.rules import TWO_COUNTRIES, Rule, RuleSet, load_rules
-from nlp.terms import Occurrences, TermMatcher, words_of
+from nlp.terms import Occurrences, TermMatcher
 from nlp.triggers import (
     APOSTROPHES,
+    Hits,
     Requirement,
     TermSet,
     TriggerIndex,
@@ -135,8 +136,8 @@ class Flagger:
             ),
             ordered=False,
         )
-        self._index = TriggerIndex(self._triggers.stems)
-        self._context_index = TriggerIndex(self._maybe_context.stems)
+        # one scan finds the stems of both
+        self._index = TriggerIndex(self._triggers.stems | self._maybe_context.stems)
         terms: list[tuple[str, str]] = []
         for label, phrases in _all_context(rules).items():
             terms += [(f"ctx:{label}", t) for t in phrases]
@@ -150,6 +151,7 @@ class Flagger:
             terms += [(f"stage:{st.name}", t) for t in st.terms]
         self._terms = TermMatcher(terms)
         self._body_country = {b.id: b.country for b in rules.bodies}
+        self._possible_cache: dict[frozenset[str], set[str]] = {}
 
     @classmethod
     def from_folder(cls, folder: Path | str | None = None, min_score: float = 0.0) -> Flagger:
@@ -165,8 +167,7 @@ class Flagger:
         if prefilter:
             folded = {name: spaced(value) for name, value in fields.items()}
             hits = {name: self._index.scan(text) for name, text in folded.items()}
-            triggered = self._triggers.labels(hits["title"]) | self._triggers.labels(hits["text"])
-            worth = self._worth(triggered, folded) if triggered else triggered
+            worth = self._worth(hits)
             if not worth:
                 return []
         raws: list[_Raw] = []
@@ -174,7 +175,7 @@ class Flagger:
             for u0, u1 in split_units(value):
                 candidates = None
                 if prefilter:
-                    candidates = self._triggers.labels(hits[name], u0, u1) & worth
+                    candidates = self._triggers.labels(hits[name], u0, u1, only=worth)
                 if candidates is not None and not candidates:
                     continue
                 raws.extend(self._match_unit(value, name, u0, u1, candidates))
@@ -182,7 +183,12 @@ class Flagger:
             return []
         lang = lang or detect(f"{title}\n{text}")
         ctx = _DocContext(
-            {name: Occurrences(self._terms.find(words_of(value))) for name, value in fields.items()}
+            {
+                name: Occurrences(
+                    self._terms.find_spaced(folded[name] if prefilter else spaced(value))
+                )
+                for name, value in fields.items()
+            }
         )
         per_rule: dict[tuple[str, str], list[_Raw]] = defaultdict(list)
         for raw in raws:
@@ -198,22 +204,35 @@ class Flagger:
                     found.append(match)
         return _best_per_place(found)
 
-    def _worth(self, found: set[str], folded: dict[str, str]) -> set[str]:
-        """Of the rules whose trigger stems occur, those whose needed context may occur."""
+    def _worth(self, hits: dict[str, Hits]) -> set[str]:
+        """Rules whose trigger stems occur and whose needed context may occur."""
         context: set[str] = set()
-        for text in folded.values():
-            context |= self._maybe_context.labels(self._context_index.scan(text))
-        worth = set()
-        for rule_id in found:
-            rule = self._by_id[rule_id]
+        for field_hits in hits.values():
+            context |= self._maybe_context.labels(field_hits)
+        possible = self._possible(frozenset(context))
+        if not possible:
+            return possible
+        return self._triggers.labels(hits["title"], only=possible) | self._triggers.labels(
+            hits["text"], only=possible
+        )
+
+    def _possible(self, context: frozenset[str]) -> set[str]:
+        """Rules that can yield a signal when only ``context`` labels may occur."""
+        cached = self._possible_cache.get(context)
+        if cached is not None:
+            return cached
+        possible = set()
+        for rule in self.rules.rules:
             needs = set(self.rules.context_phrases(rule))
             if rule.score <= 0 and needs and not needs & context:
                 continue
             required = set(self.rules.context_phrases(rule, rule.requires))
             if required and TWO_COUNTRIES not in rule.requires and not required & context:
                 continue
-            worth.add(rule_id)
-        return worth
+            possible.add(rule.id)
+        if len(self._possible_cache) < 4096:
+            self._possible_cache[context] = possible
+        return possible
 
     def _match_unit(
         self, value: str, name: str, u0: int, u1: int, candidates: set[str] | None

@@ -13,9 +13,9 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import sys
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -52,30 +52,51 @@ UNBOUNDED = 1_000  # index step after a wildcard token: no distance bound within
 Requirement = tuple[tuple[tuple[str, ...], int], ...]
 
 
-def _spacing_table() -> dict[int, str]:
-    table = {cp: " " for cp in range(0x10000) if not chr(cp).isalnum()}
-    table.update({ord(c): "'" for c in "'ʻʼ’‘`´"})
-    table[ord("ё")] = "е"
-    return table
-
-
-_SPACING = _spacing_table()
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_ASTRAL_NON_WORD = re.compile("(?![\\w])[\U00010000-\U0010ffff]")
+_APOSTROPHE_LIKE = "ʻʼ’‘`´"
+# every other non-alphanumeric character becomes a space: ASCII ones by byte translation,
+# frequent others by replace, anything left by the (slower, exact) regex
+_ASCII_SPACING = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not c.isalnum() and c != "'"}
+)
+_BYTE_SPACING = bytes(
+    b if b >= 128 or chr(b).isalnum() or b == ord("'") else ord(" ") for b in range(256)
+)
+_FREQUENT_NON_ASCII = "\u00a0«»—–…“”„№•·\u2009\u202f\u200b"
+_NON_WORD = re.compile(r"[^\w' ]|_")
 _OPENING_QUOTE = re.compile(r"(?<![^\W_])'")
 
 
 def spaced(text: str) -> str:
     """:func:`fold`, with every other non-alphanumeric character turned into a space — so a
-    stem keyed with a leading space is found only where a word starts. Same length."""
+    stem keyed with a leading space is found only where a word starts. Same length.
+
+    Built from C-level string operations; a per-character translation table (or one regex
+    over every character) was the slowest step of the prefilter."""
     low = text.lower()
-    if len(low) != len(text):
+    if len(low) != len(text):  # "İ".lower() is two code points: fold char by char instead
         low = "".join(c.lower()[:1] or c for c in text)
-    low = low.translate(_SPACING)
-    if _ASTRAL.search(low):  # outside the table: emoji, tags, rare scripts
-        low = _ASTRAL_NON_WORD.sub(" ", low)
+    for c in _APOSTROPHE_LIKE:  # ʻ and ʼ are letters to Unicode; all of them fold to '
+        if c in low:
+            low = low.replace(c, "'")
+    if low.isascii():
+        low = low.translate(_ASCII_SPACING)  # CPython's fast path for ASCII strings
+    else:
+        if "ё" in low:
+            low = low.replace("ё", "е")
+        low = (
+            low.encode("utf-8", "surrogatepass")
+            .translate(_BYTE_SPACING)
+            .decode("utf-8", "surrogatepass")
+        )
+        for c in _FREQUENT_NON_ASCII:
+            if c in low:
+                low = low.replace(c, " ")
+        if not low.replace(" ", "").replace("'", "").isalnum():
+            low = _NON_WORD.sub(" ", low)  # rarer separators, symbols, emoji
     # an apostrophe that does not follow a letter opens a quote, not a word ("‘digital")
-    return _OPENING_QUOTE.sub(" ", low) if "'" in low else low
+    if "'" in low and (low[0] == "'" or " '" in low or "''" in low):
+        low = _OPENING_QUOTE.sub(" ", low)
+    return low
 
 
 def fold(text: str) -> str:
@@ -86,32 +107,32 @@ def fold(text: str) -> str:
     return low.translate(_FOLD) if _NEEDS_FOLD.search(low) else low
 
 
+STEM_GROUP = 3  # forms are grouped by their first letters; each group gets its own stem
+
+
 @lru_cache(maxsize=50_000)
 def word_stems(word: str) -> tuple[str, ...]:
     """Prefixes one of which every form of ``word``'s lemma starts with (Russian lexemes via
-    pymorphy3; other words as they are, folded). Prefixed comparative and superlative forms
-    ("поцифровее", "наивысший") get prefixes of their own, so the main stem stays long."""
+    pymorphy3, reached from the word and from its lemma; other words as they are, folded).
+
+    Forms are grouped by their first three letters and each group gives the prefix its forms
+    share, so suppletive forms ("её" of «она», "выше" of «высокий», "наивысший", "поцифровее")
+    get stems of their own and the main stem stays long — a common prefix of one letter (or
+    none at all) would make the prefilter both weak and, for forms that share nothing,
+    unsound."""
     word = fold(word)
     if not (_CYRILLIC.search(word) and word.isalpha()):
         return (word,)
     lemma = lemma_of(word)
-    stems: set[str] = set()
-    for parse in morph().parse(word):
-        if fold(str(parse.normal_form)) != lemma:
-            continue
-        regular: list[str] = []
-        odd: dict[str, list[str]] = defaultdict(list)
-        for f in parse.lexeme:
-            form = fold(str(f.word))
-            if {"Cmp2", "Supr"} & set(f.tag.grammemes) and not form.startswith(lemma[:3]):
-                odd[form[:3]].append(form)
-            else:
-                regular.append(form)
-        for group in (regular, *odd.values()):
-            if group:
-                stems.add(os.path.commonprefix(group) or group[0][:1])  # noqa: RUF071
-    if not stems:
-        stems.add(word)
+    forms = {word}
+    for source in dict.fromkeys((word, lemma)):
+        for parse in morph().parse(source):
+            if fold(str(parse.normal_form)) == lemma:
+                forms.update(fold(str(f.word)) for f in parse.lexeme)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for form in forms:
+        groups[form[:STEM_GROUP]].append(form)
+    stems = {os.path.commonprefix(group) for group in groups.values()}  # noqa: RUF071
     # a stem that starts with another stem adds nothing
     return tuple(sorted(s for s in stems if not any(o != s and s.startswith(o) for o in stems)))
 
@@ -201,12 +222,9 @@ def pattern_requirement(pattern: Sequence[Mapping[str, Any]]) -> Requirement:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class Hits:
-    """Stems found at word starts in one folded text, sorted by position."""
-
-    starts: list[int]
-    stems: list[str]
+# Where each stem was found at a word start of one folded text: stem -> sorted positions.
+# A stem found as a whole word is also listed under ``stem + WHOLE``.
+Hits = dict[str, list[int]]
 
 
 class TermSet:
@@ -216,8 +234,9 @@ class TermSet:
     def __init__(self, items: Iterable[tuple[str, Requirement]], *, ordered: bool = True) -> None:
         self.ordered = ordered  # False: every stem anywhere in the range will do
         self._by_first: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
+        self._by_label: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
         self.always: list[str] = []
-        self.stems: set[str] = set()
+        self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
         for label, req in items:
             if not req:
                 self.always.append(label)  # nothing literal to look for: every unit qualifies
@@ -228,42 +247,76 @@ class TermSet:
             arranged = (req[anchor], *req[:anchor], *req[anchor + 1 :])
             for stem in req[anchor][0]:
                 self._by_first[stem].append((label, arranged))
+                self._by_label[label].append((stem, arranged))
             for alts, _index in req:
-                self.stems.update(a.rstrip(WHOLE) for a in alts)
+                self.stems.update(alts)
 
-    def labels(self, hits: Hits, start: int = 0, end: int | None = None) -> set[str]:
-        found = set(self.always)
-        lo = bisect.bisect_left(hits.starts, start)
-        hi = len(hits.starts) if end is None else bisect.bisect_left(hits.starts, end)
-        positions: dict[str, list[int]] = defaultdict(list)
-        for i in range(lo, hi):
-            positions[hits.stems[i]].append(hits.starts[i])
-        for stem, firsts in positions.items():
-            for label, req in self._by_first.get(stem, ()):
-                if label not in found and (
-                    _within(req, firsts, positions)
-                    if self.ordered
-                    else all(any(a in positions for a in alts) for alts, _i in req[1:])
-                ):
+    def labels(
+        self,
+        hits: Hits,
+        start: int = 0,
+        end: int | None = None,
+        only: Collection[str] | None = None,
+    ) -> set[str]:
+        """Labels whose requirement is met by stems found within [start, end) (``only``: of
+        these labels alone)."""
+        last = sys.maxsize if end is None else end - 1
+        whole = start <= 0 and end is None
+        found = set(self.always if only is None else (a for a in self.always if a in only))
+        if only is not None and len(only) * 8 < len(hits):
+            todo = [
+                (stem, label, req)
+                for label in only
+                for stem, req in self._by_label.get(label, ())
+                if stem in hits
+            ]
+        else:
+            todo = [
+                (stem, label, req)
+                for stem in hits.keys() & self._by_first.keys()
+                for label, req in self._by_first[stem]
+                if only is None or label in only
+            ]
+        for stem, label, req in todo:
+            if label in found:
+                continue
+            anchors = hits[stem]
+            if not whole:
+                anchors = anchors[
+                    bisect.bisect_left(anchors, start) : bisect.bisect_right(anchors, last)
+                ]
+                if not anchors:
+                    continue
+            if self.ordered:
+                if _within(req, anchors, hits, start, last):
                     found.add(label)
+            elif all(
+                any(_any_between(hits.get(a, ()), start, last) for a in alts)
+                for alts, _i in req[1:]
+            ):
+                found.add(label)
         return found
 
 
-def _within(req: Requirement, anchors: list[int], positions: dict[str, list[int]]) -> bool:
+def _within(req: Requirement, anchors: list[int], hits: Hits, first: int, last: int) -> bool:
     """Every other token's stem on the right side of an anchor, within ``TOKEN_SPAN``
-    characters per token between them."""
+    characters per token between them (and within [first, last])."""
     base = req[0][1]
+    others: list[tuple[list[list[int]], int]] = []
+    for alts, index in req[1:]:  # a token none of whose stems occurs fails at once
+        found = [hits[a] for a in alts if a in hits]
+        if not found:
+            return False
+        others.append((found, index - base))
     for p in anchors:
-        ok = True
-        for alts, index in req[1:]:
-            delta = index - base
+        for found, delta in others:
             lo, hi = (
                 (p + 1, p + TOKEN_SPAN * delta) if delta > 0 else (p + TOKEN_SPAN * delta, p - 1)
             )
-            if not any(_any_between(positions.get(a, ()), lo, hi) for a in alts):
-                ok = False
+            lo, hi = max(lo, first), min(hi, last)
+            if not any(_any_between(positions, lo, hi) for positions in found):
                 break
-        if ok:
+        else:
             return True
     return False
 
@@ -274,31 +327,46 @@ def _any_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
 
 
 class TriggerIndex:
-    """One Aho-Corasick automaton over every stem of every TermSet."""
+    """One Aho-Corasick automaton over every stem of every TermSet.
+
+    A stem that is only ever needed as a whole word is keyed with the character that may
+    follow it (a space or an apostrophe), so its many occurrences inside longer words ("it"
+    in "items", "e" in "every") are never reported."""
 
     def __init__(self, stems: Iterable[str]) -> None:
         self._automaton = ahocorasick.Automaton()
-        for stem in set(stems):
-            if stem:  # keyed after a space: only word starts are reported
+        wanted = set(stems)
+        for stem in {s.rstrip(WHOLE) for s in wanted}:
+            if not stem:
+                continue
+            if stem in wanted:  # keyed after a space: only word starts are reported
                 key = " " + stem
-                self._automaton.add_word(key, (stem, stem + WHOLE, len(key)))
+                whole = stem + WHOLE if stem + WHOLE in wanted else None
+                self._automaton.add_word(key, (stem, whole, len(stem)))
+            else:
+                for after in " '":
+                    key = " " + stem + after
+                    self._automaton.add_word(key, (None, stem + WHOLE, len(stem) + 1))
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
 
     def scan(self, text: str) -> Hits:
         """Stems at word starts of ``text``, which must come from :func:`spaced`."""
-        found: list[tuple[int, str]] = []
+        found: Hits = defaultdict(list)
         if not self._empty:
             padded = " " + text + " "
-            append = found.append
-            for end, (stem, whole_stem, size) in self._automaton.iter(padded):
-                start = end - size + 1  # in ``text``: the key's space is padded[start]
-                append((start, stem))
-                if padded[end + 1] in " '":
-                    append((start, whole_stem))
-        found.sort()
-        return Hits([s for s, _ in found], [t for _, t in found])
+            for end, (stem, whole, back) in self._automaton.iter(padded):
+                # the key's space is padded[start - 1 + 1]: in ``text`` the stem starts at
+                # end - back (the last character of a whole-only key is the one after it)
+                start = end - back
+                if stem is None:
+                    found[whole].append(start)
+                    continue
+                found[stem].append(start)
+                if whole is not None and padded[end + 1] in " '":
+                    found[whole].append(start)
+        return found
 
 
 def split_units(text: str, max_len: int = MAX_UNIT) -> list[tuple[int, int]]:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import random
+import re
 from pathlib import Path
+
+import pytest
 
 from bench.corpus import generate
 from demo.corpus import load_corpus
 from nlp import Flagger
+from nlp.components import lemma_of
 from nlp.evaluate import DEFAULT_SET, load_examples
-from nlp.triggers import fold, phrase_requirement, spaced, split_units
+from nlp.terms import words_of
+from nlp.triggers import fold, phrase_requirement, spaced, split_units, word_stems
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
@@ -45,6 +51,84 @@ def test_every_form_starts_with_one_of_its_stems() -> None:
         for word, (stems, _i) in zip(phrase.split(), phrase_requirement(phrase), strict=True):
             for form in morph.parse(word)[0].lexeme:
                 assert any(fold(form.word).startswith(s) for s in stems), (form.word, stems)
+
+
+def test_every_form_of_every_rule_word_starts_with_one_of_its_stems(flagger: Flagger) -> None:
+    """The same, for every Russian word of every phrase, term, exclusion and gazetteer name:
+    each form of each lexeme whose normal form is the word's lemma (reached from the word or
+    from its lemma) starts with a stem. A common prefix of none or one letter used to stand
+    in for suppletive lexemes («её» of «она»), and the prefilter lost «на её территории»."""
+    import pymorphy3
+
+    morph = pymorphy3.MorphAnalyzer(lang="ru")
+    rules = flagger.rules
+    texts = [p for r in rules.rules for p in (*r.phrases, *r.exclude)]
+    texts += [t for terms in rules.terms.values() for t in terms]
+    texts += [n for names in rules.countries.values() for n in names]
+    texts += [n for b in rules.bodies for n in b.names]
+    texts += [t for st in rules.stages for t in st.terms]
+    words = {w for t in texts for *_x, w in words_of(t) if re.fullmatch("[а-яё]+", w)}
+    assert len(words) > 300
+    for word in sorted(words):
+        stems, lemma = word_stems(word), lemma_of(word)
+        for source in (word, lemma):
+            for parse in morph.parse(source):
+                if fold(parse.normal_form) != lemma:
+                    continue
+                for form in parse.lexeme:
+                    assert any(fold(form.word).startswith(s) for s in stems), (word, form.word)
+
+
+def _spaced_by_table(text: str) -> str:
+    """The first implementation of :func:`spaced` (a translation table over the BMP), kept as
+    the reference for the faster one."""
+    table = {cp: " " for cp in range(0x10000) if not chr(cp).isalnum()}
+    table.update({ord(c): "'" for c in "'ʻʼ’‘`´"})
+    table[ord("ё")] = "е"
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(c.lower()[:1] or c for c in text)
+    low = low.translate(table)
+    if re.search("[\U00010000-\U0010ffff]", low):
+        low = re.sub("(?![\\w])[\U00010000-\U0010ffff]", " ", low)
+    return re.sub(r"(?<![^\W_])'", " ", low) if "'" in low else low
+
+
+def test_spaced_equals_the_table_reference() -> None:
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    texts = ["".join(every[i : i + 4000]) for i in range(0, len(every), 4000)]
+    rng = random.Random(3)
+    alphabet = "aZ9_ 'ʻʼ’‘`´ёЁİßﬁ\u0301\u00a0\n\t-.«»—ǅ\U0001f600\U000e0067\ud800"
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 30))) for _ in range(5000)]
+    texts += [x for _l, t, x in generate(0.2, seed=5)]
+    for text in texts:
+        assert spaced(text) == _spaced_by_table(text), repr(text[:80])
+
+
+@pytest.mark.parametrize("source", ["labelled", "bench", "random"])
+def test_term_matching_on_spaced_text_equals_word_by_word(flagger: Flagger, source: str) -> None:
+    """Context, exclusions, the gazetteer and stages are matched on the spaced text (split at
+    spaces, a cache per word); the word-by-word reference gives the same occurrences."""
+    if source == "labelled":
+        texts = [t for e in load_examples([DEFAULT_SET]) for t in (e.title, e.text)]
+    elif source == "bench":
+        texts = [x for _l, _t, x in generate(0.3, seed=13)]
+    else:
+        rng = random.Random(7)
+        words = ["ИИ", "ии", "данных", "data", "AI", "law", "закон", "Душанбе", "Tajikistan’s"]
+        words += ["o‘zbek", "_", "-", ".", ",", "«", "»", "\n", "'", "''", "\u0301", "İ"]
+        words += ["\U0001f600", "платформаларды", "a" * 70]
+        texts = [
+            "".join(rng.choice(words) + rng.choice(" -'\n,") for _ in range(rng.randint(0, 25)))
+            for _ in range(3000)
+        ]
+
+    def key(o: object) -> tuple[int, int, str]:
+        return (o.start, o.end, o.label)  # type: ignore[attr-defined]
+
+    for text in texts:
+        fast = sorted(flagger._terms.find_spaced(spaced(text)), key=key)
+        assert fast == sorted(flagger._terms.find(words_of(text)), key=key), repr(text[:80])
 
 
 def test_fold_and_spaced_keep_offsets() -> None:

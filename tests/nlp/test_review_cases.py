@@ -24,6 +24,8 @@ PREFILTER_CASES = [
     "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
     "искусственный интеллект и законопроект обсуждают.",
     "x" * 20000 + "digital security rules for AI.",
+    "Серверы с данными стоят на её территории.",  # «её»: forms of «она» share no prefix
+    "Минцифры ИИ и сертификация ИИ",  # «ИИ» is a form of «ия»: stems of the lexeme
 ]
 
 
