@@ -52,6 +52,11 @@ class CachedLemmatizer:
             token.lemma_ = lemma_of(token.lower_)
         return doc
 
+    def lemmatize(self, doc: Doc, start: int, end: int) -> None:
+        """Lemmas of the tokens ``doc[start:end]`` only."""
+        for token in doc[start:end]:
+            token.lemma_ = lemma_of(token.lower_)
+
 
 @Language.factory("regwatch_lemmatizer", default_config={})
 def make_lemmatizer(nlp: Language, name: str) -> CachedLemmatizer:

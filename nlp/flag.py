@@ -9,6 +9,7 @@ of some rule go through spaCy; context, exclusions and the gazetteer are matched
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections import defaultdict
@@ -18,10 +19,11 @@ from pathlib import Path
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Span
+from spacy.tokens import Doc, Span
 
 from errors import RulesError
 from nlp.attributes import instrument_details
+from nlp.components import CachedLemmatizer
 from nlp.langid import detect
 from nlp.pipeline import build_nlp
 from nlp.rules import TWO_COUNTRIES, Rule, RuleSet, load_rules
@@ -32,10 +34,13 @@ from nlp.triggers import (
     Requirement,
     TermSet,
     TriggerIndex,
+    pattern_guards,
     pattern_requirement,
+    phrase_guards,
     phrase_requirement,
     spaced,
     split_units,
+    unify_apostrophes,
 )
 
 __all__ = ["Flagger", "Match"]
@@ -110,21 +115,27 @@ class Flagger:
         self._phrases = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._patterns: dict[str, Matcher] = {}
         triggers: list[tuple[str, Requirement]] = []
+        guards: dict[str, set[str]] = defaultdict(set)
+        unguarded: set[str] = set()
         for rule in rules.rules:
             if rule.phrases:
                 self._phrases.add(
                     rule.id, list(self.nlp.pipe(p.translate(APOSTROPHES) for p in rule.phrases))
                 )
-                triggers += [
-                    (rule.id, phrase_requirement(p, whole_words=True)) for p in rule.phrases
-                ]
+                for p in rule.phrases:
+                    req = phrase_requirement(p, whole_words=True)
+                    triggers.append((rule.id, req))
+                    _merge_guards(req, *phrase_guards(p), guards, unguarded)
             if rule.patterns:
                 try:
                     self._patterns[rule.id] = Matcher(self.nlp.vocab, validate=True)
                     self._patterns[rule.id].add(rule.id, [list(p) for p in rule.patterns])
                 except (ValueError, KeyError) as exc:
                     raise RulesError(f"rules: rule {rule.id}: bad token pattern: {exc}") from None
-                triggers += [(rule.id, pattern_requirement(p)) for p in rule.patterns]
+                for pattern in rule.patterns:
+                    req = pattern_requirement(pattern)
+                    triggers.append((rule.id, req))
+                    _merge_guards(req, pattern_guards(pattern), set(), guards, unguarded)
         self._triggers = TermSet(triggers)
         # context that may be present (by stem): a rule that needs context it cannot find
         # in the document is not worth running spaCy for
@@ -137,7 +148,11 @@ class Flagger:
             ordered=False,
         )
         # one scan finds the stems of both
-        self._index = TriggerIndex(self._triggers.stems | self._maybe_context.stems)
+        unguarded |= self._maybe_context.stems  # context is matched by stem, not by lemma
+        self._index = TriggerIndex(
+            self._triggers.stems | self._maybe_context.stems,
+            {s: frozenset(lemmas) for s, lemmas in guards.items() if s not in unguarded},
+        )
         terms: list[tuple[str, str]] = []
         for label, phrases in _all_context(rules).items():
             terms += [(f"ctx:{label}", t) for t in phrases]
@@ -152,6 +167,13 @@ class Flagger:
         self._terms = TermMatcher(terms)
         self._body_country = {b.id: b.country for b in rules.bodies}
         self._possible_cache: dict[frozenset[str], set[str]] = {}
+        # the most tokens a match can take (None: some pattern has no bound)
+        self._longest_match = _longest_match(self._phrases, rules, self.nlp)
+        self._regions_ok = (
+            self._longest_match is not None
+            and self.nlp.pipe_names == ["sentencizer", "regwatch_lemmatizer"]
+            and isinstance(self.nlp.get_pipe("regwatch_lemmatizer"), CachedLemmatizer)
+        )
 
     @classmethod
     def from_folder(cls, folder: Path | str | None = None, min_score: float = 0.0) -> Flagger:
@@ -166,19 +188,32 @@ class Flagger:
         fields = {"title": _scrub(title), "text": _scrub(text)}
         if prefilter:
             folded = {name: spaced(value) for name, value in fields.items()}
-            hits = {name: self._index.scan(text) for name, text in folded.items()}
+            hits = {name: self._index.scan(folded[name], value) for name, value in fields.items()}
             worth = self._worth(hits)
             if not worth:
                 return []
         raws: list[_Raw] = []
         for name, value in fields.items():
+            if not prefilter:
+                for u0, u1 in split_units(value):
+                    raws.extend(self._match_unit(value, name, u0, u1))
+                continue
+            # anchors met in the whole field first: a unit holding none is skipped unchecked
+            met = self._triggers.anchors(hits[name], only=worth)
+            if not met:
+                continue
+            anywhere = {label for label, at in met.items() if not at}
+            starts = sorted({p for at in met.values() for p in at})
             for u0, u1 in split_units(value):
-                candidates = None
-                if prefilter:
-                    candidates = self._triggers.labels(hits[name], u0, u1, only=worth)
-                if candidates is not None and not candidates:
+                k = bisect.bisect_left(starts, u0)
+                if not anywhere and (k == len(starts) or starts[k] >= u1):
                     continue
-                raws.extend(self._match_unit(value, name, u0, u1, candidates))
+                here = {
+                    label for label, at in met.items() if not at or any(u0 <= p < u1 for p in at)
+                }
+                candidates = self._triggers.anchors(hits[name], u0, u1, only=here)
+                if candidates:
+                    raws.extend(self._match_unit(value, name, u0, u1, candidates))
         if not raws:
             return []
         lang = lang or detect(f"{title}\n{text}")
@@ -235,25 +270,59 @@ class Flagger:
         return possible
 
     def _match_unit(
-        self, value: str, name: str, u0: int, u1: int, candidates: set[str] | None
+        self,
+        value: str,
+        name: str,
+        u0: int,
+        u1: int,
+        candidates: dict[str, list[int]] | None = None,
     ) -> Iterator[_Raw]:
-        """spaCy on one unit; token patterns only of the rules the prefilter left in."""
-        doc = self.nlp(value[u0:u1].translate(APOSTROPHES))
-        spans: list[tuple[int, int, int]] = list(self._phrases(doc)) if len(self._phrases) else []
-        for rule_id, matcher in self._patterns.items():
-            if candidates is None or rule_id in candidates:
-                spans += list(matcher(doc))
-        for key, start, end in spans:
-            span: Span = doc[start:end]
-            sent = span.sent
-            yield _Raw(
-                self._by_id[self.nlp.vocab.strings[key]],
-                name,
-                u0 + span.start_char,
-                u0 + span.end_char,
-                u0 + sent.start_char,
-                u0 + sent.end_char,
+        """spaCy on one unit; token patterns only of the rules the prefilter left in.
+
+        With ``candidates`` (rule -> positions where its stems are met), only the tokens
+        around those positions are lemmatised and matched: every match of a candidate rule
+        includes the word at one of its positions, and is no longer than the longest phrase
+        or pattern. Tokenizer and sentencizer still see the whole unit, so sentences, offsets
+        and the matches themselves are those of a pass over the whole unit."""
+        text = unify_apostrophes(value[u0:u1])
+        regions = None
+        lemmatizer = self.nlp.get_pipe("regwatch_lemmatizer") if self._regions_ok else None
+        reach = self._longest_match
+        if candidates and all(candidates.values()) and reach and lemmatizer:
+            assert isinstance(lemmatizer, CachedLemmatizer)
+            at = sorted({p - u0 for positions in candidates.values() for p in positions})
+            doc = self._sentences(text)
+            regions = _regions(doc, at, reach)
+            for a, b in regions:
+                lemmatizer.lemmatize(doc, a, b)
+        if regions is None:
+            doc = self.nlp(text)
+            regions = [(0, len(doc))]
+        for a, b in regions:
+            region = doc[a:b] if (a, b) != (0, len(doc)) else doc
+            spans: list[tuple[int, int, int]] = (
+                list(self._phrases(region)) if len(self._phrases) else []
             )
+            for rule_id, matcher in self._patterns.items():
+                if candidates is None or rule_id in candidates:
+                    # a Matcher reports positions in the span it was given
+                    spans += [(key, a + s, a + e) for key, s, e in matcher(region)]
+            for key, start, end in spans:
+                span: Span = doc[start:end]
+                sent = span.sent
+                yield _Raw(
+                    self._by_id[self.nlp.vocab.strings[key]],
+                    name,
+                    u0 + span.start_char,
+                    u0 + span.end_char,
+                    u0 + sent.start_char,
+                    u0 + sent.end_char,
+                )
+
+    def _sentences(self, text: str) -> Doc:
+        """Tokens and sentence starts, without lemmas."""
+        doc = self.nlp.make_doc(text)
+        return self.nlp.get_pipe("sentencizer")(doc)
 
     def _weigh(
         self, raw: _Raw, fields: dict[str, str], ctx: _DocContext, lang: str
@@ -349,6 +418,51 @@ _NEGATED = re.compile(r"\b(not yet|not been|has not|have not|ещё не|еще 
 def _scrub(text: str) -> str:
     """Lone surrogates (from broken decoders) become U+FFFD, one for one: offsets hold."""
     return _SURROGATE.sub("\ufffd", text)
+
+
+def _longest_match(phrases: PhraseMatcher, rules: RuleSet, nlp: Language) -> int | None:
+    longest = 1
+    for rule in rules.rules:
+        for phrase in rule.phrases:
+            longest = max(longest, len(nlp.make_doc(unify_apostrophes(phrase))))
+        for pattern in rule.patterns:
+            for token in pattern:
+                op = token.get("OP")
+                if op in ("*", "+") or (isinstance(op, str) and "{" in op):
+                    return None
+            longest = max(longest, len(pattern))
+    return longest
+
+
+def _regions(doc: Doc, at: list[int], reach: int) -> list[tuple[int, int]]:
+    """Token ranges around the tokens at character offsets ``at`` (sorted): ``reach`` - 1
+    tokens either side, overlapping ranges merged."""
+    starts = [t.idx for t in doc]
+    regions: list[tuple[int, int]] = []
+    for c in at:
+        i = bisect.bisect_right(starts, c) - 1
+        a, b = max(0, i - reach + 1), min(len(doc), i + reach)
+        if regions and a <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(regions[-1][1], b))
+        else:
+            regions.append((a, b))
+    return regions
+
+
+def _merge_guards(
+    req: Requirement,
+    guarded: dict[str, set[str]],
+    unguarded: set[str],
+    into: dict[str, set[str]],
+    unguarded_into: set[str],
+) -> None:
+    """A stem keeps a guard only if every use of it has one."""
+    for alts, _index in req:
+        for stem in alts:
+            if stem in guarded and stem not in unguarded:
+                into[stem] |= guarded[stem]
+            else:
+                unguarded_into.add(stem)
 
 
 def _names(labels: set[str], sep: str = ", ") -> str:

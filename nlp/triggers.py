@@ -25,12 +25,15 @@ from nlp.components import lemma_of, morph
 
 __all__ = [
     "APOSTROPHES",
+    "Guards",
     "Hits",
     "Requirement",
     "TermSet",
     "TriggerIndex",
     "fold",
+    "pattern_guards",
     "pattern_requirement",
+    "phrase_guards",
     "phrase_requirement",
     "split_units",
 ]
@@ -97,6 +100,14 @@ def spaced(text: str) -> str:
     if "'" in low and (low[0] == "'" or " '" in low or "''" in low):
         low = _OPENING_QUOTE.sub(" ", low)
     return low
+
+
+def unify_apostrophes(text: str) -> str:
+    """``text.translate(APOSTROPHES)``, by ``str.replace`` (translate is slow on non-ASCII)."""
+    for c in _APOSTROPHE_LIKE:
+        if c in text:
+            text = text.replace(c, "'")
+    return text
 
 
 def fold(text: str) -> str:
@@ -173,14 +184,64 @@ def phrase_requirement(phrase: str, whole_words: bool = False) -> Requirement:
     return tuple(out)
 
 
+# Stem -> the lemmas a word found by it must have to be of use: a stem of a word that spaCy
+# matches by lemma («безопас» of «безопасный») is of no use in a word with another lemma
+# («безопасности»).
+Guards = dict[str, frozenset[str]]
+
+
+def phrase_guards(phrase: str) -> tuple[dict[str, set[str]], set[str]]:
+    """For :func:`phrase_requirement` with ``whole_words`` (a PhraseMatcher phrase on lemmas):
+    the lemma each Cyrillic word's stems stand for, and the stems that stand for no one lemma
+    (a word spaCy might cut differently: with digits or apostrophes)."""
+    unified = phrase.translate(APOSTROPHES)
+    folded = fold(unified)
+    lower = unified.lower()
+    guarded: dict[str, set[str]] = defaultdict(set)
+    unguarded: set[str] = set()
+    for m in _WORD.finditer(folded):
+        w = m.group()
+        if not _keep(fold(w)) or not _CYRILLIC.search(w):
+            continue
+        stems = word_stems(w)
+        original = lower[m.start() : m.end()] if len(lower) == len(folded) else ""
+        if original.isalpha() and fold(original) == w:
+            for stem in stems:
+                guarded[stem].add(lemma_of(original))
+        else:
+            unguarded.update(stems)
+    return guarded, unguarded
+
+
+def pattern_guards(pattern: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """For :func:`pattern_requirement`: the lemmas a LEMMA token's stems stand for."""
+    guarded: dict[str, set[str]] = defaultdict(set)
+    for token in pattern:
+        value = token.get("LEMMA")
+        values = [value] if isinstance(value, str) else None
+        if isinstance(value, dict) and isinstance(value.get("IN"), list):
+            values = [v for v in value["IN"] if isinstance(v, str)]
+        if values and all(k in ("LEMMA", "OP") for k in token):
+            for v in values:
+                for stem in word_stems(v):
+                    guarded[stem].update(values)
+    return guarded
+
+
 def _literal_prefix(regex: str) -> tuple[str, ...]:
-    """Literal alternatives a regex token must start with: "^abc…" or "^(ab|cd)…"; () if none."""
+    """Literal alternatives a regex token must start with: "^abc…" or "^(ab|cd)…"; () if none.
+    A regex that is nothing but the alternatives ("^abc$", "^(ab|cd)$") gives them whole."""
     if not regex.startswith("^"):
         return ()
     body = regex[1:]
-    group = re.match(r"\(([^()\\[\]{}.*+?^$]+)\)", body)
+    group = re.match(r"\(([^()\\[\]{}.*+?^$]+)\)(\$?)", body)
     if group:
-        return tuple(fold(alt) for alt in group.group(1).split("|") if alt)
+        exact = group.group(2) == "$" and group.end() == len(body)
+        return tuple(
+            fold(alt) + (WHOLE if exact and _WORD.fullmatch(alt) else "")
+            for alt in group.group(1).split("|")
+            if alt
+        )
     prefix = ""
     for ch in body:
         if ch in _REGEX_META:
@@ -188,7 +249,12 @@ def _literal_prefix(regex: str) -> tuple[str, ...]:
         prefix += ch
     if prefix and body[len(prefix) : len(prefix) + 1] in ("?", "*", "{"):
         prefix = prefix[:-1]  # the last literal is optional
+    if prefix and body == prefix + "$" and _WORD.fullmatch(prefix):
+        return (fold(prefix) + WHOLE,)
     return (fold(prefix),) if prefix else ()
+
+
+_EXACT_TEXT = ("LOWER", "ORTH", "TEXT")  # the token's own text: a literal is a whole word
 
 
 def pattern_requirement(pattern: Sequence[Mapping[str, Any]]) -> Requirement:
@@ -197,29 +263,38 @@ def pattern_requirement(pattern: Sequence[Mapping[str, Any]]) -> Requirement:
     index = 0
     for token in pattern:
         index += 1
-        if token.get("OP") == "*" or (isinstance(token.get("OP"), str) and "{" in token["OP"]):
+        op = token.get("OP")
+        if op in ("*", "+") or (isinstance(op, str) and "{" in op):
             return tuple(out)  # unbounded gap: later tokens are not required
-        if token.get("OP") in ("?", "!"):
+        if op in ("?", "!"):
             index += UNBOUNDED  # a wildcard may be any token (a 200-character URL)
             continue
         alts: tuple[str, ...] = ()
         for key in ("LOWER", "ORTH", "TEXT", "NORM", "LEMMA"):
             value = token.get(key)
             if isinstance(value, str):
-                alts = word_stems(value) if key == "LEMMA" else (fold(value),)
+                alts = word_stems(value) if key == "LEMMA" else (_literal(value, key),)
             elif isinstance(value, dict) and isinstance(value.get("REGEX"), str):
                 alts = _literal_prefix(value["REGEX"])
+                if key not in _EXACT_TEXT:
+                    alts = tuple(a.rstrip(WHOLE) for a in alts)
             elif isinstance(value, dict) and isinstance(value.get("IN"), list):
                 alts = tuple(
                     s
                     for v in value["IN"]
-                    for s in (word_stems(v) if key == "LEMMA" else (fold(v),))
+                    for s in (word_stems(v) if key == "LEMMA" else (_literal(v, key),))
                 )
             if alts:
                 break
-        if alts and not any(a in STOPWORDS for a in alts):
+        if alts and not any(a.rstrip(WHOLE) in STOPWORDS for a in alts):
             out.append((alts, index))
     return tuple(out)
+
+
+def _literal(value: str, key: str) -> str:
+    """A token's literal text, folded; whole when the token must be exactly this word."""
+    whole = key in _EXACT_TEXT and _WORD.fullmatch(value)
+    return fold(value) + (WHOLE if whole else "")
 
 
 # Where each stem was found at a word start of one folded text: stem -> sorted positions.
@@ -260,54 +335,84 @@ class TermSet:
     ) -> set[str]:
         """Labels whose requirement is met by stems found within [start, end) (``only``: of
         these labels alone)."""
-        last = sys.maxsize if end is None else end - 1
-        whole = start <= 0 and end is None
         found = set(self.always if only is None else (a for a in self.always if a in only))
+        for stem, label, req in self._todo(hits, only):
+            if label not in found and self._met(req, hits[stem], hits, start, end, every=False):
+                found.add(label)
+        return found
+
+    def anchors(
+        self, hits: Hits, start: int = 0, end: int | None = None, only: Collection[str] = ()
+    ) -> dict[str, list[int]]:
+        """For each of the labels ``only`` met within [start, end): every position of an anchor
+        stem at which one of its requirements is met (a match of spaCy's includes the word
+        there); ``[]`` for a label with nothing literal to look for, met anywhere."""
+        found: dict[str, list[int]] = {a: [] for a in self.always if a in only}
+        for stem, label, req in self._todo(hits, only):
+            if label in found and not found[label]:
+                continue  # met anywhere
+            at = self._met(req, hits[stem], hits, start, end, every=True)
+            if at:
+                found.setdefault(label, []).extend(at)
+        return found
+
+    def _todo(self, hits: Hits, only: Collection[str] | None) -> list[tuple[str, str, Requirement]]:
+        """(anchor stem found, label, requirement) to check."""
         if only is not None and len(only) * 8 < len(hits):
-            todo = [
+            return [
                 (stem, label, req)
                 for label in only
                 for stem, req in self._by_label.get(label, ())
                 if stem in hits
             ]
-        else:
-            todo = [
-                (stem, label, req)
-                for stem in hits.keys() & self._by_first.keys()
-                for label, req in self._by_first[stem]
-                if only is None or label in only
+        return [
+            (stem, label, req)
+            for stem in hits.keys() & self._by_first.keys()
+            for label, req in self._by_first[stem]
+            if only is None or label in only
+        ]
+
+    def _met(
+        self,
+        req: Requirement,
+        anchors: list[int],
+        hits: Hits,
+        start: int,
+        end: int | None,
+        *,
+        every: bool,
+    ) -> list[int]:
+        """Anchors within [start, end) at which ``req`` is met (the first one only, unless
+        ``every``)."""
+        last = sys.maxsize if end is None else end - 1
+        if start > 0 or end is not None:
+            anchors = anchors[
+                bisect.bisect_left(anchors, start) : bisect.bisect_right(anchors, last)
             ]
-        for stem, label, req in todo:
-            if label in found:
-                continue
-            anchors = hits[stem]
-            if not whole:
-                anchors = anchors[
-                    bisect.bisect_left(anchors, start) : bisect.bisect_right(anchors, last)
-                ]
-                if not anchors:
-                    continue
-            if self.ordered:
-                if _within(req, anchors, hits, start, last):
-                    found.add(label)
-            elif all(
-                any(_any_between(hits.get(a, ()), start, last) for a in alts)
-                for alts, _i in req[1:]
-            ):
-                found.add(label)
-        return found
+            if not anchors:
+                return []
+        if self.ordered:
+            return _within(req, anchors, hits, start, last, every=every)
+        if all(
+            any(_any_between(hits.get(a, ()), start, last) for a in alts) for alts, _i in req[1:]
+        ):
+            return anchors if every else anchors[:1]
+        return []
 
 
-def _within(req: Requirement, anchors: list[int], hits: Hits, first: int, last: int) -> bool:
-    """Every other token's stem on the right side of an anchor, within ``TOKEN_SPAN``
+def _within(
+    req: Requirement, anchors: list[int], hits: Hits, first: int, last: int, *, every: bool
+) -> list[int]:
+    """The anchors with every other token's stem on the right side, within ``TOKEN_SPAN``
     characters per token between them (and within [first, last])."""
     base = req[0][1]
     others: list[tuple[list[list[int]], int]] = []
     for alts, index in req[1:]:  # a token none of whose stems occurs fails at once
         found = [hits[a] for a in alts if a in hits]
         if not found:
-            return False
+            return []
         others.append((found, index - base))
+    met = []
     for p in anchors:
         for found, delta in others:
             lo, hi = (
@@ -317,8 +422,10 @@ def _within(req: Requirement, anchors: list[int], hits: Hits, first: int, last: 
             if not any(_any_between(positions, lo, hi) for positions in found):
                 break
         else:
-            return True
-    return False
+            met.append(p)
+            if not every:
+                break
+    return met
 
 
 def _any_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
@@ -331,10 +438,12 @@ class TriggerIndex:
 
     A stem that is only ever needed as a whole word is keyed with the character that may
     follow it (a space or an apostrophe), so its many occurrences inside longer words ("it"
-    in "items", "e" in "every") are never reported."""
+    in "items", "e" in "every") are never reported. A guarded stem is reported only in words
+    whose lemma is one of its guard's (see :func:`phrase_guards`)."""
 
-    def __init__(self, stems: Iterable[str]) -> None:
+    def __init__(self, stems: Iterable[str], guards: Guards | None = None) -> None:
         self._automaton = ahocorasick.Automaton()
+        self._guards = guards or {}
         wanted = set(stems)
         for stem in {s.rstrip(WHOLE) for s in wanted}:
             if not stem:
@@ -351,22 +460,42 @@ class TriggerIndex:
         if not self._empty:
             self._automaton.make_automaton()
 
-    def scan(self, text: str) -> Hits:
-        """Stems at word starts of ``text``, which must come from :func:`spaced`."""
+    def scan(self, text: str, original: str | None = None) -> Hits:
+        """Stems at word starts of ``text``, which must come from :func:`spaced` (of
+        ``original``, the text itself, whose words are checked against guards)."""
         found: Hits = defaultdict(list)
-        if not self._empty:
-            padded = " " + text + " "
-            for end, (stem, whole, back) in self._automaton.iter(padded):
-                # the key's space is padded[start - 1 + 1]: in ``text`` the stem starts at
-                # end - back (the last character of a whole-only key is the one after it)
-                start = end - back
-                if stem is None:
-                    found[whole].append(start)
-                    continue
-                found[stem].append(start)
-                if whole is not None and padded[end + 1] in " '":
-                    found[whole].append(start)
+        if self._empty:
+            return found
+        padded = " " + text + " "
+        for end, (stem, whole, back) in self._automaton.iter(padded):
+            # the key's space is padded[start - 1 + 1]: in ``text`` the stem starts at
+            # end - back (the last character of a whole-only key is the one after it)
+            start = end - back
+            if stem is None:
+                found[whole].append(start)
+                continue
+            found[stem].append(start)
+            if whole is not None and padded[end + 1] in " '":
+                found[whole].append(start)
+        if original is not None and self._guards:
+            for stem in self._guards.keys() & found.keys():
+                kept = [p for p in found[stem] if _may_be(self._guards[stem], original, text, p)]
+                if kept:
+                    found[stem] = kept
+                else:
+                    del found[stem]
         return found
+
+
+def _may_be(lemmas: frozenset[str], original: str, text: str, start: int) -> bool:
+    """Whether the word at ``start`` may be a token with one of ``lemmas``: spaCy's token is
+    the same alphabetic word (alphabetic runs are never cut by the tokenizer) and gets its
+    lemma from the same function; a word with digits or apostrophes may be cut, so it may."""
+    end = text.find(" ", start)
+    word = text[start:] if end < 0 else text[start:end]
+    if not word.isalpha():
+        return True
+    return lemma_of(original[start : start + len(word)].lower()) in lemmas
 
 
 def split_units(text: str, max_len: int = MAX_UNIT) -> list[tuple[int, int]]:

@@ -144,3 +144,47 @@ def test_units_cover_long_paragraphs_without_crossing_lines() -> None:
     assert all(e - s <= 1000 for s, e in units)
     assert units[1][0] == 12 and units[-1][1] == len(text)
     assert all(units[i][1] <= units[i + 1][0] for i in range(len(units) - 1))
+
+
+def _mixed_texts(flagger: Flagger, n: int, seed: int) -> list[tuple[str, str]]:
+    """Rule phrases, context terms and gazetteer names, their Russian words in random forms
+    (and cases), run together with filler words and odd separators — the texts most likely to
+    put a stem, a guard or a region in the wrong place."""
+    import pymorphy3
+
+    morph = pymorphy3.MorphAnalyzer(lang="ru")
+    rng = random.Random(seed)
+    rules = flagger.rules
+    phrases = [p for r in rules.rules for p in (*r.phrases, *r.exclude)]
+    phrases += [t for terms in rules.terms.values() for t in terms]
+    phrases += [n for names in rules.countries.values() for n in names]
+    phrases += [t for st in rules.stages for t in st.terms]
+    filler = "the a of law on data high risk AI ИИ и в на о её их для закон центр совет".split()  # noqa: SIM905
+    seps = [" ", " ", ", ", " - ", "-", " «", "» ", "\n", ". ", "! ", " ’", "' ", "/", ": "]
+
+    def inflect(word: str) -> str:
+        parses = morph.parse(word.lower()) if re.fullmatch("[А-Яа-яЁё]+", word) else []
+        if parses and rng.random() < 0.7:
+            return str(rng.choice(rng.choice(parses).lexeme).word)
+        return word
+
+    texts = []
+    for _ in range(n):
+        parts = []
+        for _k in range(rng.randint(2, 10)):
+            source = rng.choice(phrases) if rng.random() < 0.5 else rng.choice(filler)
+            words = " ".join(inflect(w) for w in source.split())
+            parts += [words.upper() if rng.random() < 0.15 else words, rng.choice(seps)]
+        texts.append(("" if rng.random() < 0.7 else rng.choice(phrases), "".join(parts)))
+    return texts
+
+
+def test_prefiltered_output_equals_a_full_pass_on_mixed_texts(flagger: Flagger) -> None:
+    texts = _mixed_texts(flagger, 800, seed=11)
+    differing = [
+        text[:80]
+        for title, text in texts
+        if flagger.flag(title, text) != flagger.flag(title, text, prefilter=False)
+    ]
+    assert sum(bool(flagger.flag(t, x)) for t, x in texts) > 200  # signals to compare
+    assert differing == []
