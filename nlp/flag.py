@@ -13,7 +13,7 @@ import bisect
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from nlp.triggers import (
     unify_apostrophes,
 )
 
-__all__ = ["Flagger", "Match"]
+__all__ = ["Flagger", "Match", "scrub_surrogates"]
 
 FIELDS = ("title", "text")
 
@@ -64,6 +64,10 @@ class Match:
     bodies: tuple[str, ...] = ()
     attributes: dict[str, str] = dataclasses.field(default_factory=dict)
 
+
+# The prefilter's label for a rule's token patterns (its phrases are labelled by the rule id):
+# the rule's Matcher runs only where one of its patterns may match.
+PATTERNS = "#patterns"
 
 # A hostile page repeating one phrase 70,000 times yields evidence for the first 100.
 MAX_MATCHES_PER_RULE = 100
@@ -134,7 +138,7 @@ class Flagger:
                     raise RulesError(f"rules: rule {rule.id}: bad token pattern: {exc}") from None
                 for pattern in rule.patterns:
                     req = pattern_requirement(pattern)
-                    triggers.append((rule.id, req))
+                    triggers.append((rule.id + PATTERNS, req))
                     _merge_guards(req, pattern_guards(pattern), set(), guards, unguarded)
         self._triggers = TermSet(triggers)
         # context that may be present (by stem): a rule that needs context it cannot find
@@ -167,6 +171,13 @@ class Flagger:
         self._terms = TermMatcher(terms)
         self._body_country = {b.id: b.country for b in rules.bodies}
         self._possible_cache: dict[frozenset[str], set[str]] = {}
+        self._context_labels = {
+            r.id: frozenset(f"ctx:{c}" for c in rules.context_phrases(r)) for r in rules.rules
+        }
+        self._required_labels = {
+            r.id: frozenset(f"ctx:{c}" for c in rules.context_phrases(r, r.requires))
+            for r in rules.rules
+        }
         # the most tokens a match can take (None: some pattern has no bound)
         self._longest_match = _longest_match(self._phrases, rules, self.nlp)
         self._regions_ok = (
@@ -185,7 +196,7 @@ class Flagger:
         self, title: str, text: str, lang: str | None = None, *, prefilter: bool = True
     ) -> list[Match]:
         """All signals in a document's title and text, best first within a category."""
-        fields = {"title": _scrub(title), "text": _scrub(text)}
+        fields = {"title": scrub_surrogates(title), "text": scrub_surrogates(text)}
         if prefilter:
             folded = {name: spaced(value) for name, value in fields.items()}
             hits = {name: self._index.scan(folded[name], value) for name, value in fields.items()}
@@ -264,7 +275,7 @@ class Flagger:
             required = set(self.rules.context_phrases(rule, rule.requires))
             if required and TWO_COUNTRIES not in rule.requires and not required & context:
                 continue
-            possible.add(rule.id)
+            possible |= {rule.id, rule.id + PATTERNS}
         if len(self._possible_cache) < 4096:
             self._possible_cache[context] = possible
         return possible
@@ -304,7 +315,7 @@ class Flagger:
                 list(self._phrases(region)) if len(self._phrases) else []
             )
             for rule_id, matcher in self._patterns.items():
-                if candidates is None or rule_id in candidates:
+                if candidates is None or rule_id + PATTERNS in candidates:
                     # a Matcher reports positions in the span it was given
                     spans += [(key, a + s, a + e) for key, s, e in matcher(region)]
             for key, start, end in spans:
@@ -334,7 +345,7 @@ class Flagger:
         everywhere = ctx.everywhere()
         if rule.requires and not self._required(rule, in_sentence, everywhere):
             return None
-        labels = {f"ctx:{c}" for c in self.rules.context_phrases(rule)}
+        labels = self._context_labels[rule.id]
         mine = [(raw.start, raw.end)] if not rule.self_context else []
         near = labels & here.labels(raw.sent_start, raw.sent_end, skip=mine)
         elsewhere = labels & ctx.outside(rule)
@@ -374,7 +385,7 @@ class Flagger:
         )
 
     def _required(self, rule: Rule, in_sentence: set[str], everywhere: set[str]) -> bool:
-        needed = {f"ctx:{label}" for label in self.rules.context_phrases(rule, rule.requires)}
+        needed = self._required_labels[rule.id]
         if needed & everywhere:
             return True
         countries = {lab for lab in in_sentence if lab.startswith("country:")}
@@ -415,9 +426,15 @@ _FUTURE = re.compile(
 _NEGATED = re.compile(r"\b(not yet|not been|has not|have not|ещё не|еще не|не был[аио]?)\b", re.I)
 
 
-def _scrub(text: str) -> str:
+def scrub_surrogates(text: str) -> str:
     """Lone surrogates (from broken decoders) become U+FFFD, one for one: offsets hold."""
-    return _SURROGATE.sub("\ufffd", text)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")  # a C-speed test: only a lone surrogate cannot be encoded
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _longest_match(phrases: PhraseMatcher, rules: RuleSet, nlp: Language) -> int | None:
@@ -465,7 +482,7 @@ def _merge_guards(
                 unguarded_into.add(stem)
 
 
-def _names(labels: set[str], sep: str = ", ") -> str:
+def _names(labels: Collection[str], sep: str = ", ") -> str:
     return sep.join(sorted(lab.split(":", 1)[1] for lab in labels))
 
 

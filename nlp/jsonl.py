@@ -9,12 +9,14 @@ A line that cannot be read yields {"line": N, "error": "…"} and the rest go on
 from __future__ import annotations
 
 import json
-import re
+from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from typing import Any, BinaryIO
 
 from nlp.flag import Flagger, Match
+from nlp.flag import scrub_surrogates as _scrub
 from nlp.langid import detect
 
 __all__ = ["flag_lines", "match_json", "read_lines"]
@@ -74,13 +76,6 @@ def _flag_one(flagger: Flagger, item: dict[str, Any], n: int = 0) -> dict[str, A
         return {"line": n, "error": f"could not flag: {type(exc).__name__}: {exc}"}
 
 
-def _scrub(text: str) -> str:
-    return _SURROGATE.sub("\ufffd", text)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 _WORKER: Flagger | None = None
 
 
@@ -89,9 +84,15 @@ def _init_worker(rules_dir: str | None, min_score: float) -> None:
     _WORKER = Flagger.from_folder(rules_dir, min_score=min_score)
 
 
-def _work(numbered: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+def _flag_line(flagger: Flagger, n: int, line: str) -> dict[str, Any]:
+    n, item, error = _parse(n, line.rstrip("\r\n"))
+    return {"line": n, "error": error} if item is None else _flag_one(flagger, item, n)
+
+
+def _work(block: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """In a worker: parse and flag a block of lines (the parent only reads and writes)."""
     assert _WORKER is not None
-    return _flag_one(_WORKER, numbered[1], numbered[0])
+    return [_flag_line(_WORKER, n, line) for n, line in block]
 
 
 def read_lines(stream: BinaryIO) -> Iterator[str]:
@@ -111,28 +112,22 @@ def flag_lines(
     chunk: int = 64,
 ) -> Iterator[dict[str, Any]]:
     """One output object per input line, in order. With ``workers`` > 1, processes that each
-    build their own Flagger flag the documents and send back only the signals."""
-    parsed = (_parse(n, line.rstrip("\r\n")) for n, line in enumerate(lines, 1))
+    build their own Flagger parse and flag blocks of ``chunk`` lines and send back only the
+    output objects (signals, never Docs)."""
     if workers <= 1:
-        for n, item, error in parsed:
-            yield {"line": n, "error": error} if item is None else _flag_one(flagger, item, n)
+        for n, line in enumerate(lines, 1):
+            yield _flag_line(flagger, n, line)
         return
     with ProcessPoolExecutor(
         workers, initializer=_init_worker, initargs=(rules_dir, flagger.min_score)
     ) as pool:
-        batch: list[Parsed] = []
-        for entry in parsed:
-            batch.append(entry)
-            if len(batch) >= chunk * workers:
-                yield from _run_batch(pool, batch, chunk)
-                batch = []
-        yield from _run_batch(pool, batch, chunk)
-
-
-def _run_batch(
-    pool: ProcessPoolExecutor, batch: list[Parsed], chunk: int
-) -> Iterator[dict[str, Any]]:
-    items = [(n, item) for n, item, _e in batch if item is not None]
-    results = iter(pool.map(_work, items, chunksize=max(1, chunk // 4)))
-    for n, item, error in batch:
-        yield {"line": n, "error": error} if item is None else next(results)
+        # blocks of lines go out as they are read; two per worker are in flight, so workers
+        # never wait for the parent and memory stays bounded; results come back in order
+        pending: deque[Future[list[dict[str, Any]]]] = deque()
+        numbered = enumerate(lines, 1)
+        while block := list(islice(numbered, chunk)):
+            pending.append(pool.submit(_work, block))
+            if len(pending) > 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()

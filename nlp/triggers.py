@@ -310,6 +310,10 @@ class TermSet:
         self.ordered = ordered  # False: every stem anywhere in the range will do
         self._by_first: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
         self._by_label: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
+        # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements;
+        # most requirements with a frequent anchor ("draft", «проект») fail for want of a
+        # second stem, which a dictionary lookup tells
+        self._by_pair: dict[str, dict[str | None, list[tuple[str, Requirement]]]] = {}
         self.always: list[str] = []
         self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
         for label, req in items:
@@ -320,9 +324,16 @@ class TermSet:
             # is looked up from "draft", «проект постановления» from «постановлен»
             anchor = max(range(len(req)), key=lambda i: min(len(a) for a in req[i][0]))
             arranged = (req[anchor], *req[:anchor], *req[anchor + 1 :])
+            seconds: tuple[str | None, ...] = (None,)
+            if len(arranged) > 1:
+                second = max(arranged[1:], key=lambda token: min(len(a) for a in token[0]))
+                seconds = second[0]
             for stem in req[anchor][0]:
                 self._by_first[stem].append((label, arranged))
                 self._by_label[label].append((stem, arranged))
+                pairs = self._by_pair.setdefault(stem, {})
+                for other in seconds:
+                    pairs.setdefault(other, []).append((label, arranged))
             for alts, _index in req:
                 self.stems.update(alts)
 
@@ -336,6 +347,12 @@ class TermSet:
         """Labels whose requirement is met by stems found within [start, end) (``only``: of
         these labels alone)."""
         found = set(self.always if only is None else (a for a in self.always if a in only))
+        if not self.ordered and start <= 0 and end is None:
+            # anywhere in the text: a requirement is met when each token's stem occurs
+            for _stem, label, req in self._todo(hits, only):
+                if label not in found and all(any(a in hits for a in alts) for alts, _i in req[1:]):
+                    found.add(label)
+            return found
         for stem, label, req in self._todo(hits, only):
             if label not in found and self._met(req, hits[stem], hits, start, end, every=False):
                 found.add(label)
@@ -365,12 +382,14 @@ class TermSet:
                 for stem, req in self._by_label.get(label, ())
                 if stem in hits
             ]
-        return [
-            (stem, label, req)
-            for stem in hits.keys() & self._by_first.keys()
-            for label, req in self._by_first[stem]
-            if only is None or label in only
-        ]
+        todo = []
+        for stem in hits.keys() & self._by_pair.keys():
+            pairs = self._by_pair[stem]
+            for second in (*(pairs.keys() & hits.keys()), None):
+                for label, req in pairs.get(second, ()):
+                    if only is None or label in only:
+                        todo.append((stem, label, req))
+        return todo
 
     def _met(
         self,
@@ -444,18 +463,15 @@ class TriggerIndex:
     def __init__(self, stems: Iterable[str], guards: Guards | None = None) -> None:
         self._automaton = ahocorasick.Automaton()
         self._guards = guards or {}
-        wanted = set(stems)
-        for stem in {s.rstrip(WHOLE) for s in wanted}:
-            if not stem:
+        for stem in set(stems):
+            bare = stem.rstrip(WHOLE)
+            if not bare:
                 continue
-            if stem in wanted:  # keyed after a space: only word starts are reported
-                key = " " + stem
-                whole = stem + WHOLE if stem + WHOLE in wanted else None
-                self._automaton.add_word(key, (stem, whole, len(stem)))
-            else:
+            if stem == bare:  # keyed after a space: only word starts are reported
+                self._automaton.add_word(" " + bare, (stem, len(bare)))
+            else:  # and before a space or an apostrophe: only whole words
                 for after in " '":
-                    key = " " + stem + after
-                    self._automaton.add_word(key, (None, stem + WHOLE, len(stem) + 1))
+                    self._automaton.add_word(" " + bare + after, (stem, len(bare) + 1))
         self._empty = len(self._automaton) == 0
         if not self._empty:
             self._automaton.make_automaton()
@@ -466,17 +482,10 @@ class TriggerIndex:
         found: Hits = defaultdict(list)
         if self._empty:
             return found
-        padded = " " + text + " "
-        for end, (stem, whole, back) in self._automaton.iter(padded):
-            # the key's space is padded[start - 1 + 1]: in ``text`` the stem starts at
-            # end - back (the last character of a whole-only key is the one after it)
-            start = end - back
-            if stem is None:
-                found[whole].append(start)
-                continue
-            found[stem].append(start)
-            if whole is not None and padded[end + 1] in " '":
-                found[whole].append(start)
+        # the key's space is at padded[start]: in ``text`` the stem starts at end - back
+        # (the last character of a whole-word key is the one after the word)
+        for end, (stem, back) in self._automaton.iter(" " + text + " "):
+            found[stem].append(end - back)
         if original is not None and self._guards:
             for stem in self._guards.keys() & found.keys():
                 kept = [p for p in found[stem] if _may_be(self._guards[stem], original, text, p)]
