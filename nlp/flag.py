@@ -199,8 +199,13 @@ class Flagger:
         fields = {"title": scrub_surrogates(title), "text": scrub_surrogates(text)}
         if prefilter:
             folded = {name: spaced(value) for name, value in fields.items()}
-            hits = {name: self._index.scan(folded[name], value) for name, value in fields.items()}
+            hits = {name: self._index.scan(text) for name, text in folded.items()}
             worth = self._worth(hits)
+            if worth:  # a second look, with the words of guarded stems checked
+                guarded = {n: self._index.guard(hits[n], folded[n], v) for n, v in fields.items()}
+                if any(guarded[n] is not hits[n] for n in fields):
+                    hits = guarded
+                    worth = self._worth(hits)
             if not worth:
                 return []
         raws: list[_Raw] = []
@@ -454,7 +459,7 @@ def _longest_match(phrases: PhraseMatcher, rules: RuleSet, nlp: Language) -> int
 def _regions(doc: Doc, at: list[int], reach: int) -> list[tuple[int, int]]:
     """Token ranges around the tokens at character offsets ``at`` (sorted): ``reach`` - 1
     tokens either side, overlapping ranges merged."""
-    starts = [t.idx for t in doc]
+    starts = doc.to_array("IDX").tolist()
     regions: list[tuple[int, int]] = []
     for c in at:
         i = bisect.bisect_right(starts, c) - 1

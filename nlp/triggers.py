@@ -478,7 +478,7 @@ class TriggerIndex:
 
     def scan(self, text: str, original: str | None = None) -> Hits:
         """Stems at word starts of ``text``, which must come from :func:`spaced` (of
-        ``original``, the text itself, whose words are checked against guards)."""
+        ``original``, the text itself: if given, guarded stems are checked at once)."""
         found: Hits = defaultdict(list)
         if self._empty:
             return found
@@ -486,14 +486,24 @@ class TriggerIndex:
         # (the last character of a whole-word key is the one after the word)
         for end, (stem, back) in self._automaton.iter(" " + text + " "):
             found[stem].append(end - back)
-        if original is not None and self._guards:
-            for stem in self._guards.keys() & found.keys():
-                kept = [p for p in found[stem] if _may_be(self._guards[stem], original, text, p)]
+        return found if original is None else self.guard(found, text, original)
+
+    def guard(self, found: Hits, text: str, original: str) -> Hits:
+        """``found`` without the hits of guarded stems in words of other lemmas. Only an
+        economy: it can be left out, or done once a document is worth it."""
+        if not self._guards:
+            return found
+        out = found
+        for stem in self._guards.keys() & found.keys():
+            kept = [p for p in found[stem] if _may_be(self._guards[stem], original, text, p)]
+            if len(kept) < len(found[stem]):
+                if out is found:
+                    out = dict(found)  # the same object back when nothing is left out
                 if kept:
-                    found[stem] = kept
+                    out[stem] = kept
                 else:
-                    del found[stem]
-        return found
+                    del out[stem]
+        return out
 
 
 def _may_be(lemmas: frozenset[str], original: str, text: str, start: int) -> bool:
