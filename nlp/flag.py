@@ -257,9 +257,7 @@ class Flagger:
 
     def _worth(self, hits: dict[str, Hits]) -> set[str]:
         """Rules whose trigger stems occur and whose needed context may occur."""
-        context: set[str] = set()
-        for field_hits in hits.values():
-            context |= self._maybe_context.labels(field_hits)
+        context = self._maybe_context.present(hits["title"].keys() | hits["text"].keys())
         possible = self._possible(frozenset(context))
         if not possible:
             return possible

@@ -81,7 +81,8 @@ _WORKER: Flagger | None = None
 
 def _init_worker(rules_dir: str | None, min_score: float) -> None:
     global _WORKER
-    _WORKER = Flagger.from_folder(rules_dir, min_score=min_score)
+    if _WORKER is None:  # not inherited from the parent (a "spawn" or "forkserver" start)
+        _WORKER = Flagger.from_folder(rules_dir, min_score=min_score)
 
 
 def _flag_line(flagger: Flagger, n: int, line: str) -> dict[str, Any]:
@@ -111,23 +112,29 @@ def flag_lines(
     rules_dir: str | None = None,
     chunk: int = 64,
 ) -> Iterator[dict[str, Any]]:
-    """One output object per input line, in order. With ``workers`` > 1, processes that each
-    build their own Flagger parse and flag blocks of ``chunk`` lines and send back only the
-    output objects (signals, never Docs)."""
+    """One output object per input line, in order. With ``workers`` > 1, worker processes
+    parse and flag blocks of ``chunk`` lines and send back only the output objects (signals,
+    never Docs). Forked workers inherit ``flagger`` (building one takes about a second);
+    others build their own from ``rules_dir``."""
     if workers <= 1:
         for n, line in enumerate(lines, 1):
             yield _flag_line(flagger, n, line)
         return
-    with ProcessPoolExecutor(
-        workers, initializer=_init_worker, initargs=(rules_dir, flagger.min_score)
-    ) as pool:
-        # blocks of lines go out as they are read; two per worker are in flight, so workers
-        # never wait for the parent and memory stays bounded; results come back in order
-        pending: deque[Future[list[dict[str, Any]]]] = deque()
-        numbered = enumerate(lines, 1)
-        while block := list(islice(numbered, chunk)):
-            pending.append(pool.submit(_work, block))
-            if len(pending) > 2 * workers:
+    global _WORKER
+    _WORKER = flagger  # forked workers start with this one instead of building their own
+    try:
+        with ProcessPoolExecutor(
+            workers, initializer=_init_worker, initargs=(rules_dir, flagger.min_score)
+        ) as pool:
+            # blocks of lines go out as they are read; two per worker are in flight, so
+            # workers never wait for the parent and memory stays bounded; results in order
+            pending: deque[Future[list[dict[str, Any]]]] = deque()
+            numbered = enumerate(lines, 1)
+            while block := list(islice(numbered, chunk)):
+                pending.append(pool.submit(_work, block))
+                if len(pending) > 2 * workers:
+                    yield from pending.popleft().result()
+            while pending:
                 yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
+    finally:
+        _WORKER = None

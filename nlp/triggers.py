@@ -16,6 +16,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from typing import Any
 
@@ -314,6 +315,7 @@ class TermSet:
         # most requirements with a frequent anchor ("draft", «проект») fail for want of a
         # second stem, which a dictionary lookup tells
         self._by_pair: dict[str, dict[str | None, list[tuple[str, Requirement]]]] = {}
+        self._single: dict[str, set[str]] = defaultdict(set)  # one-token requirements
         self.always: list[str] = []
         self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
         for label, req in items:
@@ -334,6 +336,8 @@ class TermSet:
                 pairs = self._by_pair.setdefault(stem, {})
                 for other in seconds:
                     pairs.setdefault(other, []).append((label, arranged))
+                if len(arranged) == 1:
+                    self._single[stem].add(label)
             for alts, _index in req:
                 self.stems.update(alts)
 
@@ -356,6 +360,21 @@ class TermSet:
         for stem, label, req in self._todo(hits, only):
             if label not in found and self._met(req, hits[stem], hits, start, end, every=False):
                 found.add(label)
+        return found
+
+    def present(self, keys: AbstractSet[str]) -> set[str]:
+        """Labels whose requirement is met somewhere, by presence alone (unordered sets):
+        each token's stem is among ``keys``, the stems found in a text."""
+        found = set(self.always)
+        for stem in keys & self._by_pair.keys():
+            pairs = self._by_pair[stem]
+            for second in pairs.keys() & keys:
+                for label, req in pairs[second]:
+                    if label not in found and all(
+                        any(a in keys for a in alts) for alts, _i in req[1:]
+                    ):
+                        found.add(label)
+            found.update(self._single.get(stem, ()))
         return found
 
     def anchors(
