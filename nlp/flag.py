@@ -204,8 +204,11 @@ class Flagger:
             if worth:  # a second look, with the words of guarded stems checked
                 guarded = {n: self._index.guard(hits[n], folded[n], v) for n, v in fields.items()}
                 if any(guarded[n] is not hits[n] for n in fields):
+                    # context stems have no guards: the same rules are possible, fewer met
                     hits = guarded
-                    worth = self._worth(hits)
+                    worth = self._triggers.labels(hits["title"], only=worth) | (
+                        self._triggers.labels(hits["text"], only=worth)
+                    )
             if not worth:
                 return []
         raws: list[_Raw] = []
