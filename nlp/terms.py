@@ -163,11 +163,13 @@ class TermMatcher:
         return out
 
     def _cache_word(self, piece: str) -> tuple[Candidate, ...]:
-        if len(self._cache) >= CACHE_WORDS:
-            self._cache.clear()
-            self._cache[""] = ()
         _start, _end, lemma, surface = self._word(piece)
-        found = self._cache[piece] = self._candidates(lemma, surface)
+        found = self._candidates(lemma, surface)
+        if len(piece) <= MAX_WORD:  # a hostile page's 20,000-letter "words" are not kept
+            if len(self._cache) >= CACHE_WORDS:
+                self._cache.clear()
+                self._cache[""] = ()
+            self._cache[piece] = found
         return found
 
     @staticmethod

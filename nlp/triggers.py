@@ -50,6 +50,7 @@ MAX_UNIT = 20_000  # characters handed to spaCy at once; far below its max_lengt
 TOKEN_SPAN = 64  # a requirement's stems must lie within this many characters per token
 CONTEXT_PREFIX = 5  # nlp.terms.MIN_PREFIX: shorter Latin context words match whole
 UNBOUNDED = 1_000  # index step after a wildcard token: no distance bound within a unit
+GUARDED_WORD = 64  # longer "words" are not lemmatised for a guard (they are kept)
 
 # Per token: alternative stems (any one will do) and the token's position in the phrase or
 # pattern, which bounds how far from each other the stems may lie.
@@ -531,7 +532,7 @@ def _may_be(lemmas: frozenset[str], original: str, text: str, start: int) -> boo
     lemma from the same function; a word with digits or apostrophes may be cut, so it may."""
     end = text.find(" ", start)
     word = text[start:] if end < 0 else text[start:end]
-    if not word.isalpha():
+    if not word.isalpha() or len(word) > GUARDED_WORD:
         return True
     return lemma_of(original[start : start + len(word)].lower()) in lemmas
 

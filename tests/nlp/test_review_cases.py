@@ -43,6 +43,8 @@ def test_quoted_phrase_is_found(flagger: Flagger) -> None:
     [
         "draft " * 20_000 + "\n" + "law " * 20_000,
         "A draft law on AI. " + "ж" * 80_000,
+        # long words holding a guarded stem: neither lemmatised nor cached
+        " ".join("безопасн" + "ы" * (5_000 + i) + " город" for i in range(40)),
     ],
 )
 def test_no_quadratic_blowup(flagger: Flagger, text: str) -> None:
