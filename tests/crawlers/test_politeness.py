@@ -173,7 +173,7 @@ def test_brotli_body_is_decoded(site: LocalSite) -> None:
 
 
 def test_brotli_bomb_stops_at_cap_after_decompression(site: LocalSite) -> None:
-    bomb = brotli.compress(b"\0" * (64 * 1024 * 1024))
+    bomb = brotli.compress(b"\0" * (16 * 1024 * 1024), quality=5)
     assert len(bomb) < 1000
     url = site.add(
         "/bomb", bomb, content_type="application/xml", headers={"Content-Encoding": "br"}
