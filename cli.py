@@ -18,7 +18,7 @@ from errors import ConfigError, RegwatchError
 
 if TYPE_CHECKING:
     from alerts.outbox import Outbox
-    from crawlers import FetchPolicy
+    from crawlers import Document, FetchPolicy
     from nlp import Flagger
     from store.analyst import SignalFilter
 
@@ -135,6 +135,112 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_preview(settings: Settings, documents: list[Document]) -> None:
+    from nlp import Flagger
+    from pipeline import preview
+
+    flagger = Flagger.from_folder(settings.nlp.rules_dir or None, min_score=settings.nlp.min_score)
+    p = preview(flagger, documents)
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(p.languages.items(), key=lambda x: -x[1]))
+    print(f"items: {p.items}" + (f" (languages: {langs})" if langs else ""))
+    for title in p.titles:
+        print(f"  - {title[:100]}")
+    sigs = ", ".join(f"{k} {v}" for k, v in sorted(p.signals.items(), key=lambda x: -x[1]))
+    print(f"signals they would raise: {sigs or 'none'}")
+
+
+def _source_name(args: argparse.Namespace, url: str) -> str:
+    import re
+    from urllib.parse import urlsplit
+
+    if args.name:
+        return str(args.name)
+    host = (urlsplit(url).hostname or "source").removeprefix("www.")
+    return re.sub(r"[^a-z0-9_-]+", "-", host.lower()).strip("-")[:64] or "source"
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    from config import COUNTRIES, LANGUAGES, SourceConfig, add_source
+    from crawlers import Fetcher, collect
+    from crawlers.discover import discover
+
+    s = _settings(args)
+    assert s.path is not None
+    langs = [x for lang in args.lang or [] for x in lang.split(",") if x]
+    bad = [x for x in langs if x not in LANGUAGES]
+    if bad:
+        raise ConfigError(f"sources add: --lang {bad[0]!r} is not one of {' '.join(LANGUAGES)}")
+    if args.country not in COUNTRIES:
+        raise ConfigError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
+    if args.interval < 1:
+        raise ConfigError("sources add: --interval must be at least 1 (minutes)")
+    name = _source_name(args, args.url)
+    if any(x.name == name for x in s.sources):
+        raise ConfigError(f"sources add: a source named {name!r} exists; pick another --name")
+    with Fetcher(_policy(s)) as fetcher:
+        found = discover(args.url, fetcher)
+        same = [x.name for x in s.sources if x.url == found.url]
+        if same:
+            raise ConfigError(f"sources add: {found.url} is already configured as {same[0]!r}")
+        print(f"{args.url}: {found.type} at {found.url}")
+        if found.others:
+            print(f"  (the page announces {len(found.others)} more: {', '.join(found.others)})")
+        trial = SourceConfig(name=name, url=found.url, type=found.type, country=args.country)
+        docs = found.feed.documents if found.feed else collect(trial, fetcher).documents
+    _print_preview(s, docs)
+    if not langs:
+        from pipeline import language_of
+
+        seen = {language_of(d) for d in docs} | {found.page_lang or ""}
+        langs = [x for x in LANGUAGES if x in seen] or ["ru"]
+    block: dict[str, object] = {
+        "name": name,
+        "url": found.url,
+        "type": found.type,
+        "country": args.country,
+        "languages": langs,
+        "tier": args.tier,
+    }
+    if args.interval != 60:
+        block["interval_minutes"] = args.interval
+    if args.dry_run:
+        print(f"not saved (--dry-run); it would be [[sources]] {name!r} in {s.path}")
+        return 0
+    title = found.feed.title if found.feed else ""
+    add_source(s.path, block, comment=f"Added by 'regwatch sources add {args.url}'. {title}")
+    print(f"saved source {name!r} in {s.path}")
+    return 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    from crawlers import Fetcher, collect
+
+    s = _settings(args)
+    src = s.source(args.name)
+    with Fetcher(_policy(s)) as fetcher:
+        got = collect(src, fetcher)
+    print(f"{src.name}: {src.type} at {src.url} answers")
+    _print_preview(s, got.documents)
+    for skipped in got.skipped[:10]:
+        print(f"  skipped: {skipped}")
+    return 0
+
+
+def cmd_sources_toggle(args: argparse.Namespace) -> int:
+    from config import remove_source, set_source_enabled
+
+    s = _settings(args)
+    assert s.path is not None
+    s.source(args.name)  # unknown names fail with the list of known ones
+    if args.sub == "remove":
+        remove_source(s.path, args.name)
+        print(f"removed source {args.name!r} from {s.path} (its stored documents stay)")
+    else:
+        set_source_enabled(s.path, args.name, args.sub == "enable")
+        print(f"source {args.name!r} {args.sub}d in {s.path}")
+    return 0
+
+
 def _outbox(s: Settings, engine: Engine) -> Outbox:
     from alerts.outbox import Outbox
 
@@ -240,8 +346,10 @@ def _send_digests(
 def cmd_alerts_list(args: argparse.Namespace) -> int:
     s = _settings(args)
     rows = _outbox(s, _engine(s)).rows(args.status, args.limit)
-    print(f"{'id':>6} {'subscription':<16} {'kind':<6} {'about':<14} {'channel':<18} "
-          f"{'status':<8} {'tries':>5}  when / last error")
+    print(
+        f"{'id':>6} {'subscription':<16} {'kind':<6} {'about':<14} {'channel':<18} "
+        f"{'status':<8} {'tries':>5}  when / last error"
+    )
     for r in rows:
         when = r.sent_at or r.next_attempt_at or r.created_at
         extra = (r.last_error or "")[:70] if r.status != "sent" else ""
@@ -553,6 +661,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)
     src.add_parser("list", help="sources and their health").set_defaults(func=cmd_sources_list)
+    add = src.add_parser("add", help="discover a feed or sitemap, preview it, add it to config")
+    add.add_argument("url", help="a feed, a sitemap, or a page announcing its feed")
+    add.add_argument("--name", help="short unique name (default: from the host)")
+    add.add_argument("--country", default="regional", help="kz kg tj tm uz or regional")
+    add.add_argument("--lang", action="append", help="language(s): en ru kk ky tg uz")
+    add.add_argument("--tier", default="news", choices=["official", "news", "analysis"])
+    add.add_argument("--interval", type=int, default=60, help="minutes between polls")
+    add.add_argument("--dry-run", action="store_true", help="preview only; change nothing")
+    add.set_defaults(func=cmd_sources_add)
+    chk = src.add_parser("check", help="test-fetch a configured source and preview it")
+    chk.add_argument("name")
+    chk.set_defaults(func=cmd_sources_check)
+    for verb, what in (
+        ("remove", "remove from"),
+        ("enable", "enable in"),
+        ("disable", "disable in"),
+    ):
+        cmd = src.add_parser(verb, help=f"{what} config.toml, keeping its comments")
+        cmd.add_argument("name")
+        cmd.set_defaults(func=cmd_sources_toggle)
 
     dig = sub.add_parser("digest", help="preview or send the daily digest")
     mode = dig.add_mutually_exclusive_group()

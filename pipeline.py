@@ -41,6 +41,7 @@ __all__ = [
     "Flagged",
     "IngestResult",
     "Outcome",
+    "Preview",
     "RunSummary",
     "backtest",
     "collect_sources",
@@ -48,6 +49,7 @@ __all__ = [
     "import_documents",
     "ingest",
     "language_of",
+    "preview",
     "source_spec",
     "store_flagged",
 ]
@@ -208,6 +210,29 @@ def _store(
     session.add_all(_signal(row.id, version.id, match) for match in matches)
     index_document(session, row.id, terms)
     return IngestResult(outcome, row.id, len(matches))
+
+
+@dataclass
+class Preview:
+    """What a source would bring, without storing anything: for ``regwatch sources add|check``."""
+
+    items: int = 0
+    titles: list[str] = field(default_factory=list)
+    languages: dict[str, int] = field(default_factory=dict)
+    signals: dict[str, int] = field(default_factory=dict)  # category -> count
+
+
+def preview(flagger: Flagger, documents: Iterable[Document], sample: int = 5) -> Preview:
+    out = Preview()
+    for doc in documents:
+        out.items += 1
+        if len(out.titles) < sample:
+            out.titles.append(doc.title or doc.url)
+        lang = language_of(doc)
+        out.languages[lang] = out.languages.get(lang, 0) + 1
+        for match in flagger.flag(doc.title, doc.text, lang):
+            out.signals[match.category] = out.signals.get(match.category, 0) + 1
+    return out
 
 
 def language_of(doc: Document) -> str:
