@@ -203,6 +203,7 @@ class SourceConfig:
     date_selector: str = setting(
         "", "html: CSS selector of an element with the date; empty: found automatically"
     )
+    max_articles: int = setting(100, "html/sitemap: article pages fetched per poll, at most")
     next_selector: str = setting("", "html: CSS selector of the listing's next-page link")
     max_pages: int = setting(1, "html: listing pages followed through next_selector, at most")
     allow: tuple[str, ...] = setting(
@@ -411,6 +412,8 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
                 ) from None
         if not 1 <= src.max_pages <= 50:
             raise ConfigError(f"{where}: {key}.max_pages must be 1..50, got {src.max_pages}")
+        if not 1 <= src.max_articles <= 10_000:
+            raise ConfigError(f"{where}: {key}.max_articles must be 1..10000")
         if src.recent_days < 1:
             raise ConfigError(f"{where}: {key}.recent_days must be >= 1")
         if src.type == "html" and not src.link_selector:

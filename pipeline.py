@@ -29,8 +29,9 @@ from store import db
 from store import models as m
 from store.fulltext import index_document
 from store.queries import (
+    PollState,
     SourceSpec,
-    poll_state,
+    poll_states,
     record_failure,
     record_success,
     sync_sources,
@@ -289,14 +290,17 @@ def collect_sources(
     summary = RunSummary()
     with db.session_scope(engine) as session:
         ids = sync_sources(session, (source_spec(s) for s in sources))
+        session.flush()
+        states = poll_states(session, ids.values())
         run = m.Run(kind="collect")
         session.add(run)
         session.flush()
         run_id = run.id
     try:
         for source in sources:
+            sid = ids[source.name]
             _collect_one(
-                engine, flagger, fetcher, source, ids[source.name], summary, max_wait, force, loop
+                engine, flagger, fetcher, source, sid, states[sid], summary, max_wait, force, loop
             )
     finally:
         with db.session_scope(engine) as session:
@@ -310,13 +314,12 @@ def _collect_one(
     fetcher: Fetcher,
     source: SourceConfig,
     source_id: int,
+    state: PollState,
     summary: RunSummary,
     max_wait: float,
     force: bool,
     loop: asyncio.AbstractEventLoop | None,
 ) -> None:
-    with db.session_scope(engine) as session:
-        state = poll_state(session, source_id)
     now = m.utcnow()
     if not force and not state.due(now):
         assert state.not_before is not None

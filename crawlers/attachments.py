@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 import zipfile
 from typing import Any
@@ -39,6 +40,8 @@ _TYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
 
+_MAYBE_LINKED = re.compile(r"\.(?:pdf|docx)\b", re.I)
+
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed PDFs are ExtractErrors here
 
 
@@ -53,6 +56,8 @@ def _suffix_kind(url: str) -> str | None:
 def attachment_links(html: str, base_url: str, scope: str = "") -> list[tuple[str, str]]:
     """(absolute URL, link text) of PDF/DOCX links inside ``scope`` (a CSS selector; else the
     page's <main> or <article>, else the whole page), in page order, once each."""
+    if not _MAYBE_LINKED.search(html):  # most pages link none: skip parsing them again
+        return []
     sel = Selector(text=html)
     roots: SelectorList[Selector] = SelectorList()
     for candidate in (scope, "main", "article"):

@@ -17,6 +17,7 @@ source sets ``robots = false``.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy import signals
@@ -34,6 +35,10 @@ __all__ = ["CRAWL_TIMEOUT_S", "FetcherDownloadHandler", "crawl", "crawl_blocking
 
 CRAWL_TIMEOUT_S = 600  # a whole crawl of one source, at most
 _FORWARDED = ("User-Agent", "Accept", "Accept-Language", "Referer")
+CONCURRENT_REQUESTS = 8
+# The Fetcher is synchronous: its calls run here, as many at once as Scrapy may send (the
+# loop's default executor has only cpu + 4 threads). Shared by every crawl in the process.
+_POOL = ThreadPoolExecutor(CONCURRENT_REQUESTS, thread_name_prefix="regwatch-fetch")
 
 
 class FetcherDownloadHandler(BaseDownloadHandler):
@@ -48,7 +53,8 @@ class FetcherDownloadHandler(BaseDownloadHandler):
             if value:
                 headers[name] = value.decode("latin-1")
         try:
-            resp = await asyncio.to_thread(fetcher.get, request.url, headers)
+            loop = asyncio.get_running_loop()
+            resp = await loop.run_in_executor(_POOL, fetcher.get, request.url, headers)
         except FetchError as exc:
             if exc.status is None:
                 raise
@@ -77,7 +83,10 @@ def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:
         },
         "ROBOTSTXT_OBEY": source.robots,
         "USER_AGENT": source.user_agent or policy.user_agent,
-        "CONCURRENT_REQUESTS": 8,
+        "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
+        # Items are Documents handed to a list: no pipelines to run in parallel. Scrapy's
+        # default (100) starts that many tasks per page's output — most of its overhead here.
+        "CONCURRENT_ITEMS": 1,
         "CONCURRENT_REQUESTS_PER_DOMAIN": policy.per_host_concurrency,
         "DOWNLOAD_DELAY": 0,  # the Fetcher's HostLimiter spaces requests per host
         "DOWNLOAD_TIMEOUT": policy.timeout,

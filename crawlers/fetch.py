@@ -155,6 +155,18 @@ def _guarded_transport(resolve: Resolver) -> httpx.HTTPTransport:
     return transport
 
 
+_DRAIN_BYTES = 64 * 1024
+
+
+def _drain(resp: httpx.Response) -> None:
+    """Read and drop a short error/304 body so the connection can be reused; a longer one is
+    left unread (the connection is then closed instead)."""
+    length = resp.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= _DRAIN_BYTES:
+        for _chunk in resp.iter_raw():
+            pass
+
+
 class Fetcher:
     """A small, strict HTTP GET client. Use as a context manager or call :meth:`close`."""
 
@@ -263,7 +275,8 @@ class Fetcher:
                     return resp.status_code, {}, b"", resp.headers["location"]
                 lowered = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code == 304 or not 200 <= resp.status_code < 300:
-                    return resp.status_code, lowered, b"", None  # no body is read
+                    _drain(resp)  # nothing is parsed; a short body is read to keep the connection
+                    return resp.status_code, lowered, b"", None
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > cap:
                     raise FetchError(f"fetch: {url} is {length} bytes, over the {cap}-byte cap")

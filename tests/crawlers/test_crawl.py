@@ -4,7 +4,6 @@ and the fetch rules every Scrapy request keeps (addresses, size cap, robots.txt)
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -188,13 +187,15 @@ def test_listing_without_matching_links_fails_the_source(site: LocalSite) -> Non
 class _TestSiteSpider(ListingSpider):
     """A site spider as a site module would define one: its own article parsing."""
 
-    def parse_article(self, response: Any, hint: datetime | None = None) -> Iterator[Any]:
-        yield Document(
-            url=response.url,
-            title=response.css("h1::text").get("").upper(),
-            text=" ".join(response.css("p::text").getall()),
-            source=self.source.name,
-        )
+    def parse_article(self, response: Any, hint: datetime | None = None) -> list[Any]:
+        return [
+            Document(
+                url=response.url,
+                title=response.css("h1::text").get("").upper(),
+                text=" ".join(response.css("p::text").getall()),
+                source=self.source.name,
+            )
+        ]
 
 
 def test_a_registered_site_spider_is_used_by_name(site: LocalSite) -> None:
