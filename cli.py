@@ -71,6 +71,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from crawlers import Fetcher
     from nlp import Flagger
@@ -88,6 +92,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
             sources,
             max_wait=s.fetch.max_wait_hours * 3600,
             force=args.force,
+            progress=_progress if sys.stderr.isatty() or args.verbose else None,
         )
     o = summary.outcomes
     print(

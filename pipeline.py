@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -276,6 +276,7 @@ def collect_sources(
     max_wait: float = DEFAULT_MAX_WAIT_S,
     force: bool = False,
     loop: asyncio.AbstractEventLoop | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Poll every enabled source once; record health per source and a ``runs`` row.
 
@@ -284,7 +285,8 @@ def collect_sources(
     seconds — unless ``force``. Feeds are fetched conditionally (ETag, Last-Modified).
     Nothing a source or an item does stops the others: any error is recorded on the source's
     row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
-    Scrapy crawls (html, sitemap) run on ``loop`` when given — the scheduler's.
+    Scrapy crawls (html, sitemap) run on ``loop`` when given — the scheduler's. ``progress``
+    gets one line per source as it finishes (the terminal's progress display).
     """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
@@ -297,11 +299,26 @@ def collect_sources(
         session.flush()
         run_id = run.id
     try:
-        for source in sources:
+        for i, source in enumerate(sources, 1):
             sid = ids[source.name]
+            seen, new = summary.items_seen, summary.outcomes[Outcome.NEW]
             _collect_one(
                 engine, flagger, fetcher, source, sid, states[sid], summary, max_wait, force, loop
             )
+            if progress is not None:
+                name = source.name
+                if name in summary.errors:
+                    what = f"failed: {summary.errors[name][:120]}"
+                elif name in summary.not_due:
+                    what = f"not due until {summary.not_due[name]:%Y-%m-%d %H:%M} UTC"
+                elif name in summary.not_modified:
+                    what = "not modified (304)"
+                else:
+                    what = (
+                        f"{summary.items_seen - seen} items, "
+                        f"{summary.outcomes[Outcome.NEW] - new} new"
+                    )
+                progress(f"[{i}/{len(sources)}] {name}: {what}")
     finally:
         with db.session_scope(engine) as session:
             _close_run(session.get_one(m.Run, run_id), summary)

@@ -17,6 +17,7 @@ source sets ``robots = false``.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,6 +33,9 @@ from crawlers.spiders import spider_class
 from errors import FetchError
 
 __all__ = ["CRAWL_TIMEOUT_S", "FetcherDownloadHandler", "crawl", "crawl_blocking"]
+
+# Scrapy reports every crawl at INFO (settings, stats); regwatch reports sources itself.
+logging.getLogger("scrapy").setLevel(logging.WARNING)
 
 CRAWL_TIMEOUT_S = 600  # a whole crawl of one source, at most
 _FORWARDED = ("User-Agent", "Accept", "Accept-Language", "Referer")
@@ -60,7 +64,8 @@ class FetcherDownloadHandler(BaseDownloadHandler):
                 raise
             # An HTTP error status goes back to Scrapy as a response (robots.txt 404 = allow all;
             # HttpErrorMiddleware turns the rest into errbacks).
-            return Response(request.url, status=exc.status, request=request)
+            extra = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else {}
+            return Response(request.url, status=exc.status, headers=extra, request=request)
         resp_headers = Headers(resp.headers)
         cls = responsetypes.from_args(headers=resp_headers, url=resp.url, body=resp.body)
         return cls(

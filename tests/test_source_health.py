@@ -46,9 +46,11 @@ def test_conditional_get_304_parses_nothing_and_keeps_validators(
 
     site.routes["/rss"] = route
     src = SourceConfig(name="feed", url=site.base + "/rss", country="kz")
+    lines: list[str] = []
     with Fetcher(POLICY) as f:
-        first = collect_sources(engine, flagger, f, [src])
-        second = collect_sources(engine, flagger, f, [src])
+        first = collect_sources(engine, flagger, f, [src], progress=lines.append)
+        second = collect_sources(engine, flagger, f, [src], progress=lines.append)
+    assert lines == ["[1/1] feed: 1 items, 1 new", "[1/1] feed: not modified (304)"]
     assert first.outcomes["new"] == 1 and first.not_modified == []
     assert second.not_modified == ["feed"] and second.items_seen == 0
     assert "if-none-match" not in site.requests[0][1]
@@ -91,11 +93,15 @@ def test_retry_after_and_exponential_backoff(
     site.add("/busy", "later", status=429, headers={"Retry-After": "3600"})
     busy = SourceConfig(name="busy", url=site.base + "/busy", interval_minutes=10)
     down = SourceConfig(name="down", url=site.base + "/gone", interval_minutes=10)
+    lines: list[str] = []
     with Fetcher(POLICY) as f:
-        run = collect_sources(engine, flagger, f, [busy, down])
+        run = collect_sources(engine, flagger, f, [busy, down], progress=lines.append)
+        assert lines[0].startswith("[1/2] busy: failed: fetch:") and "HTTP 429" in lines[0]
+        assert lines[1].startswith("[2/2] down: failed") and len(lines) == 2
         assert "retry after 3600s" in run.errors["busy"]
         assert _row(engine, "down").next_retry_at is None  # one failure: normal schedule
-        again = collect_sources(engine, flagger, f, [busy, down])
+        again = collect_sources(engine, flagger, f, [busy, down], progress=lines.append)
+        assert lines[2].startswith("[1/2] busy: not due until ")
         assert list(again.not_due) == ["busy"] and again.sources_failed == 1
         waits = []
         for _ in range(2):

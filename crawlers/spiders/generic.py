@@ -24,6 +24,7 @@ from crawlers.attachments import attachment_kind, attachment_links, attachment_t
 from crawlers.document import Document
 from crawlers.extract import Article, article_from_page, decode_html, links_from_listing, parse_date
 from crawlers.feeds import check_xml_safety
+from crawlers.politeness import parse_retry_after
 from crawlers.spiders import register
 from errors import ExtractError, FeedError, FetchError, RegwatchError
 
@@ -91,8 +92,13 @@ class SourceSpider(scrapy.Spider):
         url = request.url if request is not None else "?"
         exc = failure.value
         response = getattr(exc, "response", None)
+        retry_after = None
         if response is not None:
-            message = f"fetch: {url} answered HTTP {response.status}"
+            retry_after = parse_retry_after(
+                (response.headers.get(b"Retry-After") or b"").decode("latin-1")
+            )
+            wait = f"; server asks to retry after {retry_after:.0f}s" if retry_after else ""
+            message = f"fetch: {url} answered HTTP {response.status}{wait}"
         elif type(exc).__name__ == "IgnoreRequest":
             message = (
                 f"robots: {url} is disallowed by the site's robots.txt; set robots = false on "
@@ -101,7 +107,13 @@ class SourceSpider(scrapy.Spider):
         else:
             message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
         if request is not None and request.meta.get("start"):
-            self.fatal = exc if isinstance(exc, RegwatchError) else FetchError(message)
+            self.fatal = (
+                exc
+                if isinstance(exc, RegwatchError)
+                else FetchError(
+                    message, status=getattr(response, "status", None), retry_after=retry_after
+                )
+            )
         else:
             self.skipped.append(message)
 

@@ -208,3 +208,11 @@ def test_a_registered_site_spider_is_used_by_name(site: LocalSite) -> None:
         assert titles(collect(source, fetcher).documents) == ["САЙТ"]
     with pytest.raises(ConfigError, match="test-site"):
         spider_class("html", "no-such-site")
+
+
+def test_a_busy_start_page_fails_the_source_with_its_retry_after(site: LocalSite) -> None:
+    site.add("/list", "busy", status=503, headers={"Retry-After": "900"})
+    source = SourceConfig(name="b", url=site.base + "/list", type="html", link_selector="a.n")
+    with Fetcher(POLICY) as fetcher, pytest.raises(FetchError, match="HTTP 503") as info:
+        collect(source, fetcher)
+    assert (info.value.status, info.value.retry_after) == (503, 900.0)
