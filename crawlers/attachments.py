@@ -33,6 +33,7 @@ MAX_ATTACHMENTS_PER_PAGE = 5
 MAX_PDF_PAGES = 300
 MAX_TEXT_CHARS = 2_000_000
 MAX_ZIP_ENTRIES = 2_000
+MAX_ANCHORS = 5_000
 _SUFFIXES = {".pdf": "pdf", ".docx": "docx"}
 _TYPES = {
     "application/pdf": "pdf",
@@ -69,6 +70,7 @@ def attachment_links(html: str, base_url: str, scope: str = "") -> list[tuple[st
             if roots:
                 break
     anchors = [a for root in roots for a in root.css("a[href]")] if roots else sel.css("a[href]")
+    del anchors[MAX_ANCHORS:]  # a page of 100,000 links is not read to its end
     found: dict[str, str] = {}
     for a in anchors:
         url = urljoin(base_url, (a.attrib.get("href") or "").strip()).split("#", 1)[0]

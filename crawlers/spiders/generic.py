@@ -9,9 +9,11 @@ Every request goes through the one Fetcher (see ``crawlers/crawl.py``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import zlib
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +33,7 @@ from errors import ExtractError, FeedError, FetchError, RegwatchError
 __all__ = ["ListingSpider", "SitemapSpider", "SourceSpider"]
 
 MAX_ATTACHMENTS = 20
+_EXTRACTION = ThreadPoolExecutor(1, thread_name_prefix="regwatch-extract")
 MAX_CHILD_SITEMAPS = 10
 MAX_SITEMAP_DEPTH = 2
 
@@ -121,11 +124,19 @@ class SourceSpider(scrapy.Spider):
 
     # Callbacks return lists: for generator callbacks Scrapy inspects the source (tokenize,
     # ast) looking for return values, a measurable cost per page.
-    def parse_article(self, response: Response, hint: datetime | None = None) -> list[Any]:
-        return list(self.article_items(response, hint))
+    # Extraction (lxml, trafilatura, pypdf) is CPU work: it runs on one extraction thread so
+    # the event loop — the scheduler's, under the service — stays responsive meanwhile.
+    async def parse_article(self, response: Response, hint: datetime | None = None) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            _EXTRACTION, lambda: list(self.article_items(response, hint))
+        )
 
-    def parse_attachment(self, response: Response, article: Article, label: str) -> list[Any]:
-        return list(self.attachment_items(response, article, label))
+    async def parse_attachment(self, response: Response, article: Article, label: str) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            _EXTRACTION, lambda: list(self.attachment_items(response, article, label))
+        )
 
     def article_items(self, response: Response, hint: datetime | None) -> Iterator[Any]:
         kind = attachment_kind(response.body, _content_type(response), response.url)

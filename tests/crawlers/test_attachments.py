@@ -209,3 +209,10 @@ def test_a_page_with_only_a_title_and_a_pdf_still_yields_the_pdf(site: LocalSite
     [doc] = got.documents
     assert doc.title == "Проект указа №7 — Скачать" and "Draft Law" in doc.text
     assert len(got.skipped) == 1 and "no main text" in got.skipped[0]
+
+
+def test_attachment_scan_reads_a_bounded_number_of_links() -> None:
+    many = "<a href='/x.pdf'>x</a>" * 6000 + "<a href='/late.pdf'>late</a>"
+    assert attachment_links(f"<main>{many}</main>", "https://gov.kz/n/1") == [
+        ("https://gov.kz/x.pdf", "x")
+    ]

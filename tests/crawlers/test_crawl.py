@@ -187,7 +187,7 @@ def test_listing_without_matching_links_fails_the_source(site: LocalSite) -> Non
 class _TestSiteSpider(ListingSpider):
     """A site spider as a site module would define one: its own article parsing."""
 
-    def parse_article(self, response: Any, hint: datetime | None = None) -> list[Any]:
+    async def parse_article(self, response: Any, hint: datetime | None = None) -> list[Any]:
         return [
             Document(
                 url=response.url,
