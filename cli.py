@@ -122,7 +122,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     enabled = {x.name: x.enabled for x in s.sources}
     print(
         f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5} "
-        f"{'state':<6} {'next retry':<17} last error"
+        f"{'state':<7} {'next retry':<17} last error"
     )
     for r in rows:
         ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
@@ -190,7 +190,10 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
         print(f"{args.url}: {found.type} at {found.url}")
         if found.others:
             print(f"  (the page announces {len(found.others)} more: {', '.join(found.others)})")
-        trial = SourceConfig(name=name, url=found.url, type=found.type, country=args.country)
+        # A sitemap preview crawls a few articles only (politely: fetch.per_host_delay apart).
+        trial = SourceConfig(
+            name=name, url=found.url, type=found.type, country=args.country, max_articles=10
+        )
         docs = found.feed.documents if found.feed else collect(trial, fetcher).documents
     _print_preview(s, docs)
     if not langs:

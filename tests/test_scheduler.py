@@ -86,11 +86,16 @@ def test_jobs_for_skips_disabled_sources() -> None:
 
 def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path, site: LocalSite) -> None:
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
+    site.add("/list", "<a class='n' href='/n/2'>2</a>")
+    body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 2
+    site.add("/n/2", f"<html><body><article><h1>Проект</h1><p>{body}</p></article></body></html>")
     dbfile = tmp_path / "svc.db"
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f'[database]\nurl = "sqlite:///{dbfile}"\n[fetch]\nallow_private_networks = true\n'
         f'[[sources]]\nname = "feed"\nurl = "{url}"\ncountry = "kz"\n'
+        f'[[sources]]\nname = "portal"\nurl = "{site.base}/list"\ntype = "html"\n'
+        'link_selector = "a.n"\n'
     )
     env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
     proc = subprocess.Popen(
@@ -108,11 +113,11 @@ def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(tm
             try:
                 with sqlite3.connect(dbfile) as conn:
                     finished = "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL"
-                    return bool(conn.execute(finished).fetchone()[0])
+                    return int(conn.execute(finished).fetchone()[0]) >= 2
             except sqlite3.OperationalError:
                 return False  # schema not created yet
 
-        wait_for(stored, what="the first poll to finish")
+        wait_for(stored, what="the first polls (a feed, a Scrapy crawl) to finish")
         second = subprocess.run(
             [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
             capture_output=True,
@@ -131,6 +136,7 @@ def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(tm
             proc.kill()
     assert proc.returncode == 0, err
     assert "polled feed: 1 items, 1 new" in err and "service stopped" in err
+    assert "polled portal: 1 items, 1 new" in err
 
 
 def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
