@@ -175,9 +175,9 @@ def test_sqlite_foreign_keys_are_on_again_after_migrating(tmp_path: Path) -> Non
 
 def test_each_migration_steps_down_and_up_again(engine: Engine) -> None:
     """Walk the chain down one revision at a time, then back up: every downgrade works."""
-    for revision in ("0003", "0002", "0001", "base"):
+    for revision in ("0004", "0003", "0002", "0001", "base"):
         db.downgrade(engine, revision)
-    for revision in ("0001", "0002", "0003", "0004"):
+    for revision in ("0001", "0002", "0003", "0004", "0005"):
         db.upgrade(engine, revision)
     db.upgrade(engine)
     with engine.connect() as conn:
