@@ -56,6 +56,15 @@ def _engine(settings: Settings) -> Engine:
 
 def cmd_config_check(args: argparse.Namespace) -> int:
     s = _settings(args)
+    crawled = [src for src in s.sources if src.type != "rss" and src.spider]
+    if crawled:
+        from crawlers.spiders import spider_class
+
+        for src in crawled:  # site spiders live in code: checked here, not by the loader
+            try:
+                spider_class(src.type, src.spider)
+            except ConfigError as exc:
+                raise ConfigError(f"{s.path}: source {src.name!r}: {exc}") from None
     enabled = sum(1 for src in s.sources if src.enabled)
     print(
         f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "

@@ -182,3 +182,16 @@ def test_disable_enable_remove_and_check(
     assert run(cfg, "remove", "nope") == 2
     assert "no source named 'nope'" in capsys.readouterr().err
     assert cfg.read_text(encoding="utf-8") == text
+
+
+def test_config_check_names_an_unknown_site_spider(
+    cfg: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with cfg.open("a", encoding="utf-8") as f:
+        f.write(
+            '\n[[sources]]\nname = "portal"\nurl = "https://p.example/list"\ntype = "html"\n'
+            'link_selector = "a"\nspider = "no-such-site"\n'
+        )
+    assert main(["--config", str(cfg), "config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "'portal'" in err and "no spider named 'no-such-site'" in err
