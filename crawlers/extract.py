@@ -55,6 +55,7 @@ _BLOCK = {
     "figcaption",
 }
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "svg")
+MAX_LISTING_LINKS = 10_000
 _DMY = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 
 
@@ -135,7 +136,7 @@ def links_from_listing(html: str, base_url: str, selector: str) -> list[str]:
     except Exception as exc:  # cssselect raises several types on a bad selector
         raise ExtractError(f"extract: bad link_selector {selector!r}: {exc}") from None
     seen: dict[str, None] = {}
-    for href in hrefs:
+    for href in hrefs[:MAX_LISTING_LINKS]:  # a hostile page of a million links is not read out
         url = urljoin(base_url, href.strip())
         if urlsplit(url).scheme in ("http", "https"):
             seen.setdefault(url.split("#", 1)[0], None)

@@ -217,7 +217,13 @@ class ListingSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         yield self.start_request(self.parse_listing)
 
-    def parse_listing(self, response: Response, page: int = 1) -> Iterator[Any]:
+    async def parse_listing(self, response: Response, page: int = 1) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            _EXTRACTION, lambda: list(self.listing_items(response, page))
+        )
+
+    def listing_items(self, response: Response, page: int) -> Iterator[Any]:
         html = decode_html(response.body, _charset(response))
         try:
             links = links_from_listing(html, response.url, self.source.link_selector)
@@ -261,7 +267,13 @@ class SitemapSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         yield self.start_request(self.parse_sitemap)
 
-    def parse_sitemap(self, response: Response, depth: int = 0) -> Iterator[Any]:
+    async def parse_sitemap(self, response: Response, depth: int = 0) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            _EXTRACTION, lambda: list(self.sitemap_items(response, depth))
+        )
+
+    def sitemap_items(self, response: Response, depth: int) -> Iterator[Any]:
         try:
             root = self._root(response)
         except (FeedError, ExtractError, FetchError) as exc:
