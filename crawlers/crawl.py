@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import signals
@@ -29,10 +30,11 @@ from scrapy.responsetypes import responsetypes
 
 from crawlers.document import Document
 from crawlers.fetch import Fetcher
+from crawlers.politeness import Validators
 from crawlers.spiders import spider_class
 from errors import FetchError
 
-__all__ = ["CRAWL_TIMEOUT_S", "FetcherDownloadHandler", "crawl", "crawl_blocking"]
+__all__ = ["CRAWL_TIMEOUT_S", "CrawlResult", "FetcherDownloadHandler", "crawl", "crawl_blocking"]
 
 # Scrapy reports every crawl at INFO (settings, stats); regwatch reports sources itself.
 logging.getLogger("scrapy").setLevel(logging.WARNING)
@@ -56,9 +58,12 @@ class FetcherDownloadHandler(BaseDownloadHandler):
             value = request.headers.get(name)
             if value:
                 headers[name] = value.decode("latin-1")
+        validators = request.meta.get("validators")  # the start page's, from the last poll
         try:
             loop = asyncio.get_running_loop()
-            resp = await loop.run_in_executor(_POOL, fetcher.get, request.url, headers)
+            resp = await loop.run_in_executor(
+                _POOL, lambda: fetcher.get(request.url, headers, validators=validators)
+            )
         except FetchError as exc:
             if exc.status is None:
                 raise
@@ -66,6 +71,8 @@ class FetcherDownloadHandler(BaseDownloadHandler):
             # HttpErrorMiddleware turns the rest into errbacks).
             extra = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else {}
             return Response(request.url, status=exc.status, headers=extra, request=request)
+        if resp.not_modified:  # nothing to parse: the spider ends the crawl here
+            return Response(resp.url, status=304, headers=Headers(resp.headers), request=request)
         resp_headers = Headers(resp.headers)
         cls = responsetypes.from_args(headers=resp_headers, url=resp.url, body=resp.body)
         return cls(
@@ -107,33 +114,49 @@ def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:
     }
 
 
-async def crawl(source: Any, fetcher: Fetcher) -> tuple[list[Document], list[str]]:
-    """Crawl one html/sitemap source; return its Documents and the pages skipped (with why).
+@dataclass
+class CrawlResult:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    not_modified: bool = False  # the start page answered 304 to our validators
+    validators: Validators = field(default_factory=Validators)  # the start page's, for next time
+
+
+async def crawl(source: Any, fetcher: Fetcher, validators: Validators | None = None) -> CrawlResult:
+    """Crawl one html/sitemap source; its Documents and the pages skipped (with why). The start
+    page is fetched conditionally with ``validators``: unchanged, nothing else is fetched.
     Raise the source's error when its start page fails."""
-    documents: list[Document] = []
+    result = CrawlResult()
     runner = AsyncCrawlerRunner(_settings(source, fetcher))
     crawler = runner.create_crawler(spider_class(source.type, source.spider))
 
     def item_scraped(item: Any, **_: Any) -> None:
         if isinstance(item, Document):
-            documents.append(item)
+            result.documents.append(item)
 
     def spider_error(failure: Any, response: Response, **_: Any) -> None:
-        skipped.append(f"crawl: {response.url}: {type(failure.value).__name__}: {failure.value}")
+        result.skipped.append(
+            f"crawl: {response.url}: {type(failure.value).__name__}: {failure.value}"
+        )
 
-    skipped: list[str] = []
     crawler.signals.connect(item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(spider_error, signal=signals.spider_error)
-    await runner.crawl(crawler, source=source, fetcher=fetcher)
+    await runner.crawl(crawler, source=source, fetcher=fetcher, validators=validators)
     spider: Any = crawler.spider
     if spider.fatal is not None:
         raise spider.fatal
-    return documents, [*spider.skipped, *skipped]
+    result.skipped[:0] = spider.skipped
+    result.not_modified = spider.not_modified
+    result.validators = spider.validators or validators or Validators()
+    return result
 
 
 def crawl_blocking(
-    source: Any, fetcher: Fetcher, loop: asyncio.AbstractEventLoop | None = None
-) -> tuple[list[Document], list[str]]:
+    source: Any,
+    fetcher: Fetcher,
+    loop: asyncio.AbstractEventLoop | None = None,
+    validators: Validators | None = None,
+) -> CrawlResult:
     """Run :func:`crawl` from synchronous code in a thread without a running loop: on
     ``loop`` when it is running (the scheduler's), else on a fresh loop of its own."""
     try:
@@ -143,6 +166,6 @@ def crawl_blocking(
     else:
         raise RuntimeError("crawl_blocking() called on an event loop; await crawl() instead")
     if loop is not None and loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(crawl(source, fetcher), loop)
+        future = asyncio.run_coroutine_threadsafe(crawl(source, fetcher, validators), loop)
         return future.result(CRAWL_TIMEOUT_S + 60)
-    return asyncio.run(crawl(source, fetcher))
+    return asyncio.run(crawl(source, fetcher, validators))

@@ -35,15 +35,22 @@ def collect(
     validators: Validators | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
 ) -> Collected:
-    """Fetch and parse one source. ``validators`` from the previous poll make a feed request
-    conditional; a 304 comes back as ``not_modified`` with no documents. Scrapy crawls run on
+    """Fetch and parse one source. ``validators`` from the previous poll make the request for
+    the feed (or the listing page / sitemap) conditional; a 304 comes back as ``not_modified``
+    with no documents. Scrapy crawls run on
     ``loop`` when given (the scheduler's running loop), else on their own."""
     if source.type == "rss":
         return _collect_feed(source, fetcher, validators)
     from crawlers.crawl import crawl_blocking  # Scrapy is imported only when crawling
 
-    documents, skipped = crawl_blocking(source, fetcher, loop)
-    return Collected(source.name, documents, skipped)
+    got = crawl_blocking(source, fetcher, loop, validators)
+    return Collected(
+        source.name,
+        got.documents,
+        got.skipped,
+        not_modified=got.not_modified,
+        validators=got.validators,
+    )
 
 
 def _default_lang(source: SourceConfig) -> str | None:

@@ -168,3 +168,23 @@ def test_sources_list_marks_quiet_and_failing_sources(
     assert "quiet" in lines["calm"].split()
     assert "failing" in lines["broken"].split() and "HTTP 404" in lines["broken"]
     assert "new" in lines["fresh"].split()
+
+
+def test_an_unchanged_listing_page_is_not_crawled_again(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    def listing(headers: dict[str, str]) -> Route:
+        if headers.get("if-none-match") == '"l1"':
+            return 304, {"ETag": '"l1"'}, b""
+        return 200, {"Content-Type": "text/html", "ETag": '"l1"'}, b"<a class='n' href='/n/1'>1</a>"
+
+    site.routes["/list"] = listing
+    body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 2
+    site.add("/n/1", f"<html><body><article><h1>Проект</h1><p>{body}</p></article></body></html>")
+    src = SourceConfig(name="portal", url=site.base + "/list", type="html", link_selector="a.n")
+    with Fetcher(POLICY) as f:
+        first = collect_sources(engine, flagger, f, [src])
+        second = collect_sources(engine, flagger, f, [src])
+    assert first.outcomes["new"] == 1 and second.not_modified == ["portal"]
+    assert site.hits.count("/n/1") == 1 and site.hits.count("/list") == 2
+    assert _row(engine, "portal").etag == '"l1"'

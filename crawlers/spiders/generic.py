@@ -26,7 +26,7 @@ from crawlers.attachments import attachment_kind, attachment_links, attachment_t
 from crawlers.document import Document
 from crawlers.extract import Article, article_from_page, decode_html, links_from_listing, parse_date
 from crawlers.feeds import check_xml_safety
-from crawlers.politeness import parse_retry_after
+from crawlers.politeness import Validators, parse_retry_after
 from crawlers.spiders import register
 from errors import ExtractError, FeedError, FetchError, RegwatchError
 
@@ -59,10 +59,15 @@ class SourceSpider(scrapy.Spider):
 
     name = "regwatch-source"
 
-    def __init__(self, source: Any, fetcher: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, source: Any, fetcher: Any, validators: Validators | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(name=source.name, **kwargs)
         self.source = source
         self.fetcher = fetcher
+        self.sent_validators = validators
+        self.validators = Validators()  # the start page's, for the next poll
+        self.not_modified = False
         self.skipped: list[str] = []
         self.fatal: RegwatchError | None = None
         self.allow = [re.compile(p) for p in source.allow]
@@ -73,8 +78,15 @@ class SourceSpider(scrapy.Spider):
     # ----------------------------------------------------------------- requests
 
     def start_request(self, callback: Any) -> Request:
-        return Request(
-            self.source.url, callback=callback, errback=self.failed, meta={"start": True}
+        meta = {"start": True, "validators": self.sent_validators}
+        return Request(self.source.url, callback=callback, errback=self.failed, meta=meta)
+
+    def started(self, response: Response) -> None:
+        """Keep the start page's validators for the next poll's conditional request."""
+        h = response.headers
+        self.validators = Validators(
+            (h.get(b"ETag") or b"").decode("latin-1") or None,
+            (h.get(b"Last-Modified") or b"").decode("latin-1") or None,
         )
 
     def wanted(self, url: str) -> bool:
@@ -96,6 +108,10 @@ class SourceSpider(scrapy.Spider):
         exc = failure.value
         response = getattr(exc, "response", None)
         retry_after = None
+        start = request is not None and request.meta.get("start")
+        if response is not None and response.status == 304 and start:
+            self.not_modified = True  # unchanged since the last poll: nothing else to fetch
+            return
         if response is not None:
             retry_after = parse_retry_after(
                 (response.headers.get(b"Retry-After") or b"").decode("latin-1")
@@ -224,6 +240,8 @@ class ListingSpider(SourceSpider):
         )
 
     def listing_items(self, response: Response, page: int) -> Iterator[Any]:
+        if page == 1:
+            self.started(response)
         html = decode_html(response.body, _charset(response))
         try:
             links = links_from_listing(html, response.url, self.source.link_selector)
@@ -274,6 +292,8 @@ class SitemapSpider(SourceSpider):
         )
 
     def sitemap_items(self, response: Response, depth: int) -> Iterator[Any]:
+        if depth == 0:
+            self.started(response)
         try:
             root = self._root(response)
         except (FeedError, ExtractError, FetchError) as exc:
