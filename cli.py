@@ -512,6 +512,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from crawlers import Fetcher
+    from crawlers.crawl import stop_crawls
     from metrics import Metrics
     from nlp import Flagger
     from pipeline import collect_sources
@@ -541,6 +542,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ),
                 dispatch=lambda: metrics.dispatch(outbox.dispatch()),
                 dispatch_every=s.service.dispatch_seconds,
+                on_stop=stop_crawls,
             )
             asyncio.run(service.run())
     engine.dispose()

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import random
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,8 +51,10 @@ class Service:
         poll: Poll,
         dispatch: Dispatch | None = None,
         dispatch_every: float = DISPATCH_EVERY_S,
+        on_stop: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.jobs = list(jobs)
+        self._on_stop = on_stop  # e.g. ask running Scrapy crawls to close early
         self._poll = poll
         # The loop run() runs on, once started: polls hand it to Scrapy crawls
         # (collect_sources(..., loop=service.loop)), which run there while the worker waits.
@@ -151,6 +153,11 @@ class Service:
             await self._stopping.wait()
         finally:
             scheduler.shutdown(wait=False)
+            if self._on_stop is not None:
+                try:
+                    await self._on_stop()
+                except Exception:
+                    log.exception("stopping running crawls failed")
             # Let an in-flight poll finish its current write; no new work is started.
             await loop.run_in_executor(
                 None, lambda: self._worker.shutdown(wait=True, cancel_futures=True)

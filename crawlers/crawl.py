@@ -34,7 +34,14 @@ from crawlers.politeness import Validators
 from crawlers.spiders import spider_class
 from errors import FetchError
 
-__all__ = ["CRAWL_TIMEOUT_S", "CrawlResult", "FetcherDownloadHandler", "crawl", "crawl_blocking"]
+__all__ = [
+    "CRAWL_TIMEOUT_S",
+    "CrawlResult",
+    "FetcherDownloadHandler",
+    "crawl",
+    "crawl_blocking",
+    "stop_crawls",
+]
 
 # Scrapy reports every crawl at INFO (settings, stats); regwatch reports sources itself.
 logging.getLogger("scrapy").setLevel(logging.WARNING)
@@ -114,6 +121,15 @@ def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:
     }
 
 
+_RUNNERS: set[AsyncCrawlerRunner] = set()  # crawls running on this process's loops
+
+
+async def stop_crawls() -> None:
+    """Ask every running crawl to close now (service shutdown): pages in flight finish, nothing
+    new is fetched, and what was scraped so far is returned and stored as usual."""
+    await asyncio.gather(*(runner.stop() for runner in list(_RUNNERS)))
+
+
 @dataclass
 class CrawlResult:
     documents: list[Document] = field(default_factory=list)
@@ -141,7 +157,11 @@ async def crawl(source: Any, fetcher: Fetcher, validators: Validators | None = N
 
     crawler.signals.connect(item_scraped, signal=signals.item_scraped)
     crawler.signals.connect(spider_error, signal=signals.spider_error)
-    await runner.crawl(crawler, source=source, fetcher=fetcher, validators=validators)
+    _RUNNERS.add(runner)
+    try:
+        await runner.crawl(crawler, source=source, fetcher=fetcher, validators=validators)
+    finally:
+        _RUNNERS.discard(runner)
     spider: Any = crawler.spider
     if spider.fatal is not None:
         raise spider.fatal

@@ -215,3 +215,45 @@ def test_three_scheduled_scrapy_crawls_in_one_process(
     with db.session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(m.Document)) == 2
     engine.dispose()
+
+
+def test_stopping_the_service_closes_a_running_crawl_early(
+    tmp_path: Path, flagger: Flagger, site: LocalSite
+) -> None:
+    """A crawl of 20 pages, 0.4 s apart: stopping the service mid-crawl closes the spider —
+    no waiting for the rest — and what was scraped so far is stored."""
+    from crawlers.crawl import stop_crawls
+
+    body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 2
+    site.add("/list", "".join(f"<a class='n' href='/n/{i}'>{i}</a>" for i in range(20)))
+    for i in range(20):
+        site.add(f"/n/{i}", f"<html><body><article><h1>П {i}</h1><p>{body}</p></article></body>")
+    source = SourceConfig(name="portal", url=site.base + "/list", type="html", link_selector="a.n")
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'stop.db'}")
+    db.upgrade(engine)
+    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.4)
+    with Fetcher(policy) as fetcher:
+        service = Service(
+            [SourceJob(source, timedelta(hours=1))],
+            lambda src: collect_sources(engine, flagger, fetcher, [src], loop=service.loop),
+            on_stop=stop_crawls,
+        )
+
+        async def main() -> float:
+            task = asyncio.create_task(service.run())
+            deadline = time.monotonic() + 20
+            while sum(h.startswith("/n/") for h in site.hits) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            started = time.monotonic()
+            service.stop()
+            await asyncio.wait_for(task, 15)
+            return time.monotonic() - started
+
+        took = asyncio.run(main())
+    assert took < 4, took
+    fetched = sum(h.startswith("/n/") for h in site.hits)
+    assert 2 <= fetched < 20
+    with db.session_scope(engine) as s:
+        stored = s.scalar(select(func.count()).select_from(m.Document)) or 0
+    assert 1 <= stored <= fetched
+    engine.dispose()
