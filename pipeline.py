@@ -290,6 +290,7 @@ def collect_sources(
     """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
+    pending: list[_Success] = []  # 304s: health written in batches, not one commit each
     with db.session_scope(engine) as session:
         ids = sync_sources(session, (source_spec(s) for s in sources))
         session.flush()
@@ -303,8 +304,20 @@ def collect_sources(
             sid = ids[source.name]
             seen, new = summary.items_seen, summary.outcomes[Outcome.NEW]
             _collect_one(
-                engine, flagger, fetcher, source, sid, states[sid], summary, max_wait, force, loop
+                engine,
+                flagger,
+                fetcher,
+                source,
+                sid,
+                states[sid],
+                summary,
+                max_wait,
+                force,
+                loop,
+                pending,
             )
+            if len(pending) >= HEALTH_BATCH:
+                _record_successes(engine, pending)
             if progress is not None:
                 name = source.name
                 if name in summary.errors:
@@ -320,6 +333,8 @@ def collect_sources(
                     )
                 progress(f"[{i}/{len(sources)}] {name}: {what}")
     finally:
+        if pending:
+            _record_successes(engine, pending)
         with db.session_scope(engine) as session:
             _close_run(session.get_one(m.Run, run_id), summary)
     return summary
@@ -336,6 +351,7 @@ def _collect_one(
     max_wait: float,
     force: bool,
     loop: asyncio.AbstractEventLoop | None,
+    pending: list[_Success],
 ) -> None:
     now = m.utcnow()
     if not force and not state.due(now):
@@ -375,14 +391,36 @@ def _collect_one(
         summary.signals_new += result.signals_new
     fresh = min(collected.fresh_for, max_wait) if collected.fresh_for else 0.0
     v = collected.validators
+    success = _Success(
+        source_id,
+        len(collected.documents),
+        (v.etag, v.last_modified) if v or not collected.not_modified else None,
+        m.utcnow() + timedelta(seconds=fresh) if fresh else None,
+    )
+    if collected.not_modified:  # nothing else to write: recorded with others, in one go
+        pending.append(success)
+    else:
+        _record_successes(engine, [success])
+
+
+@dataclass(frozen=True)
+class _Success:
+    source_id: int
+    items: int
+    validators: tuple[str | None, str | None] | None
+    fresh_until: datetime | None
+
+
+HEALTH_BATCH = 100
+
+
+def _record_successes(engine: Engine, successes: list[_Success]) -> None:
     with db.session_scope(engine) as session:
-        record_success(
-            session,
-            source_id,
-            len(collected.documents),
-            validators=(v.etag, v.last_modified) if v or not collected.not_modified else None,
-            fresh_until=m.utcnow() + timedelta(seconds=fresh) if fresh else None,
-        )
+        for x in successes:
+            record_success(
+                session, x.source_id, x.items, validators=x.validators, fresh_until=x.fresh_until
+            )
+    successes.clear()
 
 
 def _close_run(run: m.Run, summary: RunSummary) -> None:
