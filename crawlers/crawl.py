@@ -115,6 +115,13 @@ def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:
         "COMPRESSION_ENABLED": False,  # the Fetcher decompresses under its cap
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Machinery this use does not need, off to save per-request work.
+        "HTTPPROXY_ENABLED": False,  # the Fetcher never reads proxy settings (trust_env off)
+        "METAREFRESH_ENABLED": False,
+        "REFERER_ENABLED": False,
+        "DOWNLOADER_STATS": False,
+        "MEMUSAGE_ENABLED": False,
+        "LOGSTATS_INTERVAL": 0,
         "CLOSESPIDER_TIMEOUT": CRAWL_TIMEOUT_S,
         "LOG_LEVEL": "WARNING",
         "SPIDER_MODULES": [],

@@ -4,6 +4,8 @@ and the fetch rules every Scrapy request keeps (addresses, size cap, robots.txt)
 from __future__ import annotations
 
 import gzip
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +17,7 @@ from crawlers.document import Document
 from crawlers.spiders import register, spider_class
 from crawlers.spiders.generic import ListingSpider
 from errors import ConfigError, ExtractError, FeedError, FetchError, UnsafeURLError
-from tests.conftest import LocalSite
+from tests.conftest import LocalSite, Route
 
 POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)
 TEXT = (
@@ -216,3 +218,24 @@ def test_a_busy_start_page_fails_the_source_with_its_retry_after(site: LocalSite
     with Fetcher(POLICY) as fetcher, pytest.raises(FetchError, match="HTTP 503") as info:
         collect(source, fetcher)
     assert (info.value.status, info.value.retry_after) == (503, 900.0)
+
+
+def test_scrapy_requests_keep_the_deadline(site: LocalSite) -> None:
+    release = threading.Event()
+
+    def slow(_headers: dict[str, str]) -> Route:
+        release.wait(5)  # answers only after the fetch deadline has passed
+        return 200, {"Content-Type": "text/html"}, page("Поздно").encode()
+
+    site.add("/list", "<a class='n' href='/slow'>1</a><a class='n' href='/news/1'>2</a>")
+    site.routes["/slow"] = slow
+    site.add("/news/1", page("Вовремя"))
+    source = SourceConfig(name="t", url=site.base + "/list", type="html", link_selector="a.n")
+    started = time.monotonic()
+    try:
+        with Fetcher(FetchPolicy(timeout=0.5, allow_private_networks=True)) as fetcher:
+            got = collect(source, fetcher)
+    finally:
+        release.set()
+    assert titles(got.documents) == ["Вовремя"] and time.monotonic() - started < 4
+    assert any("/slow" in s and "timed out" in s for s in got.skipped), got.skipped
