@@ -143,6 +143,7 @@ class CrawlResult:
     skipped: list[str] = field(default_factory=list)
     not_modified: bool = False  # the start page answered 304 to our validators
     validators: Validators = field(default_factory=Validators)  # the start page's, for next time
+    fresh_for: float | None = None  # the start page's Cache-Control max-age, seconds
 
 
 async def crawl(source: Any, fetcher: Fetcher, validators: Validators | None = None) -> CrawlResult:
@@ -175,6 +176,7 @@ async def crawl(source: Any, fetcher: Fetcher, validators: Validators | None = N
     result.skipped[:0] = spider.skipped
     result.not_modified = spider.not_modified
     result.validators = spider.validators or validators or Validators()
+    result.fresh_for = spider.fresh_for
     return result
 
 

@@ -50,6 +50,7 @@ def collect(
         got.skipped,
         not_modified=got.not_modified,
         validators=got.validators,
+        fresh_for=got.fresh_for,
     )
 
 

@@ -176,7 +176,11 @@ def test_an_unchanged_listing_page_is_not_crawled_again(
     def listing(headers: dict[str, str]) -> Route:
         if headers.get("if-none-match") == '"l1"':
             return 304, {"ETag": '"l1"'}, b""
-        return 200, {"Content-Type": "text/html", "ETag": '"l1"'}, b"<a class='n' href='/n/1'>1</a>"
+        return (
+            200,
+            {"Content-Type": "text/html", "ETag": '"l1"', "Cache-Control": "max-age=60"},
+            b"<a class='n' href='/n/1'>1</a>",
+        )
 
     site.routes["/list"] = listing
     body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 2
@@ -184,7 +188,8 @@ def test_an_unchanged_listing_page_is_not_crawled_again(
     src = SourceConfig(name="portal", url=site.base + "/list", type="html", link_selector="a.n")
     with Fetcher(POLICY) as f:
         first = collect_sources(engine, flagger, f, [src])
-        second = collect_sources(engine, flagger, f, [src])
+        assert list(collect_sources(engine, flagger, f, [src]).not_due) == ["portal"]  # max-age
+        second = collect_sources(engine, flagger, f, [src], force=True)
     assert first.outcomes["new"] == 1 and second.not_modified == ["portal"]
     assert site.hits.count("/n/1") == 1 and site.hits.count("/list") == 2
     assert _row(engine, "portal").etag == '"l1"'

@@ -26,7 +26,7 @@ from crawlers.attachments import attachment_kind, attachment_links, attachment_t
 from crawlers.document import Document
 from crawlers.extract import Article, article_from_page, decode_html, links_from_listing, parse_date
 from crawlers.feeds import check_xml_safety
-from crawlers.politeness import Validators, parse_retry_after
+from crawlers.politeness import Validators, parse_max_age, parse_retry_after
 from crawlers.spiders import register
 from errors import ExtractError, FeedError, FetchError, RegwatchError
 
@@ -68,6 +68,7 @@ class SourceSpider(scrapy.Spider):
         self.sent_validators = validators
         self.validators = Validators()  # the start page's, for the next poll
         self.not_modified = False
+        self.fresh_for: float | None = None  # the start page's Cache-Control max-age
         self.skipped: list[str] = []
         self.fatal: RegwatchError | None = None
         self.allow = [re.compile(p) for p in source.allow]
@@ -84,6 +85,7 @@ class SourceSpider(scrapy.Spider):
     def started(self, response: Response) -> None:
         """Keep the start page's validators for the next poll's conditional request."""
         h = response.headers
+        self.fresh_for = parse_max_age((h.get(b"Cache-Control") or b"").decode("latin-1"))
         self.validators = Validators(
             (h.get(b"ETag") or b"").decode("latin-1") or None,
             (h.get(b"Last-Modified") or b"").decode("latin-1") or None,
