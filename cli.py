@@ -65,6 +65,15 @@ def cmd_config_check(args: argparse.Namespace) -> int:
                 spider_class(src.type, src.spider)
             except ConfigError as exc:
                 raise ConfigError(f"{s.path}: source {src.name!r}: {exc}") from None
+    agents = [("fetch.user_agent", s.fetch.user_agent)]
+    agents += [(f"source {x.name!r} user_agent", x.user_agent) for x in s.sources if x.user_agent]
+    for key, agent in agents:
+        if "set a contact" in agent or not ("@" in agent or "http" in agent):
+            print(
+                f"regwatch: warning: {key} has no contact; put an email address or URL in it "
+                "so site owners can reach you before they block you",
+                file=sys.stderr,
+            )
     enabled = sum(1 for src in s.sources if src.enabled)
     print(
         f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "

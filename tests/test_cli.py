@@ -219,3 +219,15 @@ interval_minutes = 30
     assert main(["--config", str(cfg), "run", "--once"]) == 0  # 30 minutes have not passed
     assert "0 sources due" in capsys.readouterr().out
     assert len(smtp.inbox.messages) == 1 and site.hits.count("/rss.xml") == 1
+
+
+def test_config_check_warns_about_a_user_agent_without_contact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[fetch]\nuser_agent = "regwatch/0.1"\n')
+    assert main(["--config", str(cfg), "config", "check"]) == 0
+    assert "fetch.user_agent has no contact" in capsys.readouterr().err
+    cfg.write_text('[fetch]\nuser_agent = "regwatch/0.1 (ops@example.org)"\n')
+    assert main(["--config", str(cfg), "config", "check"]) == 0
+    assert "warning" not in capsys.readouterr().err

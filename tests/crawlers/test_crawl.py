@@ -4,6 +4,7 @@ and the fetch rules every Scrapy request keeps (addresses, size cap, robots.txt)
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -239,3 +240,22 @@ def test_scrapy_requests_keep_the_deadline(site: LocalSite) -> None:
         release.set()
     assert titles(got.documents) == ["Вовремя"] and time.monotonic() - started < 4
     assert any("/slow" in s and "timed out" in s for s in got.skipped), got.skipped
+
+
+def test_scrapy_requests_keep_the_per_host_delay(site: LocalSite) -> None:
+    starts: list[float] = []
+
+    def timed(_headers: dict[str, str]) -> Route:
+        starts.append(time.monotonic())
+        return 200, {"Content-Type": "text/html"}, page(f"Новость {len(starts)}").encode()
+
+    site.add("/list", "".join(f"<a class='n' href='/n/{i}'>{i}</a>" for i in range(3)))
+    for i in range(3):
+        site.routes[f"/n/{i}"] = timed
+    source = SourceConfig(name="d", url=site.base + "/list", type="html", link_selector="a.n")
+    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.2)
+    with Fetcher(policy) as fetcher:
+        got = collect(source, fetcher)
+    assert len(got.documents) == 3
+    gaps = [b - a for a, b in itertools.pairwise(sorted(starts))]
+    assert min(gaps) >= 0.19, gaps
