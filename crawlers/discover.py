@@ -1,5 +1,6 @@
 """Find what to configure for a URL an admin gives: the URL itself when it is a feed or a
-sitemap, else the feeds an HTML page announces with ``<link rel="alternate">``.
+sitemap, else the feeds an HTML page announces with ``<link rel="alternate">``, else a sitemap
+the site's robots.txt lists.
 
 Every request goes through the one Fetcher; nothing is stored.
 """
@@ -71,6 +72,26 @@ def _sitemap_root(body: bytes) -> str | None:
     return name if name in ("urlset", "sitemapindex") else None
 
 
+def _robots_sitemap(page_url: str, fetcher: Fetcher) -> str | None:
+    """The first ``Sitemap:`` of the site's robots.txt that really is a sitemap, if any."""
+    parts = urlsplit(page_url)
+    try:
+        robots = fetcher.get(f"{parts.scheme}://{parts.netloc}/robots.txt")
+    except FetchError:
+        return None
+    lines = robots.body.decode("utf-8", "replace").splitlines()
+    listed = [ln.split(":", 1)[1].strip() for ln in lines if ln.lower().startswith("sitemap:")]
+    for url in listed[:MAX_CANDIDATES]:
+        if urlsplit(url).scheme not in ("http", "https"):
+            continue
+        try:
+            if _sitemap_root(fetcher.get(url).body):
+                return url
+        except FetchError:
+            continue
+    return None
+
+
 def _as_feed(resp: Response) -> FeedResult:
     return parse_feed(resp.body, resp.url, "preview", resp.headers.get("content-type", ""))
 
@@ -99,6 +120,9 @@ def discover(url: str, fetcher: Fetcher) -> Discovery:
         return Discovery(
             url=candidate, type="rss", feed=feed, page_lang=lang, others=candidates[i + 1 :]
         )
+    sitemap = _robots_sitemap(resp.url, fetcher)
+    if sitemap is not None:  # no feed, but the site lists a sitemap in its robots.txt
+        return Discovery(url=sitemap, type="sitemap", page_lang=lang)
     tried = f" ({len(candidates)} announced, none readable: {errors[0]})" if errors else ""
     raise FeedError(
         f"sources: {url} is an HTML page without a readable feed{tried}; add it by hand as "

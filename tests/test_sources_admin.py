@@ -195,3 +195,21 @@ def test_config_check_names_an_unknown_site_spider(
     assert main(["--config", str(cfg), "config", "check"]) == 2
     err = capsys.readouterr().err
     assert "'portal'" in err and "no spider named 'no-such-site'" in err
+
+
+def test_add_a_page_without_feed_finds_the_sitemap_in_robots_txt(
+    cfg: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.add("/home", "<html lang='ru'><body><p>Портал</p></body></html>")
+    site.add("/robots.txt", "User-agent: *\nSitemap: __BASE__/sm.xml\n", content_type="text/plain")
+    site.add(
+        "/sm.xml",
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>__BASE__/a/1</loc></url></urlset>",
+        content_type="application/xml",
+    )
+    body = "Министерство цифрового развития опубликовало проект закона об ИИ. " * 4
+    site.add("/a/1", f"<html><body><article><h1>Проект</h1><p>{body}</p></article></body></html>")
+    assert run(cfg, "add", site.base + "/home", "--name", "portal") == 0
+    assert f"sitemap at {site.base}/sm.xml" in capsys.readouterr().out
+    assert config.load(cfg).source("portal").type == "sitemap"
