@@ -212,6 +212,9 @@ class SourceConfig:
     deny: tuple[str, ...] = setting(
         [], "html/sitemap: article URLs matching any of these are skipped"
     )
+    revisit_days: int = setting(
+        7, "html/sitemap: a stored article is fetched again after this many days (0: every poll)"
+    )
     recent_days: int = setting(
         7, "sitemap: only entries dated within this many days (undated kept)"
     )
@@ -414,6 +417,8 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
             raise ConfigError(f"{where}: {key}.max_pages must be 1..50, got {src.max_pages}")
         if not 1 <= src.max_articles <= 10_000:
             raise ConfigError(f"{where}: {key}.max_articles must be 1..10000")
+        if src.revisit_days < 0:
+            raise ConfigError(f"{where}: {key}.revisit_days must be >= 0")
         if src.recent_days < 1:
             raise ConfigError(f"{where}: {key}.recent_days must be >= 1")
         if src.type == "html" and not src.link_selector:

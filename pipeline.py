@@ -31,6 +31,7 @@ from store.fulltext import index_document
 from store.queries import (
     PollState,
     SourceSpec,
+    known_urls,
     poll_states,
     record_failure,
     record_success,
@@ -359,7 +360,13 @@ def _collect_one(
         summary.not_due[source.name] = state.not_before
         return
     try:
-        collected = collect(source, fetcher, Validators(state.etag, state.last_modified), loop)
+        known: dict[str, datetime] = {}
+        if source.type != "rss" and source.revisit_days:
+            with db.session_scope(engine) as session:
+                known = known_urls(session, source_id)
+        collected = collect(
+            source, fetcher, Validators(state.etag, state.last_modified), loop, known=known
+        )
     except Exception as exc:  # a source is never allowed to stop the run
         message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
         log.warning("%s: %s", source.name, message)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from scrapy import signals
@@ -146,7 +148,12 @@ class CrawlResult:
     fresh_for: float | None = None  # the start page's Cache-Control max-age, seconds
 
 
-async def crawl(source: Any, fetcher: Fetcher, validators: Validators | None = None) -> CrawlResult:
+async def crawl(
+    source: Any,
+    fetcher: Fetcher,
+    validators: Validators | None = None,
+    known: Mapping[str, datetime] | None = None,
+) -> CrawlResult:
     """Crawl one html/sitemap source; its Documents and the pages skipped (with why). The start
     page is fetched conditionally with ``validators``: unchanged, nothing else is fetched.
     Raise the source's error when its start page fails."""
@@ -167,7 +174,9 @@ async def crawl(source: Any, fetcher: Fetcher, validators: Validators | None = N
     crawler.signals.connect(spider_error, signal=signals.spider_error)
     _RUNNERS.add(runner)
     try:
-        await runner.crawl(crawler, source=source, fetcher=fetcher, validators=validators)
+        await runner.crawl(
+            crawler, source=source, fetcher=fetcher, validators=validators, known=known or {}
+        )
     finally:
         _RUNNERS.discard(runner)
     spider: Any = crawler.spider
@@ -185,6 +194,7 @@ def crawl_blocking(
     fetcher: Fetcher,
     loop: asyncio.AbstractEventLoop | None = None,
     validators: Validators | None = None,
+    known: Mapping[str, datetime] | None = None,
 ) -> CrawlResult:
     """Run :func:`crawl` from synchronous code in a thread without a running loop: on
     ``loop`` when it is running (the scheduler's), else on a fresh loop of its own."""
@@ -195,6 +205,6 @@ def crawl_blocking(
     else:
         raise RuntimeError("crawl_blocking() called on an event loop; await crawl() instead")
     if loop is not None and loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(crawl(source, fetcher, validators), loop)
+        future = asyncio.run_coroutine_threadsafe(crawl(source, fetcher, validators, known), loop)
         return future.result(CRAWL_TIMEOUT_S + 60)
-    return asyncio.run(crawl(source, fetcher, validators))
+    return asyncio.run(crawl(source, fetcher, validators, known))

@@ -8,7 +8,9 @@ FetchError/FeedError/ExtractError for the caller to record on the source's row.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from config import SourceConfig
 from crawlers.document import Document
@@ -34,16 +36,18 @@ def collect(
     fetcher: Fetcher,
     validators: Validators | None = None,
     loop: asyncio.AbstractEventLoop | None = None,
+    known: Mapping[str, datetime] | None = None,
 ) -> Collected:
     """Fetch and parse one source. ``validators`` from the previous poll make the request for
     the feed (or the listing page / sitemap) conditional; a 304 comes back as ``not_modified``
     with no documents. Scrapy crawls run on
-    ``loop`` when given (the scheduler's running loop), else on their own."""
+    ``loop`` when given (the scheduler's running loop), else on their own; ``known`` (canonical
+    URL → last seen) spares stored articles until the source's ``revisit_days`` pass."""
     if source.type == "rss":
         return _collect_feed(source, fetcher, validators)
     from crawlers.crawl import crawl_blocking  # Scrapy is imported only when crawling
 
-    got = crawl_blocking(source, fetcher, loop, validators)
+    got = crawl_blocking(source, fetcher, loop, validators, known or {})
     return Collected(
         source.name,
         got.documents,

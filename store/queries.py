@@ -17,6 +17,7 @@ __all__ = [
     "SourceHealth",
     "SourceSpec",
     "counts",
+    "known_urls",
     "poll_states",
     "record_failure",
     "record_success",
@@ -123,6 +124,14 @@ def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int
             row.languages, row.tier = list(spec.languages), spec.tier
         ids[spec.name] = row.id
     return ids
+
+
+def known_urls(session: Session, source_id: int) -> dict[str, datetime]:
+    """Canonical URL → when it was last seen, for the documents of one source."""
+    rows = session.execute(
+        select(Document.canonical_url, Document.last_seen_at).where(Document.source_id == source_id)
+    )
+    return {url: seen for url, seen in rows}
 
 
 def poll_states(session: Session, source_ids: Collection[int]) -> dict[int, PollState]:

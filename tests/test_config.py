@@ -113,7 +113,10 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
             '[[subscriptions]]\nname = "gr"\nwebhooks = ["ftp://files.example/x"]\n',
             r"scheme 'ftp' is not a supported webhook",
         ),
-        ('[smtp]\nsender = "Regwatch <r@x.org>"\n', r"smtp\.sender must be one ASCII email address"),
+        (
+            '[smtp]\nsender = "Regwatch <r@x.org>"\n',
+            r"smtp\.sender must be one ASCII email address",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_fix(tmp_path: Path, body: str, expected: str) -> None:

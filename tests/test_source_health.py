@@ -3,7 +3,7 @@ freshness (max-age, feed TTL), Retry-After, back-off, quiet sources, clean store
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -193,3 +193,35 @@ def test_an_unchanged_listing_page_is_not_crawled_again(
     assert first.outcomes["new"] == 1 and second.not_modified == ["portal"]
     assert site.hits.count("/n/1") == 1 and site.hits.count("/list") == 2
     assert _row(engine, "portal").etag == '"l1"'
+
+
+def test_stored_articles_are_revisited_only_when_due_or_changed(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    now = datetime.now(UTC)
+    stamps = {"a": now - timedelta(days=30), "b": now - timedelta(days=30)}
+
+    def sitemap(_headers: dict[str, str]) -> Route:
+        entries = "".join(
+            f"<url><loc>{site.base}/p/{k}</loc><lastmod>{v.isoformat()}</lastmod></url>"
+            for k, v in stamps.items()
+        )
+        body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+        return 200, {"Content-Type": "application/xml"}, body.encode()
+
+    site.routes["/sm.xml"] = sitemap
+    text = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. "
+    for k in stamps:
+        site.add(f"/p/{k}", f"<html><body><article><h1>{k}</h1><p>{text * 3}</p></article>")
+    src = SourceConfig(name="sm", url=site.base + "/sm.xml", type="sitemap", recent_days=60)
+    with Fetcher(POLICY) as f:
+        assert collect_sources(engine, flagger, f, [src]).outcomes["new"] == 2
+        assert collect_sources(engine, flagger, f, [src]).items_seen == 0  # both spared
+        stamps["b"] = datetime.now(UTC) + timedelta(minutes=1)  # b edited after our visit
+        again = collect_sources(engine, flagger, f, [src])
+        assert again.items_seen == 1 and site.hits.count("/p/b") == 2
+        every = SourceConfig(
+            name="sm", url=site.base + "/sm.xml", type="sitemap", recent_days=60, revisit_days=0
+        )
+        always = collect_sources(engine, flagger, f, [every])
+    assert always.items_seen == 2 and site.hits.count("/p/a") == 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawlers.attachments import attachment_kind, attachment_links, attachment_text
-from crawlers.document import Document
+from crawlers.document import Document, canonical_url
 from crawlers.extract import Article, article_from_page, decode_html, links_from_listing, parse_date
 from crawlers.feeds import check_xml_safety
 from crawlers.politeness import Validators, parse_max_age, parse_retry_after
@@ -60,9 +60,17 @@ class SourceSpider(scrapy.Spider):
     name = "regwatch-source"
 
     def __init__(
-        self, source: Any, fetcher: Any, validators: Validators | None = None, **kwargs: Any
+        self,
+        source: Any,
+        fetcher: Any,
+        validators: Validators | None = None,
+        known: Mapping[str, datetime] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(name=source.name, **kwargs)
+        self.known = dict(known or {})  # canonical URL -> last seen (stored articles)
+        self.revisit = timedelta(days=source.revisit_days)
+        self.now = datetime.now(UTC)
         self.source = source
         self.fetcher = fetcher
         self.sent_validators = validators
@@ -99,10 +107,23 @@ class SourceSpider(scrapy.Spider):
     def article_request(self, url: str, published: datetime | None = None) -> Request | None:
         if self.articles >= self.source.max_articles or not self.wanted(url):
             return None
+        if self.fresh_enough(url, published):
+            return None
         self.articles += 1
         return Request(
             url, callback=self.parse_article, errback=self.failed, cb_kwargs={"hint": published}
         )
+
+    def fresh_enough(self, url: str, changed: datetime | None) -> bool:
+        """A stored article seen less than ``revisit_days`` ago is not fetched again — unless
+        the sitemap dates it after our last visit."""
+        try:
+            seen = self.known.get(canonical_url(url))
+        except ValueError:
+            return False
+        if seen is None or (changed is not None and changed > seen):
+            return False
+        return self.now - seen < self.revisit
 
     def failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
