@@ -1,0 +1,39 @@
+"""The one ingest path: dedupe → flag → store. Feed entries and crawled pages alike.
+
+``ingest()`` handles one Document; ``collect_sources()`` polls configured sources, ingests
+what they yield and records each source's health and the run's counts. One bad source or
+item never stops the others.
+"""
+
+from pipeline.backtest import BacktestReport, backtest
+from pipeline.collect import RunSummary, collect_sources, source_spec
+from pipeline.imports import import_documents
+from pipeline.ingest import (
+    Flagged,
+    IngestResult,
+    Outcome,
+    Preview,
+    flag_document,
+    ingest,
+    language_of,
+    preview,
+    store_flagged,
+)
+
+__all__ = [
+    "BacktestReport",
+    "Flagged",
+    "IngestResult",
+    "Outcome",
+    "Preview",
+    "RunSummary",
+    "backtest",
+    "collect_sources",
+    "flag_document",
+    "import_documents",
+    "ingest",
+    "language_of",
+    "preview",
+    "source_spec",
+    "store_flagged",
+]

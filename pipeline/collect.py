@@ -1,0 +1,234 @@
+"""Poll configured sources, ingest what they yield, record each source's health and the run's
+counts. One bad source or item never stops the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from config import SourceConfig
+from crawlers import Fetcher, collect
+from crawlers.politeness import Validators, backoff_seconds
+from errors import FetchError, RegwatchError
+from nlp import Flagger
+from pipeline.ingest import Outcome, ingest
+from store import db
+from store import models as m
+from store.queries import (
+    PollState,
+    SourceSpec,
+    known_urls,
+    poll_states,
+    record_failure,
+    record_success,
+    sync_sources,
+)
+
+log = logging.getLogger("regwatch.pipeline")
+
+
+@dataclass
+class RunSummary:
+    sources_ok: int = 0
+    sources_failed: int = 0
+    items_seen: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
+    signals_new: int = 0
+    errors: dict[str, str] = field(default_factory=dict)  # source name -> error
+    skipped: list[str] = field(default_factory=list)
+    not_modified: list[str] = field(default_factory=list)  # answered 304: nothing parsed
+    not_due: dict[str, datetime] = field(default_factory=dict)  # name -> polled again after
+
+    @property
+    def stored_anything(self) -> bool:
+        return bool(
+            self.outcomes[Outcome.NEW] or self.outcomes[Outcome.UPDATED] or self.signals_new
+        )
+
+
+DEFAULT_MAX_WAIT_S = 24 * 3600.0
+
+
+def collect_sources(
+    engine: Engine,
+    flagger: Flagger,
+    fetcher: Fetcher,
+    sources: Iterable[SourceConfig],
+    *,
+    max_wait: float = DEFAULT_MAX_WAIT_S,
+    force: bool = False,
+    loop: asyncio.AbstractEventLoop | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Poll every enabled source once; record health per source and a ``runs`` row.
+
+    A source is left alone while the server's freshness (Cache-Control max-age, feed TTL),
+    its Retry-After or our back-off after failures says so — each capped at ``max_wait``
+    seconds — unless ``force``. Feeds are fetched conditionally (ETag, Last-Modified).
+    Nothing a source or an item does stops the others: any error is recorded on the source's
+    row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
+    Scrapy crawls (html, sitemap) run on ``loop`` when given — the scheduler's. ``progress``
+    gets one line per source as it finishes (the terminal's progress display).
+    """
+    sources = [s for s in sources if s.enabled]
+    summary = RunSummary()
+    pending: list[_Success] = []  # 304s: health written in batches, not one commit each
+    with db.session_scope(engine) as session:
+        ids = sync_sources(session, (source_spec(s) for s in sources))
+        session.flush()
+        states = poll_states(session, ids.values())
+        run = m.Run(kind="collect")
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    try:
+        for i, source in enumerate(sources, 1):
+            sid = ids[source.name]
+            seen, new = summary.items_seen, summary.outcomes[Outcome.NEW]
+            _collect_one(
+                engine,
+                flagger,
+                fetcher,
+                source,
+                sid,
+                states[sid],
+                summary,
+                max_wait,
+                force,
+                loop,
+                pending,
+            )
+            if len(pending) >= HEALTH_BATCH:
+                _record_successes(engine, pending)
+            if progress is not None:
+                name = source.name
+                if name in summary.errors:
+                    what = f"failed: {summary.errors[name][:120]}"
+                elif name in summary.not_due:
+                    what = f"not due until {summary.not_due[name]:%Y-%m-%d %H:%M} UTC"
+                elif name in summary.not_modified:
+                    what = "not modified (304)"
+                else:
+                    what = (
+                        f"{summary.items_seen - seen} items, "
+                        f"{summary.outcomes[Outcome.NEW] - new} new"
+                    )
+                progress(f"[{i}/{len(sources)}] {name}: {what}")
+    finally:
+        if pending:
+            _record_successes(engine, pending)
+        with db.session_scope(engine) as session:
+            close_run(session.get_one(m.Run, run_id), summary)
+    return summary
+
+
+def _collect_one(
+    engine: Engine,
+    flagger: Flagger,
+    fetcher: Fetcher,
+    source: SourceConfig,
+    source_id: int,
+    state: PollState,
+    summary: RunSummary,
+    max_wait: float,
+    force: bool,
+    loop: asyncio.AbstractEventLoop | None,
+    pending: list[_Success],
+) -> None:
+    now = m.utcnow()
+    if not force and not state.due(now):
+        assert state.not_before is not None
+        summary.not_due[source.name] = state.not_before
+        return
+    try:
+        known: dict[str, datetime] = {}
+        if source.type != "rss" and source.revisit_days:
+            with db.session_scope(engine) as session:
+                known = known_urls(session, source_id)
+        collected = collect(
+            source, fetcher, Validators(state.etag, state.last_modified), loop, known=known
+        )
+    except Exception as exc:  # a source is never allowed to stop the run
+        message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
+        log.warning("%s: %s", source.name, message)
+        summary.sources_failed += 1
+        summary.errors[source.name] = message
+        wait = backoff_seconds(
+            state.consecutive_failures + 1, source.interval_minutes * 60.0, max_wait
+        )
+        if isinstance(exc, FetchError) and exc.retry_after:
+            wait = max(wait, min(exc.retry_after, max_wait))
+        with db.session_scope(engine) as session:
+            record_failure(
+                session, source_id, message, now + timedelta(seconds=wait) if wait else None
+            )
+        return
+    summary.sources_ok += 1
+    summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
+    if collected.not_modified:
+        summary.not_modified.append(source.name)
+    for doc in collected.documents:
+        summary.items_seen += 1
+        try:
+            result = ingest(engine, flagger, doc, source_id)
+        except Exception as exc:  # one bad item never stops the others
+            log.exception("%s: could not ingest %s", source.name, doc.url)
+            summary.skipped.append(f"{source.name}: {doc.url}: not stored ({exc})")
+            continue
+        summary.outcomes[result.outcome] += 1
+        summary.signals_new += result.signals_new
+    fresh = min(collected.fresh_for, max_wait) if collected.fresh_for else 0.0
+    v = collected.validators
+    success = _Success(
+        source_id,
+        len(collected.documents),
+        (v.etag, v.last_modified) if v or not collected.not_modified else None,
+        m.utcnow() + timedelta(seconds=fresh) if fresh else None,
+    )
+    if collected.not_modified:  # nothing else to write: recorded with others, in one go
+        pending.append(success)
+    else:
+        _record_successes(engine, [success])
+
+
+@dataclass(frozen=True)
+class _Success:
+    source_id: int
+    items: int
+    validators: tuple[str | None, str | None] | None
+    fresh_until: datetime | None
+
+
+HEALTH_BATCH = 100
+
+
+def _record_successes(engine: Engine, successes: list[_Success]) -> None:
+    with db.session_scope(engine) as session:
+        for x in successes:
+            record_success(
+                session, x.source_id, x.items, validators=x.validators, fresh_until=x.fresh_until
+            )
+    successes.clear()
+
+
+def close_run(run: m.Run, summary: RunSummary) -> None:
+    run.finished_at = m.utcnow()
+    run.status = "ok" if not summary.sources_failed else "partial"
+    run.sources_ok, run.sources_failed = summary.sources_ok, summary.sources_failed
+    run.items_seen = summary.items_seen
+    run.documents_new = summary.outcomes[Outcome.NEW]
+    run.documents_updated = summary.outcomes[Outcome.UPDATED]
+    run.signals_new = summary.signals_new
+    run.error = "; ".join(f"{k}: {v}" for k, v in summary.errors.items())[:4000] or None
+
+
+def source_spec(source: SourceConfig) -> SourceSpec:
+    """What the store keeps of a configured source."""
+    return SourceSpec(
+        source.name, source.url, source.type, source.country, source.languages, source.tier
+    )
