@@ -525,7 +525,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from metrics import Metrics
     from nlp import Flagger
     from pipeline import collect_sources
-    from scheduler import Service, jobs_for
+    from scheduler import Service, SourceJob, jobs_for
     from store.lock import InstanceLock
 
     s = _settings(args)
@@ -539,7 +539,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         if s.service.metrics_port:
             metrics.serve(s.service.metrics_host, s.service.metrics_port)
         with Fetcher(_policy(s)) as fetcher:
-            outbox = _outbox(s, engine)
+            outbox = [_outbox(s, engine)]  # replaced when the configuration changes
+            watched = s.path or default_config_path()
+            seen = [_mtime(watched)]
+
+            def reload(force: bool) -> list[SourceJob] | None:
+                """New jobs when config.toml changed (`sources add`, an edit) or on SIGHUP."""
+                stamp = _mtime(watched)
+                if not force and stamp == seen[0]:
+                    return None
+                seen[0] = stamp
+                fresh = load(watched)  # a broken edit raises: the service keeps its jobs
+                outbox[0] = _outbox(fresh, engine)
+                return jobs_for(fresh.sources)
+
             service = Service(
                 jobs_for(s.sources),
                 lambda src: metrics.poll(
@@ -549,13 +562,21 @@ def cmd_run(args: argparse.Namespace) -> int:
                     ),
                     time.time(),
                 ),
-                dispatch=lambda: metrics.dispatch(outbox.dispatch()),
+                dispatch=lambda: metrics.dispatch(outbox[0].dispatch()),
                 dispatch_every=s.service.dispatch_seconds,
                 on_stop=stop_crawls,
+                reload=reload,
             )
             asyncio.run(service.run())
     engine.dispose()
     return 0
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -31,6 +32,10 @@ log = logging.getLogger("regwatch.scheduler")
 
 Poll = Callable[[SourceConfig], RunSummary]
 Dispatch = Callable[[], object]  # one outbox cycle
+# New jobs when the configuration changed (or at once with force=True, on SIGHUP); None when
+# nothing changed. May raise: the service logs it and keeps the jobs it has.
+Reload = Callable[[bool], Sequence["SourceJob"] | None]
+WATCH_EVERY_S = 5.0
 FIRST_POLL_SPREAD_S = 5.0
 DISPATCH_EVERY_S = 60.0
 
@@ -52,8 +57,15 @@ class Service:
         dispatch: Dispatch | None = None,
         dispatch_every: float = DISPATCH_EVERY_S,
         on_stop: Callable[[], Awaitable[object]] | None = None,
+        reload: Reload | None = None,
+        watch_every: float = WATCH_EVERY_S,
     ) -> None:
         self.jobs = list(jobs)
+        self._reload = reload
+        self._watch_every = watch_every
+        self._scheduler: AsyncIOScheduler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.reloads = 0
         self._on_stop = on_stop  # e.g. ask running Scrapy crawls to close early
         self._poll = poll
         # The loop run() runs on, once started: polls hand it to Scrapy crawls
@@ -115,24 +127,74 @@ class Service:
                 misfire_grace_time=max(1, int(self._dispatch_every)),
                 next_run_time=now,
             )
-        for job in self.jobs:
-            # Poll everything soon after start, spread over a few seconds, not all at once.
-            spread = min(job.jitter.total_seconds(), FIRST_POLL_SPREAD_S)
-            first = now + timedelta(seconds=random.uniform(0, spread))  # noqa: S311
+        if self._reload is not None:
             scheduler.add_job(
-                self._run_poll,
-                IntervalTrigger(
-                    seconds=job.interval.total_seconds(),
-                    jitter=int(job.jitter.total_seconds()) or None,
-                ),
-                args=[job.source],
-                id=f"source:{job.source.name}",
-                name=f"poll {job.source.name}",
+                self._run_reload,
+                IntervalTrigger(seconds=self._watch_every),
+                args=[False],
+                id="reload",
+                name="watch the configuration",
                 max_instances=1,
                 coalesce=True,
-                misfire_grace_time=max(1, int(job.interval.total_seconds())),
-                next_run_time=first,
             )
+        for job in self.jobs:
+            self._add_source_job(scheduler, job, now)
+
+    def _add_source_job(self, scheduler: AsyncIOScheduler, job: SourceJob, now: datetime) -> None:
+        # Poll soon after it is scheduled, spread over a few seconds, not all at once.
+        spread = min(job.jitter.total_seconds(), FIRST_POLL_SPREAD_S)
+        first = now + timedelta(seconds=random.uniform(0, spread))  # noqa: S311
+        scheduler.add_job(
+            self._run_poll,
+            IntervalTrigger(
+                seconds=job.interval.total_seconds(),
+                jitter=int(job.jitter.total_seconds()) or None,
+            ),
+            args=[job.source],
+            id=f"source:{job.source.name}",
+            name=f"poll {job.source.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(job.interval.total_seconds())),
+            next_run_time=first,
+            replace_existing=True,
+        )
+
+    async def _run_reload(self, force: bool) -> None:
+        """Apply a changed configuration: new sources are polled soon, removed or disabled ones
+        stop, changed ones are rescheduled; running polls finish as they are."""
+        if self._reload is None or self._scheduler is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            jobs = await loop.run_in_executor(None, self._reload, force)
+        except Exception as exc:
+            log.error("configuration not reloaded, the running jobs stay: %s", exc)
+            return
+        if jobs is None:
+            return
+        old = {j.source.name: j for j in self.jobs}
+        new = {j.source.name: j for j in jobs}
+        now = datetime.now(UTC)
+        for name in old.keys() - new.keys():
+            with contextlib.suppress(JobLookupError):
+                self._scheduler.remove_job(f"source:{name}")
+        changed = [j for name, j in new.items() if old.get(name) != j]
+        for job in changed:
+            self._add_source_job(self._scheduler, job, now)
+        self.jobs = list(jobs)
+        self.reloads += 1
+        log.info(
+            "configuration reloaded: %d sources scheduled (%d added or changed, %d removed)",
+            len(self.jobs),
+            len(changed),
+            len(old.keys() - new.keys()),
+        )
+
+    def _reload_now(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._run_reload(True))
+        self._tasks.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
 
     def stop(self) -> None:
         if self._stopping is not None:
@@ -145,7 +207,10 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self.stop)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, self._reload_now)
         scheduler = AsyncIOScheduler(timezone=UTC)
+        self._scheduler = scheduler
         self._schedule(scheduler)
         scheduler.start()
         log.info("regwatch service started: %d sources scheduled", len(self.jobs))

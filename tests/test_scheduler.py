@@ -261,3 +261,46 @@ def test_stopping_the_service_closes_a_running_crawl_early(
         stored = s.scalar(select(func.count()).select_from(m.Document)) or 0
     assert 1 <= stored <= fetched
     engine.dispose()
+
+
+def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
+    tmp_path: Path, site: LocalSite
+) -> None:
+    """`regwatch sources enable/disable` while `regwatch run` runs: no restart needed."""
+    first = site.add("/a.xml", RSS, content_type="application/rss+xml")
+    second = site.add("/b.xml", RSS.replace("/n/1", "/n/2"), content_type="application/rss+xml")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "live.db"}"\n'
+        "[fetch]\nallow_private_networks = true\n"
+        f'[[sources]]\nname = "a"\nurl = "{first}"\ncountry = "kz"\ninterval_minutes = 1\n'
+        f'[[sources]]\nname = "b"\nurl = "{second}"\ncountry = "kz"\nenabled = false\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    admin = [sys.executable, "-m", "cli", "--config", str(cfg), "sources"]
+    try:
+        wait_for(lambda: "/a.xml" in site.hits, what="source a to be polled")
+        assert "/b.xml" not in site.hits
+        subprocess.run([*admin, "enable", "b"], check=True, env=env, capture_output=True)
+        wait_for(lambda: "/b.xml" in site.hits, timeout=30, what="source b to be polled")
+        subprocess.run([*admin, "disable", "a"], check=True, env=env, capture_output=True)
+        proc.send_signal(signal.SIGHUP)  # also reloads at once, without waiting for the watch
+        polls_of_a = site.hits.count("/a.xml")
+        wait_for(lambda: proc.poll() is None, what="the service to keep running")
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert err.count("configuration reloaded") >= 2, err
+    assert "configuration reloaded: 1 sources scheduled (0 added or changed, 1 removed)" in err
+    assert site.hits.count("/a.xml") == polls_of_a  # disabled: not polled again
