@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -286,6 +287,11 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
         env=env,
     )
     admin = [sys.executable, "-m", "cli", "--config", str(cfg), "sources"]
+    lines: list[str] = []
+    stream = proc.stderr
+    assert stream is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stream.readline, "")))
+    reader.start()
     try:
         wait_for(lambda: "/a.xml" in site.hits, what="source a to be polled")
         assert "/b.xml" not in site.hits
@@ -294,12 +300,19 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
         subprocess.run([*admin, "disable", "a"], check=True, env=env, capture_output=True)
         proc.send_signal(signal.SIGHUP)  # also reloads at once, without waiting for the watch
         polls_of_a = site.hits.count("/a.xml")
-        wait_for(lambda: proc.poll() is None, what="the service to keep running")
+        wait_for(
+            lambda: any("1 removed" in line for line in lines), what="the reload dropping a"
+        )
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=15)
+        proc.wait(15)
     finally:
         if proc.poll() is None:
             proc.kill()
+        reader.join(10)
+        stream.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    err = "".join(lines)
     assert proc.returncode == 0, err
     assert err.count("configuration reloaded") >= 2, err
     assert "configuration reloaded: 1 sources scheduled (0 added or changed, 1 removed)" in err
