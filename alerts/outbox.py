@@ -123,7 +123,7 @@ class Outbox:
         # longest conversation smtplib can have (each step waits at most smtp.timeout:
         # connect, EHLO, STARTTLS, EHLO, AUTH, MAIL, one RCPT per recipient, DATA, the body).
         most = max((len(s.recipients) for s in self.subscriptions.values()), default=1)
-        self.stale_claim = timedelta(seconds=smtp.timeout * (10 + most) + 60)
+        self.stale_claim = timedelta(seconds=smtp.timeout * (10 + most) + 5)
 
     # ------------------------------------------------------------------ queueing
 
