@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 __all__ = ["Document", "canonical_url", "clean_text", "content_hash"]
 
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|_ga|ref)$", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff\ud800-\udfff]")
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANKLINES = re.compile(r"\n\s*\n+")
 
@@ -30,6 +31,8 @@ class Document:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
+        url = _URL_CONTROL.sub("", self.url).strip().replace(" ", "%20")  # never stored raw
+        object.__setattr__(self, "url", url)
         object.__setattr__(self, "title", clean_text(self.title).replace("\n", " "))
         object.__setattr__(self, "text", clean_text(self.text))
         if self.published is not None and self.published.tzinfo is None:

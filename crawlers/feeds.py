@@ -20,7 +20,7 @@ import defusedxml.ElementTree as DET
 import feedparser
 from defusedxml import DefusedXmlException
 
-from crawlers.document import Document
+from crawlers.document import Document, clean_text
 from crawlers.extract import html_to_text, parse_date
 from errors import FeedError
 
@@ -30,7 +30,7 @@ __all__ = ["FeedResult", "check_xml_safety", "parse_feed"]
 _BENIGN = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 _ENTITY_DECLS = tuple(
     re.compile(re.escape("<!ENTITY".encode(enc)), re.I)
-    for enc in ("ascii", "utf-16-le", "utf-16-be")
+    for enc in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
 
 
@@ -53,7 +53,8 @@ def check_xml_safety(body: bytes, url: str) -> None:
         ) from None
     except (ET.ParseError, ValueError, LookupError):
         # Malformed XML is left to feedparser's loose parser, but never with entity declarations
-        # (looked for in UTF-8/ASCII and both UTF-16 byte orders).
+        # (looked for in UTF-8/ASCII and both byte orders of UTF-16 and UTF-32, which expat
+        # cannot read but feedparser decodes itself).
         if any(p.search(body) for p in _ENTITY_DECLS):
             raise FeedError(
                 f"feeds: {url} is malformed XML that declares entities; refused"
@@ -117,7 +118,7 @@ def parse_feed(
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
     return FeedResult(
-        title=str(feed_meta.get("title") or ""),
+        title=clean_text(str(feed_meta.get("title") or "")).replace("\n", " "),
         documents=documents,
         skipped=skipped,
         ttl_seconds=feed_ttl(feed_meta),
@@ -241,7 +242,8 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
             documents.append(_make_document(link, title, text, source, published, item_lang))
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
-    return FeedResult(title=str(data.get("title") or ""), documents=documents, skipped=skipped)
+    title = clean_text(str(data.get("title") or "")).replace("\n", " ")
+    return FeedResult(title=title, documents=documents, skipped=skipped)
 
 
 def _lang(value: Any) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -121,7 +122,65 @@ def resolve_host(host: str) -> list[str]:
     return _addresses(host, _system_resolver)
 
 
-class _GuardedBackend(httpcore.SyncBackend):
+_DEADLINE = threading.local()  # .at: the monotonic deadline of this thread's request
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """Every read and write waits at most until the request's total deadline, so a server
+    that drips a byte just inside each timeout cannot stretch a request past it."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    @staticmethod
+    def _left(timeout: float | None) -> float | None:
+        at: float | None = getattr(_DEADLINE, "at", None)
+        if at is None:
+            return timeout
+        left = at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the request's total deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, self._left(timeout))
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        timeout = _DeadlineStream._left(timeout)
+        return _DeadlineStream(
+            super().connect_tcp(host, port, timeout, local_address, socket_options)
+        )
+
+
+class _GuardedBackend(_DeadlineBackend):
     """Resolves, checks and connects to the checked address itself."""
 
     def __init__(self, resolve: Resolver) -> None:
@@ -147,10 +206,13 @@ class _GuardedBackend(httpcore.SyncBackend):
         raise error or httpcore.ConnectError(f"no address for {host}")
 
 
-def _guarded_transport(resolve: Resolver) -> httpx.HTTPTransport:
+def _guarded_transport(resolve: Resolver | None) -> httpx.HTTPTransport:
+    """Our transport: address checks at connect time (unless ``resolve`` is None, when
+    private networks are allowed) and the total deadline on every read and write."""
     transport = httpx.HTTPTransport()
+    backend = _GuardedBackend(resolve) if resolve is not None else _DeadlineBackend()
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(), network_backend=_GuardedBackend(resolve)
+        ssl_context=httpx.create_ssl_context(), network_backend=backend
     )
     return transport
 
@@ -179,8 +241,9 @@ class Fetcher:
         self.policy = policy or FetchPolicy()
         self._resolve = resolver or _system_resolver
         self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
-        if transport is None and not self.policy.allow_private_networks:
-            transport = _guarded_transport(self._resolve)
+        if transport is None:
+            private = self.policy.allow_private_networks
+            transport = _guarded_transport(None if private else self._resolve)
         self._client = httpx.Client(
             transport=transport,
             follow_redirects=False,
@@ -267,6 +330,7 @@ class Fetcher:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"fetch: {url} took longer than {self.policy.timeout}s in total")
+        _DEADLINE.at = deadline
         try:
             with self._client.stream(
                 "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
@@ -302,3 +366,5 @@ class Fetcher:
             raise FetchError(f"fetch: {url} timed out after {self.policy.timeout}s") from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
             raise FetchError(f"fetch: {url} failed: {type(exc).__name__}: {exc}") from None
+        finally:
+            _DEADLINE.at = None

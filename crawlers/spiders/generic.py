@@ -132,7 +132,10 @@ class SourceSpider(scrapy.Spider):
         response = getattr(exc, "response", None)
         retry_after = None
         start = request is not None and request.meta.get("start")
-        if response is not None and response.status == 304 and start:
+        asked = self.sent_validators is not None and bool(
+            self.sent_validators.etag or self.sent_validators.last_modified
+        )
+        if response is not None and response.status == 304 and start and asked:
             self.not_modified = True  # unchanged since the last poll: nothing else to fetch
             return
         if response is not None:

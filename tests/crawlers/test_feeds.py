@@ -214,3 +214,30 @@ def test_feedparser_date_cases_never_cost_an_item() -> None:
             assert doc.published.tzinfo is not None and doc.published <= limit, value
         if not value.strip():
             assert doc.published is None and json.loads(expected) is None
+
+
+@pytest.mark.parametrize("encoding", ["utf-32-le", "utf-32-be", "utf-32"])
+def test_entity_declarations_in_utf32_are_refused(encoding: str) -> None:
+    """expat cannot read UTF-32 but feedparser decodes it and expands entities without limit."""
+    feed = (
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "' + "x" * 1000 + '">]>'
+        '<rss version="2.0"><channel><title>t</title><item><title>&big;&big;&big;</title>'
+        "<link>https://example.org/a</link></item></channel></rss>"
+    )
+    with pytest.raises(FeedError, match="declares entities"):
+        parse_feed(feed.encode(encoding), "https://example.org/feed", "s")
+
+
+def test_control_characters_never_reach_urls_titles_or_text() -> None:
+    item = {
+        "id": "1",
+        "url": "https://example.org/a\u0000b\u0001 c",
+        "title": "T\u0085\u009b",
+        "content_text": "hello \u0080world",
+    }
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "F\u007f\u0085",
+                       "items": [item]}).encode()  # fmt: skip
+    got = parse_feed(body, "https://example.org/feed.json", "s")
+    [doc] = got.documents
+    assert doc.url == "https://example.org/ab%20c" and doc.title == "T"
+    assert doc.text == "hello world" and got.title == "F"

@@ -186,3 +186,55 @@ def test_malformed_urls_are_unsafe_url_errors(url: str) -> None:
 def test_sixtofour_loopback_is_not_public() -> None:
     with pytest.raises(UnsafeURLError):
         check_address("2002:7f00:1::1")
+
+
+class _Dripper:
+    """A real server that answers a status and then drips its body a byte at a time."""
+
+    def __init__(self, status: int, every: float) -> None:
+        import threading
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "200")
+                self.end_headers()
+                self.wfile.flush()
+                try:
+                    for _ in range(200):
+                        time.sleep(every)  # the slowness under test
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                except OSError:
+                    return  # the client gave up, as it should
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [200, 404, 503])
+def test_a_dripping_body_cannot_outlast_the_total_deadline(status: int) -> None:
+    """Each byte arrives inside the read timeout; the request still ends at its deadline."""
+    import time
+
+    drip = _Dripper(status, every=0.3)
+    try:
+        with Fetcher(FetchPolicy(timeout=1.5, allow_private_networks=True)) as f:
+            started = time.monotonic()
+            with pytest.raises(FetchError, match=r"timed out|took longer"):
+                f.get(drip.url)
+            assert time.monotonic() - started < 2.5
+    finally:
+        drip.close()
