@@ -146,19 +146,39 @@ def _pdf_text(body: bytes, max_unpacked: int) -> str:
     return "\n\n".join(out)
 
 
-def _docx_text(body: bytes, url: str, max_unpacked: int) -> str:
-    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+def _verified_zip(body: bytes, url: str, max_unpacked: int) -> bytes:
+    """The zip rebuilt from its members as they really unpack — read in small steps, counted
+    against the cap and checked against their CRC — so a zip that lies about its sizes never
+    gets one giant decompression in python-docx."""
+    refused = (
+        f"extract: {url} unpacks to more than fits, over the {max_unpacked}-byte cap; refused "
+        "(raise fetch.max_bytes if it is real)"
+    )
+    out = io.BytesIO()
+    total = 0
+    with zipfile.ZipFile(io.BytesIO(body)) as zf, zipfile.ZipFile(out, "w") as clean:
         infos = zf.infolist()
-        unpacked = sum(i.file_size for i in infos)
-        if len(infos) > MAX_ZIP_ENTRIES or unpacked > max_unpacked:
-            raise ExtractError(
-                f"extract: {url} would unpack to {unpacked} bytes in {len(infos)} parts, over "
-                f"the {max_unpacked}-byte cap; refused (raise fetch.max_bytes if it is real)"
-            )
+        declared = sum(i.file_size for i in infos)
+        if len(infos) > MAX_ZIP_ENTRIES or declared > max_unpacked:
+            raise ExtractError(refused)
+        for info in infos:
+            parts: list[bytes] = []
+            with zf.open(info) as member:  # CRC checked when the member ends
+                while chunk := member.read(64 * 1024):
+                    total += len(chunk)
+                    if total > max_unpacked:
+                        raise ExtractError(refused)
+                    parts.append(chunk)
+            clean.writestr(info.filename, b"".join(parts))
+    return out.getvalue()
+
+
+def _docx_text(body: bytes, url: str, max_unpacked: int) -> str:
+    verified = _verified_zip(body, url, max_unpacked)
     import docx
     from docx.table import Table
 
-    document = docx.Document(io.BytesIO(body))
+    document = docx.Document(io.BytesIO(verified))
     out: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):

@@ -133,6 +133,39 @@ def test_docx_zip_bomb_is_refused_before_unpacking() -> None:
         attachment_text(buf.getvalue(), "https://x/bomb.docx", "docx", 1 << 20)
 
 
+def test_a_zip_lying_about_its_sizes_is_refused_without_unpacking_it() -> None:
+    """The central directory and local header claim 1,000 bytes; the member inflates to 50 MB."""
+    import struct
+    import tracemalloc
+
+    real = io.BytesIO()
+    docx.Document().save(real)  # a real DOCX, whose document part then grows to 50 MB
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(real.getvalue())) as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf,
+    ):
+        for info in src.infolist():
+            part = src.read(info)
+            if info.filename == "word/document.xml":
+                part += b" " * 50_000_000  # whitespace after the root: still valid XML
+            zf.writestr(info.filename, part)
+    data = bytearray(buf.getvalue())
+    name = b"word/document.xml"
+    local = data.find(name)  # the name follows a local header (30 bytes) ...
+    central = data.find(name, local + 1)  # ... and a central directory entry (46 bytes)
+    struct.pack_into("<I", data, local - 30 + 22, 1000)  # uncompressed size
+    struct.pack_into("<I", data, central - 46 + 24, 1000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExtractError, match="Bad CRC|cap"):
+            attachment_text(bytes(data), "https://gov.kz/a.docx", "docx", 10 * 1024 * 1024)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # python-docx would have inflated it whole: 50 MB and more
+
+
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
