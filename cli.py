@@ -123,6 +123,10 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print(f"  {name}: not due until {after:%Y-%m-%d %H:%M} UTC (--force polls it now)")
     for name, err in summary.errors.items():
         print(f"  {name}: {err}", file=sys.stderr)
+    if summary.skipped:  # items a source could not give: broken selectors show up here
+        print(f"  {len(summary.skipped)} items skipped:", file=sys.stderr)
+        for item in summary.skipped[:20]:
+            print(f"    {item}", file=sys.stderr)
     return 0 if not summary.sources_failed else 3
 
 

@@ -93,13 +93,25 @@ class Service:
             await self._run_dispatch()
         o = summary.outcomes
         log.info(
-            "polled %s: %d items, %d new, %d updated, %d signals%s",
+            "polled %s: %d items, %d new, %d updated, %d signals%s%s",
             source.name,
             summary.items_seen,
             o["new"],
             o["updated"],
             summary.signals_new,
+            f"; {len(summary.skipped)} skipped, e.g. {summary.skipped[0]}"
+            if summary.skipped
+            else "",
             f"; error: {summary.errors[source.name]}" if summary.errors else "",
+            extra={
+                "source": source.name,
+                "items": summary.items_seen,
+                "new": o["new"],
+                "updated": o["updated"],
+                "signals": summary.signals_new,
+                "skipped": len(summary.skipped),
+                "error": summary.errors.get(source.name),
+            },
         )
 
     async def _run_dispatch(self) -> None:

@@ -158,7 +158,7 @@ def test_a_zip_lying_about_its_sizes_is_refused_without_unpacking_it() -> None:
     struct.pack_into("<I", data, central - 46 + 24, 1000)
     tracemalloc.start()
     try:
-        with pytest.raises(ExtractError, match="Bad CRC|cap"):
+        with pytest.raises(ExtractError, match=r"Bad CRC|cap"):
             attachment_text(bytes(data), "https://gov.kz/a.docx", "docx", 10 * 1024 * 1024)
         _now, peak = tracemalloc.get_traced_memory()
     finally:
