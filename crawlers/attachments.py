@@ -2,9 +2,11 @@
 
 Pure: bytes in (fetched by the one Fetcher, under its size cap), text out. Both formats are
 hostile-input parsers, so each is bounded: a PDF is read for at most ``MAX_PDF_PAGES`` pages
-and each of its streams decompresses to at most ``max_unpacked`` bytes;
-a DOCX (a zip) is refused when its parts would unpack past ``max_unpacked`` bytes — the same
-post-decompression rule the fetcher applies to Content-Encoding. Any parser failure becomes an
+and ``MAX_PDF_SECONDS``, each of its streams decompresses to at most ``max_unpacked`` bytes,
+and a page with more than ``MAX_PAGE_CONTENT`` bytes of drawing instructions is passed over
+(pages can share one stream, which pypdf parses again for each); a DOCX (a zip) has each part
+read in small steps against ``max_unpacked`` and its CRC, and is rebuilt before python-docx
+sees it — the same post-decompression rule the fetcher applies to Content-Encoding. Any parser failure becomes an
 ExtractError naming the URL.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 import warnings
 import zipfile
 from typing import Any
@@ -31,6 +34,8 @@ __all__ = [
 
 MAX_ATTACHMENTS_PER_PAGE = 5
 MAX_PDF_PAGES = 300
+MAX_PAGE_CONTENT = 256 * 1024  # bytes of drawing instructions on a page; text pages use KBs
+MAX_PDF_SECONDS = 15.0  # pages share content streams, which pypdf parses again per page
 MAX_TEXT_CHARS = 2_000_000
 MAX_ZIP_ENTRIES = 2_000
 MAX_ANCHORS = 5_000
@@ -137,7 +142,13 @@ def _pdf_text(body: bytes, max_unpacked: int) -> str:
             reader.decrypt("")  # many official PDFs are "encrypted" with an empty password
         out: list[str] = []
         size = 0
+        started = time.monotonic()
         for page in reader.pages[:MAX_PDF_PAGES]:
+            if time.monotonic() - started > MAX_PDF_SECONDS:
+                break  # what was read so far is kept
+            contents = page.get_contents()
+            if contents is not None and len(contents.get_data()) > MAX_PAGE_CONTENT:
+                continue  # a page of that many instructions is a drawing, or an attack
             chunk = page.extract_text() or ""
             out.append(chunk)
             size += len(chunk)

@@ -166,6 +166,42 @@ def test_a_zip_lying_about_its_sizes_is_refused_without_unpacking_it() -> None:
     assert peak < 20_000_000  # python-docx would have inflated it whole: 50 MB and more
 
 
+def test_pages_sharing_a_huge_content_stream_cost_little() -> None:
+    """Eight pages that all point at one 1 MiB deflated stream of empty text runs: pypdf would
+    parse it again for every page (seconds each); such pages are passed over."""
+    import time
+    import zlib
+
+    stream = zlib.compress(b"BT /F1 12 Tf 10 10 Td () Tj ET\n" * 32_768, 9)
+    kids = " ".join(f"{5 + i} 0 R" for i in range(8))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count 8 >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ] + [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    ] * 8
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(
+        b"trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
+    started = time.monotonic()
+    with pytest.raises(ExtractError, match="no text layer"):
+        attachment_text(out.getvalue(), "https://gov.kz/a.pdf", "pdf", 10 * 1024 * 1024)
+    assert time.monotonic() - started < 5
+
+
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
