@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import os
 import re
+import shutil
 import tomllib
 import types
 import typing
@@ -595,9 +596,12 @@ def _source_table(path: Path, name: str) -> tuple[Any, Any]:
 
 
 def _replace_validated(path: Path, text: str) -> None:
+    path = path.resolve()  # a symlinked config.toml is edited where it lives
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
+        if path.exists():
+            shutil.copymode(path, tmp)  # keep its permissions (it may be 600)
         try:
             load(tmp)  # the start-up checks, on the edited text
         except ConfigError as exc:

@@ -6,8 +6,8 @@ and ``MAX_PDF_SECONDS``, each of its streams decompresses to at most ``max_unpac
 and a page with more than ``MAX_PAGE_CONTENT`` bytes of drawing instructions is passed over
 (pages can share one stream, which pypdf parses again for each); a DOCX (a zip) has each part
 read in small steps against ``max_unpacked`` and its CRC, and is rebuilt before python-docx
-sees it — the same post-decompression rule the fetcher applies to Content-Encoding. Any parser failure becomes an
-ExtractError naming the URL.
+sees it — the same post-decompression rule the fetcher applies to Content-Encoding. Any
+parser failure becomes an ExtractError naming the URL.
 """
 
 from __future__ import annotations

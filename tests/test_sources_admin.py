@@ -213,3 +213,14 @@ def test_add_a_page_without_feed_finds_the_sitemap_in_robots_txt(
     assert run(cfg, "add", site.base + "/home", "--name", "portal") == 0
     assert f"sitemap at {site.base}/sm.xml" in capsys.readouterr().out
     assert config.load(cfg).source("portal").type == "sitemap"
+
+
+def test_edits_keep_the_file_mode_and_write_through_a_symlink(cfg: Path, tmp_path: Path) -> None:
+    cfg.chmod(0o600)
+    link = tmp_path / "linked.toml"
+    link.symlink_to(cfg)
+    with cfg.open("a", encoding="utf-8") as f:
+        f.write('\n[[sources]]\nname = "new"\nurl = "https://example.org/rss"\n')
+    assert run(link, "disable", "new") == 0
+    assert link.is_symlink() and config.load(cfg).source("new").enabled is False
+    assert cfg.stat().st_mode & 0o777 == 0o600
