@@ -624,6 +624,54 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if status.healthy else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from store import db
+    from web import WebOptions, create_app, is_loopback
+
+    s = _settings(args)
+    host = args.host or s.web.host
+    port = s.web.port if args.port is None else args.port
+    if not 0 <= port < 65536:
+        raise ConfigError(f"serve --port {port}: use a port within 1..65535")
+    token = os.environ.get(s.web.token_env, "")
+    if token and len(token) < 16:
+        raise ConfigError(
+            f"serve: ${s.web.token_env} is shorter than 16 characters; use a random one: "
+            f"export {s.web.token_env}=$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')"
+        )
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"serve: binding {host} exposes the signals beyond this machine; set a token "
+            f"first (export {s.web.token_env}=$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')) or bind 127.0.0.1"
+        )
+    _engine(s).dispose()  # upgrade the schema with a writing engine, then only read
+    engine = db.make_engine(s.database.url, readonly=True)
+    options = WebOptions(token=token, page_size=s.web.page_size, quiet_days=s.digest.quiet_days)
+    where = f"[{host}]" if ":" in host else host
+    print(
+        f"regwatch web UI on http://{where}:{port}/ (read-only"
+        + (f"; token from ${s.web.token_env}" if token else "; this machine only")
+        + ")",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        create_app(engine, options),
+        host=host,
+        port=port,
+        log_level="info" if args.verbose else "warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+    engine.dispose()
+    return 0
+
+
 def _flagger_settings(args: argparse.Namespace) -> tuple[str | None, float]:
     """Rules folder and minimum score: from the config file when there is one."""
     path = args.config or default_config_path()
@@ -798,6 +846,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="one full cycle (due sources, alerts, due digests), then exit — for cron",
     )
     run.set_defaults(func=cmd_run)
+
+    srv = sub.add_parser("serve", help="the read-only web UI and JSON API")
+    srv.add_argument("--host", help="address to bind (default web.host: 127.0.0.1)")
+    srv.add_argument("--port", type=int, help="TCP port (default web.port: 8000)")
+    srv.set_defaults(func=cmd_serve)
 
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
     dem.add_argument(

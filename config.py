@@ -38,6 +38,7 @@ __all__ = [
     "SmtpConfig",
     "SourceConfig",
     "SubscriptionConfig",
+    "WebConfig",
     "add_source",
     "default_config_path",
     "load",
@@ -157,6 +158,20 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    host: str = setting(
+        "127.0.0.1", "address `regwatch serve` binds; anything but loopback needs a token"
+    )
+    port: int = setting(8000, "TCP port of the web UI and JSON API")
+    token_env: str = setting(
+        "REGWATCH_WEB_TOKEN",
+        "name of the environment variable holding the access token (never the token); when "
+        "it is set, every request needs it (HTTP Basic password or Authorization: Bearer)",
+    )
+    page_size: int = setting(50, "signals per page in the UI and the API (the API's per_page)")
+
+
+@dataclass(frozen=True)
 class SubscriptionConfig:
     name: str = required("unique short name: lowercase letters, digits, - and _")
     recipients: tuple[str, ...] = setting([], "email addresses the digest and alerts go to")
@@ -235,6 +250,7 @@ class Settings:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     sources: tuple[SourceConfig, ...] = ()
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     path: Path | None = field(default=None, compare=False)
@@ -333,6 +349,7 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
         raise ConfigError(f"{where}: service.dispatch_seconds must be 1..3600")
     if not 0 <= svc.metrics_port <= 65535:
         raise ConfigError(f"{where}: service.metrics_port must be 0..65535 (0: off)")
+    _check_web(settings.web, where)
     _check_subscriptions(settings, where, env)
     return settings
 
@@ -455,6 +472,20 @@ def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
         raise ConfigError(f"{where}: delivery.retry_seconds must be 1..86400 (a day)")
     if not 1 <= delivery.alert_lookback_hours <= 24 * 30:
         raise ConfigError(f"{where}: delivery.alert_lookback_hours must be 1..720 (30 days)")
+
+
+def _check_web(web: WebConfig, where: str) -> None:
+    if not web.host.strip():
+        raise ConfigError(f"{where}: web.host is empty; use 127.0.0.1 (this machine only)")
+    if not 0 < web.port < 65536:
+        raise ConfigError(f"{where}: web.port must be 1..65535, got {web.port}")
+    if not _ENV_RE.fullmatch(web.token_env):
+        raise ConfigError(
+            f"{where}: web.token_env must be an environment variable name like "
+            f"REGWATCH_WEB_TOKEN, got {web.token_env!r}"
+        )
+    if not 1 <= web.page_size <= 500:
+        raise ConfigError(f"{where}: web.page_size must be 1..500, got {web.page_size}")
 
 
 def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
@@ -692,7 +723,7 @@ def _tname(value: Any) -> str:
 def documented_keys() -> dict[str, tuple[Any, str]]:
     """Every settable key (``section.key``) with its default and help — for docs and tests."""
     out: dict[str, tuple[Any, str]] = {}
-    for section in ("database", "fetch", "nlp", "digest", "smtp", "delivery", "service"):
+    for section in ("database", "fetch", "nlp", "digest", "smtp", "delivery", "service", "web"):
         cls = typing.get_type_hints(Settings)[section]
         for f in dataclasses.fields(cls):
             out[f"{section}.{f.name}"] = (_default(f), f.metadata["help"])

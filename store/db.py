@@ -28,12 +28,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, *, readonly: bool = False) -> Engine:
-    """Create an engine; SQLite connections are configured on connect."""
+    """Create an engine; SQLite connections are configured on connect. A ``readonly`` engine
+    cannot write: SQLite's ``query_only`` pragma, PostgreSQL's read-only transactions."""
     try:
         parsed = make_url(url)
     except SQLAlchemyError as exc:
         raise StoreError(f"store: database URL {url!r} is not valid ({exc})") from None
     if parsed.get_backend_name() != "sqlite":
+        if readonly:
+            options = "-c default_transaction_read_only=on"
+            return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         folder = Path(parsed.database).parent
@@ -52,6 +56,8 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
             if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
                 cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = NORMAL")
+        if readonly:
+            cur.execute("PRAGMA query_only = ON")
         cur.close()
 
     begin = "BEGIN" if readonly else "BEGIN IMMEDIATE"

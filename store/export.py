@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from errors import ConfigError
 
-__all__ = ["FORMATS", "write_rows"]
+__all__ = ["FORMATS", "format_rows", "write_rows"]
 
 FORMATS = ("table", "csv", "json", "jsonl")
 TABLE = (("score", 5), ("category", 22), ("source_country", 8), ("source", 16),
@@ -36,34 +36,61 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+class _Counted:
+    """Rows passed through, counted."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows:
+            self.n += 1
+            yield row
+
+
 def write_rows(
     rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str, out: TextIO
 ) -> int:
     """Write ``rows`` (dicts with ``columns``) to ``out`` in ``fmt``; return how many."""
+    counted = _Counted(rows)
+    for piece in format_rows(counted, columns, fmt):
+        out.write(piece)
+    return counted.n
+
+
+def format_rows(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str
+) -> Iterator[str]:
+    """``rows`` in ``fmt`` as pieces of text, one row at a time (for streaming responses)."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return _pieces(rows, columns, fmt)
+
+
+def _pieces(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str) -> Iterator[str]:
     n = 0
     if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
+        line = _Line()
+        writer = csv.writer(line, lineterminator="\n")
         writer.writerow(columns)
+        yield line.take()
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in columns])
-            n += 1
+            yield line.take()
     elif fmt == "jsonl":
         for row in rows:
-            out.write(json.dumps({c: _plain(row.get(c)) for c in columns}, ensure_ascii=False))
-            out.write("\n")
-            n += 1
+            yield json.dumps({c: _plain(row.get(c)) for c in columns}, ensure_ascii=False) + "\n"
     elif fmt == "json":
-        out.write("[")
+        yield "["
         for row in rows:
-            out.write(",\n " if n else "\n ")
-            out.write(json.dumps({c: _plain(row.get(c)) for c in columns}, ensure_ascii=False))
+            yield ",\n " if n else "\n "
+            yield json.dumps({c: _plain(row.get(c)) for c in columns}, ensure_ascii=False)
             n += 1
-        out.write("\n]\n" if n else "]\n")
+        yield "\n]\n" if n else "]\n"
     else:
         shown = [(c, w) for c, w in TABLE if c in columns]
-        out.write(" ".join(f"{c[:w]:<{w}}" for c, w in shown).rstrip() + "\n")
+        yield " ".join(f"{c[:w]:<{w}}" for c, w in shown).rstrip() + "\n"
         for row in rows:
             cells = []
             for c, w in shown:
@@ -73,6 +100,20 @@ def write_rows(
                     text = value.strftime("%Y-%m-%d %H:%M")
                 text = " ".join(text.split())
                 cells.append(f"{text[:w]:<{w}}")
-            out.write(" ".join(cells).rstrip() + "\n")
-            n += 1
-    return n
+            yield " ".join(cells).rstrip() + "\n"
+
+
+class _Line:
+    """What csv.writer wrote since the last take()."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def take(self) -> str:
+        text = "".join(self.parts)
+        self.parts.clear()
+        return text

@@ -41,7 +41,7 @@ def test_every_setting_is_documented_in_config_toml() -> None:
 def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
     s = config.load(ROOT / "config.toml", env={})
     empty = config.load(write(tmp_path, ""), env={})
-    for section in ("fetch", "nlp", "digest", "smtp", "delivery", "service"):
+    for section in ("fetch", "nlp", "digest", "smtp", "delivery", "service", "web"):
         assert getattr(s, section) == getattr(empty, section)
 
 

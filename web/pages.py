@@ -1,0 +1,204 @@
+"""The HTML pages — search with facets, a document, the timeline, the sources' health — and
+the CSV export of the current filter. Every template is autoescaped; links are http(s) only;
+no page carries a script."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session
+
+from alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
+from alerts.render import safe_url
+from errors import ConfigError
+from store import db
+from store.analyst import COLUMNS, iter_signals
+from store.export import format_rows
+from store.facets import FACETS, facet_counts, signal_page, timeline
+from web.chart import draw
+from web.deps import session
+from web.params import Search, search_params
+from web.views import document_view, evidence, source_views
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Path(__file__).parent / "templates"
+CHUNK = 64 * 1024
+FACET_TITLES = {
+    "category": "Category",
+    "country": "Country",
+    "source": "Source",
+    "language": "Language",
+}
+FACET_PARAMS = {
+    "category": "category",
+    "country": "country",
+    "source": "source",
+    "language": "lang",
+}
+SORT_TITLES = {"score": "score", "detected": "newest", "published": "published", "oldest": "oldest"}
+
+
+def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(UTC).strftime(fmt) if value else ""
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every template, whatever its name: crawled text is hostile
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["safe_url"] = safe_url
+    env.filters["when"] = _when
+    env.globals["CATEGORY_TITLES"] = CATEGORY_TITLES
+    env.globals["COUNTRY_TITLES"] = COUNTRY_TITLES
+    return env
+
+
+ENV = _env()
+Searched = Annotated[Search, Depends(search_params)]
+Db = Annotated[Session, Depends(session)]
+
+
+def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(ENV.get_template(name).render(**context), status_code=status)
+
+
+def _label(dimension: str, value: str) -> str:
+    titles = {"category": CATEGORY_TITLES, "country": COUNTRY_TITLES}.get(dimension, {})
+    return titles.get(value, value)
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
+    if search.error:
+        return _page(
+            "search.html.j2",
+            400,
+            search=search,
+            error=search.error,
+            rows=[],
+            facets=[],
+            total=0,
+            pages=0,
+            sorts=SORT_TITLES,
+        )
+    try:
+        fc = facet_counts(s, search.filter)
+        rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
+    except ConfigError as exc:
+        return _page(
+            "search.html.j2",
+            400,
+            search=search,
+            error=str(exc),
+            rows=[],
+            facets=[],
+            total=0,
+            pages=0,
+            sorts=SORT_TITLES,
+        )
+    facets = [
+        (
+            FACET_TITLES[d],
+            [
+                (
+                    _label(d, v),
+                    n,
+                    search.toggle("/", FACET_PARAMS[d], v),
+                    search.chosen(FACET_PARAMS[d], v),
+                )
+                for v, n in fc.counts[d]
+            ],
+        )
+        for d in FACETS
+    ]
+    for row in rows:
+        row["evidence"] = evidence(row["sentence"], row["match"])
+        row["link"] = safe_url(row["url"])
+    total = fc.summary.total
+    pages = (total + search.per_page - 1) // search.per_page
+    return _page(
+        "search.html.j2",
+        search=search,
+        error="",
+        rows=rows,
+        facets=facets,
+        total=total,
+        pages=pages,
+        sorts=SORT_TITLES,
+        summary=fc.summary,
+    )
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def document_page(document_id: int, s: Db) -> HTMLResponse:
+    view = document_view(s, document_id)
+    if view is None:
+        return _page(
+            "message.html.j2",
+            404,
+            title="Not found",
+            message=f"There is no document {document_id}.",
+        )
+    for row in view.signals:
+        row["evidence"] = evidence(row["sentence"], row["match"])
+    return _page("document.html.j2", doc=view)
+
+
+@router.get("/timeline", response_class=HTMLResponse)
+def timeline_page(
+    search: Searched, s: Db, by: Literal["category", "country"] = "category"
+) -> HTMLResponse:
+    if search.error:
+        return _page("timeline.html.j2", 400, search=search, error=search.error, chart=None, by=by)
+    t = timeline(s, search.filter, by)
+    titles = CATEGORY_TITLES if by == "category" else COUNTRY_TITLES
+    chart = draw(t, titles) if t.weeks else None
+    return _page("timeline.html.j2", search=search, error="", chart=chart, by=by)
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, s: Db) -> HTMLResponse:
+    days = request.app.state.options.quiet_days
+    return _page(
+        "sources.html.j2", sources=source_views(s, datetime.now(UTC), days), quiet_days=days
+    )
+
+
+@router.get("/export.csv", response_model=None)
+def export_csv(request: Request, search: Searched) -> StreamingResponse | HTMLResponse:
+    """Every signal of the current filter as CSV (the columns of `regwatch export`),
+    streamed: rows leave as they are read."""
+    if search.error:
+        return _page("message.html.j2", 400, title="Cannot export", message=search.error)
+    engine = request.app.state.engine
+
+    def chunks() -> Iterator[bytes]:
+        with db.session_scope(engine) as s:
+            buffered: list[str] = []
+            size = 0
+            for piece in format_rows(iter_signals(s, search.filter, search.sort), COLUMNS, "csv"):
+                buffered.append(piece)
+                size += len(piece)
+                if size >= CHUNK:
+                    yield "".join(buffered).encode("utf-8")
+                    buffered, size = [], 0
+            yield "".join(buffered).encode("utf-8")
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="regwatch-signals-{stamp}.csv"'},
+    )

@@ -1,0 +1,120 @@
+"""The search parameters that every page, the CSV export and the API share: read from the
+query string into a SignalFilter, checked up front so a bad search shows its message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
+
+from errors import ConfigError
+from store.analyst import SignalFilter
+from store.search import parse
+
+__all__ = ["Search", "search_params"]
+
+Sort = Literal["score", "detected", "published", "oldest"]
+
+
+@dataclass(frozen=True)
+class Search:
+    filter: SignalFilter
+    sort: str
+    page: int
+    per_page: int
+    params: tuple[tuple[str, str], ...] = ()  # the query as given, for links
+    error: str = ""  # why the search cannot run (shown instead of results)
+    raw: dict[str, str] = field(default_factory=dict)  # single values, to refill the form
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    def link(self, path: str, **changes: str | None) -> str:
+        """``path`` with this query, ``changes`` applied (None removes), back on page 1."""
+        params = [(k, v) for k, v in self.params if k not in changes and k != "page"]
+        params += [(k, v) for k, v in changes.items() if v is not None and v != ""]
+        return path + ("?" + urlencode(params) if params else "")
+
+    def toggle(self, path: str, key: str, value: str) -> str:
+        """``path`` with ``key=value`` added to the filter, or taken out when it is in."""
+        params = [(k, v) for k, v in self.params if k != "page"]
+        if (key, value) in params:
+            params.remove((key, value))
+        else:
+            params.append((key, value))
+        return path + ("?" + urlencode(params) if params else "")
+
+    def chosen(self, key: str, value: str) -> bool:
+        return (key, value) in self.params
+
+    def page_link(self, path: str, page: int) -> str:
+        params = [(k, v) for k, v in self.params if k != "page"] + [("page", str(page))]
+        return path + "?" + urlencode(params)
+
+
+def _when(value: str, name: str, end_of_day: bool = False) -> datetime | None:
+    """YYYY-MM-DD (``until``: through the end of that day) or an ISO 8601 time."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"{name} {value!r}: use a date (2026-11-01) or a time (2026-11-01T08:00+05:00)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _many(values: list[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def search_params(
+    request: Request,
+    q: Annotated[
+        str, Query(description='full text: words, "phrases", AND, OR, NOT, ( ); any inflection')
+    ] = "",
+    category: Annotated[list[str], Query(description="category ids; repeat for more")] = [],  # noqa: B006
+    country: Annotated[list[str], Query(description="country codes, by source or mention")] = [],  # noqa: B006
+    source: Annotated[list[str], Query(description="source names")] = [],  # noqa: B006
+    lang: Annotated[list[str], Query(description="language codes")] = [],  # noqa: B006
+    since: Annotated[str, Query(description="detected on or after: YYYY-MM-DD or ISO time")] = "",
+    until: Annotated[
+        str, Query(description="detected up to: YYYY-MM-DD (that whole day) or before an ISO time")
+    ] = "",
+    min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
+    sort: Sort = "score",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int | None, Query(ge=1, le=500)] = None,
+) -> Search:
+    size = per_page or int(request.app.state.options.page_size)
+    params = tuple((k, v) for k, v in request.query_params.multi_items() if v != "")
+    raw = {"q": q, "since": since, "until": until, "min_score": str(min_score or "")}
+    error = ""
+    flt = SignalFilter()
+    try:
+        flt = SignalFilter(
+            categories=_many(category),
+            countries=_many(country),
+            sources=_many(source),
+            languages=_many(lang),
+            since=_when(since, "since"),
+            until=_when(until, "until", end_of_day=True),
+            min_score=min_score,
+            text=q.strip(),
+        )
+        if flt.text:
+            from nlp.index import search_terms
+
+            parse(flt.text, search_terms)
+    except ConfigError as exc:
+        error = str(exc)
+    return Search(flt, sort, page, size, params, error, raw)

@@ -1,0 +1,178 @@
+"""What the pages and the API show, read from the store: a document with its versions and what
+changed between them, its signals, and the sources' health."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.render import safe_url
+from store.analyst import SignalFilter, signal_select
+from store.models import Document, DocumentVersion, Signal, Source
+from store.queries import source_health
+
+__all__ = [
+    "DiffLine",
+    "DocumentView",
+    "SourceView",
+    "VersionView",
+    "changes",
+    "document_view",
+    "evidence",
+    "source_views",
+]
+
+MAX_DIFF_CHARS = 400_000  # beyond this the change is summarised, not diffed
+MAX_DIFF_LINES = 2_000
+
+
+def evidence(sentence: str, match: str) -> tuple[str, str, str]:
+    """The sentence split around the match, so a template can <mark> it without raw HTML."""
+    at = sentence.find(match) if match else -1
+    if at < 0:
+        return "", match, f" — {sentence}" if sentence else ""
+    return sentence[:at], match, sentence[at + len(match) :]
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "same" or "hunk"
+    text: str
+
+
+def changes(old: str, new: str, context: int = 2) -> tuple[list[DiffLine], str]:
+    """The lines that changed from ``old`` to ``new`` (a unified diff), and a note when the
+    texts are too large to diff or the diff was cut."""
+    if len(old) + len(new) > MAX_DIFF_CHARS:
+        return [], f"too large to compare here ({len(old):,} → {len(new):,} characters)"
+    out: list[DiffLine] = []
+    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=context)
+    for line in diff:
+        if line.startswith(("---", "+++")):
+            continue
+        kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "same")
+        out.append(DiffLine(kind, line[1:] if kind != "hunk" else "…"))
+        if len(out) >= MAX_DIFF_LINES:
+            return out, f"only the first {MAX_DIFF_LINES} lines of the change are shown"
+    return out, ""
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    title: str
+    text: str
+    content_hash: str
+    fetched_at: datetime
+    title_before: str | None  # the previous version's title, when it changed
+    diff: list[DiffLine]
+    note: str
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    title: str
+    url: str
+    link: str  # http(s) only, else ""
+    source: str
+    source_country: str
+    tier: str
+    lang: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    version: int
+    versions: list[VersionView]  # newest first
+    signals: list[dict[str, Any]]  # store.analyst.COLUMNS rows, best first
+
+
+def document_view(session: Session, document_id: int) -> DocumentView | None:
+    row = session.execute(
+        select(Document, Source)
+        .join(Source, Source.id == Document.source_id)
+        .where(Document.id == document_id)
+    ).first()
+    if row is None:
+        return None
+    doc, src = row
+    stored = session.scalars(
+        select(DocumentVersion)
+        .where(DocumentVersion.document_id == document_id)
+        .order_by(DocumentVersion.version)
+    ).all()
+    versions: list[VersionView] = []
+    previous: DocumentVersion | None = None
+    for v in stored:
+        diff, note = changes(previous.text, v.text) if previous else ([], "")
+        before = previous.title if previous and previous.title != v.title else None
+        versions.append(
+            VersionView(
+                v.version, v.title, v.text, v.content_hash, v.fetched_at, before, diff, note
+            )
+        )
+        previous = v
+    dialect = session.get_bind().dialect.name
+    stmt = signal_select(SignalFilter(), "score", dialect).where(Signal.document_id == doc.id)
+    signals = [dict(r._mapping) for r in session.execute(stmt)]
+    return DocumentView(
+        doc.id,
+        doc.title,
+        doc.url,
+        safe_url(doc.url),
+        src.name,
+        src.country,
+        src.tier,
+        doc.lang,
+        doc.published_at,
+        doc.first_seen_at,
+        doc.last_seen_at,
+        doc.version,
+        versions[::-1],
+        signals,
+    )
+
+
+@dataclass(frozen=True)
+class SourceView:
+    name: str
+    url: str
+    link: str
+    state: str  # ok, new, failing or quiet
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    items_last_run: int
+    quiet_since: datetime | None
+
+
+def source_views(session: Session, now: datetime, quiet_days: int) -> list[SourceView]:
+    """Every source in the database with its health, as `regwatch sources list` judges it."""
+    errors_at = dict(session.execute(select(Source.name, Source.last_error_at)).tuples().all())
+    out = []
+    for h in source_health(session):
+        quiet = h.quiet_since(now, quiet_days)
+        state = "failing" if h.consecutive_failures else "quiet" if quiet else "ok"
+        if not h.last_success_at and not h.consecutive_failures:
+            state = "new"
+        out.append(
+            SourceView(
+                h.name,
+                h.url,
+                safe_url(h.url),
+                state,
+                h.last_success_at,
+                errors_at.get(h.name),
+                h.last_error,
+                h.consecutive_failures,
+                h.items_last_run,
+                quiet,
+            )
+        )
+    return out
