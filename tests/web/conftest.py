@@ -4,13 +4,19 @@ web app's tests. The app only reads, so the tests of a module share it."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from sqlalchemy import create_engine, text, update
 
 from crawlers import Document
@@ -21,6 +27,7 @@ from store.models import Document as DocumentRow
 from store.models import Signal, utcnow
 from store.queries import SourceSpec, sync_sources
 from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available
+from web import WebOptions, create_app
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>{{7*7}}'
 
@@ -108,3 +115,48 @@ def seeded(
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+class LiveServer:
+    """The app served by a real uvicorn on a free port of 127.0.0.1, in a thread."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                lifespan="off")  # fmt: skip
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start on 127.0.0.1")
+            self.thread.join(0.02)  # waits for the thread; returns at once when it ends
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+@contextmanager
+def serve(url: str, options: WebOptions | None = None) -> Iterator[LiveServer]:
+    engine = db.make_engine(url, readonly=True)
+    server = LiveServer(create_app(engine, options))
+    try:
+        yield server
+    finally:
+        server.close()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live(seeded: Seeded) -> Iterator[LiveServer]:
+    with serve(seeded.url) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def http(live: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.base, timeout=30) as client:
+        yield client
