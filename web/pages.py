@@ -110,6 +110,7 @@ def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
         )
     facets = [
         (
+            d,
             FACET_TITLES[d],
             [
                 (

@@ -73,6 +73,16 @@ def _when(value: str, name: str, end_of_day: bool = False) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+def _score(value: str) -> float:
+    try:
+        score = float(value) if value.strip() else 0.0
+    except ValueError:
+        score = -1.0
+    if not 0.0 <= score <= 1.0:  # also refuses nan
+        raise ConfigError(f"min_score {value!r}: use a number within 0..1")
+    return score
+
+
 def _many(values: list[str]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
@@ -90,14 +100,14 @@ def search_params(
     until: Annotated[
         str, Query(description="detected up to: YYYY-MM-DD (that whole day) or before an ISO time")
     ] = "",
-    min_score: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
+    min_score: Annotated[str, Query(description="lowest score, 0..1 (empty: any)")] = "",
     sort: Sort = "score",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> Search:
     size = per_page or int(request.app.state.options.page_size)
     params = tuple((k, v) for k, v in request.query_params.multi_items() if v != "")
-    raw = {"q": q, "since": since, "until": until, "min_score": str(min_score or "")}
+    raw = {"q": q, "since": since, "until": until, "min_score": min_score}
     error = ""
     flt = SignalFilter()
     try:
@@ -108,7 +118,7 @@ def search_params(
             languages=_many(lang),
             since=_when(since, "since"),
             until=_when(until, "until", end_of_day=True),
-            min_score=min_score,
+            min_score=_score(min_score),
             text=q.strip(),
         )
         if flt.text:

@@ -154,7 +154,9 @@ class SourceView:
 
 def source_views(session: Session, now: datetime, quiet_days: int) -> list[SourceView]:
     """Every source in the database with its health, as `regwatch sources list` judges it."""
-    errors_at = {name: at for name, at in session.execute(select(Source.name, Source.last_error_at))}
+    errors_at = {
+        name: at for name, at in session.execute(select(Source.name, Source.last_error_at))
+    }
     out = []
     for h in source_health(session):
         quiet = h.quiet_since(now, quiet_days)

@@ -4,6 +4,7 @@ without a token — and the real command serves with one."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -106,10 +107,8 @@ def _check_serving(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
         except httpx.TransportError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"regwatch serve did not start: {log.read_text()}")
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=0.1)  # a wait on the process, not a sleep
-            except subprocess.TimeoutExpired:
-                pass
     assert first.status_code == 401
     ok = httpx.get(base + "/api/sources", headers={"Authorization": f"Bearer {TOKEN}"})
     assert ok.status_code == 200 and len(ok.json()) == 4
