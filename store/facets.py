@@ -3,8 +3,9 @@
 API, the CLI and the benchmarks.
 
 A country matches a signal's source country or any country mentioned in its context (the JSON
-list ``signals.countries``), as in :func:`store.analyst.iter_signals` — here in SQL: SQLite's
-``json_each`` and PostgreSQL's ``jsonb`` operators.
+list ``signals.countries``), as in :func:`store.analyst.country_clause`; the country facet and
+timeline expand that list with SQLite's ``json_each`` or PostgreSQL's
+``jsonb_array_elements_text``.
 
 Facets are counted the usual way for multi-select filters: each dimension's counts apply every
 other filter but not its own, so a user can see what ticking one more value would add.
@@ -12,7 +13,6 @@ other filter but not its own, so a user can see what ticking one more value woul
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -21,24 +21,20 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    Text,
     case,
     cast,
     column,
     distinct,
-    exists,
     func,
     literal_column,
-    or_,
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.dialects.postgresql import array as pg_array
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from errors import ConfigError
-from store.analyst import SignalFilter, signal_select
+from store.analyst import SignalFilter, country_clause, signal_select
 from store.fulltext import matching_documents
 from store.models import Document, Signal, Source
 from store.search import parse
@@ -87,19 +83,6 @@ def _text_ids(f: SignalFilter, dialect: str) -> Select[tuple[int]]:
     return select(ids.c.id)
 
 
-def _mentions(dialect: str, countries: tuple[str, ...]) -> ColumnElement[bool]:
-    """The signal's context names one of ``countries``."""
-    if dialect == "sqlite":
-        each = func.json_each(Signal.countries).table_valued("value")
-        return exists(select(1).select_from(each).where(each.c.value.in_(countries)))
-    return cast(Signal.countries, JSONB).op("?|")(cast(pg_array(countries), ARRAY(Text)))
-
-
-def country_condition(dialect: str, countries: tuple[str, ...]) -> ColumnElement[bool]:
-    """Source country or a mention (needs ``sources`` joined)."""
-    return or_(Source.country.in_(countries), _mentions(dialect, countries))
-
-
 def _scoped(
     stmt: Rows,
     f: SignalFilter,
@@ -125,7 +108,7 @@ def _scoped(
     if f.sources and skip != "source":
         conditions.append(Source.name.in_(f.sources))
     if f.countries and skip != "country":
-        conditions.append(country_condition(dialect, f.countries))
+        conditions.append(country_clause(f.countries, dialect))
     if f.since is not None:
         conditions.append(Signal.detected_at >= f.since)
     if f.until is not None:
@@ -245,9 +228,6 @@ def timeline(
 def signal_page(
     session: Session, f: SignalFilter, sort: str = "score", offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """One page of :data:`store.analyst.COLUMNS` rows, the country filter applied in SQL."""
-    dialect = _dialect(session)
-    stmt = signal_select(dataclasses.replace(f, countries=()), sort, dialect)
-    if f.countries:
-        stmt = stmt.where(country_condition(dialect, f.countries))
+    """One page of :data:`store.analyst.COLUMNS` rows."""
+    stmt = signal_select(f, sort, _dialect(session))
     return [dict(r._mapping) for r in session.execute(stmt.offset(offset).limit(limit))]
