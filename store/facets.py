@@ -24,11 +24,11 @@ from sqlalchemy import (
     case,
     cast,
     column,
-    distinct,
     func,
     literal_column,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -120,17 +120,33 @@ def _scoped(
     return stmt.where(*conditions) if conditions else stmt
 
 
-def _countries_each(dialect: str) -> Any:
-    """A table of each country a signal concerns: its source's and those it mentions."""
+def _mentions_each(dialect: str) -> Any:
+    """A table of the countries a signal's context names (a sorted set, so each once)."""
     if dialect == "sqlite":
-        listed: Any = func.json_insert(
-            func.coalesce(Signal.countries, literal_column("'[]'")), "$[#]", Source.country
-        )
-        return func.json_each(listed).table_valued("value")
+        return func.json_each(Signal.countries).table_valued("value")
     raw = cast(Signal.countries, JSONB)
     array = case((func.jsonb_typeof(raw) == "array", raw), else_=literal_column("'[]'::jsonb"))
-    listed = array.op("||")(func.jsonb_build_array(Source.country))
-    return func.jsonb_array_elements_text(listed).table_valued("value").lateral()
+    return func.jsonb_array_elements_text(array).table_valued("value").lateral()
+
+
+def _country_rows(f: SignalFilter, dialect: str, skip: str, *extra: Any) -> Any:
+    """One row per (signal, country it concerns) — its source's country, and each other
+    country it mentions — with ``extra`` columns; counting these rows needs no DISTINCT."""
+    own = _scoped(
+        select(Source.country.label("value"), *extra).select_from(Signal), f, dialect, skip,
+        join=True,
+    )  # fmt: skip
+    each = _mentions_each(dialect)
+    mentioned = (
+        select(each.c.value.label("value"), *extra)
+        .select_from(Signal)
+        .join(Document, Document.id == Signal.document_id)
+        .join(Source, Source.id == Document.source_id)
+        .join(each, true())
+        .where(each.c.value != Source.country)
+    )
+    mentioned = _scoped(mentioned, f, dialect, skip, joined=True)
+    return union_all(own, mentioned).subquery()
 
 
 def _dialect(session: Session) -> str:
@@ -149,17 +165,10 @@ def summary(session: Session, f: SignalFilter) -> Summary:
 def _facet(session: Session, f: SignalFilter, dimension: Dimension) -> list[tuple[str, int]]:
     dialect = _dialect(session)
     if dimension == "country":
-        each = _countries_each(dialect)
-        n = func.count(distinct(Signal.id))
-        stmt = (
-            select(each.c.value, n)
-            .select_from(Signal)
-            .join(Document, Document.id == Signal.document_id)
-            .join(Source, Source.id == Document.source_id)
-            .join(each, true())
-        )
-        stmt = _scoped(stmt, f, dialect, "country", joined=True)
-        key: Any = each.c.value
+        rows = _country_rows(f, dialect, "country")
+        key: Any = rows.c.value
+        n = func.count()
+        stmt = select(key, n)
     else:
         key = {"category": Signal.category, "language": Signal.lang, "source": Source.name}[
             dimension
@@ -199,15 +208,8 @@ def timeline(
         stmt = _scoped(select(week, Signal.category, func.count()).select_from(Signal), f, dialect)
         stmt = stmt.group_by(week, Signal.category)
     else:
-        each = _countries_each(dialect)
-        stmt = (
-            select(week, each.c.value, func.count(distinct(Signal.id)))
-            .select_from(Signal)
-            .join(Document, Document.id == Signal.document_id)
-            .join(Source, Source.id == Document.source_id)
-            .join(each, true())
-        )
-        stmt = _scoped(stmt, f, dialect, joined=True).group_by(week, each.c.value)
+        rows = _country_rows(f, dialect, "", week)
+        stmt = select(rows.c.week, rows.c.value, func.count()).group_by(rows.c.week, rows.c.value)
     counts: dict[tuple[date, str], int] = {}
     for w, key, n in session.execute(stmt):
         counts[(date.fromisoformat(str(w)[:10]), str(key))] = int(n)
