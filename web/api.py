@@ -49,6 +49,10 @@ class SignalOut(BaseModel):
     tier: str
 
 
+class DocumentSignal(SignalOut):
+    version: int  # the version of the document the signal was found in
+
+
 class SignalPage(BaseModel):
     total: int
     page: int
@@ -114,7 +118,7 @@ class DocumentOut(BaseModel):
     last_seen_at: datetime
     version: int
     versions: list[VersionOut]
-    signals: list[SignalOut]
+    signals: list[DocumentSignal]
 
 
 class SourceOut(BaseModel):
@@ -238,7 +242,7 @@ def document(document_id: int, s: Db) -> DocumentOut:
         last_seen_at=view.last_seen_at,
         version=view.version,
         versions=versions,
-        signals=[signal_out(r) for r in view.signals],
+        signals=[DocumentSignal(**r, link=safe_url(r["url"])) for r in view.signals],
     )
 
 

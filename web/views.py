@@ -89,7 +89,7 @@ class DocumentView:
     last_seen_at: datetime
     version: int
     versions: list[VersionView]  # newest first
-    signals: list[dict[str, Any]]  # store.analyst.COLUMNS rows, best first
+    signals: list[dict[str, Any]]  # store.analyst.COLUMNS rows + the version, best first
 
 
 def document_view(session: Session, document_id: int) -> DocumentView | None:
@@ -120,6 +120,15 @@ def document_view(session: Session, document_id: int) -> DocumentView | None:
     dialect = session.get_bind().dialect.name
     stmt = signal_select(SignalFilter(), "score", dialect).where(Signal.document_id == doc.id)
     signals = [dict(r._mapping) for r in session.execute(stmt)]
+    found_in = dict(
+        session.execute(
+            select(Signal.id, DocumentVersion.version)
+            .join(DocumentVersion, DocumentVersion.id == Signal.version_id)
+            .where(Signal.document_id == doc.id)
+        ).all()
+    )
+    for item in signals:
+        item["version"] = found_in.get(item["signal_id"])
     return DocumentView(
         doc.id,
         doc.title,
