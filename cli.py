@@ -529,7 +529,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from metrics import Metrics
     from nlp import Flagger
     from pipeline import collect_sources
-    from scheduler import Service, SourceJob, jobs_for
+    from scheduler import Service, SourceJob, digest_times, jobs_for
+    from store import db
     from store.lock import InstanceLock
 
     s = _settings(args)
@@ -570,6 +571,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 dispatch_every=s.service.dispatch_seconds,
                 on_stop=stop_crawls,
                 reload=reload,
+                digests=digest_times(s.subscriptions),
+                maintenance=lambda: db.maintain(engine),
             )
             asyncio.run(service.run())
     engine.dispose()

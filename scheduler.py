@@ -18,15 +18,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from config import SourceConfig
+from config import SourceConfig, SubscriptionConfig
 from pipeline import RunSummary
 
-__all__ = ["Poll", "Service", "SourceJob"]
+__all__ = ["DigestTime", "Poll", "Service", "SourceJob", "digest_times", "jobs_for"]
 
 log = logging.getLogger("regwatch.scheduler")
 
@@ -38,6 +40,14 @@ Reload = Callable[[bool], Sequence["SourceJob"] | None]
 WATCH_EVERY_S = 5.0
 FIRST_POLL_SPREAD_S = 5.0
 DISPATCH_EVERY_S = 60.0
+
+
+@dataclass(frozen=True)
+class DigestTime:
+    subscription: str
+    hour: int
+    minute: int
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,11 @@ class Service:
         on_stop: Callable[[], Awaitable[object]] | None = None,
         reload: Reload | None = None,
         watch_every: float = WATCH_EVERY_S,
+        digests: Sequence[DigestTime] = (),
+        maintenance: Callable[[], object] | None = None,
     ) -> None:
+        self.digests = list(digests)
+        self._maintenance = maintenance
         self.jobs = list(jobs)
         self._reload = reload
         self._watch_every = watch_every
@@ -139,6 +153,28 @@ class Service:
                 misfire_grace_time=max(1, int(self._dispatch_every)),
                 next_run_time=now,
             )
+        for d in self.digests if self._dispatch is not None else ():
+            # At each subscription's local digest time, as well as on the outbox tick: a digest
+            # missed while the service was down is found by the next cycle after a restart.
+            scheduler.add_job(
+                self._run_dispatch,
+                CronTrigger(hour=d.hour, minute=d.minute, timezone=ZoneInfo(d.timezone)),
+                id=f"digest:{d.subscription}",
+                name=f"digest {d.subscription}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=3600,
+                replace_existing=True,
+            )
+        if self._maintenance is not None:
+            scheduler.add_job(
+                self._run_maintenance,
+                CronTrigger(hour=3, minute=30, timezone=UTC),
+                id="maintenance",
+                name="database maintenance",
+                max_instances=1,
+                coalesce=True,
+            )
         if self._reload is not None:
             scheduler.add_job(
                 self._run_reload,
@@ -151,6 +187,17 @@ class Service:
             )
         for job in self.jobs:
             self._add_source_job(scheduler, job, now)
+
+    async def _run_maintenance(self) -> None:
+        if self._maintenance is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.shield(loop.run_in_executor(self._worker, self._maintenance))
+        except asyncio.CancelledError:
+            log.info("maintenance left to finish during shutdown")
+        except Exception:
+            log.exception("maintenance failed")
 
     def _add_source_job(self, scheduler: AsyncIOScheduler, job: SourceJob, now: datetime) -> None:
         # Poll soon after it is scheduled, spread over a few seconds, not all at once.
@@ -251,3 +298,13 @@ def jobs_for(sources: Sequence[SourceConfig]) -> list[SourceJob]:
         for s in sources
         if s.enabled
     ]
+
+
+def digest_times(subscriptions: Sequence[SubscriptionConfig]) -> list[DigestTime]:
+    """Each subscription with recipients gets a cron job at its local digest time."""
+    out = []
+    for sub in subscriptions:
+        if sub.recipients:
+            hour, minute = (int(x) for x in sub.digest_time.split(":"))
+            out.append(DigestTime(sub.name, hour, minute, sub.timezone))
+    return out

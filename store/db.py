@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from errors import StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "make_engine", "session_scope", "upgrade"]
+__all__ = ["BUSY_TIMEOUT_MS", "maintain", "make_engine", "session_scope", "upgrade"]
 
 BUSY_TIMEOUT_MS = 5000
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -105,6 +105,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             f"store: cannot upgrade {engine.url.render_as_string()}: {exc.__class__.__name__}: "
             f"{exc}; check the database URL and that the server is running"
         ) from None
+
+
+def maintain(engine: Engine) -> None:
+    """Daily upkeep: fresh planner statistics; on SQLite also a WAL checkpoint."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()  # outside any transaction: a checkpoint needs that
+        try:
+            raw.driver_connection.execute("PRAGMA optimize")  # type: ignore[union-attr]
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
 
 
 def downgrade(engine: Engine, revision: str) -> None:

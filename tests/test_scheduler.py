@@ -317,3 +317,36 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
     assert err.count("configuration reloaded") >= 2, err
     assert "configuration reloaded: 1 sources scheduled (0 added or changed, 1 removed)" in err
     assert site.hits.count("/a.xml") == polls_of_a  # disabled: not polled again
+
+
+def test_digest_jobs_at_each_subscriptions_local_time() -> None:
+    from datetime import UTC, datetime
+
+    from scheduler import digest_times
+    from tests.alerts.conftest import subscription
+
+    subs = [
+        subscription(name="almaty", digest_time="08:30", timezone="Asia/Almaty"),
+        subscription(name="hooks-only", recipients=(), webhooks=("json://h.example/x",)),
+    ]
+    times = digest_times(subs)
+    assert [(d.subscription, d.hour, d.minute, d.timezone) for d in times] == [
+        ("almaty", 8, 30, "Asia/Almaty")
+    ]
+    service = Service([], lambda src: RunSummary(), dispatch=lambda: None, digests=times)
+
+    async def scheduled() -> datetime | None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        service._schedule(scheduler)
+        scheduler.start(paused=True)
+        try:
+            job = scheduler.get_job("digest:almaty")
+            return job.next_run_time if job else None
+        finally:
+            scheduler.shutdown(wait=False)
+
+    when = asyncio.run(scheduled())
+    assert when is not None and (when.hour, when.minute) == (8, 30)
+    assert when.utcoffset() == timedelta(hours=5)

@@ -200,3 +200,8 @@ def test_0004_downgrade_keeps_sources_and_drops_the_politeness_columns(engine: E
     with db.session_scope(engine) as s:
         row = s.scalars(select(Source)).one()
         assert (row.name, row.etag, row.next_retry_at) == ("polite", None, None)
+
+
+def test_maintenance_runs_on_both_engines(engine: Engine) -> None:
+    db.maintain(engine)
+    db.maintain(engine)  # and again: nothing left open
