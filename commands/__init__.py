@@ -1,0 +1,1 @@
+"""The `regwatch` subcommands, by job; `cli.py` parses arguments and dispatches to them."""

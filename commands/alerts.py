@@ -1,0 +1,143 @@
+"""`regwatch digest` and `regwatch alerts …`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from config import Settings, SubscriptionConfig
+from errors import ConfigError
+
+if TYPE_CHECKING:
+    pass
+
+from commands.common import load_settings, make_outbox, open_engine
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--date {text!r} is not a date; use YYYY-MM-DD") from None
+    if not date(2000, 1, 1) <= day <= date.today() + timedelta(days=1):
+        raise ConfigError(f"--date {text}: use a day from 2000 to today")
+    return day
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from alerts.render import render_html, render_text
+    from alerts.report import digest_for, latest_period, write_digest
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    now = datetime.now(UTC)
+    day = _day(args.date)
+    subs = [s.subscription(args.subscription)] if args.subscription else list(s.subscriptions)
+    if args.send:
+        return _send_digests(s, engine, subs, day, now)
+    if not subs:  # no subscriptions yet: everything, over the configured window
+        end = datetime.combine(day + timedelta(days=1), time(), UTC) if day else now
+        hours = args.hours or s.digest.window_hours
+        digests = [
+            digest_for(
+                engine,
+                end,
+                hours,
+                s.digest.max_items_per_category,
+                min_score=s.digest.min_score,
+                sources={x.name for x in s.sources},
+                quiet_days=s.digest.quiet_days,
+            )
+        ]
+    else:
+        if args.out and len(subs) > 1:
+            raise ConfigError(
+                "digest --out writes one digest; pick it with --subscription NAME "
+                f"(one of {', '.join(x.name for x in subs)})"
+            )
+        outbox = make_outbox(s, engine)
+        digests = [outbox.digest_of(sub, day or latest_period(sub, now)[0]) for sub in subs]
+    for digest in digests:
+        if args.out:
+            out = Path(args.out)
+            files = write_digest(digest, out, out.with_suffix(".txt"))
+            print(f"{digest.subject}\nwrote {files.html} and {files.text}")
+        elif args.html:
+            sys.stdout.write(render_html(digest))
+        else:
+            sys.stdout.write(render_text(digest))
+    return 0
+
+
+def _send_digests(
+    s: Settings, engine: Engine, subs: list[SubscriptionConfig], day: date | None, now: datetime
+) -> int:
+    from alerts.report import latest_period, period_end
+
+    if not subs:
+        raise ConfigError(
+            f"{s.path}: no subscriptions to send to; add a [[subscriptions]] block "
+            "with recipients (see the comments in config.toml)"
+        )
+    outbox = make_outbox(s, engine)
+    for sub in subs:
+        period = day or latest_period(sub, now)[0]
+        if period_end(sub, period) > now:  # sending it now would leave its signals out
+            raise ConfigError(
+                f"digest --send --date {period}: {sub.name}'s digest for that day is due at "
+                f"{period_end(sub, period):%Y-%m-%d %H:%M} UTC; preview it instead, or send "
+                "an earlier day"
+            )
+        if outbox.queue_digest(sub, period, now):
+            print(f"{sub.name} {period}: queued")
+        else:
+            status = outbox.digest_status(sub, period)
+            print(f"{sub.name} {period}: {status or 'nothing to send (no recipients)'}")
+    report = outbox.deliver(now)
+    print(report.line())
+    for err in report.errors:
+        print(f"  {err}", file=sys.stderr)
+    return 0 if not (report.failed or report.retrying) else 3
+
+
+def cmd_alerts_list(args: argparse.Namespace) -> int:
+    s = load_settings(args)
+    rows = make_outbox(s, open_engine(s)).rows(args.status, args.limit)
+    print(
+        f"{'id':>6} {'subscription':<16} {'kind':<6} {'about':<14} {'channel':<18} "
+        f"{'status':<8} {'tries':>5}  when / last error"
+    )
+    for r in rows:
+        when = r.sent_at or r.next_attempt_at or r.created_at
+        extra = (r.last_error or "")[:70] if r.status != "sent" else ""
+        print(
+            f"{r.id:>6} {r.subscription:<16} {r.kind:<6} {r.subject:<14} {r.channel:<18} "
+            f"{r.status:<8} {r.attempts:>5}  {when:%Y-%m-%d %H:%M} {extra}"
+        )
+    return 0
+
+
+def cmd_alerts_retry(args: argparse.Namespace) -> int:
+    s = load_settings(args)
+    outbox = make_outbox(s, open_engine(s))
+    n = outbox.retry(args.ids)
+    print(f"{n} failed deliveries queued again")
+    report = outbox.deliver(datetime.now(UTC))
+    print(report.line())
+    return 0 if not (report.failed or report.retrying) else 3
+
+
+def cmd_alerts_dispatch(args: argparse.Namespace) -> int:
+    s = load_settings(args)
+    report = make_outbox(s, open_engine(s)).dispatch()
+    print(report.line())
+    for err in report.errors:
+        print(f"  {err}", file=sys.stderr)
+    return 0 if not (report.failed or report.retrying) else 3

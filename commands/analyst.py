@@ -1,0 +1,174 @@
+"""`regwatch query`, `export`, `import` and `serve`: the analysts' side."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TextIO
+
+from errors import ConfigError
+
+if TYPE_CHECKING:
+    from store.analyst import SignalFilter
+
+from commands.common import load_settings, open_engine
+
+DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
+
+
+def _when(text: str | None, flag: str) -> datetime | None:
+    """An instant from YYYY-MM-DD, an ISO 8601 time, or a span back from now: 36h, 7d, 2w."""
+    if text is None:
+        return None
+    units = {"h": 1, "d": 24, "w": 24 * 7}
+    value = text.strip()
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(UTC) - timedelta(hours=int(value[:-1]) * units[value[-1]])
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"{flag} {text!r}: use a date (2026-11-01), a time (2026-11-01T08:00+05:00) "
+            "or a span back from now (36h, 7d, 2w)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _signal_filter(args: argparse.Namespace) -> SignalFilter:
+    from store.analyst import SignalFilter
+
+    def many(values: list[str] | None) -> tuple[str, ...]:
+        return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
+
+    if not 0.0 <= args.min_score <= 1.0:
+        raise ConfigError(f"--min-score {args.min_score}: use a score within 0..1")
+    return SignalFilter(
+        categories=many(args.category),
+        countries=many(args.country),
+        sources=many(args.source),
+        languages=many(args.lang),
+        since=_when(args.since, "--since"),
+        until=_when(args.until, "--until"),
+        min_score=args.min_score,
+        text=args.text or "",
+    )
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from store import db
+    from store.analyst import COLUMNS, iter_signals
+    from store.export import write_rows
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    flt = _signal_filter(args)
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit {args.limit}: use a positive number")
+    with db.session_scope(engine) as session:
+        rows = iter_signals(session, flt, args.sort, args.limit)
+        n = write_rows(rows, COLUMNS, args.format, sys.stdout)
+    if args.format == "table":
+        print(f"({n} signals)", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from store import db
+    from store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
+    from store.export import write_rows
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    out: TextIO = (
+        open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        if args.out
+        else sys.stdout
+    )
+    try:
+        with db.session_scope(engine) as session:
+            if args.what == "documents":
+                rows = iter_documents(session)
+                n = write_rows(rows, DOCUMENT_COLUMNS, args.format, out)
+            else:
+                signals = iter_signals(session, SignalFilter(), "oldest")
+                n = write_rows(signals, COLUMNS, args.format, out)
+    finally:
+        if args.out:
+            out.close()
+    print(f"exported {n} {args.what}" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from crawlers.imports import read_documents
+    from nlp import Flagger
+    from nlp.jsonl import read_lines
+    from pipeline import import_documents
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    try:
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigError(f"import: cannot read {args.file}: {exc.strerror}") from None
+    with stream:
+        summary = import_documents(engine, flagger, read_documents(read_lines(stream)), s.sources)
+    o = summary.outcomes
+    print(
+        f"imported {summary.items_seen} documents: {o['new']} new, {o['updated']} updated, "
+        f"{o['unchanged']} unchanged, {o['duplicate']} duplicates; "
+        f"{summary.signals_new} new signals; {len(summary.skipped)} lines skipped"
+    )
+    for err in summary.skipped[:50]:
+        print(f"  {err}", file=sys.stderr)
+    return 0 if not summary.skipped else 3
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from store import db
+    from web import WebOptions, create_app, is_loopback
+
+    s = load_settings(args)
+    host = args.host or s.web.host
+    port = s.web.port if args.port is None else args.port
+    if not 0 <= port < 65536:
+        raise ConfigError(f"serve --port {port}: use a port within 1..65535")
+    token = os.environ.get(s.web.token_env, "")
+    if token and len(token) < 16:
+        raise ConfigError(
+            f"serve: ${s.web.token_env} is shorter than 16 characters; use a random one: "
+            f"export {s.web.token_env}=$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')"
+        )
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"serve: binding {host} exposes the signals beyond this machine; set a token "
+            f"first (export {s.web.token_env}=$(python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')) or bind 127.0.0.1"
+        )
+    open_engine(s).dispose()  # upgrade the schema with a writing engine, then only read
+    engine = db.make_engine(s.database.url, readonly=True)
+    options = WebOptions(token=token, page_size=s.web.page_size, quiet_days=s.digest.quiet_days)
+    where = f"[{host}]" if ":" in host else host
+    print(
+        f"regwatch web UI on http://{where}:{port}/ (read-only"
+        + (f"; token from ${s.web.token_env}" if token else "; this machine only")
+        + ")",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        create_app(engine, options),
+        host=host,
+        port=port,
+        log_level="info" if args.verbose else "warning",
+        server_header=False,
+        proxy_headers=False,
+    )
+    engine.dispose()
+    return 0

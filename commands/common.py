@@ -1,0 +1,61 @@
+"""What every subcommand needs: settings, a migrated engine, the fetch policy, the outbox."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from config import Settings, default_config_path, load
+
+if TYPE_CHECKING:
+    from alerts.outbox import Outbox
+    from crawlers import FetchPolicy
+
+
+def load_settings(args: argparse.Namespace) -> Settings:
+    return load(args.config or default_config_path())
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    from crawlers import FetchPolicy
+
+    f = settings.fetch
+    return FetchPolicy(
+        user_agent=f.user_agent,
+        timeout=f.timeout,
+        max_bytes=f.max_bytes,
+        max_redirects=f.max_redirects,
+        allow_private_networks=f.allow_private_networks,
+        per_host_concurrency=f.per_host_concurrency,
+        per_host_delay=f.per_host_delay,
+    )
+
+
+def open_engine(settings: Settings) -> Engine:
+    from store import db
+
+    engine = db.make_engine(settings.database.url)
+    db.upgrade(engine)
+    return engine
+
+
+def make_outbox(s: Settings, engine: Engine) -> Outbox:
+    from alerts.outbox import Outbox
+
+    return Outbox(
+        engine,
+        subscriptions=s.subscriptions,
+        smtp=s.smtp,
+        delivery=s.delivery,
+        digest=s.digest,
+        allow_private_networks=s.fetch.allow_private_networks,
+        sources={x.name for x in s.sources},
+    )
+
+
+def redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

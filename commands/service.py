@@ -1,0 +1,125 @@
+"""`regwatch run` (the service, or one cycle with --once) and `regwatch status`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from config import Settings, default_config_path, load
+
+if TYPE_CHECKING:
+    from nlp import Flagger
+
+from commands.common import fetch_policy, load_settings, make_outbox, open_engine
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import time
+
+    from crawlers import Fetcher
+    from crawlers.crawl import stop_crawls
+    from metrics import Metrics
+    from nlp import Flagger
+    from pipeline import collect_sources
+    from scheduler import Service, SourceJob, digest_times, jobs_for
+    from store import db
+    from store.lock import InstanceLock
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    with InstanceLock(engine):  # before anything else: one service per database
+        flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+        max_wait = s.fetch.max_wait_hours * 3600
+        if args.once:
+            return _run_once(s, engine, flagger, max_wait)
+        metrics = Metrics()
+        if s.service.metrics_port:
+            metrics.serve(s.service.metrics_host, s.service.metrics_port)
+        with Fetcher(fetch_policy(s)) as fetcher:
+            outbox = [make_outbox(s, engine)]  # replaced when the configuration changes
+            watched = s.path or default_config_path()
+            seen = [_mtime(watched)]
+
+            def reload(force: bool) -> list[SourceJob] | None:
+                """New jobs when config.toml changed (`sources add`, an edit) or on SIGHUP."""
+                stamp = _mtime(watched)
+                if not force and stamp == seen[0]:
+                    return None
+                seen[0] = stamp
+                fresh = load(watched)  # a broken edit raises: the service keeps its jobs
+                outbox[0] = make_outbox(fresh, engine)
+                return jobs_for(fresh.sources)
+
+            service = Service(
+                jobs_for(s.sources),
+                lambda src: metrics.poll(
+                    src.name,
+                    collect_sources(
+                        engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
+                    ),
+                    time.time(),
+                ),
+                dispatch=lambda: metrics.dispatch(outbox[0].dispatch()),
+                dispatch_every=s.service.dispatch_seconds,
+                on_stop=stop_crawls,
+                reload=reload,
+                digests=digest_times(s.subscriptions),
+                maintenance=lambda: db.maintain(engine),
+            )
+            asyncio.run(service.run())
+    engine.dispose()
+    return 0
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:
+    """One full cycle for cron or a systemd timer: poll every due source, flag, store, then
+    queue and send alerts and due digests."""
+    from crawlers import Fetcher
+    from pipeline import collect_sources
+    from status import due_sources
+
+    due = due_sources(engine, s.sources, datetime.now(UTC))
+    with Fetcher(fetch_policy(s)) as fetcher:
+        summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
+    report = make_outbox(s, engine).dispatch()
+    o = summary.outcomes
+    print(
+        f"run --once: {len(due)} sources due — {summary.sources_ok} ok, "
+        f"{summary.sources_failed} failed; {o['new']} new, {o['updated']} updated documents; "
+        f"{summary.signals_new} signals\n{report.line()}"
+    )
+    for name, err in summary.errors.items():
+        print(f"  {name}: {err}", file=sys.stderr)
+    for err in report.errors:
+        print(f"  {err}", file=sys.stderr)
+    engine.dispose()
+    return 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from status import read_status
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
+    engine.dispose()
+    if args.format == "json":
+        print(json.dumps(status.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(status.lines()))
+    return 0 if status.healthy else 1

@@ -1,0 +1,198 @@
+"""`regwatch collect` and `regwatch sources …`: poll, list, add, check, enable, disable, remove."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from config import Settings
+from errors import ConfigError
+
+if TYPE_CHECKING:
+    from crawlers import Document
+
+from commands.common import fetch_policy, load_settings, open_engine
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from crawlers import Fetcher
+    from nlp import Flagger
+    from pipeline import collect_sources
+
+    s = load_settings(args)
+    sources = [s.source(args.source)] if args.source else list(s.sources)
+    engine = open_engine(s)
+    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    with Fetcher(fetch_policy(s)) as fetcher:
+        summary = collect_sources(
+            engine,
+            flagger,
+            fetcher,
+            sources,
+            max_wait=s.fetch.max_wait_hours * 3600,
+            force=args.force,
+            progress=_progress if sys.stderr.isatty() or args.verbose else None,
+        )
+    o = summary.outcomes
+    print(
+        f"sources: {summary.sources_ok} ok ({len(summary.not_modified)} not modified), "
+        f"{summary.sources_failed} failed, {len(summary.not_due)} not due; "
+        f"items: {summary.items_seen} ({o['new']} new, {o['updated']} updated); "
+        f"signals: {summary.signals_new} new"
+    )
+    for name, after in summary.not_due.items():
+        print(f"  {name}: not due until {after:%Y-%m-%d %H:%M} UTC (--force polls it now)")
+    for name, err in summary.errors.items():
+        print(f"  {name}: {err}", file=sys.stderr)
+    if summary.skipped:  # items a source could not give: broken selectors show up here
+        print(f"  {len(summary.skipped)} items skipped:", file=sys.stderr)
+        for item in summary.skipped[:20]:
+            print(f"    {item}", file=sys.stderr)
+    return 0 if not summary.sources_failed else 3
+
+
+def cmd_sources_list(args: argparse.Namespace) -> int:
+    from pipeline import source_spec
+    from store import db
+    from store.queries import source_health, sync_sources
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    with db.session_scope(engine) as session:
+        sync_sources(session, (source_spec(x) for x in s.sources))
+        rows = source_health(session, {x.name for x in s.sources})
+    now = datetime.now(UTC)
+    enabled = {x.name: x.enabled for x in s.sources}
+    print(
+        f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5} "
+        f"{'state':<7} {'next retry':<17} last error"
+    )
+    for r in rows:
+        ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
+        on = "yes" if enabled.get(r.name, False) else "no"
+        err = (r.last_error or "")[:80] if r.consecutive_failures else ""
+        quiet = r.quiet_since(now, s.digest.quiet_days) is not None
+        state = "failing" if r.consecutive_failures else "quiet" if quiet else "ok"
+        if not r.last_success_at and not r.consecutive_failures:
+            state = "new"
+        retry = r.next_retry_at.strftime("%Y-%m-%d %H:%M") if r.next_retry_at else ""
+        print(
+            f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
+            f"{r.items_last_run:>5} {state:<7} {retry:<17} {err}".rstrip()
+        )
+    return 0
+
+
+def _print_preview(settings: Settings, documents: list[Document]) -> None:
+    from nlp import Flagger
+    from pipeline import preview
+
+    flagger = Flagger.from_folder(settings.nlp.rules_dir or None, min_score=settings.nlp.min_score)
+    p = preview(flagger, documents)
+    langs = ", ".join(f"{k} {v}" for k, v in sorted(p.languages.items(), key=lambda x: -x[1]))
+    print(f"items: {p.items}" + (f" (languages: {langs})" if langs else ""))
+    for title in p.titles:
+        print(f"  - {title[:100]}")
+    sigs = ", ".join(f"{k} {v}" for k, v in sorted(p.signals.items(), key=lambda x: -x[1]))
+    print(f"signals they would raise: {sigs or 'none'}")
+
+
+def _source_name(args: argparse.Namespace, url: str) -> str:
+    import re
+    from urllib.parse import urlsplit
+
+    if args.name:
+        return str(args.name)
+    host = (urlsplit(url).hostname or "source").removeprefix("www.")
+    return re.sub(r"[^a-z0-9_-]+", "-", host.lower()).strip("-")[:64] or "source"
+
+
+def cmd_sources_add(args: argparse.Namespace) -> int:
+    from config import COUNTRIES, LANGUAGES, SourceConfig, add_source
+    from crawlers import Fetcher, collect
+    from crawlers.discover import discover
+
+    s = load_settings(args)
+    assert s.path is not None
+    langs = [x for lang in args.lang or [] for x in lang.split(",") if x]
+    bad = [x for x in langs if x not in LANGUAGES]
+    if bad:
+        raise ConfigError(f"sources add: --lang {bad[0]!r} is not one of {' '.join(LANGUAGES)}")
+    if args.country not in COUNTRIES:
+        raise ConfigError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
+    if args.interval < 1:
+        raise ConfigError("sources add: --interval must be at least 1 (minutes)")
+    name = _source_name(args, args.url)
+    if any(x.name == name for x in s.sources):
+        raise ConfigError(f"sources add: a source named {name!r} exists; pick another --name")
+    with Fetcher(fetch_policy(s)) as fetcher:
+        found = discover(args.url, fetcher)
+        same = [x.name for x in s.sources if x.url == found.url]
+        if same:
+            raise ConfigError(f"sources add: {found.url} is already configured as {same[0]!r}")
+        print(f"{args.url}: {found.type} at {found.url}")
+        if found.others:
+            print(f"  (the page announces {len(found.others)} more: {', '.join(found.others)})")
+        # A sitemap preview crawls a few articles only (politely: fetch.per_host_delay apart).
+        trial = SourceConfig(
+            name=name, url=found.url, type=found.type, country=args.country, max_articles=10
+        )
+        docs = found.feed.documents if found.feed else collect(trial, fetcher).documents
+    _print_preview(s, docs)
+    if not langs:
+        from pipeline import language_of
+
+        seen = {language_of(d) for d in docs} | {found.page_lang or ""}
+        langs = [x for x in LANGUAGES if x in seen] or ["ru"]
+    block: dict[str, object] = {
+        "name": name,
+        "url": found.url,
+        "type": found.type,
+        "country": args.country,
+        "languages": langs,
+        "tier": args.tier,
+    }
+    if args.interval != 60:
+        block["interval_minutes"] = args.interval
+    if args.dry_run:
+        print(f"not saved (--dry-run); it would be [[sources]] {name!r} in {s.path}")
+        return 0
+    title = found.feed.title if found.feed else ""
+    add_source(s.path, block, comment=f"Added by 'regwatch sources add {args.url}'. {title}")
+    print(f"saved source {name!r} in {s.path}")
+    return 0
+
+
+def cmd_sources_check(args: argparse.Namespace) -> int:
+    from crawlers import Fetcher, collect
+
+    s = load_settings(args)
+    src = s.source(args.name)
+    with Fetcher(fetch_policy(s)) as fetcher:
+        got = collect(src, fetcher)
+    print(f"{src.name}: {src.type} at {src.url} answers")
+    _print_preview(s, got.documents)
+    for skipped in got.skipped[:10]:
+        print(f"  skipped: {skipped}")
+    return 0
+
+
+def cmd_sources_toggle(args: argparse.Namespace) -> int:
+    from config import remove_source, set_source_enabled
+
+    s = load_settings(args)
+    assert s.path is not None
+    s.source(args.name)  # unknown names fail with the list of known ones
+    if args.sub == "remove":
+        remove_source(s.path, args.name)
+        print(f"removed source {args.name!r} from {s.path} (its stored documents stay)")
+    else:
+        set_source_enabled(s.path, args.name, args.sub == "enable")
+        print(f"source {args.name!r} {args.sub}d in {s.path}")
+    return 0
