@@ -6,6 +6,7 @@ item never stops the others.
 """
 
 from pipeline.backtest import BacktestReport, backtest
+from pipeline.batch import ingest_many, store_batch
 from pipeline.collect import RunSummary, collect_sources, source_spec
 from pipeline.imports import import_documents
 from pipeline.ingest import (
@@ -32,8 +33,10 @@ __all__ = [
     "flag_document",
     "import_documents",
     "ingest",
+    "ingest_many",
     "language_of",
     "preview",
     "source_spec",
+    "store_batch",
     "store_flagged",
 ]

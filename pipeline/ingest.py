@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -153,7 +154,9 @@ def _store(
     )
     session.add(version)
     session.flush()
-    session.add_all(_signal(row.id, version.id, match) for match in matches)
+    session.add_all(
+        m.Signal(**signal_values(row.id, version.id, source_id, match)) for match in matches
+    )
     index_document(session, row.id, terms)
     return IngestResult(outcome, row.id, len(matches))
 
@@ -189,21 +192,26 @@ def language_of(doc: Document) -> str:
     return detect(f"{doc.title}\n{doc.text}")
 
 
-def _signal(document_id: int, version_id: int, match: Match) -> m.Signal:
-    return m.Signal(
-        document_id=document_id,
-        version_id=version_id,
-        category=match.category,
-        rule=match.rule,
-        field=match.field,
-        text=match.text,
-        start=match.start,
-        end=match.end,
-        sentence=match.sentence,
-        score=match.score,
-        reason=match.reason,
-        lang=match.lang,
-        countries=list(match.countries),
-        bodies=list(match.bodies),
-        attributes=dict(match.attributes),
-    )
+def signal_values(
+    document_id: int, version_id: int, source_id: int, match: Match
+) -> dict[str, Any]:
+    """A ``signals`` row for ``match``."""
+    return {
+        "document_id": document_id,
+        "version_id": version_id,
+        "source_id": source_id,
+        "category": match.category,
+        "rule": match.rule,
+        "field": match.field,
+        "text": match.text,
+        "start": match.start,
+        "end": match.end,
+        "sentence": match.sentence,
+        "score": match.score,
+        "reason": match.reason,
+        "lang": match.lang,
+        "countries": list(match.countries),
+        "mentions": m.mentions_key(match.countries),
+        "bodies": list(match.bodies),
+        "attributes": dict(match.attributes),
+    }

@@ -18,6 +18,7 @@ __all__ = [
     "create_index",
     "drop_index",
     "index_document",
+    "index_documents",
     "matching_documents",
 ]
 
@@ -61,6 +62,15 @@ def index_document(session: Session | Connection, document_id: int, terms: list[
     bind = session.get_bind() if isinstance(session, Session) else session
     stmt, params = _write(bind.dialect.name, document_id, " ".join(terms))
     session.execute(stmt, params)
+
+
+def index_documents(session: Session | Connection, rows: list[tuple[int, list[str]]]) -> None:
+    """(Re)index many documents in one executemany: (document id, terms) pairs."""
+    if not rows:
+        return
+    bind = session.get_bind() if isinstance(session, Session) else session
+    stmt, _ = _write(bind.dialect.name, 0, "")
+    session.execute(stmt, [{"id": i, "terms": " ".join(terms)} for i, terms in rows])
 
 
 def matching_documents(dialect: str, query: Node) -> tuple[TextClause, dict[str, Any]]:

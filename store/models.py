@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -28,7 +31,9 @@ __all__ = [
     "DocumentVersion",
     "Run",
     "Signal",
+    "SignalWeekly",
     "Source",
+    "mentions_key",
     "utcnow",
 ]
 
@@ -145,6 +150,16 @@ class DocumentVersion(Base):
     document: Mapped[Document] = relationship(back_populates="versions")
 
 
+def _document_source(ctx: Any) -> int | None:
+    """Default for ``signals.source_id``: the source of the signal's document."""
+    document_id = ctx.get_current_parameters()["document_id"]
+    return ctx.connection.scalar(select(Document.source_id).where(Document.id == document_id))
+
+
+def _mentions_default(ctx: Any) -> str:
+    return mentions_key(ctx.get_current_parameters().get("countries") or ())
+
+
 class Signal(Base):
     """One flagged match with its evidence. Unique per (version, rule, field, offset)."""
 
@@ -154,13 +169,22 @@ class Signal(Base):
         Index("ix_signals_category_detected", "category", "detected_at"),
         Index("ix_signals_score_id", "score", "id"),
         Index("ix_signals_detected_id", "detected_at", "id"),
-    )
+        # Covers the facet and timeline scans over a span of time (store.facets).
+        Index(
+            "ix_signals_detected_facets",
+            "detected_at", "category", "source_id", "lang", "mentions", "score",
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE"), index=True
     )
     version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"))
+    # The document's source, kept on the signal so analyst queries need no join.
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), default=_document_source
+    )
     category: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(128))
     field: Mapped[str] = mapped_column(String(16))
@@ -172,11 +196,34 @@ class Signal(Base):
     reason: Mapped[str] = mapped_column(Text)
     lang: Mapped[str | None] = mapped_column(String(8))
     countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # ``countries`` as ",kg,kz," (sorted, each once; "" for none): what facets group and filter by.
+    mentions: Mapped[str] = mapped_column(String(256), default=_mentions_default, server_default="")
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="signals")
+
+
+class SignalWeekly(Base):
+    """Signal counts per UTC week (Monday) and category, source, language and mentions, kept
+    by database triggers on ``signals``: facets and timelines over whole weeks read this
+    instead of every signal (store.facets)."""
+
+    __tablename__ = "signal_weekly"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" for none
+    mentions: Mapped[str] = mapped_column(String(256), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+def mentions_key(countries: Iterable[str]) -> str:
+    """The ``signals.mentions`` form of a list of country codes."""
+    unique = sorted(set(countries))
+    return f",{','.join(unique)}," if unique else ""
 
 
 class Delivery(Base):
