@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crawlers import Document
@@ -67,11 +67,11 @@ class _Known:
             )
             self.urls.update((url, (id_, h)) for url, id_, h in rows)
         for part in batched(hashes, IN_CHUNK):
-            rows = session.execute(
+            twins = session.execute(
                 select(D.content_hash, func.min(D.id)).where(D.content_hash.in_(part))
                 .group_by(D.content_hash)
             )  # fmt: skip
-            self.hashes.update((h, id_) for h, id_ in rows)
+            self.hashes.update((h, id_) for h, id_ in twins)
 
     def settled(self, doc: Document) -> IngestResult | None:
         """UNCHANGED or DUPLICATE when the store has this document as it is; else None."""
@@ -129,6 +129,7 @@ def ingest_many(
                 try:
                     results[i] = store_flagged(engine, flagged, source_id)
                 except Exception as exc:
+                    log.exception("could not store %s", flagged.doc.url)
                     results[i] = exc
         for i, doc in enumerate(chunk):
             yield doc, results[i]
@@ -166,11 +167,15 @@ def _store_batch(session: Session, items: Sequence[Flagged], source_id: int) -> 
     return [results[i] for i in range(len(items))]
 
 
+def _table(model: type[m.Base]) -> Table:
+    return cast(Table, model.__table__)  # Core inserts: no ORM work per row
+
+
 def _insert_new(
     session: Session, items: list[tuple[int, Flagged]], source_id: int
 ) -> dict[int, IngestResult]:
     now = m.utcnow()
-    documents, versions = m.Document.__table__, m.DocumentVersion.__table__
+    documents, versions = _table(m.Document), _table(m.DocumentVersion)
     doc_ids = session.scalars(
         insert(documents).returning(documents.c.id, sort_by_parameter_order=True),
         [
@@ -209,7 +214,7 @@ def _insert_new(
         for match in f.matches
     ]
     if signals:
-        session.execute(insert(m.Signal.__table__), signals)
+        session.execute(insert(_table(m.Signal)), signals)
     index_documents(
         session, [(doc_id, f.terms) for doc_id, (_, f) in zip(doc_ids, items, strict=True)]
     )

@@ -16,7 +16,8 @@ from crawlers import Fetcher, collect
 from crawlers.politeness import Validators, backoff_seconds
 from errors import FetchError, RegwatchError
 from nlp import Flagger
-from pipeline.ingest import Outcome, ingest
+from pipeline.batch import ingest_many
+from pipeline.ingest import Outcome
 from store import db
 from store import models as m
 from store.queries import (
@@ -172,13 +173,11 @@ def _collect_one(
     summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
     if collected.not_modified:
         summary.not_modified.append(source.name)
-    for doc in collected.documents:
+    for doc, result in ingest_many(engine, flagger, collected.documents, source_id):
         summary.items_seen += 1
-        try:
-            result = ingest(engine, flagger, doc, source_id)
-        except Exception as exc:  # one bad item never stops the others
-            log.exception("%s: could not ingest %s", source.name, doc.url)
-            summary.skipped.append(f"{source.name}: {doc.url}: not stored ({exc})")
+        if isinstance(result, Exception):  # one bad item never stops the others
+            log.warning("%s: could not ingest %s: %s", source.name, doc.url, result)
+            summary.skipped.append(f"{source.name}: {doc.url}: not stored ({result})")
             continue
         summary.outcomes[result.outcome] += 1
         summary.signals_new += result.signals_new

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from config import SourceConfig
 from crawlers.imports import ImportItem
 from nlp import Flagger
+from pipeline.batch import BATCH, ingest_many
 from pipeline.collect import RunSummary, close_run, source_spec
-from pipeline.ingest import ingest
 from store import db
 from store import models as m
 from store.queries import (
@@ -40,22 +40,39 @@ def import_documents(
         session.add(run)
         session.flush()
         run_id = run.id
+
+    def store(batch: list[ImportItem]) -> None:
+        """Documents of one source, in order."""
+        source = batch[0].source
+        docs = [item.document for item in batch]
+        try:
+            if source not in ids:
+                ids[source] = _import_source(engine, batch[0], known.get(source))
+        except Exception as exc:  # a source that cannot be recorded: its documents are skipped
+            log.warning("import: source %s: %s", source, exc)
+            summary.skipped.extend(f"{d.url}: not stored ({exc})" for d in docs)
+            return
+        for doc, result in ingest_many(engine, flagger, docs, ids[source]):
+            if isinstance(result, Exception):  # one bad document never stops the others
+                log.warning("import: could not ingest %s: %s", doc.url, result)
+                summary.skipped.append(f"{doc.url}: not stored ({result})")
+                continue
+            summary.outcomes[result.outcome] += 1
+            summary.signals_new += result.signals_new
+
+    pending: list[ImportItem] = []
     try:
         for _n, item in items:
             if isinstance(item, str):
                 summary.skipped.append(item)
                 continue
             summary.items_seen += 1
-            try:
-                if item.source not in ids:
-                    ids[item.source] = _import_source(engine, item, known.get(item.source))
-                result = ingest(engine, flagger, item.document, ids[item.source])
-            except Exception as exc:  # one bad document never stops the others
-                log.exception("import: could not ingest %s", item.document.url)
-                summary.skipped.append(f"{item.document.url}: not stored ({exc})")
-                continue
-            summary.outcomes[result.outcome] += 1
-            summary.signals_new += result.signals_new
+            if pending and (pending[0].source != item.source or len(pending) >= BATCH):
+                store(pending)
+                pending = []
+            pending.append(item)
+        if pending:
+            store(pending)
     finally:
         with db.session_scope(engine) as session:
             close_run(session.get_one(m.Run, run_id), summary)

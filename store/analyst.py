@@ -15,16 +15,10 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
-    cast,
     column,
-    exists,
-    func,
-    literal,
     or_,
     select,
 )
-from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import Session
 
 from errors import ConfigError
@@ -39,6 +33,7 @@ __all__ = [
     "country_clause",
     "iter_documents",
     "iter_signals",
+    "mentions_country",
     "signal_select",
 ]
 
@@ -148,18 +143,17 @@ def signal_select(
     return stmt.order_by(*SORTS[sort])
 
 
-def country_clause(countries: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
-    """The signal's source is in one of ``countries``, or its context mentions one (the JSON
-    list ``signals.countries``): json_each on SQLite, jsonb ?| on PostgreSQL."""
-    wanted = list(countries)
-    if dialect == "postgresql":
-        mentioned: ColumnElement[bool] = cast(Signal.countries, JSONB).has_any(
-            array(wanted, type_=String)
-        )
-    else:
-        each = func.json_each(Signal.countries).table_valued("value")
-        mentioned = exists(select(literal(1)).select_from(each).where(each.c.value.in_(wanted)))
-    return or_(Source.country.in_(wanted), mentioned)
+def country_clause(countries: tuple[str, ...], dialect: str = "") -> ColumnElement[bool]:
+    """The signal's source is in one of ``countries``, or its context mentions one
+    (``signals.mentions``, a ",kg,kz," key of the JSON list ``signals.countries``)."""
+    named = [mentions_country(Signal.mentions, c) for c in countries]
+    return or_(Source.country.in_(list(countries)), *named)
+
+
+def mentions_country(mentions: Any, country: str) -> ColumnElement[bool]:
+    """``mentions`` (a ",kg,kz," key) names ``country``."""
+    escaped = country.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return mentions.like(f"%,{escaped},%", escape="\\")  # type: ignore[no-any-return]
 
 
 def iter_signals(

@@ -59,9 +59,7 @@ def write_rows(
     return counted.n
 
 
-def format_rows(
-    rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str
-) -> Iterator[str]:
+def format_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str) -> Iterator[str]:
     """``rows`` in ``fmt`` as pieces of text, one row at a time (for streaming responses)."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")

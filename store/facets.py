@@ -1,11 +1,11 @@
-"""Facet counts, the weekly timeline and one page of signals — each a single SQL statement
-(GROUP BY over indexed columns), the same on SQLite and PostgreSQL, for the web UI, its JSON
-API, the CLI and the benchmarks.
+"""Facet counts, the weekly timeline and one page of signals, the same on SQLite and
+PostgreSQL, for the web UI, its JSON API, the CLI and the benchmarks.
 
-A country matches a signal's source country or any country mentioned in its context (the JSON
-list ``signals.countries``), as in :func:`store.analyst.country_clause`; the country facet and
-timeline expand that list with SQLite's ``json_each`` or PostgreSQL's
-``jsonb_array_elements_text``.
+Counts come from ``signal_weekly`` for whole weeks and from ``signals`` for the rest
+(store/rollup.py), so a year of signals costs a few thousand weekly rows, not a million.
+
+A country matches a signal's source country or any country mentioned in its context
+(``signals.mentions``), as in :func:`store.analyst.country_clause`.
 
 Facets are counted the usual way for multi-select filters: each dimension's counts apply every
 other filter but not its own, so a user can see what ticking one more value would add.
@@ -14,30 +14,25 @@ other filter but not its own, so a user can see what ticking one more value woul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import (
-    ColumnElement,
-    Integer,
-    Select,
-    case,
-    cast,
-    column,
-    func,
-    literal_column,
-    select,
-    true,
-    union_all,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from errors import ConfigError
-from store.analyst import SignalFilter, country_clause, signal_select
-from store.fulltext import matching_documents
-from store.models import Document, Signal, Source
-from store.search import parse
+from store.analyst import SignalFilter, signal_select
+from store.models import Signal, SignalWeekly
+from store.rollup import (
+    Dimensions,
+    Span,
+    as_date,
+    dimension_clause,
+    signal_week,
+    span_clause,
+    spans,
+    text_ids,
+)
 
 __all__ = [
     "FACETS",
@@ -75,122 +70,152 @@ class Timeline:
     series: tuple[tuple[str, tuple[int, ...]], ...]  # (key, count per week), biggest first
 
 
-def _text_ids(f: SignalFilter, dialect: str) -> Select[tuple[int]]:
-    from nlp.index import search_terms
-
-    matching, params = matching_documents(dialect, parse(f.text, search_terms))
-    ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()
-    return select(ids.c.id)
+Key = tuple[Any, ...]
 
 
-def _scoped(
-    stmt: Rows,
-    f: SignalFilter,
-    dialect: str,
-    skip: str = "",
-    *,
-    join: bool = False,
-    joined: bool = False,
-) -> Rows:
-    """``stmt`` (selecting from ``signals``) narrowed by ``f`` except dimension ``skip``;
-    documents and sources are joined only when a filter or ``join`` needs them (and not again
-    when ``joined`` says ``stmt`` has them)."""
-    needed = join or (f.sources and skip != "source") or (f.countries and skip != "country")
-    if needed and not joined:
-        stmt = stmt.join(Document, Document.id == Signal.document_id).join(
-            Source, Source.id == Document.source_id
-        )
-    conditions: list[ColumnElement[bool]] = []
-    if f.categories and skip != "category":
-        conditions.append(Signal.category.in_(f.categories))
-    if f.languages and skip != "language":
-        conditions.append(Signal.lang.in_(f.languages))
-    if f.sources and skip != "source":
-        conditions.append(Source.name.in_(f.sources))
-    if f.countries and skip != "country":
-        conditions.append(country_clause(f.countries, dialect))
-    if f.since is not None:
-        conditions.append(Signal.detected_at >= f.since)
-    if f.until is not None:
-        conditions.append(Signal.detected_at < f.until)
-    if f.min_score:
-        conditions.append(Signal.score >= f.min_score)
-    if f.text.strip():
-        conditions.append(Signal.document_id.in_(_text_ids(f, dialect)))
-    return stmt.where(*conditions) if conditions else stmt
+def _exact(f: SignalFilter) -> bool:
+    """A minimum score or a text search cannot be read off the weekly counts."""
+    return bool(f.text.strip()) or f.min_score > 0
 
 
-def _mentions_each(dialect: str) -> Any:
-    """A table of the countries a signal's context names (a sorted set, so each once)."""
-    if dialect == "sqlite":
-        return func.json_each(Signal.countries).table_valued("value")
-    raw = cast(Signal.countries, JSONB)
-    array = case((func.jsonb_typeof(raw) == "array", raw), else_=literal_column("'[]'::jsonb"))
-    return func.jsonb_array_elements_text(array).table_valued("value").lateral()
-
-
-def _country_rows(f: SignalFilter, dialect: str, skip: str, *extra: Any) -> Any:
-    """One row per (signal, country it concerns) — its source's country, and each other
-    country it mentions — with ``extra`` columns; counting these rows needs no DISTINCT."""
-    own = _scoped(
-        select(Source.country.label("value"), *extra).select_from(Signal), f, dialect, skip,
-        join=True,
-    )  # fmt: skip
-    each = _mentions_each(dialect)
-    mentioned = (
-        select(each.c.value.label("value"), *extra)
-        .select_from(Signal)
-        .join(Document, Document.id == Signal.document_id)
-        .join(Source, Source.id == Document.source_id)
-        .join(each, true())
-        .where(each.c.value != Source.country)
+def _dims(f: SignalFilter, dims: Dimensions, table: Any, skip: str = "") -> list[Any]:
+    return dimension_clause(
+        table,
+        dims,
+        categories=() if skip == "category" else f.categories,
+        languages=() if skip == "language" else f.languages,
+        sources=() if skip == "source" else f.sources,
+        countries=() if skip == "country" else f.countries,
     )
-    mentioned = _scoped(mentioned, f, dialect, skip, joined=True)
-    return union_all(own, mentioned).subquery()
+
+
+def _scope(f: SignalFilter, dialect: str) -> list[Any]:
+    out: list[Any] = []
+    if f.min_score:
+        out.append(Signal.score >= f.min_score)
+    if f.text.strip():
+        out.append(Signal.document_id.in_(text_ids(f.text, dialect)))
+    return out
+
+
+def _counts(
+    session: Session,
+    f: SignalFilter,
+    dims: Dimensions,
+    keys: tuple[str, ...],
+    *,
+    weekly: bool = False,
+    filtered: bool = True,
+) -> dict[Key, int]:
+    """Matching signals counted per ``keys`` (columns shared by both tables), per week
+    first when ``weekly``; the dimension filters apply only when ``filtered``."""
+    dialect = _dialect(session)
+    counts: dict[Key, int] = {}
+    for span in spans(f.since, f.until, _exact(f)):
+        if span.weekly:
+            table: Any = SignalWeekly
+            cols = [getattr(table, k) for k in keys]
+            if weekly:
+                cols.insert(0, table.week)
+            stmt = select(*cols, func.sum(table.n)).where(*span_clause(span))
+        else:
+            table = Signal
+            cols = [func.coalesce(Signal.lang, "") if k == "lang" else getattr(Signal, k)
+                    for k in keys]  # fmt: skip
+            if weekly:
+                cols.insert(0, signal_week(dialect))
+            stmt = select(*cols, func.count()).where(*span_clause(span), *_scope(f, dialect))
+        if filtered:
+            stmt = stmt.where(*_dims(f, dims, table))
+        if cols:
+            stmt = stmt.group_by(*cols)
+        for *key, n in session.execute(stmt):
+            if n:
+                if weekly:
+                    key[0] = as_date(key[0])
+                k = tuple(key)
+                counts[k] = counts.get(k, 0) + int(n)
+    return counts
+
+
+def _edge(session: Session, f: SignalFilter, dims: Dimensions, latest: bool) -> datetime | None:
+    """The detection time of the first (or ``latest``) matching signal: read from the first
+    stretch, in time order, that has one — a whole week is looked up in the weekly counts and
+    only that week's signals are read."""
+    dialect = _dialect(session)
+    agg = func.max if latest else func.min
+    parts = list(spans(f.since, f.until, _exact(f)))
+    for span in reversed(parts) if latest else parts:
+        if span.weekly:
+            week = session.scalar(
+                select(agg(SignalWeekly.week)).where(
+                    *span_clause(span), *_dims(f, dims, SignalWeekly)
+                )
+            )
+            if week is None:
+                continue
+            lo = datetime.combine(as_date(week), time(), UTC)
+            span = Span(lo, lo + timedelta(days=7), False)
+        found = session.scalar(
+            select(agg(Signal.detected_at)).where(
+                *span_clause(span), *_scope(f, dialect), *_dims(f, dims, Signal)
+            )
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def summary(session: Session, f: SignalFilter) -> Summary:
+def summary(session: Session, f: SignalFilter, dims: Dimensions | None = None) -> Summary:
     """How many signals match, and the span of their detection times."""
-    stmt: Rows = select(
-        func.count(), func.min(Signal.detected_at), func.max(Signal.detected_at)
-    ).select_from(Signal)
-    total, first, last = session.execute(_scoped(stmt, f, _dialect(session))).one()
-    return Summary(int(total), first, last)  # min/max keep the column type: aware UTC
-
-
-def _facet(session: Session, f: SignalFilter, dimension: Dimension) -> list[tuple[str, int]]:
-    dialect = _dialect(session)
-    if dimension == "country":
-        rows = _country_rows(f, dialect, "country")
-        key: Any = rows.c.value
-        n = func.count()
-        stmt = select(key, n)
-    else:
-        key = {"category": Signal.category, "language": Signal.lang, "source": Source.name}[
-            dimension
-        ]
-        n = func.count()
-        stmt = _scoped(
-            select(key, n).select_from(Signal), f, dialect, dimension, join=dimension == "source"
-        )
-    rows = session.execute(stmt.group_by(key).order_by(n.desc(), key))
-    return [(str(value), int(count)) for value, count in rows if value is not None]
+    dims = dims or Dimensions.load(session)
+    total = sum(_counts(session, f, dims, ()).values())
+    if not total:
+        return Summary(0, None, None)
+    return Summary(total, _edge(session, f, dims, False), _edge(session, f, dims, True))
 
 
 def facet_counts(session: Session, f: SignalFilter) -> Facets:
-    """Counts per category, country, source and language, and the matching total."""
-    return Facets({d: _facet(session, f, d) for d in FACETS}, summary(session, f))
-
-
-def _week(dialect: str) -> Any:
-    if dialect == "sqlite":  # the Monday on or before the day
-        return func.date(Signal.detected_at, "-6 days", "weekday 1")
-    return func.to_char(
-        func.date_trunc("week", func.timezone("UTC", Signal.detected_at)), "YYYY-MM-DD"
+    """Counts per category, country, source and language, and the matching total: one count
+    of the signals in scope grouped by every dimension at once, then each facet sums the
+    groups that pass every other dimension's filter."""
+    dims = Dimensions.load(session)
+    groups = _counts(
+        session, f, dims, ("category", "lang", "source_id", "mentions"), filtered=False
+    )
+    cats, langs, srcs, wanted = (
+        set(f.categories), set(f.languages), set(f.sources), set(f.countries)
+    )  # fmt: skip
+    tallies: dict[str, dict[str, int]] = {d: {} for d in FACETS}
+    total = 0
+    for (category, lang, source_id, mentions), n in groups.items():
+        source = dims.names.get(source_id, "")
+        concerns = dims.concerns(source_id, mentions)
+        ok = {
+            "category": not cats or category in cats,
+            "language": not langs or lang in langs,
+            "source": not srcs or source in srcs,
+            "country": not wanted or bool(concerns & wanted),
+        }
+        passed = sum(ok.values())
+        if passed == 4:
+            total += n
+        for dimension, values in (("category", (category,)), ("language", (lang,)),
+                                  ("source", (source,)), ("country", concerns)):  # fmt: skip
+            if passed == 4 or (passed == 3 and not ok[dimension]):
+                tally = tallies[dimension]
+                for value in values:
+                    if value:
+                        tally[value] = tally.get(value, 0) + n
+    counts = {d: sorted(t.items(), key=lambda kv: (-kv[1], kv[0])) for d, t in tallies.items()}
+    if not total:
+        return Facets(counts, Summary(0, None, None))
+    return Facets(
+        counts, Summary(total, _edge(session, f, dims, False), _edge(session, f, dims, True))
     )
 
 
@@ -202,17 +227,16 @@ def timeline(
     so the bars of one week can add up to more than its signals."""
     if by not in ("category", "country"):
         raise ConfigError(f"timeline: by={by!r}; use category or country")
-    dialect = _dialect(session)
-    week = _week(dialect).label("week")
-    if by == "category":
-        stmt = _scoped(select(week, Signal.category, func.count()).select_from(Signal), f, dialect)
-        stmt = stmt.group_by(week, Signal.category)
-    else:
-        rows = _country_rows(f, dialect, "", week)
-        stmt = select(rows.c.week, rows.c.value, func.count()).group_by(rows.c.week, rows.c.value)
+    dims = Dimensions.load(session)
     counts: dict[tuple[date, str], int] = {}
-    for w, key, n in session.execute(stmt):
-        counts[(date.fromisoformat(str(w)[:10]), str(key))] = int(n)
+    if by == "category":
+        for (week, category), n in _counts(session, f, dims, ("category",), weekly=True).items():
+            counts[(week, category)] = n
+    else:
+        rows = _counts(session, f, dims, ("source_id", "mentions"), weekly=True)
+        for (week, source_id, mentions), n in rows.items():
+            for country in dims.concerns(source_id, mentions):
+                counts[(week, country)] = counts.get((week, country), 0) + n
     if not counts:
         return Timeline(by, (), ())
     first, last = min(w for w, _ in counts), max(w for w, _ in counts)

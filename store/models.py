@@ -153,7 +153,10 @@ class DocumentVersion(Base):
 def _document_source(ctx: Any) -> int | None:
     """Default for ``signals.source_id``: the source of the signal's document."""
     document_id = ctx.get_current_parameters()["document_id"]
-    return ctx.connection.scalar(select(Document.source_id).where(Document.id == document_id))
+    found: int | None = ctx.connection.scalar(
+        select(Document.source_id).where(Document.id == document_id)
+    )
+    return found
 
 
 def _mentions_default(ctx: Any) -> str:

@@ -11,6 +11,7 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -94,8 +95,8 @@ JOIN sources src ON src.id = d.source_id
 
 
 def _mentions(raw: object) -> str:
-    values = json.loads(raw) if isinstance(raw, str) else raw
-    unique = sorted({str(v) for v in values or () if isinstance(v, str)})
+    values: Any = json.loads(raw) if isinstance(raw, str) else raw
+    unique = sorted({v for v in values or () if isinstance(v, str)})
     return f",{','.join(unique)}," if unique else ""
 
 

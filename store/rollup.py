@@ -1,0 +1,163 @@
+"""Where facet and timeline counts come from: ``signal_weekly`` for whole UTC weeks, the
+``signals`` table for the rest.
+
+A filter splits in two:
+- *dimensions* — category, language, source, country: columns that ``signals`` and
+  ``signal_weekly`` share (``source_id``, ``mentions``), so one condition serves both;
+- *scope* — the time span, a minimum score and full text. Whole weeks of a span go to
+  ``signal_weekly``; the partial weeks at its ends (an arbitrary ``since``/``until``) are
+  counted from ``signals`` over the covering index ``ix_signals_detected_facets``. A minimum
+  score or a text search cannot be read off weekly counts: those count ``signals`` directly.
+
+Either way the counts are exact: the triggers keep ``signal_weekly`` equal to a GROUP BY of
+``signals`` in the same transaction as every insert, update and delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, column, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from store.analyst import mentions_country
+from store.fulltext import matching_documents
+from store.models import Signal, SignalWeekly, Source
+from store.search import parse
+
+__all__ = [
+    "Dimensions",
+    "Span",
+    "as_date",
+    "dimension_clause",
+    "monday",
+    "signal_week",
+    "span_clause",
+    "spans",
+    "text_ids",
+]
+
+WEEK = timedelta(days=7)
+
+
+def monday(when: datetime) -> datetime:
+    """00:00 UTC on the Monday of ``when``'s UTC week."""
+    day = when.astimezone(UTC).date()
+    return datetime.combine(day - timedelta(days=day.weekday()), time(), UTC)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A half-open stretch of detection time; ``weekly`` when it is whole weeks read from
+    ``signal_weekly``. None is unbounded."""
+
+    lo: datetime | None
+    hi: datetime | None
+    weekly: bool
+
+
+def spans(since: datetime | None, until: datetime | None, exact: bool) -> Iterator[Span]:
+    """Cover [since, until): whole weeks from the weekly counts, partial weeks from signals
+    (everything from signals when ``exact``)."""
+    if exact:
+        yield Span(since, until, False)
+        return
+    first = None if since is None else monday(since)
+    if first is not None and since is not None and first < since:
+        first += WEEK
+    last = None if until is None else monday(until)
+    if first is not None and last is not None and first >= last:  # no whole week inside
+        yield Span(since, until, False)
+        return
+    if since is not None and first is not None and since < first:
+        yield Span(since, first, False)
+    yield Span(first, last, True)
+    if until is not None and last is not None and last < until:
+        yield Span(last, until, False)
+
+
+@dataclass(frozen=True)
+class Dimensions:
+    """The sources' names and countries, read once per request (a handful of rows)."""
+
+    names: dict[int, str]
+    countries: dict[int, str]
+
+    @classmethod
+    def load(cls, session: Session) -> Dimensions:
+        rows = session.execute(select(Source.id, Source.name, Source.country)).all()
+        return cls({i: n for i, n, _ in rows}, {i: c for i, _, c in rows})
+
+    def concerns(self, source_id: int, mentions: str) -> set[str]:
+        """The countries a signal concerns: its source's and those its context names."""
+        found = {c for c in mentions.split(",") if c}
+        own = self.countries.get(source_id)
+        return found | {own} if own else found
+
+
+def dimension_clause(
+    table: Any,
+    dims: Dimensions,
+    *,
+    categories: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
+    countries: tuple[str, ...] = (),
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``table`` (``Signal`` or ``SignalWeekly``: the same column names)."""
+    out: list[ColumnElement[bool]] = []
+    if categories:
+        out.append(table.category.in_(categories))
+    if languages:
+        out.append(table.lang.in_(languages))
+    if sources:
+        ids = [i for i, n in dims.names.items() if n in sources]
+        out.append(table.source_id.in_(ids) if ids else false())
+    if countries:
+        own = [i for i, c in dims.countries.items() if c in countries]
+        named = [mentions_country(table.mentions, c) for c in countries]
+        out.append(or_(table.source_id.in_(own), *named) if own else or_(*named))
+    return out
+
+
+def text_ids(text: str, dialect: str) -> Select[tuple[int]]:
+    """The ids of documents matching a full-text query (QuerySyntaxError when it is bad)."""
+    from nlp.index import search_terms
+
+    matching, params = matching_documents(dialect, parse(text, search_terms))
+    ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()
+    return select(ids.c.id)
+
+
+def signal_week(dialect: str) -> Any:
+    """The Monday (a date) of a signal's UTC week, as the triggers compute it."""
+    if dialect == "sqlite":
+        return func.date(Signal.detected_at, "-6 days", "weekday 1")
+    return func.date(func.date_trunc("week", func.timezone("UTC", Signal.detected_at)))
+
+
+def span_clause(span: Span) -> list[ColumnElement[bool]]:
+    """``span`` as conditions on ``signals`` (partial weeks) or ``signal_weekly`` (whole)."""
+    if span.weekly:
+        out = []
+        if span.lo is not None:
+            out.append(SignalWeekly.week >= span.lo.date())
+        if span.hi is not None:
+            out.append(SignalWeekly.week < span.hi.date())
+        return [and_(SignalWeekly.n > 0, *out)]
+    out = []
+    if span.lo is not None:
+        out.append(Signal.detected_at >= span.lo)
+    if span.hi is not None:
+        out.append(Signal.detected_at < span.hi)
+    return out
+
+
+def as_date(value: object) -> date:
+    """A week value as the driver returns it (a date, a datetime or ISO text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
