@@ -72,6 +72,10 @@ class _Known:
                 .group_by(D.content_hash)
             )  # fmt: skip
             self.hashes.update((h, id_) for h, id_ in twins)
+        self.twin_urls: dict[int, str] = {}
+        for ids in batched(sorted(set(self.hashes.values())), IN_CHUNK):
+            found = session.execute(select(D.id, D.canonical_url).where(D.id.in_(ids)))
+            self.twin_urls.update((id_, url) for id_, url in found)
 
     def settled(self, doc: Document) -> IngestResult | None:
         """UNCHANGED or DUPLICATE when the store has this document as it is; else None."""
@@ -88,6 +92,21 @@ def _long(doc: Document) -> bool:
     return len(doc.text) >= MIN_TEXT_FOR_CONTENT_DEDUPE
 
 
+def _settled(known: _Known, chunk: Sequence[Document]) -> dict[int, IngestResult | None]:
+    """What the store settles before flagging: a document it holds as it is, unless an
+    earlier document of the chunk may change that (the same URL, or the twin's URL)."""
+    out: dict[int, IngestResult | None] = {}
+    earlier: set[str] = set()
+    for i, doc in enumerate(chunk):
+        result = known.settled(doc) if doc.canonical_url not in earlier else None
+        twin = result is not None and result.outcome is Outcome.DUPLICATE
+        if twin and result is not None and known.twin_urls.get(result.document_id) in earlier:
+            result = None
+        out[i] = result
+        earlier.add(doc.canonical_url)
+    return out
+
+
 def ingest_many(
     engine: Engine,
     flagger: Flagger,
@@ -100,7 +119,7 @@ def ingest_many(
     for chunk in batched(docs, batch):
         with db.session_scope(engine) as session:
             known = _Known(session, chunk)
-            settled = {i: known.settled(d) for i, d in enumerate(chunk)}
+            settled = _settled(known, chunk)
             seen = [r.document_id for r in settled.values() if r is not None]
             for part in batched(seen, IN_CHUNK):
                 session.execute(

@@ -51,7 +51,10 @@ def _classify(session: Session, doc: Document) -> tuple[Outcome, m.Document | No
     if len(doc.text) < MIN_TEXT_FOR_CONTENT_DEDUPE:
         return Outcome.NEW, None
     twin = session.scalars(
-        select(m.Document).where(m.Document.content_hash == doc.content_hash).limit(1)
+        select(m.Document)
+        .where(m.Document.content_hash == doc.content_hash)
+        .order_by(m.Document.id)
+        .limit(1)
     ).one_or_none()
     return (Outcome.DUPLICATE, twin) if twin is not None else (Outcome.NEW, None)
 
