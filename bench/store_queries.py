@@ -26,6 +26,7 @@ from store import db
 from store import models as m
 from store.analyst import COLUMNS, SignalFilter, iter_signals
 from store.export import write_rows
+from store.facets import facet_counts, timeline
 from store.fulltext import index_document
 
 __all__ = ["main", "postgres"]
@@ -88,16 +89,18 @@ def populate(engine: Engine, documents: int, signals: int, seed: int = 7) -> flo
             ],
         )
     chunk = 5000
+    doc_source = [0] * (documents + 1)
     for start in range(0, documents, chunk):
         docs, versions, rows = [], [], []
         for i in range(start + 1, min(documents, start + chunk) + 1):
-            lang = rng.choice(LANGS)
+            source = doc_source[i] = rng.randrange(1, 41)
+            lang = LANGS[(source - 1) % len(LANGS)]  # each source writes in its language
             title, body = _title_text(rng)
             when = NOW - timedelta(minutes=rng.randrange(365 * 24 * 60))
             url = f"https://s.example/{i}"
             docs.append(
                 {
-                    "id": i, "source_id": rng.randrange(1, 41), "url": url,
+                    "id": i, "source_id": source, "url": url,
                     "canonical_url": url, "title": title, "lang": lang, "published_at": when,
                     "first_seen_at": when, "last_seen_at": when, "content_hash": f"h{i}",
                     "version": 1,
@@ -123,11 +126,13 @@ def populate(engine: Engine, documents: int, signals: int, seed: int = 7) -> flo
             batch.append(
                 {
                     "id": i, "document_id": doc, "version_id": doc,
+                    "source_id": doc_source[doc], "mentions": m.mentions_key(mentioned),
                     "category": rng.choice(CATEGORIES), "rule": "bench.rule", "field": "text",
                     "text": "законопроект", "start": i, "end": i + 12,  # unique per version
                     "sentence": "Министерство внесло законопроект об ИИ.",
                     "score": round(rng.uniform(0.3, 1.0), 2), "reason": "bench",
-                    "lang": rng.choice(LANGS), "countries": mentioned, "bodies": [],
+                    "lang": LANGS[(doc_source[doc] - 1) % len(LANGS)], "countries": mentioned,
+                    "bodies": [],
                     "attributes": {},
                     "detected_at": NOW - timedelta(minutes=rng.randrange(365 * 24 * 60)),
                 }
@@ -169,6 +174,22 @@ def _export(engine: Engine) -> Callable[[], object]:
     return run
 
 
+def _facets(engine: Engine, f: SignalFilter) -> Callable[[], object]:
+    def run() -> object:
+        with db.session_scope(engine) as s:
+            return facet_counts(s, f)
+
+    return run
+
+
+def _timeline(engine: Engine, f: SignalFilter, by: str) -> Callable[[], object]:
+    def run() -> object:
+        with db.session_scope(engine) as s:
+            return timeline(s, f, by)
+
+    return run
+
+
 def _scan(engine: Engine) -> Callable[[], object]:
     def run() -> object:
         with engine.connect() as conn:
@@ -198,6 +219,31 @@ def queries(engine: Engine) -> list[tuple[str, Callable[[], object]]]:
                     text='"facial recognition" OR биометрия', languages=("en", "ru"), min_score=0.5
                 ),
             ),
+        ),
+        ("facet counts, no filter (landing page)", _facets(engine, SignalFilter())),
+        (
+            "facet counts (category, country, 90 days)",
+            _facets(
+                engine,
+                SignalFilter(
+                    categories=("draft_instrument", "data_localization"),
+                    countries=("kz",),
+                    since=NOW - timedelta(days=90, hours=5),
+                ),
+            ),
+        ),
+        ("timeline by category, all", _timeline(engine, SignalFilter(), "category")),
+        (
+            "timeline by country (uz, tj; since a date)",
+            _timeline(
+                engine,
+                SignalFilter(countries=("uz", "tj"), since=NOW - timedelta(days=200, hours=7)),
+                "country",
+            ),
+        ),
+        (
+            "facet counts + full text (slow path)",
+            _facets(engine, SignalFilter(text="законопроект", min_score=0.5)),
         ),
         ("export 10,000 rows (CSV)", _export(engine)),
     ]

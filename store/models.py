@@ -214,6 +214,12 @@ class SignalWeekly(Base):
     instead of every signal (store.facets)."""
 
     __tablename__ = "signal_weekly"
+    __table_args__ = (
+        # Each in the order of a GROUP BY in store/facets.py (no sort): facets, by country.
+        Index("ix_signal_weekly_facets", "category", "lang", "source_id", "mentions", "week", "n"),
+        Index("ix_signal_weekly_country", "week", "source_id", "mentions", "category", "lang", "n"),
+        {"sqlite_with_rowid": False},  # the primary key is the table: timelines by category
+    )
 
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -22,6 +22,8 @@ branch_labels = None
 depends_on = None
 
 KEY = ("week", "category", "source_id", "lang", "mentions")
+FACET_ORDER = ["category", "lang", "source_id", "mentions"]
+COUNTRY_ORDER = ["week", "source_id", "mentions", "category", "lang", "n"]
 
 SQLITE_WEEK = "date({r}.detected_at, '-6 days', 'weekday 1')"
 PG_WEEK = "date_trunc('week', {r}.detected_at AT TIME ZONE 'UTC')::date"
@@ -135,7 +137,12 @@ def upgrade() -> None:
         sa.Column("mentions", sa.String(256), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(*KEY, name="pk_signal_weekly"),
+        sqlite_with_rowid=False,
     )
+    # Each in the order of a GROUP BY in store/facets.py, so the counts stream in order
+    # instead of going through a sort: facets, then timelines by country.
+    op.create_index("ix_signal_weekly_facets", "signal_weekly", [*FACET_ORDER, "week", "n"])
+    op.create_index("ix_signal_weekly_country", "signal_weekly", COUNTRY_ORDER)
     op.execute(BACKFILL.format(week=(SQLITE_WEEK if sqlite else PG_WEEK).format(r="signals")))
     if sqlite:
         for trigger in SQLITE_TRIGGERS:
