@@ -123,7 +123,7 @@ def signal_select(
     if f.categories:
         stmt = stmt.where(Signal.category.in_(f.categories))
     if f.countries:
-        stmt = stmt.where(country_clause(f.countries, dialect))
+        stmt = stmt.where(country_clause(f.countries))
     if f.sources:
         stmt = stmt.where(Source.name.in_(f.sources))
     if f.languages:
@@ -143,7 +143,7 @@ def signal_select(
     return stmt.order_by(*SORTS[sort])
 
 
-def country_clause(countries: tuple[str, ...], dialect: str = "") -> ColumnElement[bool]:
+def country_clause(countries: tuple[str, ...]) -> ColumnElement[bool]:
     """The signal's source is in one of ``countries``, or its context mentions one
     (``signals.mentions``, a ",kg,kz," key of the JSON list ``signals.countries``)."""
     named = [mentions_country(Signal.mentions, c) for c in countries]
