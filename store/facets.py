@@ -1,8 +1,9 @@
 """Facet counts, the weekly timeline and one page of signals, the same on SQLite and
 PostgreSQL, for the web UI, its JSON API, the CLI and the benchmarks.
 
-Counts come from ``signal_weekly`` for whole weeks and from ``signals`` for the rest
-(store/rollup.py), so a year of signals costs a few thousand weekly rows, not a million.
+Counts come from ``signal_combos`` for all time, ``signal_weekly`` for whole weeks and
+``signals`` for the rest (store/rollup.py), so a year of signals costs a few thousand rows
+of counts, not a million signals.
 
 A country matches a signal's source country or any country mentioned in its context
 (``signals.mentions``), as in :func:`store.analyst.country_clause`.
@@ -14,20 +15,23 @@ other filter but not its own, so a user can see what ticking one more value woul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from errors import ConfigError
 from store.analyst import SignalFilter, signal_select
-from store.models import Signal, SignalWeekly
+from store.models import Signal, SignalCombo, SignalWeekly
 from store.rollup import (
+    WEEK,
+    Combo,
     Dimensions,
     Span,
     as_date,
     dimension_clause,
+    passing,
     signal_week,
     span_clause,
     spans,
@@ -70,23 +74,18 @@ class Timeline:
     series: tuple[tuple[str, tuple[int, ...]], ...]  # (key, count per week), biggest first
 
 
-Key = tuple[Any, ...]
-
-
 def _exact(f: SignalFilter) -> bool:
-    """A minimum score or a text search cannot be read off the weekly counts."""
+    """A minimum score or a text search cannot be read off counts."""
     return bool(f.text.strip()) or f.min_score > 0
 
 
-def _dims(f: SignalFilter, dims: Dimensions, table: Any, skip: str = "") -> list[Any]:
-    return dimension_clause(
-        table,
-        dims,
-        categories=() if skip == "category" else f.categories,
-        languages=() if skip == "language" else f.languages,
-        sources=() if skip == "source" else f.sources,
-        countries=() if skip == "country" else f.countries,
-    )
+def _wanted(f: SignalFilter, skip: str = "") -> dict[str, tuple[str, ...]]:
+    return {
+        "categories": () if skip == "category" else f.categories,
+        "languages": () if skip == "language" else f.languages,
+        "sources": () if skip == "source" else f.sources,
+        "countries": () if skip == "country" else f.countries,
+    }
 
 
 def _scope(f: SignalFilter, dialect: str) -> list[Any]:
@@ -98,43 +97,51 @@ def _scope(f: SignalFilter, dialect: str) -> list[Any]:
     return out
 
 
-def _counts(
-    session: Session,
-    f: SignalFilter,
-    dims: Dimensions,
-    keys: tuple[str, ...],
-    *,
-    weekly: bool = False,
-    filtered: bool = True,
-) -> dict[Key, int]:
-    """Matching signals counted per ``keys`` (columns shared by both tables), per week
-    first when ``weekly``; the dimension filters apply only when ``filtered``."""
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _weekly_sums(session: Session, span: Span, dims: Dimensions) -> dict[int, int]:
+    """Signals per combination over the whole weeks of ``span``: all time off
+    ``signal_combos``; otherwise off ``signal_weekly``, reading the weeks inside the span or
+    those outside it (subtracted from all time), whichever are fewer."""
+    totals = {i: c.n for i, c in dims.combos.items() if c.n}
+    if span.lo is None and span.hi is None:
+        return totals
+    W = SignalWeekly
+    first, last = session.scalar(select(func.min(W.week))), session.scalar(select(func.max(W.week)))
+    if first is None or last is None:
+        return {}
+    lo = span.lo.date() if span.lo else as_date(first)
+    hi = span.hi.date() if span.hi else as_date(last) + WEEK
+    inside = (hi - lo).days
+    outside = (as_date(last) + WEEK - as_date(first)).days - inside
+    if outside < inside:  # all time minus the weeks before lo and from hi on
+        rest = or_(W.week < lo, W.week >= hi)
+        stmt = select(W.combo_id, func.sum(W.n)).where(rest).group_by(W.combo_id)
+        for combo, n in session.execute(stmt):
+            totals[combo] = totals.get(combo, 0) - int(n)
+        return {c: n for c, n in totals.items() if n}
+    stmt = select(W.combo_id, func.sum(W.n)).where(*span_clause(span)).group_by(W.combo_id)
+    return {combo: int(n) for combo, n in session.execute(stmt) if n}
+
+
+def _combo_counts(session: Session, f: SignalFilter, dims: Dimensions) -> dict[int, int]:
+    """Signals in ``f``'s scope (time, score, text) per combination, dimensions not applied."""
     dialect = _dialect(session)
-    counts: dict[Key, int] = {}
+    counts: dict[int, int] = {}
     for span in spans(f.since, f.until, _exact(f)):
         if span.weekly:
-            table: Any = SignalWeekly
-            cols = [getattr(table, k) for k in keys]
-            if weekly:
-                cols.insert(0, table.week)
-            stmt = select(*cols, func.sum(table.n)).where(*span_clause(span))
+            part = _weekly_sums(session, span, dims)
         else:
-            table = Signal
-            cols = [func.coalesce(Signal.lang, "") if k == "lang" else getattr(Signal, k)
-                    for k in keys]  # fmt: skip
-            if weekly:
-                cols.insert(0, signal_week(dialect))
-            stmt = select(*cols, func.count()).where(*span_clause(span), *_scope(f, dialect))
-        if filtered:
-            stmt = stmt.where(*_dims(f, dims, table))
-        if cols:
-            stmt = stmt.group_by(*cols)
-        for *key, n in session.execute(stmt):
-            if n:
-                if weekly:
-                    key[0] = as_date(key[0])
-                k = tuple(key)
-                counts[k] = counts.get(k, 0) + int(n)
+            stmt = (
+                select(Signal.combo_id, func.count())
+                .where(*span_clause(span), *_scope(f, dialect))
+                .group_by(Signal.combo_id)
+            )
+            part = {combo: int(n) for combo, n in session.execute(stmt)}
+        for combo, n in part.items():
+            counts[combo] = counts.get(combo, 0) + n
     return counts
 
 
@@ -144,79 +151,80 @@ def _edge(session: Session, f: SignalFilter, dims: Dimensions, latest: bool) -> 
     only that week's signals are read."""
     dialect = _dialect(session)
     agg = func.max if latest else func.min
+    combos = passing(dims, **_wanted(f))
     parts = list(spans(f.since, f.until, _exact(f)))
     for span in reversed(parts) if latest else parts:
         if span.weekly:
-            week = session.scalar(
-                select(agg(SignalWeekly.week)).where(
-                    *span_clause(span), *_dims(f, dims, SignalWeekly)
-                )
-            )
+            stmt = select(agg(SignalWeekly.week)).where(*span_clause(span))
+            if combos is not None:
+                stmt = stmt.where(SignalWeekly.combo_id.in_(combos))
+            week = session.scalar(stmt)
             if week is None:
                 continue
             lo = datetime.combine(as_date(week), time(), UTC)
-            span = Span(lo, lo + timedelta(days=7), False)
-        found = session.scalar(
-            select(agg(Signal.detected_at)).where(
-                *span_clause(span), *_scope(f, dialect), *_dims(f, dims, Signal)
-            )
-        )
+            span = Span(lo, lo + WEEK, False)
+        exact = select(agg(Signal.detected_at)).where(*span_clause(span), *_scope(f, dialect))
+        if combos is not None:
+            exact = exact.where(Signal.combo_id.in_(combos))
+        found: datetime | None = session.scalar(exact)
         if found is not None:
             return found
     return None
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+def _passes(f: SignalFilter, dims: Dimensions, combo: Combo) -> dict[str, bool]:
+    concerns = dims.concerns(combo.source_id, combo.mentions)
+    return {
+        "category": not f.categories or combo.category in f.categories,
+        "language": not f.languages or combo.lang in f.languages,
+        "source": not f.sources or dims.names.get(combo.source_id) in f.sources,
+        "country": not f.countries or bool(concerns & set(f.countries)),
+    }
 
 
-def summary(session: Session, f: SignalFilter, dims: Dimensions | None = None) -> Summary:
+def summary(session: Session, f: SignalFilter) -> Summary:
     """How many signals match, and the span of their detection times."""
-    dims = dims or Dimensions.load(session)
-    total = sum(_counts(session, f, dims, ()).values())
+    dims = Dimensions.load(session)
+    counts = _combo_counts(session, f, dims)
+    total = sum(n for c, n in counts.items() if all(_passes(f, dims, dims.combos[c]).values()))
+    return _summary(session, f, dims, total)
+
+
+def _summary(session: Session, f: SignalFilter, dims: Dimensions, total: int) -> Summary:
     if not total:
         return Summary(0, None, None)
     return Summary(total, _edge(session, f, dims, False), _edge(session, f, dims, True))
 
 
 def facet_counts(session: Session, f: SignalFilter) -> Facets:
-    """Counts per category, country, source and language, and the matching total: one count
-    of the signals in scope grouped by every dimension at once, then each facet sums the
-    groups that pass every other dimension's filter."""
+    """Counts per category, country, source and language, and the matching total: signals in
+    scope counted per combination, then each facet sums the combinations that pass every
+    other dimension's filter."""
     dims = Dimensions.load(session)
-    groups = _counts(
-        session, f, dims, ("category", "lang", "source_id", "mentions"), filtered=False
-    )
-    cats, langs, srcs, wanted = (
-        set(f.categories), set(f.languages), set(f.sources), set(f.countries)
-    )  # fmt: skip
     tallies: dict[str, dict[str, int]] = {d: {} for d in FACETS}
     total = 0
-    for (category, lang, source_id, mentions), n in groups.items():
-        source = dims.names.get(source_id, "")
-        concerns = dims.concerns(source_id, mentions)
-        ok = {
-            "category": not cats or category in cats,
-            "language": not langs or lang in langs,
-            "source": not srcs or source in srcs,
-            "country": not wanted or bool(concerns & wanted),
-        }
+    for combo_id, n in _combo_counts(session, f, dims).items():
+        combo = dims.combos[combo_id]
+        ok = _passes(f, dims, combo)
         passed = sum(ok.values())
         if passed == 4:
             total += n
-        for dimension, values in (("category", (category,)), ("language", (lang,)),
-                                  ("source", (source,)), ("country", concerns)):  # fmt: skip
-            if passed == 4 or (passed == 3 and not ok[dimension]):
+        elif passed < 3:
+            continue
+        values = {
+            "category": (combo.category,),
+            "language": (combo.lang,),
+            "source": (dims.names.get(combo.source_id, ""),),
+            "country": dims.concerns(combo.source_id, combo.mentions),
+        }
+        for dimension, keys in values.items():
+            if passed == 4 or not ok[dimension]:  # every other dimension passes
                 tally = tallies[dimension]
-                for value in values:
-                    if value:
-                        tally[value] = tally.get(value, 0) + n
+                for key in keys:
+                    if key:
+                        tally[key] = tally.get(key, 0) + n
     counts = {d: sorted(t.items(), key=lambda kv: (-kv[1], kv[0])) for d, t in tallies.items()}
-    if not total:
-        return Facets(counts, Summary(0, None, None))
-    return Facets(
-        counts, Summary(total, _edge(session, f, dims, False), _edge(session, f, dims, True))
-    )
+    return Facets(counts, _summary(session, f, dims, total))
 
 
 def timeline(
@@ -228,22 +236,52 @@ def timeline(
     if by not in ("category", "country"):
         raise ConfigError(f"timeline: by={by!r}; use category or country")
     dims = Dimensions.load(session)
+    dialect = _dialect(session)
+    combos = passing(dims, **_wanted(f))
     counts: dict[tuple[date, str], int] = {}
-    if by == "category":
-        for (week, category), n in _counts(session, f, dims, ("category",), weekly=True).items():
-            counts[(week, category)] = n
-    else:
-        rows = _counts(session, f, dims, ("source_id", "mentions"), weekly=True)
-        for (week, source_id, mentions), n in rows.items():
-            for country in dims.concerns(source_id, mentions):
-                counts[(week, country)] = counts.get((week, country), 0) + n
+
+    def add(week: Any, key: str, n: int) -> None:
+        k = (as_date(week), key)
+        counts[k] = counts.get(k, 0) + n
+
+    for span in spans(f.since, f.until, _exact(f)):
+        if not span.weekly:  # per combination from signals, mapped here
+            week = signal_week(dialect)
+            stmt = select(week, Signal.combo_id, func.count()).where(
+                *span_clause(span), *_scope(f, dialect)
+            )
+            if combos is not None:
+                stmt = stmt.where(Signal.combo_id.in_(combos))
+            for w, combo_id, n in session.execute(stmt.group_by(week, Signal.combo_id)):
+                combo = dims.combos[combo_id]
+                if by == "category":
+                    add(w, combo.category, int(n))
+                else:
+                    for country in dims.concerns(combo.source_id, combo.mentions):
+                        add(w, country, int(n))
+            continue
+        W, C = SignalWeekly, SignalCombo
+        if by == "category":
+            rows = select(W.week, W.category, func.sum(W.n)).where(*span_clause(span))
+            if combos is not None:
+                rows = rows.where(W.combo_id.in_(combos))
+            for w, category, n in session.execute(rows.group_by(W.week, W.category)):
+                add(w, category, int(n))
+        else:
+            by_country = (
+                select(W.week, C.source_id, C.mentions, func.sum(W.n))
+                .join(C, C.id == W.combo_id)
+                .where(*span_clause(span), *dimension_clause(C, dims, **_wanted(f)))
+                .group_by(W.week, C.source_id, C.mentions)
+            )
+            for w, source_id, mentions, n in session.execute(by_country):
+                for country in dims.concerns(source_id, mentions):
+                    add(w, country, int(n))
     if not counts:
         return Timeline(by, (), ())
     first, last = min(w for w, _ in counts), max(w for w, _ in counts)
-    span = (last - first).days // 7 + 1
-    weeks = tuple(
-        date.fromordinal(last.toordinal() - 7 * i) for i in range(min(span, max_weeks) - 1, -1, -1)
-    )
+    n_weeks = min((last - first).days // 7 + 1, max_weeks)
+    weeks = tuple(date.fromordinal(last.toordinal() - 7 * i) for i in range(n_weeks - 1, -1, -1))
     keys = sorted({k for _, k in counts})
     series = [(k, tuple(counts.get((w, k), 0) for w in weeks)) for k in keys]
     series = [s for s in series if any(s[1])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -16,11 +16,14 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -31,8 +34,10 @@ __all__ = [
     "DocumentVersion",
     "Run",
     "Signal",
+    "SignalCombo",
     "SignalWeekly",
     "Source",
+    "combo_ids",
     "mentions_key",
     "utcnow",
 ]
@@ -163,6 +168,42 @@ def _mentions_default(ctx: Any) -> str:
     return mentions_key(ctx.get_current_parameters().get("countries") or ())
 
 
+def _combo_default(ctx: Any) -> int:
+    """Default for ``signals.combo_id``: the row of ``signal_combos`` for the signal's
+    category, language, source and mentions (created when new)."""
+    p = ctx.get_current_parameters()
+    source_id = p.get("source_id") or _document_source(ctx)
+    if source_id is None:  # the foreign key would refuse the row anyway; say why
+        raise ValueError(f"signals: document {p.get('document_id')!r} does not exist")
+    mentions = p["mentions"] if p.get("mentions") is not None else _mentions_default(ctx)
+    key: ComboKey = (p["category"], p.get("lang") or "", source_id, mentions)
+    return combo_ids(ctx.connection, [key])[key]
+
+
+ComboKey = tuple[str, str, int, str]  # category, lang ("" for none), source_id, mentions
+
+
+def combo_ids(conn: Any, keys: Iterable[ComboKey]) -> dict[ComboKey, int]:
+    """The ``signal_combos`` ids of ``keys``, inserting the missing ones."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    table = cast(Table, SignalCombo.__table__)
+    rows = [
+        dict(zip(("category", "lang", "source_id", "mentions"), k, strict=True)) for k in wanted
+    ]
+    dialect = conn.dialect.name
+    upsert: Any = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+    conn.execute(upsert.on_conflict_do_nothing(), [r | {"n": 0} for r in rows])
+    c = SignalCombo
+    sources = {k[2] for k in wanted}
+    found = conn.execute(
+        select(c.id, c.category, c.lang, c.source_id, c.mentions).where(c.source_id.in_(sources))
+    )
+    ids = {(cat, lang, src, mn): i for i, cat, lang, src, mn in found}
+    return {k: ids[k] for k in wanted}
+
+
 class Signal(Base):
     """One flagged match with its evidence. Unique per (version, rule, field, offset)."""
 
@@ -172,12 +213,9 @@ class Signal(Base):
         Index("ix_signals_category_detected", "category", "detected_at"),
         Index("ix_signals_score_id", "score", "id"),
         Index("ix_signals_detected_id", "detected_at", "id"),
-        # Covers the facet and timeline scans over a span of time (store.facets).
-        Index(
-            "ix_signals_detected_facets",
-            "detected_at", "category", "source_id", "lang", "mentions", "score",
-        ),
-    )  # fmt: skip
+        # Covers the counts over part of a week (store.facets).
+        Index("ix_signals_detected_combo", "detected_at", "combo_id", "score"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(
@@ -204,28 +242,41 @@ class Signal(Base):
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # (category, lang, source_id, mentions) as one number: what facets count by. Fixed at
+    # insert: a trigger refuses to change those columns.
+    combo_id: Mapped[int] = mapped_column(ForeignKey("signal_combos.id"), default=_combo_default)
 
     document: Mapped[Document] = relationship(back_populates="signals")
 
 
+class SignalCombo(Base):
+    """Each (category, language, source, mentions) that signals have, with how many signals
+    have it — kept by triggers on ``signals``. Facets count by these (store.facets)."""
+
+    __tablename__ = "signal_combos"
+    __table_args__ = (UniqueConstraint("category", "lang", "source_id", "mentions"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(8))  # "" for none
+    source_id: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[str] = mapped_column(String(256))
+    n: Mapped[int] = mapped_column(Integer)
+
+
 class SignalWeekly(Base):
-    """Signal counts per UTC week (Monday) and category, source, language and mentions, kept
-    by database triggers on ``signals``: facets and timelines over whole weeks read this
-    instead of every signal (store.facets)."""
+    """Signal counts per UTC week (its Monday), category and combination, kept by triggers on
+    ``signals``: facets and timelines over whole weeks read these instead of every signal."""
 
     __tablename__ = "signal_weekly"
     __table_args__ = (
-        # Each in the order of a GROUP BY in store/facets.py (no sort): facets, by country.
-        Index("ix_signal_weekly_facets", "category", "lang", "source_id", "mentions", "week", "n"),
-        Index("ix_signal_weekly_country", "week", "source_id", "mentions", "category", "lang", "n"),
+        Index("ix_signal_weekly_combo", "combo_id", "week", "n"),  # facets: GROUP BY combo_id
         {"sqlite_with_rowid": False},  # the primary key is the table: timelines by category
     )
 
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     category: Mapped[str] = mapped_column(String(64), primary_key=True)
-    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    lang: Mapped[str] = mapped_column(String(8), primary_key=True)  # "" for none
-    mentions: Mapped[str] = mapped_column(String(256), primary_key=True)
+    combo_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 

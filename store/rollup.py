@@ -1,16 +1,19 @@
-"""Where facet and timeline counts come from: ``signal_weekly`` for whole UTC weeks, the
-``signals`` table for the rest.
+"""Where facet and timeline counts come from: ``signal_combos`` for all time,
+``signal_weekly`` for whole UTC weeks, the ``signals`` table for the rest.
 
-A filter splits in two:
-- *dimensions* — category, language, source, country: columns that ``signals`` and
-  ``signal_weekly`` share (``source_id``, ``mentions``), so one condition serves both;
-- *scope* — the time span, a minimum score and full text. Whole weeks of a span go to
-  ``signal_weekly``; the partial weeks at its ends (an arbitrary ``since``/``until``) are
-  counted from ``signals`` over the covering index ``ix_signals_detected_facets``. A minimum
-  score or a text search cannot be read off weekly counts: those count ``signals`` directly.
+A signal's category, language, source and mentioned countries make its *combination*
+(``signals.combo_id``); a year of signals has a few thousand. A filter splits in two:
+- *dimensions* — category, language, source, country: properties of the combination, so
+  they are applied to a few thousand combinations in Python, or as ``combo_id IN
+  (SELECT id FROM signal_combos WHERE …)`` where SQL needs them;
+- *scope* — the time span, a minimum score and full text. All time is read off
+  ``signal_combos``; whole weeks of a span off ``signal_weekly``; the partial weeks at its
+  ends (an arbitrary ``since``/``until``) are counted from ``signals`` over the covering index
+  ``ix_signals_detected_combo``. A minimum score or a text search cannot be read off counts:
+  those count ``signals`` directly.
 
-Either way the counts are exact: the triggers keep ``signal_weekly`` equal to a GROUP BY of
-``signals`` in the same transaction as every insert, update and delete.
+The counts are exact: triggers move them in the same transaction as every insert, update
+and delete of a signal.
 """
 
 from __future__ import annotations
@@ -20,20 +23,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, column, false, func, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, column, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.analyst import mentions_country
 from store.fulltext import matching_documents
-from store.models import Signal, SignalWeekly, Source
+from store.models import Signal, SignalCombo, SignalWeekly, Source
 from store.search import parse
 
 __all__ = [
+    "Combo",
     "Dimensions",
     "Span",
     "as_date",
     "dimension_clause",
     "monday",
+    "passing",
     "signal_week",
     "span_clause",
     "spans",
@@ -80,16 +85,34 @@ def spans(since: datetime | None, until: datetime | None, exact: bool) -> Iterat
 
 
 @dataclass(frozen=True)
+class Combo:
+    category: str
+    lang: str  # "" for none
+    source_id: int
+    mentions: str
+    n: int  # signals with it, all time
+
+
+@dataclass(frozen=True)
 class Dimensions:
-    """The sources' names and countries, read once per request (a handful of rows)."""
+    """The sources' names and countries and the signals' combinations, read once per
+    request (a few thousand rows at most)."""
 
     names: dict[int, str]
     countries: dict[int, str]
+    combos: dict[int, Combo]
 
     @classmethod
     def load(cls, session: Session) -> Dimensions:
         rows = session.execute(select(Source.id, Source.name, Source.country)).all()
-        return cls({i: n for i, n, _ in rows}, {i: c for i, _, c in rows})
+        c = SignalCombo
+        combos = {
+            i: Combo(cat, lang, src, mn, n)
+            for i, cat, lang, src, mn, n in session.execute(
+                select(c.id, c.category, c.lang, c.source_id, c.mentions, c.n)
+            )
+        }
+        return cls({i: n for i, n, _ in rows}, {i: c for i, _, c in rows}, combos)
 
     def concerns(self, source_id: int, mentions: str) -> set[str]:
         """The countries a signal concerns: its source's and those its context names."""
@@ -107,7 +130,7 @@ def dimension_clause(
     sources: tuple[str, ...] = (),
     countries: tuple[str, ...] = (),
 ) -> list[ColumnElement[bool]]:
-    """Conditions on ``table`` (``Signal`` or ``SignalWeekly``: the same column names)."""
+    """Conditions on ``table`` (``Signal`` or ``SignalCombo``: the same column names)."""
     out: list[ColumnElement[bool]] = []
     if categories:
         out.append(table.category.in_(categories))
@@ -121,6 +144,13 @@ def dimension_clause(
         named = [mentions_country(table.mentions, c) for c in countries]
         out.append(or_(table.source_id.in_(own), *named) if own else or_(*named))
     return out
+
+
+def passing(dims: Dimensions, **wanted: tuple[str, ...]) -> Any:
+    """``SELECT id FROM signal_combos`` narrowed to the combinations ``wanted`` allows (as
+    :func:`dimension_clause` takes it); None when nothing is narrowed."""
+    conditions = dimension_clause(SignalCombo, dims, **wanted)
+    return select(SignalCombo.id).where(*conditions) if conditions else None
 
 
 def text_ids(text: str, dialect: str) -> Select[tuple[int]]:
@@ -147,7 +177,7 @@ def span_clause(span: Span) -> list[ColumnElement[bool]]:
             out.append(SignalWeekly.week >= span.lo.date())
         if span.hi is not None:
             out.append(SignalWeekly.week < span.hi.date())
-        return [and_(SignalWeekly.n > 0, *out)]
+        return [SignalWeekly.n > 0, *out]
     out = []
     if span.lo is not None:
         out.append(Signal.detected_at >= span.lo)

@@ -59,44 +59,67 @@ def _seed(engine: Engine, n: int = 400, seed: int = 5) -> None:
 
 
 def _grouped(engine: Engine) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
-    """(signal_weekly without empty rows, the same counted from signals)."""
+    """(the kept counts, the same counted from signals): per combination, and per week,
+    category and combination."""
     dialect = engine.dialect.name
+    S, C, W = m.Signal, m.SignalCombo, m.SignalWeekly
     with db.session_scope(engine) as s:
-        W = m.SignalWeekly
-        weekly = Counter({
-            (str(w)[:10], c, src, lang, mn): n
-            for w, c, src, lang, mn, n in s.execute(
-                select(W.week, W.category, W.source_id, W.lang, W.mentions, W.n).where(W.n != 0)
-            )
-        })  # fmt: skip
+        kept: Counter[tuple[Any, ...]] = Counter()
+        for cid, cat, lang, src, mn, n in s.execute(
+            select(C.id, C.category, C.lang, C.source_id, C.mentions, C.n).where(C.n != 0)
+        ):
+            kept[("all", cid, cat, lang, src, mn)] = n
+        for week, cat, cid, n in s.execute(select(W.week, W.category, W.combo_id, W.n)):
+            if n:
+                kept[("week", str(week)[:10], cat, cid)] = n
+        direct: Counter[tuple[Any, ...]] = Counter()
+        lang = func.coalesce(S.lang, "")
+        cols = (S.combo_id, S.category, lang, S.source_id, S.mentions)
+        for *key, n in s.execute(select(*cols, func.count()).group_by(*cols)):
+            direct[("all", *key)] = n
         week = signal_week(dialect)
-        lang = func.coalesce(m.Signal.lang, "")
-        cols = (week, m.Signal.category, m.Signal.source_id, lang, m.Signal.mentions)
-        direct = Counter({
-            (str(w)[:10], c, src, lg, mn): n
-            for w, c, src, lg, mn, n in s.execute(select(*cols, func.count()).group_by(*cols))
-        })  # fmt: skip
-    return weekly, direct
+        for w, cat, cid, n in s.execute(
+            select(week, S.category, S.combo_id, func.count()).group_by(
+                week, S.category, S.combo_id
+            )
+        ):
+            direct[("week", str(w)[:10], cat, cid)] = n
+    return kept, direct
 
 
-def test_weekly_counts_follow_inserts_updates_and_deletes(engine: Engine) -> None:
+def test_counts_follow_inserts_updates_and_deletes(engine: Engine) -> None:
     _seed(engine)
-    weekly, direct = _grouped(engine)
-    assert weekly == direct and sum(direct.values()) == 400
+    kept, direct = _grouped(engine)
+    assert kept == direct
+    assert sum(n for k, n in direct.items() if k[0] == "all") == 400
     with db.session_scope(engine) as s:
         assert s.scalar(select(func.count()).where(m.Signal.source_id.is_(None))) == 0
         s.execute(
             update(m.Signal)
             .where(m.Signal.id % 7 == 0)
-            .values(category="content_control", detected_at=START + timedelta(days=100))
+            .values(detected_at=START + timedelta(days=100))
         )
-    weekly, direct = _grouped(engine)
-    assert weekly == direct
+    kept, direct = _grouped(engine)
+    assert kept == direct
     with db.session_scope(engine) as s:
         s.execute(delete(m.Document).where(m.Document.id <= 20))  # cascades to signals
         s.execute(delete(m.Signal).where(m.Signal.id % 5 == 0))
-    weekly, direct = _grouped(engine)
-    assert weekly == direct and sum(direct.values()) < 400
+    kept, direct = _grouped(engine)
+    assert kept == direct
+    assert sum(n for k, n in direct.items() if k[0] == "all") < 400
+
+
+@pytest.mark.parametrize("column", ["category", "lang", "source_id", "mentions", "combo_id"])
+def test_a_stored_signal_keeps_its_combination(engine: Engine, column: str) -> None:
+    _seed(engine, n=5)
+    value: Any = {"category": "content_control", "lang": "kk", "source_id": 2,
+                  "mentions": ",tm,", "combo_id": 1}[column]  # fmt: skip
+    with pytest.raises(Exception, match="fixed once stored"), db.session_scope(engine) as s:
+        s.execute(
+            update(m.Signal).where(getattr(m.Signal, column) != value).values({column: value})
+        )
+    kept, direct = _grouped(engine)
+    assert kept == direct
 
 
 def test_spans_cover_the_range_once() -> None:
