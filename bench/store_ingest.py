@@ -63,6 +63,10 @@ def _bulk(engine: Engine, flagged: list[Flagged], source_id: int) -> None:
             for x in f.matches
         )  # fmt: skip
     with engine.begin() as conn:
+        keys = {(r["category"], r["lang"] or "", r["source_id"], r["mentions"]) for r in signals}
+        ids = m.combo_ids(conn, keys)
+        for r in signals:
+            r["combo_id"] = ids[(r["category"], r["lang"] or "", r["source_id"], r["mentions"])]
         conn.execute(insert(m.Document), docs)
         conn.execute(insert(m.DocumentVersion), versions)
         if signals:

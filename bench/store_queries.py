@@ -118,6 +118,7 @@ def populate(engine: Engine, documents: int, signals: int, seed: int = 7) -> flo
             conn.execute(insert(m.DocumentVersion), versions)
             for doc_id, terms in rows:
                 index_document(conn, doc_id, terms)
+    combos: dict[m.ComboKey, int] = {}
     for start in range(0, signals, 20_000):
         batch = []
         for i in range(start + 1, min(signals, start + 20_000) + 1):
@@ -138,6 +139,10 @@ def populate(engine: Engine, documents: int, signals: int, seed: int = 7) -> flo
                 }
             )  # fmt: skip
         with engine.begin() as conn:
+            keys = {(r["category"], r["lang"], r["source_id"], r["mentions"]) for r in batch}
+            combos.update(m.combo_ids(conn, keys - combos.keys()))
+            for r in batch:
+                r["combo_id"] = combos[(r["category"], r["lang"], r["source_id"], r["mentions"])]
             conn.execute(insert(m.Signal), batch)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")

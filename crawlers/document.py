@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,11 +39,11 @@ class Document:
         if self.published is not None and self.published.tzinfo is None:
             object.__setattr__(self, "published", self.published.replace(tzinfo=UTC))
 
-    @property
+    @cached_property  # computed once: the fields never change
     def canonical_url(self) -> str:
         return canonical_url(self.url)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         return content_hash(self.title, self.text)
 

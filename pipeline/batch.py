@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -186,6 +186,10 @@ def _store_batch(session: Session, items: Sequence[Flagged], source_id: int) -> 
     return [results[i] for i in range(len(items))]
 
 
+def _combo_key(row: dict[str, Any]) -> m.ComboKey:
+    return (row["category"], row["lang"] or "", row["source_id"], row["mentions"])
+
+
 def _table(model: type[m.Base]) -> Table:
     return cast(Table, model.__table__)  # Core inserts: no ORM work per row
 
@@ -233,6 +237,9 @@ def _insert_new(
         for match in f.matches
     ]
     if signals:
+        ids = m.combo_ids(session.connection(), {_combo_key(r) for r in signals})
+        for row in signals:
+            row["combo_id"] = ids[_combo_key(row)]
         session.execute(insert(_table(m.Signal)), signals)
     index_documents(
         session, [(doc_id, f.terms) for doc_id, (_, f) in zip(doc_ids, items, strict=True)]

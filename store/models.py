@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base",
+    "ComboKey",
     "Delivery",
     "Document",
     "DocumentVersion",
