@@ -23,14 +23,13 @@ from sqlalchemy.orm import Session
 
 from errors import ConfigError
 from store.analyst import SignalFilter, signal_select
-from store.models import Signal, SignalCombo, SignalWeekly
+from store.models import Signal, SignalWeekly
 from store.rollup import (
     WEEK,
     Combo,
     Dimensions,
     Span,
     as_date,
-    dimension_clause,
     passing,
     signal_week,
     span_clause,
@@ -260,22 +259,19 @@ def timeline(
                     for country in dims.concerns(combo.source_id, combo.mentions):
                         add(w, country, int(n))
             continue
-        W, C = SignalWeekly, SignalCombo
+        W = SignalWeekly
         if by == "category":
-            rows = select(W.week, W.category, func.sum(W.n)).where(*span_clause(span))
-            if combos is not None:
-                rows = rows.where(W.combo_id.in_(combos))
-            for w, category, n in session.execute(rows.group_by(W.week, W.category)):
-                add(w, category, int(n))
+            grouping: tuple[Any, ...] = (W.week, W.category)
         else:
-            by_country = (
-                select(W.week, C.source_id, C.mentions, func.sum(W.n))
-                .join(C, C.id == W.combo_id)
-                .where(*span_clause(span), *dimension_clause(C, dims, **_wanted(f)))
-                .group_by(W.week, C.source_id, C.mentions)
-            )
-            for w, source_id, mentions, n in session.execute(by_country):
-                for country in dims.concerns(source_id, mentions):
+            grouping = (W.week, W.source_id, W.mentions)
+        weekly = select(*grouping, func.sum(W.n)).where(*span_clause(span))
+        if combos is not None:
+            weekly = weekly.where(W.combo_id.in_(combos))
+        for w, *group, n in session.execute(weekly.group_by(*grouping)):
+            if by == "category":
+                add(w, group[0], int(n))
+            else:
+                for country in dims.concerns(group[0], group[1]):
                     add(w, country, int(n))
     if not counts:
         return Timeline(by, (), ())

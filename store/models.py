@@ -214,14 +214,14 @@ class Signal(Base):
         Index("ix_signals_category_detected", "category", "detected_at"),
         Index("ix_signals_score_id", "score", "id"),
         Index("ix_signals_detected_id", "detected_at", "id"),
-        # Covers the counts over part of a week (store.facets).
+        # Cover the counts over part of a week and over the documents a text search finds
+        # (store.facets); the second also serves lookups and deletes by document.
         Index("ix_signals_detected_combo", "detected_at", "combo_id", "score"),
+        Index("ix_signals_document_combo", "document_id", "score", "combo_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(
-        ForeignKey("documents.id", ondelete="CASCADE"), index=True
-    )
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"))
     # The document's source, kept on the signal so analyst queries need no join.
     source_id: Mapped[int] = mapped_column(
@@ -266,18 +266,24 @@ class SignalCombo(Base):
 
 
 class SignalWeekly(Base):
-    """Signal counts per UTC week (its Monday), category and combination, kept by triggers on
-    ``signals``: facets and timelines over whole weeks read these instead of every signal."""
+    """Signal counts per UTC week (its Monday) and combination — with the combination's
+    category, source and mentions, for timelines — kept by triggers on ``signals``: facets
+    and timelines over whole weeks read these instead of every signal."""
 
     __tablename__ = "signal_weekly"
     __table_args__ = (
-        Index("ix_signal_weekly_combo", "combo_id", "week", "n"),  # facets: GROUP BY combo_id
-        {"sqlite_with_rowid": False},  # the primary key is the table: timelines by category
+        # Each in the order of a GROUP BY in store/facets.py, so counts stream without a sort.
+        Index("ix_signal_weekly_combo", "combo_id", "week", "n"),
+        Index("ix_signal_weekly_category", "week", "category", "combo_id", "n"),
+        Index("ix_signal_weekly_country", "week", "source_id", "mentions", "combo_id", "n"),
+        {"sqlite_with_rowid": False},
     )
 
     week: Mapped[date] = mapped_column(Date, primary_key=True)
-    category: Mapped[str] = mapped_column(String(64), primary_key=True)
     combo_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[str] = mapped_column(String(256))
     n: Mapped[int] = mapped_column(Integer)
 
 

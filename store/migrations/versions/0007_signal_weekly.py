@@ -36,8 +36,9 @@ GROUP BY category, coalesce(lang, ''), source_id, mentions""",
     """UPDATE signals SET combo_id = (SELECT c.id FROM signal_combos c
 WHERE c.category = signals.category AND c.lang = coalesce(signals.lang, '')
   AND c.source_id = signals.source_id AND c.mentions = signals.mentions)""",
-    """INSERT INTO signal_weekly (week, category, combo_id, n)
-SELECT {week}, category, combo_id, count(*) FROM signals GROUP BY {week}, category, combo_id""",
+    """INSERT INTO signal_weekly (week, combo_id, category, source_id, mentions, n)
+SELECT {week}, combo_id, min(category), min(source_id), min(mentions), count(*) FROM signals
+GROUP BY {week}, combo_id""",
 )
 
 # Every insert, update and delete of a signal moves its counts, in the same transaction.
@@ -46,25 +47,25 @@ SQLITE_TRIGGERS = (
     """
 CREATE TRIGGER signals_counts_insert AFTER INSERT ON signals BEGIN
   UPDATE signal_combos SET n = n + 1 WHERE id = NEW.combo_id;
-  INSERT INTO signal_weekly (week, category, combo_id, n)
-  VALUES (date(NEW.detected_at, '-6 days', 'weekday 1'), NEW.category, NEW.combo_id, 1)
-  ON CONFLICT (week, category, combo_id) DO UPDATE SET n = n + 1;
+  INSERT INTO signal_weekly (week, combo_id, category, source_id, mentions, n)
+  VALUES (date(NEW.detected_at, '-6 days', 'weekday 1'), NEW.combo_id, NEW.category,
+          NEW.source_id, NEW.mentions, 1)
+  ON CONFLICT (week, combo_id) DO UPDATE SET n = n + 1;
 END""",
     """
 CREATE TRIGGER signals_counts_delete AFTER DELETE ON signals BEGIN
   UPDATE signal_combos SET n = n - 1 WHERE id = OLD.combo_id;
   UPDATE signal_weekly SET n = n - 1
-  WHERE week = date(OLD.detected_at, '-6 days', 'weekday 1') AND category = OLD.category
-    AND combo_id = OLD.combo_id;
+  WHERE week = date(OLD.detected_at, '-6 days', 'weekday 1') AND combo_id = OLD.combo_id;
 END""",
     """
 CREATE TRIGGER signals_counts_update AFTER UPDATE OF detected_at ON signals BEGIN
   UPDATE signal_weekly SET n = n - 1
-  WHERE week = date(OLD.detected_at, '-6 days', 'weekday 1') AND category = OLD.category
-    AND combo_id = OLD.combo_id;
-  INSERT INTO signal_weekly (week, category, combo_id, n)
-  VALUES (date(NEW.detected_at, '-6 days', 'weekday 1'), NEW.category, NEW.combo_id, 1)
-  ON CONFLICT (week, category, combo_id) DO UPDATE SET n = n + 1;
+  WHERE week = date(OLD.detected_at, '-6 days', 'weekday 1') AND combo_id = OLD.combo_id;
+  INSERT INTO signal_weekly (week, combo_id, category, source_id, mentions, n)
+  VALUES (date(NEW.detected_at, '-6 days', 'weekday 1'), NEW.combo_id, NEW.category,
+          NEW.source_id, NEW.mentions, 1)
+  ON CONFLICT (week, combo_id) DO UPDATE SET n = n + 1;
 END""",
     """
 CREATE TRIGGER signals_combo_fixed
@@ -88,13 +89,13 @@ BEGIN
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
     UPDATE signal_weekly SET n = n - 1
     WHERE week = date_trunc('week', OLD.detected_at AT TIME ZONE 'UTC')::date
-      AND category = OLD.category AND combo_id = OLD.combo_id;
+      AND combo_id = OLD.combo_id;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO signal_weekly (week, category, combo_id, n)
-    VALUES (date_trunc('week', NEW.detected_at AT TIME ZONE 'UTC')::date, NEW.category,
-            NEW.combo_id, 1)
-    ON CONFLICT (week, category, combo_id) DO UPDATE SET n = signal_weekly.n + 1;
+    INSERT INTO signal_weekly (week, combo_id, category, source_id, mentions, n)
+    VALUES (date_trunc('week', NEW.detected_at AT TIME ZONE 'UTC')::date, NEW.combo_id,
+            NEW.category, NEW.source_id, NEW.mentions, 1)
+    ON CONFLICT (week, combo_id) DO UPDATE SET n = signal_weekly.n + 1;
   END IF;
   IF TG_OP = 'INSERT' THEN
     UPDATE signal_combos SET n = n + 1 WHERE id = NEW.combo_id;
@@ -163,13 +164,24 @@ def upgrade() -> None:
     op.create_table(
         "signal_weekly",
         sa.Column("week", sa.Date(), nullable=False),
-        sa.Column("category", sa.String(64), nullable=False),
         sa.Column("combo_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(64), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=False),
+        sa.Column("mentions", sa.String(256), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("week", "category", "combo_id", name="pk_signal_weekly"),
+        sa.PrimaryKeyConstraint("week", "combo_id", name="pk_signal_weekly"),
         sqlite_with_rowid=False,
     )
+    # Each in the order of a GROUP BY in store/facets.py, so counts stream without a sort.
     op.create_index("ix_signal_weekly_combo", "signal_weekly", ["combo_id", "week", "n"])
+    op.create_index(
+        "ix_signal_weekly_category", "signal_weekly", ["week", "category", "combo_id", "n"]
+    )
+    op.create_index(
+        "ix_signal_weekly_country",
+        "signal_weekly",
+        ["week", "source_id", "mentions", "combo_id", "n"],
+    )
     week = (SQLITE_WEEK if sqlite else PG_WEEK).format(r="signals")
     for statement in BACKFILL:
         op.execute(statement.format(week=week))
@@ -183,6 +195,8 @@ def upgrade() -> None:
             "fk_signals_combo_id_signal_combos", "signal_combos", ["combo_id"], ["id"]
         )
     op.create_index("ix_signals_detected_combo", "signals", ["detected_at", "combo_id", "score"])
+    op.drop_index("ix_signals_document_id", table_name="signals")
+    op.create_index("ix_signals_document_combo", "signals", ["document_id", "score", "combo_id"])
     op.execute(VIEW)
     if sqlite:
         for trigger in SQLITE_TRIGGERS:
@@ -201,6 +215,8 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS signals_counts()")
     op.execute("DROP VIEW IF EXISTS signal_view")
     op.drop_index("ix_signals_detected_combo", table_name="signals")
+    op.drop_index("ix_signals_document_combo", table_name="signals")
+    op.create_index("ix_signals_document_id", "signals", ["document_id"])
     with op.batch_alter_table("signals") as batch:
         batch.drop_constraint("fk_signals_combo_id_signal_combos", type_="foreignkey")
         batch.drop_constraint("fk_signals_source_id_sources", type_="foreignkey")
