@@ -86,10 +86,16 @@ class SignalFilter:
 
 
 def signal_select(
-    f: SignalFilter, sort: str = "score", dialect: str = "sqlite"
+    f: SignalFilter,
+    sort: str = "score",
+    dialect: str = "sqlite",
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> Select[*tuple[Any, ...]]:
     """The SELECT behind `signal_view`, with the filter applied and sorted; a bad search
-    text raises QuerySyntaxError."""
+    text raises QuerySyntaxError. With a ``limit``, the page's signal ids are chosen first
+    from narrow columns and indexes, and only that page's rows are read in full."""
     if sort not in SORTS:
         raise ConfigError(f"--sort {sort!r}: use one of {', '.join(SORTS)}")
     stmt = (
@@ -120,27 +126,41 @@ def signal_select(
         .join(Document, Signal.document_id == Document.id)
         .join(Source, Document.source_id == Source.id)
     )
+    conditions = _conditions(f, dialect)
+    if limit is None:
+        return stmt.where(*conditions).order_by(*SORTS[sort])
+    page = select(Signal.id).join(Source, Source.id == Signal.source_id)
+    if sort == "published":
+        page = page.join(Document, Document.id == Signal.document_id)
+    page = page.where(*conditions).order_by(*SORTS[sort]).offset(offset).limit(limit)
+    ids = page.subquery()
+    return stmt.where(Signal.id.in_(select(ids.c.id))).order_by(*SORTS[sort])
+
+
+def _conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
+    """``f`` as conditions on signals and their source (no document column needed)."""
+    out: list[ColumnElement[bool]] = []
     if f.categories:
-        stmt = stmt.where(Signal.category.in_(f.categories))
+        out.append(Signal.category.in_(f.categories))
     if f.countries:
-        stmt = stmt.where(country_clause(f.countries))
+        out.append(country_clause(f.countries))
     if f.sources:
-        stmt = stmt.where(Source.name.in_(f.sources))
+        out.append(Source.name.in_(f.sources))
     if f.languages:
-        stmt = stmt.where(Signal.lang.in_(f.languages))
+        out.append(Signal.lang.in_(f.languages))
     if f.since is not None:
-        stmt = stmt.where(Signal.detected_at >= f.since)
+        out.append(Signal.detected_at >= f.since)
     if f.until is not None:
-        stmt = stmt.where(Signal.detected_at < f.until)
+        out.append(Signal.detected_at < f.until)
     if f.min_score:
-        stmt = stmt.where(Signal.score >= f.min_score)
+        out.append(Signal.score >= f.min_score)
     if f.text.strip():
         from nlp.index import search_terms
 
         matching, params = matching_documents(dialect, parse(f.text, search_terms))
         ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()
-        stmt = stmt.where(Document.id.in_(select(ids.c.id)))
-    return stmt.order_by(*SORTS[sort])
+        out.append(Signal.document_id.in_(select(ids.c.id)))
+    return out
 
 
 def country_clause(countries: tuple[str, ...]) -> ColumnElement[bool]:
@@ -160,9 +180,7 @@ def iter_signals(
     session: Session, f: SignalFilter, sort: str = "score", limit: int | None = None
 ) -> Iterator[dict[str, Any]]:
     """Rows as dicts keyed by :data:`COLUMNS`, streamed in batches."""
-    stmt = signal_select(f, sort, session.get_bind().dialect.name)
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    stmt = signal_select(f, sort, session.get_bind().dialect.name, limit=limit)
     result = session.execute(stmt.execution_options(yield_per=1000))
     try:  # a consumer that stops early must not leave a server-side cursor open
         for row in result:

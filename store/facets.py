@@ -289,5 +289,5 @@ def signal_page(
     session: Session, f: SignalFilter, sort: str = "score", offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
     """One page of :data:`store.analyst.COLUMNS` rows."""
-    stmt = signal_select(f, sort, _dialect(session))
-    return [dict(r._mapping) for r in session.execute(stmt.offset(offset).limit(limit))]
+    stmt = signal_select(f, sort, _dialect(session), limit=limit, offset=offset)
+    return [dict(r._mapping) for r in session.execute(stmt)]
