@@ -122,6 +122,7 @@ def _weekly_sums(session: Session, span: Span, dims: Dimensions) -> dict[int, in
             totals[combo] = totals.get(combo, 0) - int(n)
         return {c: n for c, n in totals.items() if n}
     stmt = select(W.combo_id, func.sum(W.n)).where(*span_clause(span)).group_by(W.combo_id)
+    stmt = stmt.with_hint(W, "INDEXED BY ix_signal_weekly_combo", "sqlite")
     return {combo: int(n) for combo, n in session.execute(stmt) if n}
 
 
@@ -171,27 +172,36 @@ def _edge(session: Session, f: SignalFilter, dims: Dimensions, latest: bool) -> 
     return None
 
 
-def _passes(f: SignalFilter, dims: Dimensions, combo: Combo) -> dict[str, bool]:
-    concerns = dims.concerns(combo.source_id, combo.mentions)
-    return {
-        "category": not f.categories or combo.category in f.categories,
-        "language": not f.languages or combo.lang in f.languages,
-        "source": not f.sources or dims.names.get(combo.source_id) in f.sources,
-        "country": not f.countries or bool(concerns & set(f.countries)),
-    }
+def _passes(f: SignalFilter, combo: Combo) -> tuple[bool, bool, bool, bool]:
+    """Whether ``combo`` passes ``f``'s category, language, source and country filters."""
+    return (
+        not f.categories or combo.category in f.categories,
+        not f.languages or combo.lang in f.languages,
+        not f.sources or combo.source in f.sources,
+        not f.countries or not combo.concerns.isdisjoint(f.countries),
+    )
 
 
 def summary(session: Session, f: SignalFilter) -> Summary:
     """How many signals match, and the span of their detection times."""
     dims = Dimensions.load(session)
     counts = _combo_counts(session, f, dims)
-    total = sum(n for c, n in counts.items() if all(_passes(f, dims, dims.combos[c]).values()))
+    total = sum(n for c, n in counts.items() if all(_passes(f, dims.combos[c])))
     return _summary(session, f, dims, total)
 
 
 def _summary(session: Session, f: SignalFilter, dims: Dimensions, total: int) -> Summary:
     if not total:
         return Summary(0, None, None)
+    if _exact(f):  # one pass over the signals in scope gives both ends
+        stmt = select(func.min(Signal.detected_at), func.max(Signal.detected_at)).where(
+            *span_clause(Span(f.since, f.until, False)), *_scope(f, _dialect(session))
+        )
+        combos = passing(dims, **_wanted(f))
+        if combos is not None:
+            stmt = stmt.where(Signal.combo_id.in_(combos))
+        first, last = session.execute(stmt).one()
+        return Summary(total, first, last)
     return Summary(total, _edge(session, f, dims, False), _edge(session, f, dims, True))
 
 
@@ -201,27 +211,28 @@ def facet_counts(session: Session, f: SignalFilter) -> Facets:
     other dimension's filter."""
     dims = Dimensions.load(session)
     tallies: dict[str, dict[str, int]] = {d: {} for d in FACETS}
+    by_category, by_language = tallies["category"], tallies["language"]
+    by_source, by_country = tallies["source"], tallies["country"]
     total = 0
     for combo_id, n in _combo_counts(session, f, dims).items():
         combo = dims.combos[combo_id]
-        ok = _passes(f, dims, combo)
-        passed = sum(ok.values())
-        if passed == 4:
-            total += n
-        elif passed < 3:
+        ok = _passes(f, combo)
+        failed = ok.count(False)
+        if failed > 1:
             continue
-        values = {
-            "category": (combo.category,),
-            "language": (combo.lang,),
-            "source": (dims.names.get(combo.source_id, ""),),
-            "country": dims.concerns(combo.source_id, combo.mentions),
-        }
-        for dimension, keys in values.items():
-            if passed == 4 or not ok[dimension]:  # every other dimension passes
-                tally = tallies[dimension]
-                for key in keys:
-                    if key:
-                        tally[key] = tally.get(key, 0) + n
+        if failed == 0:
+            total += n
+        category, language, source, country = ok
+        # Each dimension counts what passes every other dimension's filter.
+        if failed == 0 or not category:
+            by_category[combo.category] = by_category.get(combo.category, 0) + n
+        if (failed == 0 or not language) and combo.lang:
+            by_language[combo.lang] = by_language.get(combo.lang, 0) + n
+        if (failed == 0 or not source) and combo.source:
+            by_source[combo.source] = by_source.get(combo.source, 0) + n
+        if failed == 0 or not country:
+            for c in combo.concerns:
+                by_country[c] = by_country.get(c, 0) + n
     counts = {d: sorted(t.items(), key=lambda kv: (-kv[1], kv[0])) for d, t in tallies.items()}
     return Facets(counts, _summary(session, f, dims, total))
 
@@ -264,7 +275,11 @@ def timeline(
             grouping: tuple[Any, ...] = (W.week, W.category)
         else:
             grouping = (W.week, W.source_id, W.mentions)
+        index = "ix_signal_weekly_category" if by == "category" else "ix_signal_weekly_country"
+        # SQLite would pick the combo_id index for the IN list and then sort; the index in
+        # the GROUP BY's order streams instead.
         weekly = select(*grouping, func.sum(W.n)).where(*span_clause(span))
+        weekly = weekly.with_hint(W, f"INDEXED BY {index}", "sqlite")
         if combos is not None:
             weekly = weekly.where(W.combo_id.in_(combos))
         for w, *group, n in session.execute(weekly.group_by(*grouping)):

@@ -91,6 +91,8 @@ class Combo:
     source_id: int
     mentions: str
     n: int  # signals with it, all time
+    source: str  # the source's name
+    concerns: frozenset[str]  # its source's country and those its context names
 
 
 @dataclass(frozen=True)
@@ -105,20 +107,30 @@ class Dimensions:
     @classmethod
     def load(cls, session: Session) -> Dimensions:
         rows = session.execute(select(Source.id, Source.name, Source.country)).all()
-        c = SignalCombo
+        names = {i: n for i, n, _ in rows}
+        countries = {i: c for i, _, c in rows}
+        # Straight from the driver: a few thousand plain tuples, no per-row processing.
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.execute("SELECT id, category, lang, source_id, mentions, n FROM signal_combos")
+            found = cursor.fetchall()
+        finally:
+            cursor.close()
         combos = {
-            i: Combo(cat, lang, src, mn, n)
-            for i, cat, lang, src, mn, n in session.execute(
-                select(c.id, c.category, c.lang, c.source_id, c.mentions, c.n)
-            )
+            i: Combo(cat, lang, src, mn, n, names.get(src, ""), _concerns(countries, src, mn))
+            for i, cat, lang, src, mn, n in found
         }
-        return cls({i: n for i, n, _ in rows}, {i: c for i, _, c in rows}, combos)
+        return cls(names, countries, combos)
 
-    def concerns(self, source_id: int, mentions: str) -> set[str]:
+    def concerns(self, source_id: int, mentions: str) -> frozenset[str]:
         """The countries a signal concerns: its source's and those its context names."""
-        found = {c for c in mentions.split(",") if c}
-        own = self.countries.get(source_id)
-        return found | {own} if own else found
+        return _concerns(self.countries, source_id, mentions)
+
+
+def _concerns(countries: dict[int, str], source_id: int, mentions: str) -> frozenset[str]:
+    found = {c for c in mentions.split(",") if c}
+    own = countries.get(source_id)
+    return frozenset(found | {own} if own else found)
 
 
 def dimension_clause(
