@@ -30,6 +30,7 @@ from store.rollup import (
     Dimensions,
     Span,
     as_date,
+    dimension_clause,
     passing,
     signal_week,
     span_clause,
@@ -280,8 +281,12 @@ def timeline(
         # the GROUP BY's order streams instead.
         weekly = select(*grouping, func.sum(W.n)).where(*span_clause(span))
         weekly = weekly.with_hint(W, f"INDEXED BY {index}", "sqlite")
-        if combos is not None:
-            weekly = weekly.where(W.combo_id.in_(combos))
+        # The weekly rows carry category, source and mentions: filter on them directly;
+        # only a language filter needs the combinations.
+        wanted = _wanted(f) | {"languages": ()}
+        weekly = weekly.where(*dimension_clause(W, dims, **wanted))
+        if f.languages:
+            weekly = weekly.where(W.combo_id.in_(passing(dims, languages=f.languages)))
         for w, *group, n in session.execute(weekly.group_by(*grouping)):
             if by == "category":
                 add(w, group[0], int(n))

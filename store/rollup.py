@@ -19,9 +19,9 @@ and delete of a signal.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Integer, Select, column, false, func, or_, select
 from sqlalchemy.orm import Session
@@ -84,8 +84,7 @@ def spans(since: datetime | None, until: datetime | None, exact: bool) -> Iterat
         yield Span(last, until, False)
 
 
-@dataclass(frozen=True)
-class Combo:
+class Combo(NamedTuple):  # a few thousand per request: cheap to build
     category: str
     lang: str  # "" for none
     source_id: int
@@ -103,6 +102,7 @@ class Dimensions:
     names: dict[int, str]
     countries: dict[int, str]
     combos: dict[int, Combo]
+    seen: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> Dimensions:
@@ -116,15 +116,19 @@ class Dimensions:
             found = cursor.fetchall()
         finally:
             cursor.close()
-        combos = {
-            i: Combo(cat, lang, src, mn, n, names.get(src, ""), _concerns(countries, src, mn))
-            for i, cat, lang, src, mn, n in found
-        }
-        return cls(names, countries, combos)
+        dims = cls(names, countries, {})
+        for i, cat, lang, src, mn, n in found:
+            concerns = dims.concerns(src, mn)
+            dims.combos[i] = Combo(cat, lang, src, mn, n, names.get(src, ""), concerns)
+        return dims
 
     def concerns(self, source_id: int, mentions: str) -> frozenset[str]:
         """The countries a signal concerns: its source's and those its context names."""
-        return _concerns(self.countries, source_id, mentions)
+        key = (source_id, mentions)
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = _concerns(self.countries, source_id, mentions)
+        return found
 
 
 def _concerns(countries: dict[int, str], source_id: int, mentions: str) -> frozenset[str]:
@@ -142,7 +146,8 @@ def dimension_clause(
     sources: tuple[str, ...] = (),
     countries: tuple[str, ...] = (),
 ) -> list[ColumnElement[bool]]:
-    """Conditions on ``table`` (``Signal`` or ``SignalCombo``: the same column names)."""
+    """Conditions on ``table`` (``Signal``, ``SignalCombo`` or — without languages —
+    ``SignalWeekly``: the same column names)."""
     out: list[ColumnElement[bool]] = []
     if categories:
         out.append(table.category.in_(categories))
