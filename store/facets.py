@@ -249,12 +249,9 @@ def timeline(
     dims = Dimensions.load(session)
     dialect = _dialect(session)
     combos = passing(dims, **_wanted(f))
-    counts: dict[tuple[date, str], int] = {}
-
-    def add(week: Any, key: str, n: int) -> None:
-        k = (as_date(week), key)
-        counts[k] = counts.get(k, 0) + n
-
+    conn = session.connection()  # Core rows: tens of thousands of them, no ORM work
+    # (week as the driver returns it, category or set of countries) → signals
+    tally: dict[tuple[Any, Any], int] = {}
     for span in spans(f.since, f.until, _exact(f)):
         if not span.weekly:  # per combination from signals, mapped here
             week = signal_week(dialect)
@@ -263,13 +260,10 @@ def timeline(
             )
             if combos is not None:
                 stmt = stmt.where(Signal.combo_id.in_(combos))
-            for w, combo_id, n in session.execute(stmt.group_by(week, Signal.combo_id)):
+            for w, combo_id, n in conn.execute(stmt.group_by(week, Signal.combo_id)):
                 combo = dims.combos[combo_id]
-                if by == "category":
-                    add(w, combo.category, int(n))
-                else:
-                    for country in dims.concerns(combo.source_id, combo.mentions):
-                        add(w, country, int(n))
+                k = (w, combo.category if by == "category" else combo.concerns)
+                tally[k] = tally.get(k, 0) + n
             continue
         W = SignalWeekly
         if by == "category":
@@ -287,12 +281,17 @@ def timeline(
         weekly = weekly.where(*dimension_clause(W, dims, **wanted))
         if f.languages:
             weekly = weekly.where(W.combo_id.in_(passing(dims, languages=f.languages)))
-        for w, *group, n in session.execute(weekly.group_by(*grouping)):
-            if by == "category":
-                add(w, group[0], int(n))
-            else:
-                for country in dims.concerns(group[0], group[1]):
-                    add(w, country, int(n))
+        for row in conn.execute(weekly.group_by(*grouping)):
+            key = row[1] if by == "category" else dims.concerns(row[1], row[2])
+            tally[(row[0], key)] = tally.get((row[0], key), 0) + row[-1]
+    counts: dict[tuple[date, str], int] = {}
+    weeks_seen: dict[Any, date] = {}
+    for (w, key), n in tally.items():
+        week_date = weeks_seen.get(w)
+        if week_date is None:
+            week_date = weeks_seen[w] = as_date(w)
+        for k in (key,) if by == "category" else key:
+            counts[(week_date, k)] = counts.get((week_date, k), 0) + int(n)
     if not counts:
         return Timeline(by, (), ())
     first, last = min(w for w, _ in counts), max(w for w, _ in counts)
