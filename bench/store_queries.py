@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 
@@ -120,7 +121,7 @@ def populate(engine: Engine, documents: int, signals: int, seed: int = 7) -> flo
                 index_document(conn, doc_id, terms)
     combos: dict[m.ComboKey, int] = {}
     for start in range(0, signals, 20_000):
-        batch = []
+        batch: list[dict[str, Any]] = []
         for i in range(start + 1, min(signals, start + 20_000) + 1):
             doc = rng.randrange(1, documents + 1)
             mentioned = rng.sample(COUNTRIES[:5], rng.choice((0, 0, 1, 2)))
@@ -139,10 +140,12 @@ def populate(engine: Engine, documents: int, signals: int, seed: int = 7) -> flo
                 }
             )  # fmt: skip
         with engine.begin() as conn:
-            keys = {(r["category"], r["lang"], r["source_id"], r["mentions"]) for r in batch}
-            combos.update(m.combo_ids(conn, keys - combos.keys()))
-            for r in batch:
-                r["combo_id"] = combos[(r["category"], r["lang"], r["source_id"], r["mentions"])]
+            keys: list[m.ComboKey] = [
+                (r["category"], r["lang"], r["source_id"], r["mentions"]) for r in batch
+            ]
+            combos.update(m.combo_ids(conn, set(keys) - combos.keys()))
+            for r, key in zip(batch, keys, strict=True):
+                r["combo_id"] = combos[key]
             conn.execute(insert(m.Signal), batch)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")

@@ -73,8 +73,8 @@ def _grouped(engine: Engine) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[An
             if n:
                 kept[("week", str(week)[:10], cat, cid)] = n
         direct: Counter[tuple[Any, ...]] = Counter()
-        lang = func.coalesce(S.lang, "")
-        cols = (S.combo_id, S.category, lang, S.source_id, S.mentions)
+        no_lang = func.coalesce(S.lang, "")
+        cols = (S.combo_id, S.category, no_lang, S.source_id, S.mentions)
         for *key, n in s.execute(select(*cols, func.count()).group_by(*cols)):
             direct[("all", *key)] = n
         week = signal_week(dialect)
