@@ -24,7 +24,7 @@ from bench.corpus import generate
 from nlp import Flagger
 from nlp.jsonl import flag_lines
 from nlp.pipeline import build_nlp
-from nlp.triggers import fold
+from nlp.text import fold
 
 Doc3 = tuple[str, str, str]
 

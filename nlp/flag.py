@@ -26,24 +26,19 @@ from nlp.attributes import instrument_details
 from nlp.components import CachedLemmatizer
 from nlp.langid import detect
 from nlp.pipeline import build_nlp
+from nlp.prefilter import Hits, TermSet, TriggerIndex
 from nlp.rules import TWO_COUNTRIES, Rule, RuleSet, load_rules
-from nlp.terms import Occurrences, TermMatcher
-from nlp.triggers import (
-    APOSTROPHES,
-    Hits,
+from nlp.stems import (
     Requirement,
-    TermSet,
-    TriggerIndex,
     pattern_guards,
     pattern_requirement,
     phrase_guards,
     phrase_requirement,
-    spaced,
-    split_units,
-    unify_apostrophes,
 )
+from nlp.terms import Occurrences, TermMatcher
+from nlp.text import APOSTROPHES, scrub_surrogates, spaced, split_units, unify_apostrophes
 
-__all__ = ["Flagger", "Match", "scrub_surrogates"]
+__all__ = ["Flagger", "Match"]
 
 FIELDS = ("title", "text")
 
@@ -424,23 +419,11 @@ class Flagger:
         return (), ()
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _FUTURE = re.compile(
     r"\b(will|shall|would)\s+(enter|come|take)\b|вступит|вступят|вступает|вступают|kuchga kiradi",
     re.I,
 )
 _NEGATED = re.compile(r"\b(not yet|not been|has not|have not|ещё не|еще не|не был[аио]?)\b", re.I)
-
-
-def scrub_surrogates(text: str) -> str:
-    """Lone surrogates (from broken decoders) become U+FFFD, one for one: offsets hold."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")  # a C-speed test: only a lone surrogate cannot be encoded
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
-    return text
 
 
 def _longest_match(phrases: PhraseMatcher, rules: RuleSet, nlp: Language) -> int | None:

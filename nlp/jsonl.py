@@ -16,8 +16,8 @@ from itertools import islice
 from typing import Any, BinaryIO
 
 from nlp.flag import Flagger, Match
-from nlp.flag import scrub_surrogates as _scrub
 from nlp.langid import detect
+from nlp.text import scrub_surrogates as _scrub
 
 __all__ = ["flag_lines", "match_json", "read_lines"]
 

@@ -22,8 +22,8 @@
 
 Two more files are data for every signal's evidence: ``gazetteer.toml`` (countries and key
 bodies in six languages) and ``instruments.toml`` (the stages of a draft instrument).
-Context terms, exclusions and gazetteer names are matched by stem (see nlp/triggers.py), so
-any inflection counts.
+Context terms, exclusions and gazetteer names are matched by lemma or stem (see nlp/terms.py),
+so any inflection counts.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from functools import lru_cache
 from itertools import accumulate, compress
 
 from nlp.components import lemma_of, morph
-from nlp.triggers import APOSTROPHES, fold
+from nlp.text import APOSTROPHES, fold
 
 __all__ = ["Occurrence", "Occurrences", "TermMatcher", "words_of"]
 
@@ -128,7 +128,7 @@ class TermMatcher:
         return out
 
     def find_spaced(self, spaced_text: str) -> list[Occurrence]:
-        """Every occurrence in a text given as :func:`nlp.triggers.spaced` made it — the same
+        """Every occurrence in a text given as :func:`nlp.text.spaced` made it — the same
         as ``find(words_of(text))``, without a regex or a tuple per word.
 
         In ``spaced`` text every character that is neither a letter, a digit nor an apostrophe

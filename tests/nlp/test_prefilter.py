@@ -13,8 +13,9 @@ from demo.corpus import load_corpus
 from nlp import Flagger
 from nlp.components import lemma_of
 from nlp.evaluate import DEFAULT_SET, load_examples
+from nlp.stems import phrase_requirement, word_stems
 from nlp.terms import words_of
-from nlp.triggers import fold, phrase_requirement, spaced, split_units, word_stems
+from nlp.text import fold, spaced, split_units
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
