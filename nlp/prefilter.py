@@ -2,6 +2,12 @@
 units that satisfy some rule's requirement go through spaCy. A full pass (``prefilter=False``)
 gives the same output — the prefilter only skips units that cannot match — and tests check
 that on the corpora.
+
+Per document, in order of cost: the scan (C speed); which context labels may occur (by the
+presence of their stems) and so which rules can yield a signal (remembered per set of context
+labels); which of those rules have a requirement met in order and close together; the same
+after the words of guarded stems are checked against their lemmas; and, per unit, which
+requirements are met in it.
 """
 
 from __future__ import annotations
@@ -9,32 +15,40 @@ from __future__ import annotations
 import bisect
 import sys
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 import ahocorasick
 
 from nlp.components import lemma_of
 from nlp.stems import WHOLE, Guards, Requirement
+from nlp.text import spaced, split_units
 
-__all__ = ["Hits", "TermSet", "TriggerIndex"]
+__all__ = ["Hits", "Prefilter", "Selection", "TermSet", "TriggerIndex"]
 
 TOKEN_SPAN = 64  # a requirement's stems must lie within this many characters per token
 GUARDED_WORD = 64  # longer "words" are not lemmatised for a guard (they are kept)
+CONTEXTS = 4096  # sets of context labels whose possible rules are remembered
 
 # Where each stem was found at a word start of one folded text: stem -> sorted positions.
 # A stem found as a whole word is also listed under ``stem + WHOLE``.
 Hits = dict[str, list[int]]
+# A unit (start, end) with the labels met in it, each with the positions of the anchor stems
+# at which it is met (every match of the label's rule includes the word at one of them; none
+# for a label with nothing literal to look for).
+Unit = tuple[int, int, dict[str, list[int]]]
 
 
 class TermSet:
-    """Labelled requirements; a label is present where one of its requirements is met: every
-    token's stem found within ``TOKEN_SPAN`` characters per token of the anchor token's."""
+    """Labelled requirements; a label is met where one of its requirements is: every token's
+    stem found within ``TOKEN_SPAN`` characters per token of the anchor token's (``ordered``),
+    or anywhere (not ``ordered``: context, looked for by presence only)."""
 
     def __init__(self, items: Iterable[tuple[str, Requirement]], *, ordered: bool = True) -> None:
-        self.ordered = ordered  # False: every stem anywhere in the range will do
-        self._by_first: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
-        self._by_label: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
+        self.ordered = ordered
+        # label -> (anchor stem, requirement with the anchor token first)
+        self.by_label: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
         # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements;
         # most requirements with a frequent anchor ("draft", «проект») fail for want of a
         # second stem, which a dictionary lookup tells
@@ -42,6 +56,7 @@ class TermSet:
         self._single: dict[str, set[str]] = defaultdict(set)  # one-token requirements
         self.always: list[str] = []
         self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
+        self.stems_of: dict[str, set[str]] = defaultdict(set)  # label -> its stems
         for label, req in items:
             if not req:
                 self.always.append(label)  # nothing literal to look for: every unit qualifies
@@ -55,8 +70,7 @@ class TermSet:
                 second = max(arranged[1:], key=lambda token: min(len(a) for a in token[0]))
                 seconds = second[0]
             for stem in req[anchor][0]:
-                self._by_first[stem].append((label, arranged))
-                self._by_label[label].append((stem, arranged))
+                self.by_label[label].append((stem, arranged))
                 pairs = self._by_pair.setdefault(stem, {})
                 for other in seconds:
                     pairs.setdefault(other, []).append((label, arranged))
@@ -64,27 +78,7 @@ class TermSet:
                     self._single[stem].add(label)
             for alts, _index in req:
                 self.stems.update(alts)
-
-    def labels(
-        self,
-        hits: Hits,
-        start: int = 0,
-        end: int | None = None,
-        only: Collection[str] | None = None,
-    ) -> set[str]:
-        """Labels whose requirement is met by stems found within [start, end) (``only``: of
-        these labels alone)."""
-        found = set(self.always if only is None else (a for a in self.always if a in only))
-        if not self.ordered and start <= 0 and end is None:
-            # anywhere in the text: a requirement is met when each token's stem occurs
-            for _stem, label, req in self._todo(hits, only):
-                if label not in found and all(any(a in hits for a in alts) for alts, _i in req[1:]):
-                    found.add(label)
-            return found
-        for stem, label, req in self._todo(hits, only):
-            if label not in found and self._met(req, hits[stem], hits, start, end, every=False):
-                found.add(label)
-        return found
+                self.stems_of[label].update(alts)
 
     def present(self, keys: AbstractSet[str]) -> set[str]:
         """Labels whose requirement is met somewhere, by presence alone (unordered sets):
@@ -101,72 +95,152 @@ class TermSet:
             found.update(self._single.get(stem, ()))
         return found
 
-    def anchors(
-        self, hits: Hits, start: int = 0, end: int | None = None, only: Collection[str] = ()
-    ) -> dict[str, list[int]]:
-        """For each of the labels ``only`` met within [start, end): every position of an anchor
-        stem at which one of its requirements is met (a match of spaCy's includes the word
-        there); ``[]`` for a label with nothing literal to look for, met anywhere."""
-        found: dict[str, list[int]] = {a: [] for a in self.always if a in only}
-        for stem, label, req in self._todo(hits, only):
-            if label in found and not found[label]:
-                continue  # met anywhere
-            at = self._met(req, hits[stem], hits, start, end, every=True)
-            if at:
-                found.setdefault(label, []).extend(at)
-        return found
-
-    def _todo(self, hits: Hits, only: Collection[str] | None) -> list[tuple[str, str, Requirement]]:
-        """(anchor stem found, label, requirement) to check."""
-        if only is not None and len(only) * 8 < len(hits):
-            return [
-                (stem, label, req)
-                for label in only
-                for stem, req in self._by_label.get(label, ())
-                if stem in hits
-            ]
-        todo = []
+    def met(self, hits: Hits, only: AbstractSet[str]) -> set[str]:
+        """The labels among ``only`` with a requirement met somewhere in the text (in order and
+        close together: see :func:`_within`)."""
+        found = {a for a in self.always if a in only}
         for stem in hits.keys() & self._by_pair.keys():
             pairs = self._by_pair[stem]
-            for second in (*(pairs.keys() & hits.keys()), None):
-                for label, req in pairs.get(second, ()):
-                    if only is None or label in only:
-                        todo.append((stem, label, req))
-        return todo
+            anchors = hits[stem]
+            for label, _req in pairs.get(None, ()):  # one token: met where its stem is
+                if label in only:
+                    found.add(label)
+            for second in pairs.keys() & hits.keys():
+                for label, req in pairs[second]:
+                    if label in only and label not in found and _within(req, anchors, hits):
+                        found.add(label)
+        return found
 
-    def _met(
+    def units(
+        self, hits: Hits, units: Sequence[tuple[int, int]], labels: Collection[str]
+    ) -> list[Unit]:
+        """The units (start, end) in which a requirement of one of ``labels`` is met, in order,
+        each with the labels met in it and where (see ``Unit``)."""
+        starts = [u0 for u0, _u1 in units]
+        met: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        for label in labels:
+            if label in self.always:
+                for k in range(len(units)):
+                    met[k][label] = []
+                continue
+            for stem, req in self.by_label.get(label, ()):
+                positions = hits.get(stem)
+                if not positions:
+                    continue
+                # the anchor positions unit by unit: a match never crosses a unit's end
+                i = 0
+                while i < len(positions):
+                    k = bisect.bisect_right(starts, positions[i]) - 1
+                    if k < 0:  # before the first unit (or there is none)
+                        i += 1
+                        continue
+                    u0, u1 = units[k]
+                    j = bisect.bisect_left(positions, u1, i)  # the anchors in this unit
+                    at = _within(req, positions[i:j], hits, u0, u1 - 1, every=True)
+                    if at:
+                        met[k].setdefault(label, []).extend(at)
+                    i = max(j, i + 1)
+        return [(*units[k], met[k]) for k in sorted(met)]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the prefilter leaves for spaCy: per field, its spaced text (for the context scan)
+    and the units to match, each with the labels (rules, or rules' patterns) met in it."""
+
+    folded: dict[str, str]
+    units: dict[str, list[Unit]]
+
+
+class Prefilter:
+    """Decides, from one scan of a document, which of its units can hold a match of which
+    rules. ``conditions`` gives, per trigger label, sets of context labels one of each of
+    which must occur for the rule to yield a signal (its required context, or the context a
+    rule that scores 0 without it needs)."""
+
+    def __init__(
         self,
-        req: Requirement,
-        anchors: list[int],
-        hits: Hits,
-        start: int,
-        end: int | None,
-        *,
-        every: bool,
-    ) -> list[int]:
-        """Anchors within [start, end) at which ``req`` is met (the first one only, unless
-        ``every``)."""
-        last = sys.maxsize if end is None else end - 1
-        if start > 0 or end is not None:
-            anchors = anchors[
-                bisect.bisect_left(anchors, start) : bisect.bisect_right(anchors, last)
+        triggers: Iterable[tuple[str, Requirement]],
+        context: Iterable[tuple[str, Requirement]],
+        guards: Guards,
+        conditions: Mapping[str, Sequence[frozenset[str]]],
+    ) -> None:
+        self._triggers = TermSet(triggers)
+        self._context = TermSet(context, ordered=False)
+        self._conditions = dict(conditions)
+        # context stems have no guards: they are matched by stem, not by lemma
+        self._index = TriggerIndex(
+            self._triggers.stems | self._context.stems,
+            {s: g for s, g in guards.items() if s not in self._context.stems},
+        )
+        self._possible: dict[frozenset[str], frozenset[str]] = {}
+
+    def select(self, fields: Mapping[str, str]) -> Selection | None:
+        """The units of ``fields`` (name -> text) worth matching; None when there are none.
+
+        The fields are scanned as one text, joined by newlines: a unit never crosses one, and
+        each field's part of the spaced text is what :func:`spaced` makes of the field."""
+        joined = "\n".join(fields.values())
+        folded = spaced(joined)
+        hits = self._index.scan(folded)
+        possible = self.possible(self._context.present(hits.keys()))
+        if not possible:
+            return None
+        labels = self._triggers.met(hits, possible)
+        if not labels:
+            return None
+        # a second look, with the words of guarded stems checked against their lemmas
+        watched = set().union(*(self._triggers.stems_of[label] for label in labels))
+        guarded = self._index.guard(hits, folded, joined, watched)
+        if guarded is not hits:
+            hits = guarded
+            labels = self._triggers.met(hits, labels)
+            if not labels:
+                return None
+        found = self._triggers.units(hits, split_units(joined), labels)
+        if not found:
+            return None
+        parts: dict[str, str] = {}
+        units: dict[str, list[Unit]] = {}
+        base = 0
+        for name, value in fields.items():
+            end = base + len(value)
+            parts[name] = folded[base:end]
+            units[name] = [
+                (u0 - base, u1 - base, {k: [p - base for p in at] for k, at in met.items()})
+                for u0, u1, met in found
+                if base <= u0 and u1 <= end
             ]
-            if not anchors:
-                return []
-        if self.ordered:
-            return _within(req, anchors, hits, start, last, every=every)
-        if all(
-            any(_any_between(hits.get(a, ()), start, last) for a in alts) for alts, _i in req[1:]
-        ):
-            return anchors if every else anchors[:1]
-        return []
+            base = end + 1
+        return Selection(parts, {name: found for name, found in units.items() if found})
+
+    def possible(self, context: AbstractSet[str]) -> frozenset[str]:
+        """The trigger labels whose rules can yield a signal when the ``context`` labels (and
+        no others) may occur."""
+        key = frozenset(context)
+        found = self._possible.get(key)
+        if found is None:
+            found = frozenset(
+                label
+                for label, needs in self._conditions.items()
+                if all(not n.isdisjoint(key) for n in needs)
+            )
+            if len(self._possible) < CONTEXTS:
+                self._possible[key] = found
+        return found
 
 
 def _within(
-    req: Requirement, anchors: list[int], hits: Hits, first: int, last: int, *, every: bool
+    req: Requirement,
+    anchors: list[int],
+    hits: Hits,
+    first: int = 0,
+    last: int = sys.maxsize,
+    *,
+    every: bool = False,
 ) -> list[int]:
-    """The anchors with every other token's stem on the right side, within ``TOKEN_SPAN``
-    characters per token between them (and within [first, last])."""
+    """The anchors (the first only, unless ``every``) with every other token's stem on the
+    right side, within ``TOKEN_SPAN`` characters per token of it (and within [first, last])."""
     base = req[0][1]
     others: list[tuple[list[list[int]], int]] = []
     for alts, index in req[1:]:  # a token none of whose stems occurs fails at once
@@ -219,9 +293,8 @@ class TriggerIndex:
         if not self._empty:
             self._automaton.make_automaton()
 
-    def scan(self, text: str, original: str | None = None) -> Hits:
-        """Stems at word starts of ``text``, which must come from :func:`spaced` (of
-        ``original``, the text itself: if given, guarded stems are checked at once)."""
+    def scan(self, text: str) -> Hits:
+        """Stems at word starts of ``text``, which must come from :func:`spaced`."""
         found: Hits = defaultdict(list)
         if self._empty:
             return found
@@ -229,15 +302,19 @@ class TriggerIndex:
         # (the last character of a whole-word key is the one after the word)
         for end, (stem, back) in self._automaton.iter(" " + text + " "):
             found[stem].append(end - back)
-        return found if original is None else self.guard(found, text, original)
+        return found
 
-    def guard(self, found: Hits, text: str, original: str) -> Hits:
-        """``found`` without the hits of guarded stems in words of other lemmas. Only an
-        economy: it can be left out, or done once a document is worth it."""
+    def guard(
+        self, found: Hits, text: str, original: str, stems: AbstractSet[str] | None = None
+    ) -> Hits:
+        """``found`` without the hits of guarded stems (of ``stems`` only, if given) in words
+        of other lemmas. Only an economy: it can be left out, or done once a document is worth
+        it."""
         if not self._guards:
             return found
         out = found
-        for stem in self._guards.keys() & found.keys():
+        watched = self._guards.keys() & found.keys()
+        for stem in watched if stems is None else watched & stems:
             kept = [p for p in found[stem] if _may_be(self._guards[stem], original, text, p)]
             if len(kept) < len(found[stem]):
                 if out is found:

@@ -15,9 +15,11 @@ from functools import lru_cache
 from typing import Any
 
 from nlp.components import lemma_of, morph
+from nlp.rules import RuleSet
 from nlp.text import APOSTROPHES, fold
 
 __all__ = [
+    "PATTERNS",
     "STOPWORDS",
     "WHOLE",
     "Guards",
@@ -26,8 +28,13 @@ __all__ = [
     "pattern_requirement",
     "phrase_guards",
     "phrase_requirement",
+    "rule_requirements",
     "word_stems",
 ]
+
+# The prefilter's label for a rule's token patterns (its phrases are labelled by the rule id):
+# the rule's Matcher runs only where one of its patterns may match.
+PATTERNS = "#patterns"
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -218,3 +225,37 @@ def _literal(value: str, key: str) -> str:
     """A token's literal text, folded; whole when the token must be exactly this word."""
     whole = key in _EXACT_TEXT and _WORD.fullmatch(value)
     return fold(value) + (WHOLE if whole else "")
+
+
+def rule_requirements(rules: RuleSet) -> tuple[list[tuple[str, Requirement]], Guards]:
+    """Every phrase's and token pattern's requirement, labelled by the rule id (phrases) or
+    the rule id + ``PATTERNS``, and the guards of the stems that have one in every use."""
+    triggers: list[tuple[str, Requirement]] = []
+    guards: dict[str, set[str]] = defaultdict(set)
+    unguarded: set[str] = set()
+    for rule in rules.rules:
+        for p in rule.phrases:
+            req = phrase_requirement(p, whole_words=True)
+            triggers.append((rule.id, req))
+            _merge_guards(req, *phrase_guards(p), guards, unguarded)
+        for pattern in rule.patterns:
+            req = pattern_requirement(pattern)
+            triggers.append((rule.id + PATTERNS, req))
+            _merge_guards(req, pattern_guards(pattern), set(), guards, unguarded)
+    return triggers, {s: frozenset(lemmas) for s, lemmas in guards.items() if s not in unguarded}
+
+
+def _merge_guards(
+    req: Requirement,
+    guarded: dict[str, set[str]],
+    unguarded: set[str],
+    into: dict[str, set[str]],
+    unguarded_into: set[str],
+) -> None:
+    """A stem keeps a guard only if every use of it has one."""
+    for alts, _index in req:
+        for stem in alts:
+            if stem in guarded and stem not in unguarded:
+                into[stem] |= guarded[stem]
+            else:
+                unguarded_into.add(stem)

@@ -19,11 +19,15 @@ from functools import lru_cache
 from itertools import accumulate, compress
 
 from nlp.components import lemma_of, morph
+from nlp.prefilter import TriggerIndex
+from nlp.stems import WHOLE, word_stems
 from nlp.text import APOSTROPHES, fold
 
 __all__ = ["Occurrence", "Occurrences", "TermMatcher", "words_of"]
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+_PIECE = re.compile("[^ ]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 MIN_PREFIX = 5
 
 
@@ -61,6 +65,20 @@ def _prefix_mode(lemma: str) -> bool:
     return True
 
 
+def _first_stems(key: str, surface: str) -> tuple[str, ...]:
+    """Stems one of which every word whose lemma is ``key`` (or ``key`` + "s"/"es") starts
+    with, ``key`` being the lemma of ``surface``: whole words for words that are their own
+    lemma (not Cyrillic, digits, apostrophes), and the stems of every form of the Russian
+    lexemes (see :func:`nlp.stems.word_stems`)."""
+    stems = [key + end + WHOLE for end in ("", "s", "es")]
+    lexemes = [w for w in (surface, key) if _CYRILLIC.search(w) and w.isalpha()]
+    for word in lexemes:
+        stems += word_stems(word)
+    if lexemes and not any(key.startswith(s) for s in stems):
+        stems.append(key)  # the lemma itself, so that key + "s" is covered too
+    return tuple(stems)
+
+
 @lru_cache(maxsize=50_000)
 def _foreign(surface: str) -> bool:
     """A Cyrillic word pymorphy3 does not know: likely Kazakh, Uzbek, Tajik or Kyrgyz."""
@@ -76,6 +94,7 @@ class TermMatcher:
         self._loan: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         self._longest = MIN_PREFIX
         self._cache: dict[str, tuple[Candidate, ...] | None] = {"": ()}
+        firsts: set[str] = set()  # stems one of which every possible first word starts with
         for label, term in items:
             # each term word: the lemma (exact mode) or the surface form (prefix mode)
             keys = tuple(
@@ -91,6 +110,9 @@ class TermMatcher:
                 surface = words_of(term)[0][3]
                 if len(surface) >= MIN_PREFIX and not _prefix_mode(first):
                     self._loan[surface].append((label, keys))
+                    firsts.add(surface)
+                firsts.update((first,) if _prefix_mode(first) else _first_stems(first, surface))
+        self._firsts = TriggerIndex(firsts)
 
     @staticmethod
     def _same(word: Word, key: str) -> bool:
@@ -129,11 +151,36 @@ class TermMatcher:
 
     def find_spaced(self, spaced_text: str) -> list[Occurrence]:
         """Every occurrence in a text given as :func:`nlp.text.spaced` made it — the same
-        as ``find(words_of(text))``, without a regex or a tuple per word.
+        as ``find(words_of(text))``, looked for only at the words an Aho-Corasick scan finds
+        starting with a stem of some term's first word.
 
         In ``spaced`` text every character that is neither a letter, a digit nor an apostrophe
         inside a word is a space, so words are the pieces between spaces (less a trailing
-        apostrophe), and offsets are sums of piece lengths. Words are looked up in a cache."""
+        apostrophe). Words are looked up in a cache."""
+        hits = self._firsts.scan(spaced_text)
+        out: list[Occurrence] = []
+        for start in sorted({p for positions in hits.values() for p in positions}):
+            end = spaced_text.find(" ", start)
+            piece = spaced_text[start:] if end < 0 else spaced_text[start:end]
+            word_candidates = self._cache.get(piece)
+            if word_candidates is None:
+                word_candidates = self._cache_word(piece)
+            for label, term in word_candidates:
+                last, pos = piece, start + len(piece)
+                for key in term[1:]:
+                    following = _PIECE.search(spaced_text, pos)
+                    if following is None or not self._same(self._word(following.group()), key):
+                        break
+                    last, pos = following.group(), following.end()
+                else:
+                    out.append(
+                        Occurrence(label, start, pos - len(last) + len(last.removesuffix("'")))
+                    )
+        return out
+
+    def find_every_word(self, spaced_text: str) -> list[Occurrence]:
+        """:meth:`find_spaced` looking up every word (the reference it is tested against, with
+        :meth:`find`)."""
         pieces = spaced_text.split(" ")
         cached = list(map(self._cache.get, pieces))
         if None in cached:
