@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import pymorphy3
@@ -53,22 +54,27 @@ class CachedLemmatizer:
         self._hashes: dict[int, int] = {}  # lowercase form -> lemma, as StringStore hashes
 
     def __call__(self, doc: Doc) -> Doc:
-        if not len(doc):
-            return doc
-        strings, cache = doc.vocab.strings, self._hashes
-        array = doc.to_array("LOWER")  # the hashes, reused for the lemmas
-        lemmas = []
-        for lower in array.tolist():
-            lemma = cache.get(lower)
-            if lemma is None:
-                lemma = strings.add(lemma_of(strings[lower]))
-                if len(cache) >= CACHE_FORMS:
-                    cache.clear()
-                cache[lower] = lemma
-            lemmas.append(lemma)
-        array[:] = lemmas
-        doc.from_array(["LEMMA"], array.reshape(-1, 1))  # type: ignore[arg-type]  # uint64, typed as floats
+        self.lemmatize(doc, [(0, len(doc))])
         return doc
+
+    def lemmatize(self, doc: Doc, regions: Iterable[tuple[int, int]]) -> None:
+        """Lemmas of the tokens in the token ranges ``regions`` only."""
+        if not len(doc):
+            return
+        strings, cache = doc.vocab.strings, self._hashes
+        lowers = doc.to_array("LOWER").tolist()
+        lemmas = doc.to_array("LEMMA")  # the other tokens' lemmas stay as they are
+        for a, b in regions:
+            for i in range(a, b):
+                lemma = cache.get(lowers[i])
+                if lemma is None:
+                    lemma = strings.add(lemma_of(strings[lowers[i]]))
+                    if len(cache) >= CACHE_FORMS:
+                        cache.clear()
+                    cache[lowers[i]] = lemma
+                lemmas[i] = lemma
+        # uint64 hashes, though spaCy's stubs type the arrays as floats
+        doc.from_array(["LEMMA"], lemmas.reshape(-1, 1))  # type: ignore[arg-type]
 
 
 @Language.factory("regwatch_lemmatizer", default_config={})

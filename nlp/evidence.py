@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from nlp.attributes import instrument_details
 from nlp.rules import TWO_COUNTRIES, Rule, RuleSet
@@ -50,8 +51,7 @@ class Match:
     attributes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Raw:
+class Raw(NamedTuple):
     """A match as spaCy found it: the rule, the field and character offsets of the match and
     of its sentence."""
 

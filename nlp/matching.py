@@ -18,12 +18,16 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
 from errors import RulesError
+from nlp.components import CachedLemmatizer
 from nlp.evidence import Raw
 from nlp.rules import RuleSet
 from nlp.stems import PATTERNS
 from nlp.text import APOSTROPHES, unify_apostrophes
 
 __all__ = ["UnitMatcher"]
+
+
+Region = tuple[int, int]  # a token range [start, end)
 
 
 class UnitMatcher:
@@ -35,12 +39,14 @@ class UnitMatcher:
         self._rules = {strings.add(r.id): r for r in rules.rules}  # match id -> rule
         self._phrases = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self._patterns: dict[str, Matcher] = {}
-        self._reach: dict[str, int | None] = {}  # the most tokens a pattern match can take
+        # label -> the most tokens a match can take (None: no bound)
+        self._reach: dict[str, int | None] = {}
+        sentences_first = False  # a pattern looks at sentence starts: sentences before matching
         for rule in rules.rules:
             if rule.phrases:
-                self._phrases.add(
-                    rule.id, list(nlp.pipe(p.translate(APOSTROPHES) for p in rule.phrases))
-                )
+                docs = list(nlp.pipe(p.translate(APOSTROPHES) for p in rule.phrases))
+                self._phrases.add(rule.id, docs)
+                self._reach[rule.id] = max(len(d) for d in docs)
             if rule.patterns:
                 try:
                     matcher = Matcher(nlp.vocab, validate=True)
@@ -49,6 +55,21 @@ class UnitMatcher:
                     raise RulesError(f"rules: rule {rule.id}: bad token pattern: {exc}") from None
                 self._patterns[rule.id + PATTERNS] = matcher
                 self._reach[rule.id + PATTERNS] = _reach(rule.patterns)
+                sentences_first |= any(
+                    "SENT_START" in str(key).upper() for p in rule.patterns for t in p for key in t
+                )
+        # the pieces of the pipeline, to run them on part of a unit; any other pipeline runs
+        # whole on every unit
+        lemmatizer = (
+            nlp.get_pipe("regwatch_lemmatizer") if nlp.has_pipe("regwatch_lemmatizer") else None
+        )
+        self._parts = (
+            (nlp.get_pipe("sentencizer"), lemmatizer)
+            if nlp.pipe_names == ["sentencizer", "regwatch_lemmatizer"]
+            and isinstance(lemmatizer, CachedLemmatizer)
+            and not sentences_first
+            else None
+        )
 
     def match(
         self,
@@ -58,28 +79,54 @@ class UnitMatcher:
         u1: int,
         candidates: Mapping[str, Sequence[int]] | None = None,
     ) -> list[Raw]:
-        """Every match in ``value[u0:u1]``, offsets into ``value``. With ``candidates`` (label
-        -> positions in ``value`` where the prefilter met it), only the token patterns of
-        the rules whose pattern label is among them, around those positions."""
-        doc = self.nlp(unify_apostrophes(value[u0:u1]))
-        found = list(self._phrases(doc)) if len(self._phrases) else []
-        starts: list[int] | None = None
-        for label, matcher in self._patterns.items():
-            if candidates is None:
-                found += matcher(doc)
-                continue
-            if label not in candidates:
-                continue
-            reach, at = self._reach[label], candidates[label]
-            if reach is None or not at:
-                found += matcher(doc)
-                continue
-            if starts is None:
-                starts = doc.to_array("IDX").tolist()
-            for a, b in _regions(starts, [p - u0 for p in at], reach):
-                # a Matcher reports positions in the span it was given
-                found += [(key, a + s, a + e) for key, s, e in matcher(doc[a:b])]
+        """Every match in ``value[u0:u1]``, offsets into ``value``.
+
+        With ``candidates`` (label -> positions in ``value`` where the prefilter met it), only
+        the tokens around those positions are lemmatised and matched, by the phrases of every
+        rule and the token patterns of the rules whose pattern label is among them; sentences
+        are found only if there is a match."""
+        text = unify_apostrophes(value[u0:u1])
+        if candidates is None or self._parts is None:
+            doc = self.nlp(text)
+            whole = [(0, len(doc))]
+            found = list(self._phrases(doc)) if len(self._phrases) else []
+            for label, matcher in self._patterns.items():
+                if candidates is None or label in candidates:
+                    found += self._matches(matcher, doc, whole)
+            return self._raws(doc, found, field, u0)
+        sentencizer, lemmatizer = self._parts
+        doc = self.nlp.make_doc(text)
+        starts = doc.to_array("IDX").tolist()
+        regions = {
+            label: _regions(starts, [p - u0 for p in at], self._reach[label])
+            for label, at in candidates.items()
+        }
+        lemmatizer.lemmatize(doc, _merged(*regions.values()))
+        found = []
+        phrases = _merged(*(r for label, r in regions.items() if not label.endswith(PATTERNS)))
+        if phrases and len(self._phrases):
+            found += self._matches(self._phrases, doc, phrases)
+        for label, where in regions.items():
+            if label in self._patterns:
+                found += self._matches(self._patterns[label], doc, where)
+        if not found:
+            return []
+        sentencizer(doc)
         return self._raws(doc, found, field, u0)
+
+    @staticmethod
+    def _matches(
+        matcher: Matcher | PhraseMatcher, doc: Doc, regions: list[Region]
+    ) -> list[tuple[int, int, int]]:
+        if regions == [(0, len(doc))]:
+            return list(matcher(doc))
+        found = []
+        for a, b in regions:
+            if isinstance(matcher, PhraseMatcher):  # it reports positions in the Doc
+                found += matcher(doc[a:b])
+            else:  # a Matcher reports positions in the span it was given
+                found += [(key, a + s, a + e) for key, s, e in matcher(doc[a:b])]
+        return found
 
     def _raws(self, doc: Doc, found: list[tuple[int, int, int]], field: str, u0: int) -> list[Raw]:
         raws = []
@@ -111,10 +158,13 @@ def _reach(patterns: Sequence[Sequence[Mapping[str, object]]]) -> int | None:
     return longest
 
 
-def _regions(starts: list[int], at: list[int], reach: int) -> list[tuple[int, int]]:
+def _regions(starts: list[int], at: list[int], reach: int | None) -> list[Region]:
     """Token ranges around the tokens holding the characters ``at`` (token start offsets
-    ``starts``): ``reach`` - 1 tokens either side, overlapping ranges merged."""
-    regions: list[tuple[int, int]] = []
+    ``starts``): ``reach`` - 1 tokens either side, overlapping ranges merged; the whole unit
+    if there is no bound or no position."""
+    if reach is None or not at:
+        return [(0, len(starts))]
+    regions: list[Region] = []
     for c in sorted(at):
         i = bisect.bisect_right(starts, c) - 1
         a, b = max(0, i - reach + 1), min(len(starts), i + reach)
@@ -123,3 +173,14 @@ def _regions(starts: list[int], at: list[int], reach: int) -> list[tuple[int, in
         else:
             regions.append((a, b))
     return regions
+
+
+def _merged(*regions: list[Region]) -> list[Region]:
+    """The union of token ranges, as sorted disjoint ranges."""
+    out: list[Region] = []
+    for a, b in sorted(r for rs in regions for r in rs):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out

@@ -49,10 +49,12 @@ class TermSet:
         self.ordered = ordered
         # label -> (anchor stem, requirement with the anchor token first)
         self.by_label: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
-        # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements;
-        # most requirements with a frequent anchor ("draft", «проект») fail for want of a
-        # second stem, which a dictionary lookup tells
-        self._by_pair: dict[str, dict[str | None, list[tuple[str, Requirement]]]] = {}
+        # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements
+        # with their labels; most requirements with a frequent anchor ("draft", «проект») fail
+        # for want of a second stem, which a dictionary lookup tells. A requirement of two
+        # tokens whose second has one stem comes with the signed distance in characters the
+        # second stem may lie from the anchor (None for the others).
+        self._by_pair: dict[str, dict[str | None, list[tuple[str, Requirement, int | None]]]] = {}
         self._single: dict[str, set[str]] = defaultdict(set)  # one-token requirements
         self.always: list[str] = []
         self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
@@ -69,11 +71,14 @@ class TermSet:
             if len(arranged) > 1:
                 second = max(arranged[1:], key=lambda token: min(len(a) for a in token[0]))
                 seconds = second[0]
+            reach = None
+            if len(arranged) == 2 and len(arranged[1][0]) == 1:
+                reach = TOKEN_SPAN * (arranged[1][1] - arranged[0][1])
             for stem in req[anchor][0]:
                 self.by_label[label].append((stem, arranged))
                 pairs = self._by_pair.setdefault(stem, {})
                 for other in seconds:
-                    pairs.setdefault(other, []).append((label, arranged))
+                    pairs.setdefault(other, []).append((label, arranged, reach))
                 if len(arranged) == 1:
                     self._single[stem].add(label)
             for alts, _index in req:
@@ -87,7 +92,7 @@ class TermSet:
         for stem in keys & self._by_pair.keys():
             pairs = self._by_pair[stem]
             for second in pairs.keys() & keys:
-                for label, req in pairs[second]:
+                for label, req, _reach in pairs[second]:
                     if label not in found and all(
                         any(a in keys for a in alts) for alts, _i in req[1:]
                     ):
@@ -102,12 +107,17 @@ class TermSet:
         for stem in hits.keys() & self._by_pair.keys():
             pairs = self._by_pair[stem]
             anchors = hits[stem]
-            for label, _req in pairs.get(None, ()):  # one token: met where its stem is
+            for label, _req, _reach in pairs.get(None, ()):  # one token: met where its stem is
                 if label in only:
                     found.add(label)
             for second in pairs.keys() & hits.keys():
-                for label, req in pairs[second]:
-                    if label in only and label not in found and _within(req, anchors, hits):
+                for label, req, reach in pairs[second]:
+                    if label in found or label not in only:
+                        continue
+                    if reach is None:
+                        if _within(req, anchors, hits):
+                            found.add(label)
+                    elif second is not None and _near(anchors, hits[second], reach):
                         found.add(label)
         return found
 
@@ -262,6 +272,24 @@ def _within(
             if not every:
                 break
     return met
+
+
+def _near(anchors: list[int], others: list[int], reach: int) -> bool:
+    """:func:`_within` for two tokens, the second with one stem found at ``others``: whether
+    one of ``others`` lies after an anchor by at most ``reach`` characters (before it, for a
+    negative ``reach``)."""
+    n = len(others)
+    if reach > 0:
+        for p in anchors:
+            k = bisect.bisect_right(others, p)
+            if k < n and others[k] <= p + reach:
+                return True
+    else:
+        for p in anchors:
+            k = bisect.bisect_left(others, p + reach)
+            if k < n and others[k] < p:
+                return True
+    return False
 
 
 def _any_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:

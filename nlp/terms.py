@@ -14,9 +14,9 @@ import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, compress
+from typing import NamedTuple
 
 from nlp.components import lemma_of, morph
 from nlp.prefilter import TriggerIndex
@@ -31,8 +31,7 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 MIN_PREFIX = 5
 
 
-@dataclass(frozen=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     label: str
     start: int
     end: int
