@@ -106,11 +106,14 @@ def test_spaced_equals_the_table_reference() -> None:
         assert spaced(text) == _spaced_by_table(text), repr(text[:80])
 
 
-@pytest.mark.parametrize("source", ["labelled", "bench", "random"])
+@pytest.mark.parametrize("source", ["labelled", "bench", "random", "inflected"])
 def test_term_matching_on_spaced_text_equals_word_by_word(flagger: Flagger, source: str) -> None:
-    """Context, exclusions, the gazetteer and stages are matched on the spaced text (split at
-    spaces, a cache per word); the word-by-word reference gives the same occurrences."""
-    if source == "labelled":
+    """Context, exclusions, the gazetteer and stages are looked up only at the words an
+    Aho-Corasick scan of their first words' stems finds; looking up every word of the spaced
+    text, and the regex word-by-word reference, give the same occurrences."""
+    if source == "inflected":
+        texts = [text for _title, text in _mixed_texts(flagger, 1500, seed=17)]
+    elif source == "labelled":
         texts = [t for e in load_examples([DEFAULT_SET]) for t in (e.title, e.text)]
     elif source == "bench":
         texts = [x for _l, _t, x in generate(0.3, seed=13)]
@@ -127,9 +130,15 @@ def test_term_matching_on_spaced_text_equals_word_by_word(flagger: Flagger, sour
     def key(o: object) -> tuple[int, int, str]:
         return (o.start, o.end, o.label)  # type: ignore[attr-defined]
 
+    found = 0
     for text in texts:
-        fast = sorted(flagger._terms.find_spaced(spaced(text)), key=key)
-        assert fast == sorted(flagger._terms.find(words_of(text)), key=key), repr(text[:80])
+        fast = flagger._terms.find_spaced(spaced(text))
+        assert fast == flagger._terms.find_every_word(spaced(text)), repr(text[:80])
+        assert sorted(fast, key=key) == sorted(flagger._terms.find(words_of(text)), key=key), repr(
+            text[:80]
+        )
+        found += len(fast)
+    assert found > len(texts) // 2  # occurrences to compare
 
 
 def test_fold_and_spaced_keep_offsets() -> None:
@@ -189,3 +198,101 @@ def test_prefiltered_output_equals_a_full_pass_on_mixed_texts(flagger: Flagger) 
     ]
     assert sum(bool(flagger.flag(t, x)) for t, x in texts) > 200  # signals to compare
     assert differing == []
+
+
+def _full_pass_differs(flagger: Flagger, title: str, text: str) -> bool:
+    return flagger.flag(title, text) != flagger.flag(title, text, prefilter=False)
+
+
+def test_context_elsewhere_in_the_document(flagger: Flagger) -> None:
+    """The prefilter sends only the trigger's paragraph to spaCy; context in another paragraph
+    (or in the title) still counts, found by the term scan of the whole document."""
+    weather = "The weather in Astana was sunny on Tuesday."
+    cases = [
+        (
+            "",
+            f"{weather}\nThe draft law was published for comment.\nIt covers artificial "
+            "intelligence systems.",
+        ),
+        ("Artificial intelligence", f"{weather}\nThe draft law was published for comment."),
+        (
+            "",
+            "Искусственный интеллект обсуждали весь день.\n" + weather * 3 + "\n"
+            "Опубликован законопроект для обсуждения.",
+        ),
+    ]
+    for title, text in cases:
+        matches = flagger.flag(title, text)
+        assert not _full_pass_differs(flagger, title, text)
+        [draft] = [m for m in matches if m.category == "draft_instrument"]
+        assert "in the document" in draft.reason, draft.reason
+    # and none when the context is nowhere
+    assert [
+        m for m in flagger.flag("", f"{weather}\nThe draft law was published.") if m.score >= 0.5
+    ] == []
+
+
+def test_triggers_split_by_sentence_or_unit_boundaries(flagger: Flagger) -> None:
+    """A phrase's words on both sides of a sentence end, a line break or a field boundary is
+    not a match in a full pass, nor in the prefiltered one; a sentence of its own is."""
+    ai = "Artificial intelligence rules were on the agenda."
+    for title, text in [
+        ("", f"{ai} They discussed the draft. Law students came too."),
+        ("", f"{ai} They discussed the draft\nlaw students came too."),
+        ("Parliament reviews a draft", f"law students met. {ai}"),
+        ("", f"{ai} Обсуждали цифровую. Безопасность аэропорта обеспечена."),
+        ("", f"{ai} Обсуждали цифровую\nбезопасность аэропорта."),
+    ]:
+        assert not _full_pass_differs(flagger, title, text), (title, text)
+        assert [
+            m
+            for m in flagger.flag(title, text)
+            if m.category in ("draft_instrument", "digital_security")
+        ] == []
+    text = f"{ai} They discussed the draft law. It was long."
+    [draft] = [m for m in flagger.flag("", text) if m.category == "draft_instrument"]
+    assert draft.sentence == "They discussed the draft law."
+    assert not _full_pass_differs(flagger, "", text)
+
+
+def test_hostile_long_paragraphs(flagger: Flagger) -> None:
+    """Paragraphs past the unit size (cut at sentence ends or spaces), triggers right at the
+    cuts, context tens of thousands of characters away, odd separators and repeated anchors
+    without their second word: the prefiltered output equals a full pass."""
+    rng = random.Random(5)
+    pieces = [
+        "Погода в Астане солнечная, ветер слабый.",
+        "The draft",
+        "law",
+        "проект",
+        "закона",
+        "цифровой безопасности",
+        "искусственный интеллект",
+        "artificial intelligence",
+        "high-risk AI",
+        "data centre",
+        "Безопасный город",
+        "«законопроект»",
+        "x" * 300,
+        "\u00a0",
+        "—",
+        "...",
+        "!?",
+        "\t",
+        "ИИ",
+        "facial recognition",
+        "Душанбе",
+    ]
+    texts = []
+    for _ in range(12):
+        words = []
+        while sum(map(len, words)) < rng.choice((25_000, 45_000)):
+            words.append(rng.choice(pieces))
+            words.append(rng.choice([" ", " ", ". ", ", ", " - "]))
+        texts.append("".join(words))
+    texts.append("Погода солнечная. " * 1200 + "законопроект " + "ветер слабый " * 1500 + "об ИИ")
+    found = 0
+    for text in texts:
+        assert not _full_pass_differs(flagger, "", text)
+        found += len(flagger.flag("", text))
+    assert found > 50
