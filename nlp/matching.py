@@ -1,11 +1,13 @@
 """spaCy on one text unit: the pipeline (tokens, sentences, cached lemmas), a PhraseMatcher on
 lemmas for every rule's phrases and a Matcher per rule for its token patterns.
 
-The prefilter decides which units come here and which rules' patterns are worth running on
-them, and where: tokenizer, sentencizer, lemmas and the PhraseMatcher see the whole unit, as in
-a full pass, so sentences, offsets and matches are the same; a rule's token patterns are
-matched only on the tokens around the words where the prefilter found their stems (a match
-includes one of those words and is no longer than the rule's longest pattern).
+The prefilter decides which units come here and which rules' phrases and patterns are worth
+matching, and where: the tokenizer sees the whole unit, as in a full pass, so tokens and
+offsets are the same; lemmas are set and phrases and patterns matched only on the tokens around
+the words where the prefilter found a rule's stems (a match includes one of those words and is
+no longer than the rule's longest phrase or pattern); sentence starts are found, by the
+sentencizer's rule on token arrays, only in a unit with a match. A full pass (no candidates)
+runs the whole pipeline and spaCy's own sentencizer: tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
 from errors import RulesError
@@ -58,18 +61,16 @@ class UnitMatcher:
                 sentences_first |= any(
                     "SENT_START" in str(key).upper() for p in rule.patterns for t in p for key in t
                 )
-        # the pieces of the pipeline, to run them on part of a unit; any other pipeline runs
-        # whole on every unit
-        lemmatizer = (
-            nlp.get_pipe("regwatch_lemmatizer") if nlp.has_pipe("regwatch_lemmatizer") else None
-        )
-        self._parts = (
-            (nlp.get_pipe("sentencizer"), lemmatizer)
-            if nlp.pipe_names == ["sentencizer", "regwatch_lemmatizer"]
-            and isinstance(lemmatizer, CachedLemmatizer)
-            and not sentences_first
-            else None
-        )
+        # the pieces of the pipeline, to run them on part of a unit (the sentencizer's
+        # punctuation characters, as hashes; the lemmatizer); any other pipeline runs whole
+        self._parts: tuple[set[int], CachedLemmatizer] | None = None
+        if nlp.pipe_names == ["sentencizer", "regwatch_lemmatizer"] and not sentences_first:
+            sentencizer, lemmatizer = (
+                nlp.get_pipe("sentencizer"),
+                nlp.get_pipe("regwatch_lemmatizer"),
+            )
+            if isinstance(sentencizer, Sentencizer) and isinstance(lemmatizer, CachedLemmatizer):
+                self._parts = ({strings.add(c) for c in sentencizer.punct_chars}, lemmatizer)
 
     def match(
         self,
@@ -94,7 +95,7 @@ class UnitMatcher:
                 if candidates is None or label in candidates:
                     found += self._matches(matcher, doc, whole)
             return self._raws(doc, found, field, u0)
-        sentencizer, lemmatizer = self._parts
+        punct, lemmatizer = self._parts
         doc = self.nlp.make_doc(text)
         starts = doc.to_array("IDX").tolist()
         regions = {
@@ -111,8 +112,32 @@ class UnitMatcher:
                 found += self._matches(self._patterns[label], doc, where)
         if not found:
             return []
-        sentencizer(doc)
-        return self._raws(doc, found, field, u0)
+        # the sentencizer's rule, on arrays: a sentence starts at the first token, and at each
+        # token that is not punctuation after one of its punctuation characters (other
+        # punctuation in between); tokens [start, end) span their first start to their last end
+        lengths, puncts, orths = doc.to_array(["LENGTH", "IS_PUNCT", "ORTH"]).T.tolist()
+        sentences, seen = [0], False
+        for i, orth in enumerate(orths):
+            if orth in punct:
+                seen = True
+            elif seen and not puncts[i]:
+                sentences.append(i)
+                seen = False
+        raws = []
+        for key, start, end in found:
+            k = bisect.bisect_right(sentences, start)
+            last = sentences[k] - 1 if k < len(sentences) else len(starts) - 1
+            raws.append(
+                Raw(
+                    self._rules[key],
+                    field,
+                    u0 + starts[start],
+                    u0 + starts[end - 1] + lengths[end - 1],
+                    u0 + starts[sentences[k - 1]],
+                    u0 + starts[last] + lengths[last],
+                )
+            )
+        return raws
 
     @staticmethod
     def _matches(

@@ -47,8 +47,8 @@ class TermSet:
 
     def __init__(self, items: Iterable[tuple[str, Requirement]], *, ordered: bool = True) -> None:
         self.ordered = ordered
-        # label -> (anchor stem, requirement with the anchor token first)
-        self.by_label: dict[str, list[tuple[str, Requirement]]] = defaultdict(list)
+        # label -> anchor stem -> requirements with the anchor token first
+        self.by_label: dict[str, dict[str, list[Requirement]]] = defaultdict(dict)
         # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements
         # with their labels; most requirements with a frequent anchor ("draft", «проект») fail
         # for want of a second stem, which a dictionary lookup tells. A requirement of two
@@ -75,7 +75,7 @@ class TermSet:
             if len(arranged) == 2 and len(arranged[1][0]) == 1:
                 reach = TOKEN_SPAN * (arranged[1][1] - arranged[0][1])
             for stem in req[anchor][0]:
-                self.by_label[label].append((stem, arranged))
+                self.by_label[label].setdefault(stem, []).append(arranged)
                 pairs = self._by_pair.setdefault(stem, {})
                 for other in seconds:
                     pairs.setdefault(other, []).append((label, arranged, reach))
@@ -133,23 +133,27 @@ class TermSet:
                 for k in range(len(units)):
                     met[k][label] = []
                 continue
-            for stem, req in self.by_label.get(label, ()):
-                positions = hits.get(stem)
-                if not positions:
-                    continue
+            anchors = self.by_label.get(label, {})
+            for stem in anchors.keys() & hits.keys():
+                positions = hits[stem]
                 # the anchor positions unit by unit: a match never crosses a unit's end
+                groups = []
                 i = 0
                 while i < len(positions):
                     k = bisect.bisect_right(starts, positions[i]) - 1
                     if k < 0:  # before the first unit (or there is none)
                         i += 1
                         continue
-                    u0, u1 = units[k]
-                    j = bisect.bisect_left(positions, u1, i)  # the anchors in this unit
-                    at = _within(req, positions[i:j], hits, u0, u1 - 1, every=True)
-                    if at:
-                        met[k].setdefault(label, []).extend(at)
+                    j = bisect.bisect_left(positions, units[k][1], i)  # the anchors in this unit
+                    if j > i:
+                        groups.append((k, positions[i:j]))
                     i = max(j, i + 1)
+                for req in anchors[stem]:
+                    for k, at in groups:
+                        u0, u1 = units[k]
+                        met_at = _within(req, at, hits, u0, u1 - 1, every=True)
+                        if met_at:
+                            met[k].setdefault(label, []).extend(met_at)
         return [(*units[k], met[k]) for k in sorted(met)]
 
 
