@@ -285,8 +285,8 @@ def test_hostile_long_paragraphs(flagger: Flagger) -> None:
     ]
     texts = []
     for _ in range(12):
-        words = []
-        while sum(map(len, words)) < rng.choice((25_000, 45_000)):
+        words: list[str] = []
+        while sum(len(w) for w in words) < rng.choice((25_000, 45_000)):
             words.append(rng.choice(pieces))
             words.append(rng.choice([" ", " ", ". ", ", ", " - "]))
         texts.append("".join(words))
@@ -296,3 +296,20 @@ def test_hostile_long_paragraphs(flagger: Flagger) -> None:
         assert not _full_pass_differs(flagger, "", text)
         found += len(flagger.flag("", text))
     assert found > 50
+
+
+def test_any_other_pipeline_runs_whole_on_each_unit(flagger: Flagger) -> None:
+    """A pipeline other than build_nlp()'s (here its components in another order) runs whole
+    on every unit the prefilter keeps: the same signals as the default flagger."""
+    import spacy
+
+    import nlp.components  # noqa: F401  (registers the lemmatizer)
+
+    other = spacy.blank("xx")
+    other.add_pipe("regwatch_lemmatizer")
+    other.add_pipe("sentencizer")
+    reordered = Flagger(flagger.rules, nlp=other, min_score=flagger.min_score)
+    assert reordered._matcher._parts is None and flagger._matcher._parts is not None
+    texts = [(e.title, e.text) for e in load_examples([DEFAULT_SET])]
+    assert sum(len(flagger.flag(t, x)) for t, x in texts) > 200
+    assert [reordered.flag(t, x) for t, x in texts] == [flagger.flag(t, x) for t, x in texts]
