@@ -56,6 +56,7 @@ class TermSet:
         # second stem may lie from the anchor (None for the others).
         self._by_pair: dict[str, dict[str | None, list[tuple[str, Requirement, int | None]]]] = {}
         self._single: dict[str, set[str]] = defaultdict(set)  # one-token requirements
+        self._anchored: dict[str, set[str]] = defaultdict(set)  # anchor stem -> labels
         self.always: list[str] = []
         self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
         self.stems_of: dict[str, set[str]] = defaultdict(set)  # label -> its stems
@@ -75,6 +76,7 @@ class TermSet:
             if len(arranged) == 2 and len(arranged[1][0]) == 1:
                 reach = TOKEN_SPAN * (arranged[1][1] - arranged[0][1])
             for stem in req[anchor][0]:
+                self._anchored[stem].add(label)
                 self.by_label[label].setdefault(stem, []).append(arranged)
                 pairs = self._by_pair.setdefault(stem, {})
                 for other in seconds:
@@ -105,6 +107,8 @@ class TermSet:
         close together: see :func:`_within`)."""
         found = {a for a in self.always if a in only}
         for stem in hits.keys() & self._by_pair.keys():
+            if only.isdisjoint(self._anchored[stem]):
+                continue
             pairs = self._by_pair[stem]
             anchors = hits[stem]
             for label, _req, _reach in pairs.get(None, ()):  # one token: met where its stem is
