@@ -41,12 +41,12 @@ Unit = tuple[int, int, dict[str, list[int]]]
 
 
 class TermSet:
-    """Labelled requirements; a label is met where one of its requirements is: every token's
-    stem found within ``TOKEN_SPAN`` characters per token of the anchor token's (``ordered``),
-    or anywhere (not ``ordered``: context, looked for by presence only)."""
+    """Labelled requirements. A label is present (:meth:`present`, for context) where each
+    token of one of its requirements has a stem anywhere in the text; it is met (:meth:`met`,
+    :meth:`units`, for rules) where each token's stem lies within ``TOKEN_SPAN`` characters per
+    token of the anchor token's, on the right side."""
 
-    def __init__(self, items: Iterable[tuple[str, Requirement]], *, ordered: bool = True) -> None:
-        self.ordered = ordered
+    def __init__(self, items: Iterable[tuple[str, Requirement]]) -> None:
         # label -> anchor stem -> requirements with the anchor token first
         self.by_label: dict[str, dict[str, list[Requirement]]] = defaultdict(dict)
         # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements
@@ -184,7 +184,7 @@ class Prefilter:
         conditions: Mapping[str, Sequence[frozenset[str]]],
     ) -> None:
         self._triggers = TermSet(triggers)
-        self._context = TermSet(context, ordered=False)
+        self._context = TermSet(context)
         self._conditions = dict(conditions)
         # context stems have no guards: they are matched by stem, not by lemma
         self._index = TriggerIndex(
@@ -196,10 +196,10 @@ class Prefilter:
     def select(self, fields: Mapping[str, str]) -> Selection | None:
         """The units of ``fields`` (name -> text) worth matching; None when there are none.
 
-        The fields are scanned as one text, joined by newlines: a unit never crosses one, and
-        each field's part of the spaced text is what :func:`spaced` makes of the field."""
+        The fields are scanned as one text, joined by newlines (a unit never crosses one), each
+        field spaced on its own."""
         joined = "\n".join(fields.values())
-        folded = spaced(joined)
+        folded = " ".join(map(spaced, fields.values()))
         hits = self._index.scan(folded)
         possible = self.possible(self._context.present(hits.keys()))
         if not possible:

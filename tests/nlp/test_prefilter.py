@@ -253,6 +253,11 @@ def test_triggers_split_by_sentence_or_unit_boundaries(flagger: Flagger) -> None
     [draft] = [m for m in flagger.flag("", text) if m.category == "draft_instrument"]
     assert draft.sentence == "They discussed the draft law."
     assert not _full_pass_differs(flagger, "", text)
+    # a title of several lines: its units and offsets are the title's own
+    title = "Weather\nParliament reviews a draft law on AI\n\nand data"
+    [draft] = [m for m in flagger.flag(title, ai) if m.category == "draft_instrument"]
+    assert (draft.field, title[draft.start : draft.end]) == ("title", "draft law")
+    assert not _full_pass_differs(flagger, title, ai)
 
 
 def test_hostile_long_paragraphs(flagger: Flagger) -> None:
