@@ -49,13 +49,13 @@ class TermSet:
     def __init__(self, items: Iterable[tuple[str, Requirement]]) -> None:
         # label -> anchor stem -> requirements with the anchor token first
         self.by_label: dict[str, dict[str, list[Requirement]]] = defaultdict(dict)
-        # anchor stem -> a second token's stem (None: a one-token requirement) -> requirements
-        # with their labels; most requirements with a frequent anchor ("draft", «проект») fail
-        # for want of a second stem, which a dictionary lookup tells. A requirement of two
-        # tokens whose second has one stem comes with the signed distance in characters the
-        # second stem may lie from the anchor (None for the others).
-        self._by_pair: dict[str, dict[str | None, list[tuple[str, Requirement, int | None]]]] = {}
-        self._single: dict[str, set[str]] = defaultdict(set)  # one-token requirements
+        # anchor stem -> a second token's stem -> requirements of two tokens or more, with
+        # their labels; most requirements with a frequent anchor ("draft", «проект») fail for
+        # want of a second stem, which a dictionary lookup tells. A requirement of two tokens
+        # whose second has one stem comes with the signed distance in characters the second
+        # stem may lie from the anchor (None for the others).
+        self._by_pair: dict[str, dict[str, list[tuple[str, Requirement, int | None]]]] = {}
+        self._single: dict[str, set[str]] = defaultdict(set)  # stem -> one-token labels
         self._anchored: dict[str, set[str]] = defaultdict(set)  # anchor stem -> labels
         self.always: list[str] = []
         self.stems: set[str] = set()  # what to look for: a stem, or a stem + WHOLE
@@ -68,7 +68,7 @@ class TermSet:
             # is looked up from "draft", «проект постановления» from «постановлен»
             anchor = max(range(len(req)), key=lambda i: min(len(a) for a in req[i][0]))
             arranged = (req[anchor], *req[:anchor], *req[anchor + 1 :])
-            seconds: tuple[str | None, ...] = (None,)
+            seconds: tuple[str, ...] = ()
             if len(arranged) > 1:
                 second = max(arranged[1:], key=lambda token: min(len(a) for a in token[0]))
                 seconds = second[0]
@@ -78,11 +78,12 @@ class TermSet:
             for stem in req[anchor][0]:
                 self._anchored[stem].add(label)
                 self.by_label[label].setdefault(stem, []).append(arranged)
+                if len(arranged) == 1:
+                    self._single[stem].add(label)
+                    continue
                 pairs = self._by_pair.setdefault(stem, {})
                 for other in seconds:
                     pairs.setdefault(other, []).append((label, arranged, reach))
-                if len(arranged) == 1:
-                    self._single[stem].add(label)
             for alts, _index in req:
                 self.stems.update(alts)
                 self.stems_of[label].update(alts)
@@ -91,6 +92,8 @@ class TermSet:
         """Labels whose requirement is met somewhere, by presence alone (unordered sets):
         each token's stem is among ``keys``, the stems found in a text."""
         found = set(self.always)
+        for stem in keys & self._single.keys():
+            found |= self._single[stem]
         for stem in keys & self._by_pair.keys():
             pairs = self._by_pair[stem]
             for second in pairs.keys() & keys:
@@ -99,21 +102,19 @@ class TermSet:
                         any(a in keys for a in alts) for alts, _i in req[1:]
                     ):
                         found.add(label)
-            found.update(self._single.get(stem, ()))
         return found
 
     def met(self, hits: Hits, only: AbstractSet[str]) -> set[str]:
         """The labels among ``only`` with a requirement met somewhere in the text (in order and
         close together: see :func:`_within`)."""
         found = {a for a in self.always if a in only}
+        for stem in hits.keys() & self._single.keys():  # one token: met where its stem is
+            found |= self._single[stem] & only
         for stem in hits.keys() & self._by_pair.keys():
             if only.isdisjoint(self._anchored[stem]):
                 continue
             pairs = self._by_pair[stem]
             anchors = hits[stem]
-            for label, _req, _reach in pairs.get(None, ()):  # one token: met where its stem is
-                if label in only:
-                    found.add(label)
             for second in pairs.keys() & hits.keys():
                 for label, req, reach in pairs[second]:
                     if label in found or label not in only:
@@ -121,7 +122,7 @@ class TermSet:
                     if reach is None:
                         if _within(req, anchors, hits):
                             found.add(label)
-                    elif second is not None and _near(anchors, hits[second], reach):
+                    elif _near(anchors, hits[second], reach):
                         found.add(label)
         return found
 
