@@ -193,3 +193,21 @@ def test_signal_view_has_the_exported_columns(engine: Engine, flagger: Flagger) 
         viewed = [row.signal_id for row in result]
     with db.session_scope(engine) as s:
         assert viewed == sorted(r["signal_id"] for r in iter_signals(s, SignalFilter()))
+
+
+@pytest.mark.parametrize("sort", ["score", "detected", "published", "oldest"])
+def test_pages_are_slices_of_the_whole_result(engine: Engine, flagger: Flagger, sort: str) -> None:
+    """A page picks its ids first, then reads them in full: the same rows, in the same
+    order, as slicing the unlimited result — with and without filters."""
+    from store.facets import signal_page
+
+    _seed(engine, flagger)
+    for f in (SignalFilter(), SignalFilter(countries=("kz", "tj")),
+              SignalFilter(text="Dushanbe OR законопроект", sources=("asia", "kz-gov"))):  # fmt: skip
+        whole = [r["signal_id"] for r in _rows(engine, f, sort=sort)]
+        assert whole
+        assert [r["signal_id"] for r in _rows(engine, f, sort=sort, limit=2)] == whole[:2]
+        with db.session_scope(engine) as s:
+            for offset in range(len(whole) + 1):
+                page = signal_page(s, f, sort, offset, 2)
+                assert [p["signal_id"] for p in page] == whole[offset : offset + 2]
