@@ -129,7 +129,9 @@ def signal_select(
     conditions = _conditions(f, dialect)
     if limit is None:
         return stmt.where(*conditions).order_by(*SORTS[sort])
-    page = select(Signal.id).join(Source, Source.id == Signal.source_id)
+    page = select(Signal.id)
+    if f.sources or f.countries:
+        page = page.join(Source, Source.id == Signal.source_id)
     if sort == "published":
         page = page.join(Document, Document.id == Signal.document_id)
     page = page.where(*conditions).order_by(*SORTS[sort]).offset(offset).limit(limit)

@@ -217,7 +217,7 @@ class Signal(Base):
         # Cover the counts over part of a week and over the documents a text search finds
         # (store.facets); the second also serves lookups and deletes by document.
         Index("ix_signals_detected_combo", "detected_at", "combo_id", "score"),
-        Index("ix_signals_document_combo", "document_id", "score", "combo_id", "detected_at"),
+        Index("ix_signals_document_combo", "document_id", "score", "combo_id", "detected_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -197,7 +197,9 @@ def upgrade() -> None:
     op.create_index("ix_signals_detected_combo", "signals", ["detected_at", "combo_id", "score"])
     op.drop_index("ix_signals_document_id", table_name="signals")
     op.create_index(
-        "ix_signals_document_combo", "signals", ["document_id", "score", "combo_id", "detected_at"]
+        "ix_signals_document_combo",
+        "signals",
+        ["document_id", "score", "combo_id", "detected_at", "id"],
     )
     op.execute(VIEW)
     if sqlite:
