@@ -191,3 +191,28 @@ def test_facets_and_timeline_equal_counts_of_the_rows(engine: Engine, case: int)
                 for w, n in zip(t.weeks, counts, strict=True) if n
             })  # fmt: skip
             assert drawn == expected, by
+
+
+def test_upgrading_a_store_with_signals_fills_the_new_columns_and_counts(engine: Engine) -> None:
+    """Signals stored before migration 0007 get their source, mentions and combination, and
+    the counts equal a GROUP BY of them; downgrading drops it all and keeps the signals."""
+    _seed(engine, n=120)
+    with engine.connect() as conn:
+        before = conn.execute(
+            select(m.Signal.id, m.Signal.source_id, m.Signal.mentions).order_by(m.Signal.id)
+        ).all()
+    db.downgrade(engine, "0006")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM signals").scalar() == 120
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        after = conn.execute(
+            select(m.Signal.id, m.Signal.source_id, m.Signal.mentions).order_by(m.Signal.id)
+        ).all()
+    assert after == before
+    kept, direct = _grouped(engine)
+    assert kept == direct and sum(n for k, n in kept.items() if k[0] == "all") == 120
+    with db.session_scope(engine) as s:  # the triggers work after the upgrade
+        s.execute(delete(m.Signal).where(m.Signal.id <= 10))
+    kept, direct = _grouped(engine)
+    assert kept == direct and sum(n for k, n in kept.items() if k[0] == "all") == 110
