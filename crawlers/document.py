@@ -25,7 +25,7 @@ class Document:
 
     url: str
     title: str
-    text: str
+    text: str = field(repr=False)  # a page's text makes a useless, costly repr
     source: str
     published: datetime | None = None
     lang: str | None = None
