@@ -268,3 +268,67 @@ def test_a_304_we_did_not_ask_for_is_an_error_not_a_success(site: LocalSite) -> 
     policy = FetchPolicy(timeout=5.0, allow_private_networks=True)
     with Fetcher(policy) as fetcher, pytest.raises(FetchError, match="answered HTTP 304"):
         collect(source, fetcher)
+
+
+def test_a_page_linked_again_is_fetched_once(site: LocalSite) -> None:
+    """Scrapy's duplicate filter is off; the spider drops repeated URLs by canonical URL — an
+    article listed on two listing pages (once with a tracking parameter), a listing page that
+    links back to the first one, and a PDF linked from two articles."""
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    site.add(
+        "/list",
+        "<a class='n' href='/news/1'>1</a><a class='n' href='/news/2'>2</a>"
+        "<a class='next' href='/list?p=2'>next</a>",
+    )
+    site.add(
+        "/list?p=2",
+        "<a class='n' href='/news/1?utm_source=x'>1</a><a class='n' href='/news/3'>3</a>"
+        "<a class='next' href='/list'>first</a>",
+    )
+    body = "<p><a href='/files/draft.pdf'>Проект</a></p>"
+    for i in range(1, 4):
+        site.add(f"/news/{i}", page(f"Новость {i}").replace("</article>", body + "</article>"))
+    site.add("/files/draft.pdf", pdf, content_type="application/pdf")
+    source = SourceConfig(
+        name="gov",
+        url=site.base + "/list",
+        type="html",
+        link_selector="a.n",
+        next_selector="a.next",
+        max_pages=5,
+    )
+    with Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents)[:3] == ["Новость 1", "Новость 2", "Новость 3"]
+    fetched = sorted(h for h in site.hits if h != "/robots.txt")
+    assert fetched == sorted(
+        ["/list", "/list?p=2", "/news/1", "/news/2", "/news/3", "/files/draft.pdf"]
+    ), fetched
+
+
+@pytest.mark.parametrize("selectors", ["all", "title only"])
+def test_articles_read_on_the_loop_or_the_extraction_thread_alike(
+    site: LocalSite, selectors: str
+) -> None:
+    """With every field's selector, small pages are extracted on the event loop; otherwise
+    (trafilatura) on the extraction thread. Both give the same Documents."""
+    site.add("/list", "".join(f"<a class='n' href='/news/{i}'>{i}</a>" for i in range(3)))
+    for i in range(3):
+        site.add(
+            f"/news/{i}",
+            page(f"Новость {i}").replace(
+                "<h1>", "<time datetime='2026-11-18T09:00:00+05:00'>18.11.2026</time><h1>"
+            ),
+        )
+    chosen = {"title_selector": "h1"}
+    if selectors == "all":
+        chosen |= {"text_selector": "article", "date_selector": "time"}
+    source = SourceConfig(
+        name="gov", url=site.base + "/list", type="html", link_selector="a.n", **chosen
+    )
+    with Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Новость 0", "Новость 1", "Новость 2"]
+    for doc in got.documents:
+        assert TEXT.split(".")[0] in doc.text and doc.lang == "ru"
+        assert doc.published is not None and doc.published.date().isoformat() == "2026-11-18"
