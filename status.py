@@ -152,6 +152,7 @@ def read_status(
                 f"{row.consecutive_failures} failures in a row: {(row.last_error or '')[:60]}"
                 if row.consecutive_failures
                 else f"ok, {row.items_last_run} items"
+                + (f", {row.skipped_last_run} skipped" if row.skipped_last_run else "")
             )
             status.jobs.append(
                 {"job": f"poll {src.name}", "next_run": next_poll(row, interval), "note": note}

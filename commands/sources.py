@@ -71,7 +71,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     enabled = {x.name: x.enabled for x in s.sources}
     print(
         f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5} "
-        f"{'state':<7} {'next retry':<17} last error"
+        f"{'skip':>5} {'state':<7} {'next retry':<17} last error"
     )
     for r in rows:
         ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
@@ -84,7 +84,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
         retry = r.next_retry_at.strftime("%Y-%m-%d %H:%M") if r.next_retry_at else ""
         print(
             f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
-            f"{r.items_last_run:>5} {state:<7} {retry:<17} {err}".rstrip()
+            f"{r.items_last_run:>5} {r.skipped_last_run:>5} {state:<7} {retry:<17} {err}".rstrip()
         )
     return 0
 

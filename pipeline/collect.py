@@ -171,6 +171,7 @@ def _collect_one(
         return
     summary.sources_ok += 1
     summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
+    skipped = len(collected.skipped)
     if collected.not_modified:
         summary.not_modified.append(source.name)
     for doc, result in ingest_many(engine, flagger, collected.documents, source_id):
@@ -178,6 +179,7 @@ def _collect_one(
         if isinstance(result, Exception):  # one bad item never stops the others
             log.warning("%s: could not ingest %s: %s", source.name, doc.url, result)
             summary.skipped.append(f"{source.name}: {doc.url}: not stored ({result})")
+            skipped += 1
             continue
         summary.outcomes[result.outcome] += 1
         summary.signals_new += result.signals_new
@@ -188,6 +190,7 @@ def _collect_one(
         len(collected.documents),
         (v.etag, v.last_modified) if v or not collected.not_modified else None,
         m.utcnow() + timedelta(seconds=fresh) if fresh else None,
+        skipped,
     )
     if collected.not_modified:  # nothing else to write: recorded with others, in one go
         pending.append(success)
@@ -201,6 +204,7 @@ class _Success:
     items: int
     validators: tuple[str | None, str | None] | None
     fresh_until: datetime | None
+    skipped: int = 0
 
 
 HEALTH_BATCH = 100
@@ -210,7 +214,12 @@ def _record_successes(engine: Engine, successes: list[_Success]) -> None:
     with db.session_scope(engine) as session:
         for x in successes:
             record_success(
-                session, x.source_id, x.items, validators=x.validators, fresh_until=x.fresh_until
+                session,
+                x.source_id,
+                x.items,
+                validators=x.validators,
+                fresh_until=x.fresh_until,
+                skipped=x.skipped,
             )
     successes.clear()
 

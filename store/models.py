@@ -101,6 +101,8 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_last_run: Mapped[int] = mapped_column(Integer, default=0)
+    # Items the last poll skipped: pages or attachments refused or failed, items not stored.
+    skipped_last_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Conditional GET validators from the last full response (feeds).
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(String(64))

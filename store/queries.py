@@ -72,6 +72,7 @@ class SourceHealth:
     created_at: datetime | None = None
     last_new_at: datetime | None = None  # when its newest document was first seen
     next_retry_at: datetime | None = None  # Retry-After or back-off: not polled before
+    skipped_last_run: int = 0  # items the last poll skipped (refused, failed, not stored)
 
     def quiet_since(self, now: datetime, days: int) -> datetime | None:
         """When a source that polls fine went quiet (nothing new for ``days``), else None."""
@@ -152,15 +153,17 @@ def record_success(
     *,
     validators: tuple[str | None, str | None] | None = None,
     fresh_until: datetime | None = None,
+    skipped: int = 0,
 ) -> None:
-    """A poll worked (a 304 included). ``validators`` is (ETag, Last-Modified) to send next
-    time; None keeps the stored ones."""
+    """A poll worked (a 304 included), bringing ``items`` and skipping ``skipped``.
+    ``validators`` is (ETag, Last-Modified) to send next time; None keeps the stored ones."""
     row = session.get_one(Source, source_id)
     now = utcnow()
     row.last_attempt_at = now
     row.last_success_at = now
     row.consecutive_failures = 0
     row.items_last_run = items
+    row.skipped_last_run = skipped
     if validators is not None:
         etag, last_modified = validators
         row.etag = etag[:1024] if etag else None
@@ -180,6 +183,7 @@ def record_failure(
     row.last_error = error[:2000]
     row.consecutive_failures += 1
     row.items_last_run = 0
+    row.skipped_last_run = 0
     row.next_retry_at = next_retry_at
     return row.consecutive_failures
 
@@ -210,6 +214,7 @@ def source_health(session: Session, names: Collection[str] | None = None) -> lis
             r.created_at,
             last_new,
             r.next_retry_at,
+            r.skipped_last_run,
         )
         for r, last_new in session.execute(stmt)
     ]

@@ -225,3 +225,68 @@ def test_stored_articles_are_revisited_only_when_due_or_changed(
         )
         always = collect_sources(engine, flagger, f, [every])
     assert always.items_seen == 2 and site.hits.count("/p/a") == 2
+
+
+def test_skipped_items_are_counted_on_the_source_row(
+    engine: Engine, flagger: Flagger, site: LocalSite, tmp_path: Path
+) -> None:
+    """Refused or failed articles of a poll are counted on the row (and shown by `sources
+    list`); the next clean poll, or a failed one, resets the count."""
+    body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 2
+    links = "".join(f"<a class='n' href='/n/{i}'>{i}</a>" for i in range(4))
+    site.add("/list", links)
+    site.add("/n/0", f"<html><body><article><h1>Проект</h1><p>{body}</p></article></body></html>")
+    site.add("/n/1", "gone", status=404)
+    site.add("/n/2", "oops", status=500)
+    site.add("/n/3", "<html><body><article><h1>Пусто</h1></article></body></html>")  # no text
+    src = SourceConfig(
+        name="portal",
+        url=site.base + "/list",
+        type="html",
+        link_selector="a.n",
+        title_selector="h1",
+        text_selector="article p",
+        date_selector="time",
+        revisit_days=0,
+    )
+    with Fetcher(POLICY) as f:
+        first = collect_sources(engine, flagger, f, [src])
+        assert len(first.skipped) == 3, first.skipped
+        row = _row(engine, "portal")
+        assert (row.items_last_run, row.skipped_last_run) == (1, 3)
+        with db.session_scope(engine) as s:
+            assert source_health(s, ["portal"])[0].skipped_last_run == 3
+        site.add("/list", links.split("<a class='n' href='/n/1'>")[0])  # only the good one
+        collect_sources(engine, flagger, f, [src])
+        assert _row(engine, "portal").skipped_last_run == 0
+        site.add("/list", links)
+        collect_sources(engine, flagger, f, [src])
+        assert _row(engine, "portal").skipped_last_run == 3
+        site.add("/list", "down", status=500)
+        collect_sources(engine, flagger, f, [src])
+        row = _row(engine, "portal")
+        assert (row.consecutive_failures, row.skipped_last_run) == (1, 0)
+
+
+def test_sources_list_shows_the_skipped_count(
+    tmp_path: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site.add("/list", "<a class='n' href='/n/1'>1</a><a class='n' href='/n/2'>2</a>")
+    body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте."
+    site.add("/n/1", f"<html><body><article><h1>Проект</h1><p>{body}</p></article></body></html>")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_private_networks = true\n'
+        "per_host_delay = 0.0\n"
+        f'[[sources]]\nname = "portal"\nurl = "{site.base}/list"\ntype = "html"\n'
+        'link_selector = "a.n"\ntext_selector = "article p"\nrobots = false\n'
+    )
+    assert main(["--config", str(cfg), "collect"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "sources", "list"]) == 0
+    head, line = capsys.readouterr().out.splitlines()[:2]
+    assert dict(zip(head.split()[5:8], line.split()[5:8], strict=True)) == {
+        "items": "1",
+        "skip": "1",
+        "state": "ok",
+    }, (head, line)

@@ -205,3 +205,23 @@ def test_0004_downgrade_keeps_sources_and_drops_the_politeness_columns(engine: E
 def test_maintenance_runs_on_both_engines(engine: Engine) -> None:
     db.maintain(engine)
     db.maintain(engine)  # and again: nothing left open
+
+
+def test_0008_adds_the_skipped_count_to_existing_sources_and_steps_down(engine: Engine) -> None:
+    db.downgrade(engine, "0007")
+    assert "skipped_last_run" not in {c["name"] for c in inspect(engine).get_columns("sources")}
+    with engine.begin() as conn:  # a row written before the migration
+        conn.execute(
+            text(
+                "INSERT INTO sources (name, url, type, country, languages, tier, created_at, "
+                "consecutive_failures, items_last_run) VALUES ('old', 'https://s.example/rss', "
+                "'rss', 'kz', '[\"ru\"]', 'news', CURRENT_TIMESTAMP, 0, 4)"
+            )
+        )
+    db.upgrade(engine)
+    with db.session_scope(engine) as s:
+        row = s.scalars(select(Source)).one()
+        assert (row.name, row.items_last_run, row.skipped_last_run) == ("old", 4, 0)
+        row.skipped_last_run = 7
+    with db.session_scope(engine) as s:
+        assert s.scalars(select(Source)).one().skipped_last_run == 7
