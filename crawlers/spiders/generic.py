@@ -275,6 +275,10 @@ class SourceSpider(scrapy.Spider):
             lang=(article.lang if article else None) or self.default_lang,
         )
 
+    def page_html(self, response: Response) -> str:
+        """The page as text: its declared charset, else sniffed (windows-1251, KOI8-R, …)."""
+        return decode_html(response.body, _charset(response))
+
     @property
     def default_lang(self) -> str | None:
         langs = self.source.languages
