@@ -320,11 +320,15 @@ def test_articles_read_on_the_loop_or_the_extraction_thread_alike(
                 "<h1>", "<time datetime='2026-11-18T09:00:00+05:00'>18.11.2026</time><h1>"
             ),
         )
-    chosen = {"title_selector": "h1"}
-    if selectors == "all":
-        chosen |= {"text_selector": "article", "date_selector": "time"}
+    every = selectors == "all"
     source = SourceConfig(
-        name="gov", url=site.base + "/list", type="html", link_selector="a.n", **chosen
+        name="gov",
+        url=site.base + "/list",
+        type="html",
+        link_selector="a.n",
+        title_selector="h1",
+        text_selector="article" if every else "",
+        date_selector="time" if every else "",
     )
     with Fetcher(POLICY) as fetcher:
         got = collect(source, fetcher)
