@@ -30,7 +30,14 @@ from crawlers.decode import ACCEPT_ENCODING, Decoder
 from crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from errors import FetchError, UnsafeURLError
 
-__all__ = ["FetchPolicy", "Fetcher", "Response", "check_address", "resolve_host"]
+__all__ = [
+    "CachedResolver",
+    "FetchPolicy",
+    "Fetcher",
+    "Response",
+    "check_address",
+    "resolve_host",
+]
 
 # Statuses whose Retry-After header is read into FetchError.retry_after.
 _RETRY_STATUSES = (429, 503)
@@ -89,6 +96,45 @@ def _system_resolver(host: str) -> list[str]:
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"fetch: cannot resolve host {host!r} ({exc})") from None
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class CachedResolver:
+    """A resolver's answers kept for ``ttl`` seconds, so a crawl of a hundred articles on one
+    host asks DNS once instead of twice per request (the URL check, then the connection).
+
+    It weakens no rule: whatever it returns is checked when the URL is checked and again at
+    connect time, and connections go only to those checked addresses. Failures are not kept.
+    Thread-safe; the Fetcher's default."""
+
+    def __init__(
+        self,
+        resolve: Resolver,
+        ttl: float = 60.0,
+        max_hosts: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._resolve = resolve
+        self.ttl = ttl
+        self.max_hosts = max_hosts
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answers: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+    def __call__(self, host: str) -> list[str]:
+        key = host.lower()
+        now = self._clock()
+        with self._lock:
+            kept = self._answers.get(key)
+        if kept is not None and kept[0] > now:
+            return list(kept[1])
+        answer = self._resolve(host)  # outside the lock: lookups of other hosts go on
+        with self._lock:
+            if len(self._answers) >= self.max_hosts:
+                self._answers = {h: a for h, a in self._answers.items() if a[0] > now}
+                if len(self._answers) >= self.max_hosts:
+                    self._answers.clear()
+            self._answers[key] = (now + self.ttl, tuple(answer))
+        return answer
 
 
 def check_address(address: str) -> None:
@@ -239,7 +285,7 @@ class Fetcher:
         resolver: Resolver | None = None,
     ) -> None:
         self.policy = policy or FetchPolicy()
-        self._resolve = resolver or _system_resolver
+        self._resolve = resolver or CachedResolver(_system_resolver)
         self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
         if transport is None:
             private = self.policy.allow_private_networks

@@ -6,7 +6,7 @@ import zlib
 import httpx
 import pytest
 
-from crawlers.fetch import Fetcher, FetchPolicy, check_address
+from crawlers.fetch import CachedResolver, Fetcher, FetchPolicy, check_address
 from errors import FetchError, UnsafeURLError
 from tests.conftest import LocalSite
 
@@ -238,3 +238,35 @@ def test_a_dripping_body_cannot_outlast_the_total_deadline(status: int) -> None:
             assert time.monotonic() - started < 2.5
     finally:
         drip.close()
+
+
+def test_cached_dns_answers_are_still_checked_and_expire() -> None:
+    """The Fetcher's default resolver keeps answers a minute: one lookup for many requests to
+    a host, every answer still checked (a private one is refused from the cache too), failures
+    not kept, and an answer asked again once its time is up."""
+    asked: list[str] = []
+    now = [0.0]
+
+    def resolver(host: str) -> list[str]:
+        asked.append(host)
+        if host == "gone.example":
+            raise FetchError("fetch: cannot resolve host 'gone.example'")
+        return {"news.example": ["93.184.216.34"], "intranet.example": ["10.0.0.7"]}[host]
+
+    cached = CachedResolver(resolver, ttl=60.0, clock=lambda: now[0])
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, stream=httpx.ByteStream(b"ok"))
+    )
+    with Fetcher(FetchPolicy(), transport=transport, resolver=cached) as f:
+        for i in range(5):
+            assert f.get(f"https://News.example/a/{i}").body == b"ok"
+        for _ in range(2):
+            with pytest.raises(UnsafeURLError, match=r"10\.0\.0\.7"):
+                f.get("https://intranet.example/")
+            with pytest.raises(FetchError, match="cannot resolve"):
+                f.get("https://gone.example/")
+        assert asked == ["news.example", "intranet.example", "gone.example", "gone.example"]
+        now[0] = 61.0
+        f.get("https://news.example/again")
+    assert asked[-1] == "news.example"
+    assert isinstance(Fetcher()._resolve, CachedResolver)
