@@ -269,4 +269,5 @@ def test_cached_dns_answers_are_still_checked_and_expire() -> None:
         now[0] = 61.0
         f.get("https://news.example/again")
     assert asked[-1] == "news.example"
-    assert isinstance(Fetcher()._resolve, CachedResolver)
+    with Fetcher() as default:
+        assert isinstance(default._resolve, CachedResolver)
