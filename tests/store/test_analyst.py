@@ -166,11 +166,14 @@ def test_migration_fills_the_index_for_documents_stored_before_it(engine: Engine
     db.downgrade(engine, "0004")
     now = utcnow()
     with db.session_scope(engine) as s:  # a document stored by the previous release
-        src = m.Source(name="old", url="https://old/rss", type="rss", country="kz",
-                       languages=["ru"], tier="news")  # fmt: skip
-        s.add(src)
-        s.flush()
-        doc = m.Document(source_id=src.id, url="https://old/1", canonical_url="https://old/1",
+        src_id = s.execute(  # as that release wrote it: sources has gained columns since
+            text(
+                "INSERT INTO sources (name, url, type, country, languages, tier, created_at, "
+                "consecutive_failures, items_last_run) VALUES ('old', 'https://old/rss', 'rss', "
+                "'kz', '[\"ru\"]', 'news', CURRENT_TIMESTAMP, 0, 0) RETURNING id"
+            )
+        ).scalar_one()
+        doc = m.Document(source_id=src_id, url="https://old/1", canonical_url="https://old/1",
                          title="Архив", lang="ru", content_hash="h1", version=1)  # fmt: skip
         s.add(doc)
         s.flush()
