@@ -189,7 +189,8 @@ class SourceSpider(scrapy.Spider):
     # Callbacks return lists: for generator callbacks Scrapy inspects the source (tokenize,
     # ast) looking for return values, a measurable cost per page.
     # Extraction (lxml, trafilatura, pypdf) is CPU work: it runs on one extraction thread so
-    # the event loop — the scheduler's, under the service — stays responsive meanwhile.
+    # the event loop — the scheduler's, under the service — stays responsive meanwhile; only
+    # a small page read by selectors alone is quicker to extract than to hand over.
     async def parse_article(self, response: Response, hint: datetime | None = None) -> list[Any]:
         if self.cheap_to_extract(response):
             return list(self.article_items(response, hint))
