@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from pipeline.ingest import (
     IngestResult,
     Outcome,
     _store,
+    add_combos,
     flag_document,
     signal_values,
     store_flagged,
@@ -163,6 +164,7 @@ def store_batch(engine: Engine, items: Sequence[Flagged], source_id: int) -> lis
 
 
 def _store_batch(session: Session, items: Sequence[Flagged], source_id: int) -> list[IngestResult]:
+    db.write_lock(session)
     known = _Known(session, [f.doc for f in items])  # again, under the write lock
     fresh: list[int] = []  # new, and unrelated to the store and to earlier items
     later: list[int] = []  # the one-document path, in order, after the fresh ones
@@ -184,10 +186,6 @@ def _store_batch(session: Session, items: Sequence[Flagged], source_id: int) -> 
         results[i] = _store(session, f.doc, source_id, f.lang, f.matches, f.terms)
         session.flush()
     return [results[i] for i in range(len(items))]
-
-
-def _combo_key(row: dict[str, Any]) -> m.ComboKey:
-    return (row["category"], row["lang"] or "", row["source_id"], row["mentions"])
 
 
 def _table(model: type[m.Base]) -> Table:
@@ -237,9 +235,7 @@ def _insert_new(
         for match in f.matches
     ]
     if signals:
-        ids = m.combo_ids(session.connection(), {_combo_key(r) for r in signals})
-        for row in signals:
-            row["combo_id"] = ids[_combo_key(row)]
+        add_combos(session, signals)
         session.execute(insert(_table(m.Signal)), signals)
     index_documents(
         session, [(doc_id, f.terms) for doc_id, (_, f) in zip(doc_ids, items, strict=True)]

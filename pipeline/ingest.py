@@ -115,6 +115,7 @@ def _store(
     matches: list[Match],
     terms: list[str],
 ) -> IngestResult:
+    db.write_lock(session)
     outcome, row = _classify(session, doc)  # again, under the write lock
     if outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE):
         assert row is not None
@@ -157,9 +158,10 @@ def _store(
     )
     session.add(version)
     session.flush()
-    session.add_all(
-        m.Signal(**signal_values(row.id, version.id, source_id, match)) for match in matches
-    )
+    # The document's source, which a known URL keeps when another source brings it again.
+    rows = [signal_values(row.id, version.id, row.source_id, match) for match in matches]
+    add_combos(session, rows)
+    session.add_all(m.Signal(**r) for r in rows)
     index_document(session, row.id, terms)
     return IngestResult(outcome, row.id, len(matches))
 
@@ -193,6 +195,20 @@ def language_of(doc: Document) -> str:
     if doc.lang and len(doc.title) + len(doc.text) < 200:
         return doc.lang
     return detect(f"{doc.title}\n{doc.text}")
+
+
+def add_combos(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Set ``combo_id`` on ``signals`` rows: one lookup for all of them, in a fixed order."""
+    if not rows:
+        return
+    ids = m.combo_ids(session.connection(), (combo_key(r) for r in rows))
+    for row in rows:
+        row["combo_id"] = ids[combo_key(row)]
+    rows.sort(key=lambda r: r["combo_id"])  # writers lock counter rows in the same order
+
+
+def combo_key(row: dict[str, Any]) -> m.ComboKey:
+    return (row["category"], row["lang"] or "", row["source_id"], row["mentions"])
 
 
 def signal_values(

@@ -6,6 +6,7 @@ Every value the user gives is a bound parameter; nothing they type is spliced in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -71,6 +72,9 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 }
 
 
+CODE = re.compile(r"[a-z]{2,16}")
+
+
 @dataclass(frozen=True)
 class SignalFilter:
     """What an analyst narrows the signals to; empty means no restriction."""
@@ -83,6 +87,18 @@ class SignalFilter:
     until: datetime | None = None
     min_score: float = 0.0
     text: str = ""  # full-text search over the documents: words, "phrases", AND/OR/NOT, ( )
+
+    def __post_init__(self) -> None:
+        # Codes are stored in lower case; SQLite's LIKE would ignore case, PostgreSQL's not.
+        for name in ("countries", "languages"):
+            codes = tuple(c.strip().lower() for c in getattr(self, name))
+            bad = [c for c in codes if not CODE.fullmatch(c)]
+            if bad:
+                raise ConfigError(
+                    f"{name} {bad[0]!r}: use codes of letters such as kz, uz or regional "
+                    "(countries) and ru, en or kk (languages)"
+                )
+            object.__setattr__(self, name, codes)
 
 
 def signal_select(

@@ -14,14 +14,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from errors import StoreError
 
-__all__ = ["BUSY_TIMEOUT_MS", "maintain", "make_engine", "session_scope", "upgrade"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "maintain",
+    "make_engine",
+    "session_scope",
+    "upgrade",
+    "write_lock",
+]
 
 BUSY_TIMEOUT_MS = 5000
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,7 +43,11 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
         raise StoreError(f"store: database URL {url!r} is not valid ({exc})") from None
     if parsed.get_backend_name() != "sqlite":
         if readonly:
-            options = "-c default_transaction_read_only=on"
+            # One snapshot per transaction: a page's counts read in several statements agree.
+            options = (
+                "-c default_transaction_read_only=on "
+                "-c default_transaction_isolation=repeatable\\ read"
+            )
             return create_engine(url, pool_pre_ping=True, connect_args={"options": options})
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
@@ -125,6 +136,19 @@ def maintain(engine: Engine) -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     _migrate(engine, command.downgrade, revision)
+
+
+# A key of our own in PostgreSQL's advisory lock space (store.lock uses another).
+WRITE_KEY = 0x72657777  # "rewW"
+
+
+def write_lock(session: Session) -> None:
+    """Make this transaction the only one storing documents until it ends. SQLite's
+    ``BEGIN IMMEDIATE`` does this already; on PostgreSQL writers would otherwise take row
+    locks on the same counter rows (signal_combos, signal_weekly) in different orders and
+    could deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_KEY})
 
 
 @contextmanager

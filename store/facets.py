@@ -116,7 +116,7 @@ def _weekly_sums(session: Session, span: Span, dims: Dimensions) -> dict[int, in
     hi = span.hi.date() if span.hi else as_date(last) + WEEK
     inside = (hi - lo).days
     outside = (as_date(last) + WEEK - as_date(first)).days - inside
-    if outside < inside:  # all time minus the weeks before lo and from hi on
+    if outside < inside and _one_snapshot(session):  # all time minus the weeks outside
         rest = or_(W.week < lo, W.week >= hi)
         stmt = select(W.combo_id, func.sum(W.n)).where(rest).group_by(W.combo_id)
         for combo, n in session.execute(stmt):
@@ -125,6 +125,16 @@ def _weekly_sums(session: Session, span: Span, dims: Dimensions) -> dict[int, in
     stmt = select(W.combo_id, func.sum(W.n)).where(*span_clause(span)).group_by(W.combo_id)
     stmt = stmt.with_hint(W, "INDEXED BY ix_signal_weekly_combo", "sqlite")
     return {combo: int(n) for combo, n in session.execute(stmt) if n}
+
+
+def _one_snapshot(session: Session) -> bool:
+    """Whether every statement of this transaction sees the same data — SQLite's, or
+    PostgreSQL's REPEATABLE READ (the read-only engine's) — so counts read at different
+    moments can be subtracted."""
+    if _dialect(session) == "sqlite":
+        return True
+    level = session.connection().get_isolation_level()
+    return level in ("REPEATABLE READ", "SERIALIZABLE")
 
 
 def _combo_counts(session: Session, f: SignalFilter, dims: Dimensions) -> dict[int, int]:
@@ -187,7 +197,7 @@ def summary(session: Session, f: SignalFilter) -> Summary:
     """How many signals match, and the span of their detection times."""
     dims = Dimensions.load(session)
     counts = _combo_counts(session, f, dims)
-    total = sum(n for c, n in counts.items() if all(_passes(f, dims.combos[c])))
+    total = sum(n for c, n in counts.items() if all(_passes(f, dims.combo(session, c))))
     return _summary(session, f, dims, total)
 
 
@@ -216,7 +226,7 @@ def facet_counts(session: Session, f: SignalFilter) -> Facets:
     by_source, by_country = tallies["source"], tallies["country"]
     total = 0
     for combo_id, n in _combo_counts(session, f, dims).items():
-        combo = dims.combos[combo_id]
+        combo = dims.combo(session, combo_id)
         ok = _passes(f, combo)
         failed = ok.count(False)
         if failed > 1:
@@ -261,7 +271,7 @@ def timeline(
             if combos is not None:
                 stmt = stmt.where(Signal.combo_id.in_(combos))
             for w, combo_id, n in conn.execute(stmt.group_by(week, Signal.combo_id)):
-                combo = dims.combos[combo_id]
+                combo = dims.combo(session, combo_id)
                 k = (w, combo.category if by == "category" else combo.concerns)
                 tally[k] = tally.get(k, 0) + n
             continue

@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     select,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -187,23 +188,29 @@ ComboKey = tuple[str, str, int, str]  # category, lang ("" for none), source_id,
 
 
 def combo_ids(conn: Any, keys: Iterable[ComboKey]) -> dict[ComboKey, int]:
-    """The ``signal_combos`` ids of ``keys``, inserting the missing ones."""
-    wanted = set(keys)
+    """The ``signal_combos`` ids of ``keys``, inserting the missing ones (in sorted order, so
+    concurrent writers take their locks in the same order)."""
+    wanted = sorted(set(keys))
     if not wanted:
         return {}
-    table = cast(Table, SignalCombo.__table__)
-    rows = [
-        dict(zip(("category", "lang", "source_id", "mentions"), k, strict=True)) for k in wanted
-    ]
-    dialect = conn.dialect.name
-    upsert: Any = (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
-    conn.execute(upsert.on_conflict_do_nothing(), [r | {"n": 0} for r in rows])
     c = SignalCombo
-    sources = {k[2] for k in wanted}
-    found = conn.execute(
-        select(c.id, c.category, c.lang, c.source_id, c.mentions).where(c.source_id.in_(sources))
-    )
-    ids = {(cat, lang, src, mn): i for i, cat, lang, src, mn in found}
+    table = cast(Table, c.__table__)
+    columns = (c.category, c.lang, c.source_id, c.mentions)
+    ids: dict[ComboKey, int] = {}
+    for start in range(0, len(wanted), 200):
+        part = wanted[start : start + 200]
+        found = conn.execute(select(c.id, *columns).where(tuple_(*columns).in_(part)))
+        ids.update(((cat, lang, src, mn), i) for i, cat, lang, src, mn in found)
+    missing = [k for k in wanted if k not in ids]
+    if missing:
+        names = ("category", "lang", "source_id", "mentions")
+        rows = [dict(zip(names, k, strict=True)) | {"n": 0} for k in missing]
+        upsert: Any = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(table)
+        conn.execute(upsert.on_conflict_do_nothing(), rows)
+        for start in range(0, len(missing), 200):
+            part = missing[start : start + 200]
+            found = conn.execute(select(c.id, *columns).where(tuple_(*columns).in_(part)))
+            ids.update(((cat, lang, src, mn), i) for i, cat, lang, src, mn in found)
     return {k: ids[k] for k in wanted}
 
 

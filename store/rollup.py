@@ -72,6 +72,9 @@ def spans(since: datetime | None, until: datetime | None, exact: bool) -> Iterat
         return
     first = None if since is None else monday(since)
     if first is not None and since is not None and first < since:
+        if first > datetime.max.replace(tzinfo=UTC) - 2 * WEEK:  # the end of the calendar
+            yield Span(since, until, False)
+            return
         first += WEEK
     last = None if until is None else monday(until)
     if first is not None and last is not None and first >= last:  # no whole week inside
@@ -121,6 +124,15 @@ class Dimensions:
             concerns = dims.concerns(src, mn)
             dims.combos[i] = Combo(cat, lang, src, mn, n, names.get(src, ""), concerns)
         return dims
+
+    def combo(self, session: Session, combo_id: int) -> Combo:
+        """The combination ``combo_id``; one a writer added since :meth:`load` is read then
+        (combinations are never deleted)."""
+        found = self.combos.get(combo_id)
+        if found is None:
+            self.combos.update(Dimensions.load(session).combos)
+            found = self.combos[combo_id]
+        return found
 
     def concerns(self, source_id: int, mentions: str) -> frozenset[str]:
         """The countries a signal concerns: its source's and those its context names."""
@@ -181,8 +193,8 @@ def text_ids(text: str, dialect: str) -> Select[tuple[int]]:
 
 def signal_week(dialect: str) -> Any:
     """The Monday (a date) of a signal's UTC week, as the triggers compute it."""
-    if dialect == "sqlite":
-        return func.date(Signal.detected_at, "-6 days", "weekday 1")
+    if dialect == "sqlite":  # the day cut first, as in the triggers (date() rounds to ms)
+        return func.date(func.substr(Signal.detected_at, 1, 10), "-6 days", "weekday 1")
     return func.date(func.date_trunc("week", func.timezone("UTC", Signal.detected_at)))
 
 

@@ -179,3 +179,33 @@ def test_a_failing_batch_falls_back_to_one_document_at_a_time(
     assert sum(r.outcome is Outcome.NEW for r in good) >= 4
     if engine.dialect.name == "postgresql":
         assert isinstance(out[2][1], Exception)
+
+
+def test_a_known_url_from_another_source_keeps_its_documents_source(
+    engine: Engine, flagger: Flagger
+) -> None:
+    """Signals belong to their document's source — filters, facets and exports agree."""
+    from store.analyst import SignalFilter, iter_signals
+    from store.facets import facet_counts, signal_page
+
+    with db.session_scope(engine) as s:
+        ids = sync_sources(
+            s,
+            [SourceSpec(n, f"https://{n}/rss", "rss", "kz", ("ru",), "news") for n in ("a", "b")],
+        )
+    url = "https://gov.example/draft"
+    ingest(engine, flagger, Document(url=url, title="t", text=BODIES[0], source="a"), ids["a"])
+    again = Document(url=url, title="t", text=BODIES[1], source="b")  # changed, via b
+    assert ingest(engine, flagger, again, ids["b"]).outcome is Outcome.UPDATED
+    with db.session_scope(engine) as s:
+        pairs = s.execute(
+            select(m.Signal.source_id, m.Document.source_id).join(
+                m.Document, m.Document.id == m.Signal.document_id
+            )
+        ).all()
+        assert pairs and all(sig == doc == ids["a"] for sig, doc in pairs)
+        for name, expected in (("a", len(pairs)), ("b", 0)):
+            f = SignalFilter(sources=(name,))
+            assert len(list(iter_signals(s, f))) == expected
+            assert len(signal_page(s, f, "score", 0, 100)) == expected
+            assert facet_counts(s, f).summary.total == expected

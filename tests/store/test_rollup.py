@@ -8,18 +8,19 @@ import itertools
 import random
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from errors import ConfigError
 from store import db
 from store import models as m
 from store.analyst import SignalFilter, iter_signals
 from store.facets import facet_counts, summary, timeline
 from store.fulltext import index_document
-from store.rollup import monday, signal_week, spans
+from store.rollup import Dimensions, monday, signal_week, spans
 
 START = datetime(2026, 8, 3, tzinfo=UTC)  # a Monday
 CATEGORIES = ("draft_instrument", "digital_security", "data_localization")
@@ -216,3 +217,58 @@ def test_upgrading_a_store_with_signals_fills_the_new_columns_and_counts(engine:
         s.execute(delete(m.Signal).where(m.Signal.id <= 10))
     kept, direct = _grouped(engine)
     assert kept == direct and sum(n for k, n in kept.items() if k[0] == "all") == 110
+
+
+def test_no_language_is_one_combination_on_both_engines(engine: Engine) -> None:
+    _seed(engine, n=20)
+    with db.session_scope(engine) as s:  # NULL and "" are the same combination: allowed
+        changed = s.execute(update(m.Signal).where(m.Signal.lang.is_(None)).values(lang=""))
+        assert changed.rowcount > 0  # type: ignore[attr-defined]
+    kept, direct = _grouped(engine)
+    assert kept == direct
+
+
+def test_the_last_instant_of_a_week_stays_in_that_week(engine: Engine) -> None:
+    """SQLite's date() rounds to the millisecond: the day is cut from the text first."""
+    _seed(engine, n=3)
+    sunday_night = datetime(2026, 8, 9, 23, 59, 59, 999_900, tzinfo=UTC)
+    with db.session_scope(engine) as s:
+        s.execute(update(m.Signal).values(detected_at=sunday_night))
+    kept, direct = _grouped(engine)
+    assert kept == direct
+    assert {k[1] for k in kept if k[0] == "week"} == {"2026-08-03"}
+    with db.session_scope(engine) as s:
+        assert facet_counts(s, SignalFilter(since=monday(sunday_night))).summary.total == 3
+        later = facet_counts(s, SignalFilter(since=monday(sunday_night) + timedelta(days=7)))
+        assert later.summary.total == 0
+        t = timeline(s, SignalFilter(), "category")
+        assert t.weeks == (date(2026, 8, 3),)
+
+
+def test_a_combination_added_after_the_request_began_is_read_then(engine: Engine) -> None:
+    _seed(engine, n=3)
+    with db.session_scope(engine) as s:
+        dims = Dimensions.load(s)
+    with db.session_scope(engine) as s:
+        s.execute(update(m.Signal).values(detected_at=START))  # keeps the combinations
+        new = m.combo_ids(s.connection(), [("content_control", "kk", 1, ",tm,")])
+    (combo_id,) = new.values()
+    assert combo_id not in dims.combos
+    with db.session_scope(engine) as s:
+        assert dims.combo(s, combo_id).category == "content_control"
+
+
+def test_filter_codes_are_normalised_and_checked() -> None:
+    assert SignalFilter(countries=("KZ", " uz "), languages=("RU",)).countries == ("kz", "uz")
+    assert SignalFilter(languages=("RU",)).languages == ("ru",)
+    for bad in ("k,z", "%", "k"):
+        with pytest.raises(ConfigError, match="use codes of letters"):
+            SignalFilter(countries=(bad,))
+
+
+def test_a_span_at_the_end_of_the_calendar_is_empty(engine: Engine) -> None:
+    _seed(engine, n=3)
+    far = datetime(9999, 12, 30, tzinfo=UTC)
+    with db.session_scope(engine) as s:
+        assert facet_counts(s, SignalFilter(since=far)).summary.total == 0
+        assert timeline(s, SignalFilter(since=far)).weeks == ()

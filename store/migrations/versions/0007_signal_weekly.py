@@ -26,7 +26,9 @@ FIXED = (
     "signals: category, lang, source_id and mentions are fixed once stored; "
     "delete the signal and insert a new one"
 )
-SQLITE_WEEK = "date({r}.detected_at, '-6 days', 'weekday 1')"
+# The day is cut from the stored text first: SQLite's date() rounds to the millisecond, so
+# 23:59:59.9995 on a Sunday would land in the next week.
+SQLITE_WEEK = "date(substr({r}.detected_at, 1, 10), '-6 days', 'weekday 1')"
 PG_WEEK = "date_trunc('week', {r}.detected_at AT TIME ZONE 'UTC')::date"
 
 BACKFILL = (
@@ -48,29 +50,31 @@ SQLITE_TRIGGERS = (
 CREATE TRIGGER signals_counts_insert AFTER INSERT ON signals BEGIN
   UPDATE signal_combos SET n = n + 1 WHERE id = NEW.combo_id;
   INSERT INTO signal_weekly (week, combo_id, category, source_id, mentions, n)
-  VALUES (date(NEW.detected_at, '-6 days', 'weekday 1'), NEW.combo_id, NEW.category,
-          NEW.source_id, NEW.mentions, 1)
+  VALUES (date(substr(NEW.detected_at, 1, 10), '-6 days', 'weekday 1'), NEW.combo_id,
+          NEW.category, NEW.source_id, NEW.mentions, 1)
   ON CONFLICT (week, combo_id) DO UPDATE SET n = n + 1;
 END""",
     """
 CREATE TRIGGER signals_counts_delete AFTER DELETE ON signals BEGIN
   UPDATE signal_combos SET n = n - 1 WHERE id = OLD.combo_id;
   UPDATE signal_weekly SET n = n - 1
-  WHERE week = date(OLD.detected_at, '-6 days', 'weekday 1') AND combo_id = OLD.combo_id;
+  WHERE week = date(substr(OLD.detected_at, 1, 10), '-6 days', 'weekday 1')
+    AND combo_id = OLD.combo_id;
 END""",
     """
 CREATE TRIGGER signals_counts_update AFTER UPDATE OF detected_at ON signals BEGIN
   UPDATE signal_weekly SET n = n - 1
-  WHERE week = date(OLD.detected_at, '-6 days', 'weekday 1') AND combo_id = OLD.combo_id;
+  WHERE week = date(substr(OLD.detected_at, 1, 10), '-6 days', 'weekday 1')
+    AND combo_id = OLD.combo_id;
   INSERT INTO signal_weekly (week, combo_id, category, source_id, mentions, n)
-  VALUES (date(NEW.detected_at, '-6 days', 'weekday 1'), NEW.combo_id, NEW.category,
-          NEW.source_id, NEW.mentions, 1)
+  VALUES (date(substr(NEW.detected_at, 1, 10), '-6 days', 'weekday 1'), NEW.combo_id,
+          NEW.category, NEW.source_id, NEW.mentions, 1)
   ON CONFLICT (week, combo_id) DO UPDATE SET n = n + 1;
 END""",
     """
 CREATE TRIGGER signals_combo_fixed
 BEFORE UPDATE OF category, lang, source_id, mentions, combo_id ON signals
-WHEN NEW.category IS NOT OLD.category OR NEW.lang IS NOT OLD.lang
+WHEN NEW.category IS NOT OLD.category OR coalesce(NEW.lang, '') IS NOT coalesce(OLD.lang, '')
   OR NEW.source_id IS NOT OLD.source_id OR NEW.mentions IS NOT OLD.mentions
   OR NEW.combo_id IS NOT OLD.combo_id
 BEGIN
