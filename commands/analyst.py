@@ -127,10 +127,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import gc
     import os
 
     import uvicorn
 
+    from nlp.components import morph
     from store import db
     from web import WebOptions, create_app, is_loopback
 
@@ -162,8 +164,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         + ")",
         file=sys.stderr,
     )
+    app = create_app(engine, options)
+    morph()  # load the Russian dictionaries for text search now, not in the first search
+    gc.collect()
+    gc.freeze()  # what is alive now lives as long as the server: no collection walks it again
     uvicorn.run(
-        create_app(engine, options),
+        app,
         host=host,
         port=port,
         log_level="info" if args.verbose else "warning",
