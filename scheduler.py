@@ -1,6 +1,6 @@
 """The long-running service: APScheduler jobs that poll each source at its interval.
 
-Only this module, ``config.py`` and ``cli.py`` see the whole configuration: jobs get plain
+Only this module, ``config`` and ``cli.py`` see the whole configuration: jobs get plain
 values. Polls run one at a time on a single worker thread (the spaCy pipeline is not shared
 across threads), so the event loop stays free for the scheduler and for signals — and for
 Scrapy: a poll of an html/sitemap source runs its crawl on this loop (AsyncCrawlerRunner,

@@ -1,0 +1,223 @@
+"""Validation of the built settings, section by section; each error names the key and the fix."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import get_args
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from config.settings import (
+    COUNTRIES,
+    LANGUAGES,
+    DeliveryConfig,
+    Settings,
+    SmtpConfig,
+    SourceConfig,
+    Tier,
+    WebConfig,
+)
+from errors import ConfigError
+
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_ENV_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
+_ADDRESS_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"
+)
+
+
+def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
+    seen: set[str] = set()
+    for i, src in enumerate(sources):
+        key = f"sources[{i}] ({src.name})"
+        if not _NAME_RE.fullmatch(src.name):
+            raise ConfigError(
+                f"{where}: {key}.name must be lowercase letters, digits, - or _ "
+                f"(e.g. 'kz-maidd'), got {src.name!r}"
+            )
+        if src.name in seen:
+            raise ConfigError(f"{where}: {key}.name is used twice; give each source its own name")
+        seen.add(src.name)
+        try:
+            parts = urlsplit(src.url)
+            _ = parts.port  # raises on a port out of range
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: {key}.url {src.url!r} is not a valid URL ({exc})"
+            ) from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"{where}: {key}.url must start with http:// or https:// and name a host"
+            )
+        if src.country not in COUNTRIES:
+            raise ConfigError(
+                f"{where}: {key}.country must be one of {', '.join(COUNTRIES)}, got {src.country!r}"
+            )
+        bad = [lang for lang in src.languages if lang not in LANGUAGES]
+        if bad or not src.languages:
+            raise ConfigError(
+                f"{where}: {key}.languages must list codes from {', '.join(LANGUAGES)}, got {bad}"
+            )
+        if src.interval_minutes < 1:
+            raise ConfigError(f"{where}: {key}.interval_minutes must be >= 1")
+        for pattern in (*src.allow, *src.deny):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(
+                    f"{where}: {key}: {pattern!r} in allow/deny is not a valid regex ({exc})"
+                ) from None
+        if not 1 <= src.max_pages <= 50:
+            raise ConfigError(f"{where}: {key}.max_pages must be 1..50, got {src.max_pages}")
+        if not 1 <= src.max_articles <= 10_000:
+            raise ConfigError(f"{where}: {key}.max_articles must be 1..10000")
+        if src.revisit_days < 0:
+            raise ConfigError(f"{where}: {key}.revisit_days must be >= 0")
+        if src.recent_days < 1:
+            raise ConfigError(f"{where}: {key}.recent_days must be >= 1")
+        if src.type == "html" and not src.link_selector:
+            raise ConfigError(
+                f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
+                'of the article links on its listing page, e.g. link_selector = "a.news-link"'
+            )
+
+
+def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
+    if not 0 < smtp.port < 65536:
+        raise ConfigError(f"{where}: smtp.port must be 1..65535, got {smtp.port}")
+    if not 0 < smtp.timeout <= 600:  # also refuses nan and inf
+        raise ConfigError(f"{where}: smtp.timeout must be more than 0 and at most 600 seconds")
+    if not _is_address(smtp.sender):
+        raise ConfigError(
+            f"{where}: smtp.sender must be one ASCII email address like regwatch@example.org "
+            f"(an internationalised domain in its xn-- form), got {smtp.sender!r}"
+        )
+    if smtp.password_env and not _ENV_RE.fullmatch(smtp.password_env):
+        raise ConfigError(
+            f"{where}: smtp.password_env must be an environment variable name like "
+            f"REGWATCH_SMTP_PASSWORD, got {smtp.password_env!r}"
+        )
+    if smtp.ca_file and not Path(smtp.ca_file).is_file():
+        raise ConfigError(f"{where}: smtp.ca_file {smtp.ca_file!r} is not a file")
+
+
+def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
+    if not 1 <= delivery.max_attempts <= 100:
+        raise ConfigError(f"{where}: delivery.max_attempts must be 1..100")
+    if not 1 <= delivery.retry_seconds <= 86_400:
+        raise ConfigError(f"{where}: delivery.retry_seconds must be 1..86400 (a day)")
+    if not 1 <= delivery.alert_lookback_hours <= 24 * 30:
+        raise ConfigError(f"{where}: delivery.alert_lookback_hours must be 1..720 (30 days)")
+
+
+def _check_web(web: WebConfig, where: str) -> None:
+    if not web.host.strip():
+        raise ConfigError(f"{where}: web.host is empty; use 127.0.0.1 (this machine only)")
+    if not 0 < web.port < 65536:
+        raise ConfigError(f"{where}: web.port must be 1..65535, got {web.port}")
+    if not _ENV_RE.fullmatch(web.token_env):
+        raise ConfigError(
+            f"{where}: web.token_env must be an environment variable name like "
+            f"REGWATCH_WEB_TOKEN, got {web.token_env!r}"
+        )
+    if not 1 <= web.page_size <= 500:
+        raise ConfigError(f"{where}: web.page_size must be 1..500, got {web.page_size}")
+
+
+def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
+    seen: set[str] = set()
+    categories: set[str] | None = None
+    for i, sub in enumerate(settings.subscriptions):
+        key = f"subscriptions[{i}] ({sub.name})"
+        if not _NAME_RE.fullmatch(sub.name):
+            raise ConfigError(
+                f"{where}: {key}.name must be lowercase letters, digits, - or _ "
+                f"(e.g. 'gr-team'), got {sub.name!r}"
+            )
+        if sub.name in seen:
+            raise ConfigError(f"{where}: {key}.name is used twice; give each one its own name")
+        seen.add(sub.name)
+        bad = [r for r in sub.recipients if not _is_address(r)]
+        if bad:
+            raise ConfigError(
+                f"{where}: {key}.recipients: {bad[0]!r} is not one ASCII email address "
+                "like analyst@example.org (an internationalised domain in its xn-- form)"
+            )
+        if sub.recipients and not settings.smtp.host:
+            raise ConfigError(
+                f"{where}: {key} has recipients but smtp.host is empty; set [smtp] host "
+                "(and port, security, username, password_env)"
+            )
+        if not sub.recipients and not sub.webhooks and not sub.webhook_env:
+            raise ConfigError(f"{where}: {key} has nowhere to deliver; add recipients or webhooks")
+        for field_name, allowed in (
+            ("countries", COUNTRIES),
+            ("languages", LANGUAGES),
+            ("tiers", get_args(Tier)),
+        ):
+            wrong = [v for v in getattr(sub, field_name) if v not in allowed]
+            if wrong:
+                raise ConfigError(
+                    f"{where}: {key}.{field_name}: {wrong[0]!r} is not one of {', '.join(allowed)}"
+                )
+        if sub.categories:
+            if categories is None:
+                from nlp.rules import load_rules
+
+                categories = set(load_rules(settings.nlp.rules_dir or None).categories)
+            wrong = [c for c in sub.categories if c not in categories]
+            if wrong:
+                near = difflib.get_close_matches(wrong[0], sorted(categories), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise ConfigError(
+                    f"{where}: {key}.categories: no rules define {wrong[0]!r}{hint} "
+                    f"(known: {', '.join(sorted(categories))})"
+                )
+        for name in ("min_score", "alert_threshold"):
+            if not 0.0 <= getattr(sub, name) <= 1.0:
+                raise ConfigError(f"{where}: {key}.{name} must be within 0..1")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sub.digest_time):
+            raise ConfigError(
+                f"{where}: {key}.digest_time must be HH:MM on a 24-hour clock, "
+                f"got {sub.digest_time!r}"
+            )
+        try:
+            ZoneInfo(sub.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{where}: {key}.timezone {sub.timezone!r} is not an IANA time zone "
+                "like Asia/Dushanbe or Asia/Almaty"
+            ) from None
+        for url in sub.webhooks:
+            _check_webhook(url, f"{where}: {key}.webhooks")
+        for var in sub.webhook_env:
+            if not _ENV_RE.fullmatch(var):
+                raise ConfigError(
+                    f"{where}: {key}.webhook_env entries are environment variable names "
+                    f"like REGWATCH_SLACK_URL, got {var!r}"
+                )
+            if not env.get(var):
+                raise ConfigError(
+                    f"{where}: {key}.webhook_env names {var}, which is not set; "
+                    f"export {var}=<Apprise URL> before starting regwatch"
+                )
+            _check_webhook(env[var], f"{where}: {key}.webhook_env ${var}", f"${var}")
+
+
+def _check_webhook(url: str, where: str, shown: str | None = None) -> None:
+    from alerts.push import check_syntax
+    from errors import DeliveryError
+
+    try:
+        check_syntax(url, shown)
+    except DeliveryError as exc:
+        raise ConfigError(f"{where}: {str(exc).removeprefix('push: ')}") from None
+
+
+def _is_address(value: str) -> bool:
+    """One plain ASCII address (no display name, spaces or controls; an internationalised
+    domain goes in its xn-- form)."""
+    return bool(_ADDRESS_RE.fullmatch(value))

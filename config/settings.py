@@ -1,0 +1,226 @@
+"""The settings: frozen dataclasses, one per config.toml section, each field with its default
+and the help text config.toml must carry (``setting()``/``required()``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from errors import ConfigError
+
+COUNTRIES = ("kz", "kg", "tj", "tm", "uz", "regional")
+LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")
+SourceType = Literal["rss", "html", "sitemap"]
+Tier = Literal["official", "news", "analysis"]
+Security = Literal["starttls", "ssl", "none"]
+GroupBy = Literal["category", "country"]
+QuietDay = Literal["note", "skip"]
+
+
+def setting(default: Any, help: str) -> Any:
+    """A config field: its default and the one-line help that config.toml must carry."""
+    if isinstance(default, list | tuple):
+        value = tuple(default)
+        return field(default_factory=lambda: value, metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+def required(help: str) -> Any:
+    return field(metadata={"help": help, "required": True})
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = setting(
+        "sqlite:///regwatch.db",
+        "SQLAlchemy URL; a relative SQLite path is relative to this file. "
+        "REGWATCH_DATABASE_URL overrides it.",
+    )
+    password_env: str = setting(
+        "", "name of the environment variable holding the database password (never the password)"
+    )
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    user_agent: str = setting(
+        "regwatch/0.1 (+https://github.com/regwatch/regwatch; set a contact address)",
+        "User-Agent sent with every request; include a contact address",
+    )
+    timeout: float = setting(20.0, "total deadline per request, in seconds")
+    max_bytes: int = setting(10 * 1024 * 1024, "largest body accepted, after decompression")
+    max_redirects: int = setting(5, "redirect hops followed, each re-checked")
+    allow_private_networks: bool = setting(
+        False, "allow loopback/private addresses (only for demos and tests)"
+    )
+    per_host_concurrency: int = setting(2, "requests in flight to one host at a time, at most")
+    per_host_delay: float = setting(1.0, "seconds between the starts of two requests to one host")
+    max_wait_hours: float = setting(
+        24.0,
+        "longest a server's Retry-After, Cache-Control max-age or feed TTL, or the exponential "
+        "back-off after failures, may postpone a source's next poll",
+    )
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    rules_dir: str = setting("", "folder of rules *.toml files; empty means the bundled nlp/rules")
+    min_score: float = setting(0.3, "signals scoring below this are not stored")
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    window_hours: int = setting(24, "a digest covers signals detected in this many past hours")
+    min_score: float = setting(0.5, "signals below this score stay out of the digest")
+    max_items_per_category: int = setting(20, "items shown per category, best score first")
+    quiet_days: int = setting(
+        7, "a source that polls fine but has brought nothing new for this many days is quiet"
+    )
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    dispatch_seconds: int = setting(
+        60, "how often `regwatch run` queues and sends alerts and digests (seconds)"
+    )
+    metrics_port: int = setting(0, "serve Prometheus metrics on this port; 0 turns them off")
+    metrics_host: str = setting("127.0.0.1", "address the metrics endpoint binds to")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = setting("", "SMTP server; empty turns email off (digests can still be previewed)")
+    port: int = setting(587, "SMTP port: 587 for starttls, 465 for ssl, 25 for none")
+    security: Security = setting("starttls", "starttls, ssl or none (none only on a local relay)")
+    username: str = setting("", "login name; empty sends without logging in")
+    password_env: str = setting(
+        "", "name of the environment variable holding the SMTP password (never the password)"
+    )
+    sender: str = setting("regwatch@localhost", "From address of digests and alerts")
+    ca_file: str = setting("", "PEM file of CAs to trust (a private relay); empty: system CAs")
+    timeout: float = setting(30.0, "seconds allowed for each step of an SMTP conversation")
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    max_attempts: int = setting(8, "tries per message before it is marked failed")
+    retry_seconds: int = setting(
+        60, "wait before the first retry; it doubles after each failure, up to 6 hours"
+    )
+    alert_lookback_hours: int = setting(
+        24, "signals detected this recently can raise an immediate alert (no replay of history)"
+    )
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = setting(
+        "127.0.0.1", "address `regwatch serve` binds; anything but loopback needs a token"
+    )
+    port: int = setting(8000, "TCP port of the web UI and JSON API")
+    token_env: str = setting(
+        "REGWATCH_WEB_TOKEN",
+        "name of the environment variable holding the access token (never the token); when "
+        "it is set, every request needs it (HTTP Basic password or Authorization: Bearer)",
+    )
+    page_size: int = setting(50, "signals per page in the UI and the API (the API's per_page)")
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    name: str = required("unique short name: lowercase letters, digits, - and _")
+    recipients: tuple[str, ...] = setting([], "email addresses the digest and alerts go to")
+    categories: tuple[str, ...] = setting([], "signal categories to include; empty means all")
+    countries: tuple[str, ...] = setting(
+        [], "countries (kz kg tj tm uz regional), by source or mention; empty means all"
+    )
+    tiers: tuple[str, ...] = setting([], "source tiers: official news analysis; empty means all")
+    languages: tuple[str, ...] = setting([], "languages: en ru kk ky tg uz; empty means all")
+    min_score: float = setting(0.5, "signals scoring below this stay out of this digest")
+    group_by: GroupBy = setting("category", "digest sections by category or by country")
+    digest_time: str = setting("08:00", "local time the daily digest goes out, HH:MM")
+    timezone: str = setting("Asia/Dushanbe", "IANA time zone of digest_time")
+    quiet_day: QuietDay = setting("note", "a day without signals: send a short note, or skip")
+    immediate_alerts: bool = setting(True, "push strong signals at once, not only in the digest")
+    alert_threshold: float = setting(0.85, "signals scoring at least this are pushed at once")
+    alert_email: bool = setting(True, "send immediate alerts to the recipients by email")
+    webhooks: tuple[str, ...] = setting(
+        [], "Apprise URLs without secrets for immediate alerts, e.g. json://hooks.example.org/rw"
+    )
+    webhook_env: tuple[str, ...] = setting(
+        [], "environment variables each holding an Apprise URL with a token (Slack, Teams, ...)"
+    )
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str = required("unique short name: lowercase letters, digits, - and _")
+    url: str = required("feed URL (rss) or listing page URL (html)")
+    type: SourceType = setting(
+        "rss", "rss (RSS/Atom/RDF/JSON Feed), html (listing page) or sitemap (incl. news sitemaps)"
+    )
+    country: str = setting("regional", "kz, kg, tj, tm, uz or regional")
+    languages: tuple[str, ...] = setting(["ru"], "languages published: en ru kk ky tg uz")
+    tier: Tier = setting("news", "official, news or analysis")
+    interval_minutes: int = setting(60, "how often the source is polled")
+    enabled: bool = setting(True, "false keeps the source configured but unpolled")
+    link_selector: str = setting("", "html: CSS selector of article links on the listing page")
+    title_selector: str = setting(
+        "", "html: CSS selector of the article title; empty: found automatically"
+    )
+    text_selector: str = setting(
+        "", "html: CSS selector of the article body; empty: main text found automatically"
+    )
+    date_selector: str = setting(
+        "", "html: CSS selector of an element with the date; empty: found automatically"
+    )
+    max_articles: int = setting(100, "html/sitemap: article pages fetched per poll, at most")
+    next_selector: str = setting("", "html: CSS selector of the listing's next-page link")
+    max_pages: int = setting(1, "html: listing pages followed through next_selector, at most")
+    allow: tuple[str, ...] = setting(
+        [], "html/sitemap: article URLs must match one of these regexes"
+    )
+    deny: tuple[str, ...] = setting(
+        [], "html/sitemap: article URLs matching any of these are skipped"
+    )
+    revisit_days: int = setting(
+        7, "html/sitemap: a stored article is fetched again after this many days (0: every poll)"
+    )
+    recent_days: int = setting(
+        7, "sitemap: only entries dated within this many days (undated kept)"
+    )
+    spider: str = setting("", "html/sitemap: a site spider in crawlers/spiders/; empty: generic")
+    robots: bool = setting(
+        True, "html/sitemap: obey robots.txt; false only with the owner's consent"
+    )
+    user_agent: str = setting("", "this source's User-Agent; empty: fetch.user_agent")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    nlp: NlpConfig = field(default_factory=NlpConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    sources: tuple[SourceConfig, ...] = ()
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    def source(self, name: str) -> SourceConfig:
+        for src in self.sources:
+            if src.name == name:
+                return src
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"config: no source named {name!r} (known: {known})")
+
+    def subscription(self, name: str) -> SubscriptionConfig:
+        for sub in self.subscriptions:
+            if sub.name == name:
+                return sub
+        known = ", ".join(s.name for s in self.subscriptions) or "none"
+        raise ConfigError(f"config: no subscription named {name!r} (known: {known})")
