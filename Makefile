@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@# mypy cannot follow the editable install's import hook: it finds `regwatch` by this link.
+	@mkdir -p $(VENV)/mypy-path && ln -sfn "$(CURDIR)" $(VENV)/mypy-path/regwatch
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,14 +25,14 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 eval: $(STAMP)
-	$(BIN)/python -m nlp.evaluate tests/nlp/data/labelled
-	$(BIN)/python -m nlp.evaluate tests/nlp/data/heldout
+	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/labelled
+	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/heldout
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache *.egg-info build

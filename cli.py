@@ -9,20 +9,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import logs
-from commands.alerts import cmd_alerts_dispatch, cmd_alerts_list, cmd_alerts_retry, cmd_digest
-from commands.analyst import cmd_export, cmd_import, cmd_query, cmd_serve
-from commands.common import load_settings, open_engine, redact
-from commands.service import cmd_run, cmd_status
-from commands.sources import (
+from regwatch import __version__, logs
+from regwatch.commands.alerts import (
+    cmd_alerts_dispatch,
+    cmd_alerts_list,
+    cmd_alerts_retry,
+    cmd_digest,
+)
+from regwatch.commands.analyst import cmd_export, cmd_import, cmd_query, cmd_serve
+from regwatch.commands.common import load_settings, open_engine, redact
+from regwatch.commands.service import cmd_run, cmd_status
+from regwatch.commands.sources import (
     cmd_collect,
     cmd_sources_add,
     cmd_sources_check,
     cmd_sources_list,
     cmd_sources_toggle,
 )
-from config import default_config_path
-from errors import ConfigError, RegwatchError
+from regwatch.config import default_config_path
+from regwatch.errors import ConfigError, RegwatchError
 
 if TYPE_CHECKING:
     pass
@@ -34,7 +39,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     s = load_settings(args)
     crawled = [src for src in s.sources if src.type != "rss" and src.spider]
     if crawled:
-        from crawlers.spiders import spider_class
+        from regwatch.crawlers.spiders import spider_class
 
         for src in crawled:  # site spiders live in code: checked here, not by the loader
             try:
@@ -77,8 +82,8 @@ def _flagger_settings(args: argparse.Namespace) -> tuple[str | None, float]:
 def cmd_flag(args: argparse.Namespace) -> int:
     import json
 
-    from nlp import Flagger
-    from nlp.jsonl import flag_lines, read_lines
+    from regwatch.nlp import Flagger
+    from regwatch.nlp.jsonl import flag_lines, read_lines
 
     rules_dir, min_score = _flagger_settings(args)
     flagger = Flagger.from_folder(rules_dir, min_score=min_score)
@@ -95,8 +100,8 @@ def cmd_flag(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from nlp import Flagger
-    from pipeline import backtest
+    from regwatch.nlp import Flagger
+    from regwatch.pipeline import backtest
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -108,7 +113,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from demo import run_demo
+    from regwatch.demo import run_demo
 
     report = run_demo(Path(args.out))
     print("\n".join(report.lines()))
@@ -117,6 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regwatch", description=__doc__)
+    p.add_argument("--version", action="version", version=f"regwatch {__version__}")
     p.add_argument(
         "--config",
         metavar="PATH",
@@ -251,8 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _query_arguments(p: argparse.ArgumentParser) -> None:
-    from store.analyst import SORTS
-    from store.export import FORMATS
+    from regwatch.store.analyst import SORTS
+    from regwatch.store.export import FORMATS
 
     for flag, what in (
         ("--category", "category id"),

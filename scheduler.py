@@ -25,8 +25,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from config import SourceConfig, SubscriptionConfig
-from pipeline import RunSummary
+from regwatch.config import SourceConfig, SubscriptionConfig
+from regwatch.pipeline import RunSummary
 
 __all__ = ["DigestTime", "Poll", "Service", "SourceJob", "digest_times", "jobs_for"]
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from alerts.report import latest_period, period_end
-from config import SourceConfig, SubscriptionConfig
-from store import db
-from store import models as m
-from store.lock import InstanceLock, LockHeld
+from regwatch.alerts.report import latest_period, period_end
+from regwatch.config import SourceConfig, SubscriptionConfig
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.lock import InstanceLock, LockHeld
 
 __all__ = ["Status", "due_sources", "next_poll", "read_status"]
 

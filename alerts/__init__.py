@@ -1,7 +1,7 @@
 """Alerts: the digest (pure), its rendering, and (later) delivery."""
 
-from alerts.digest import Digest, DigestItem, Section, build_digest
-from alerts.render import render_html, render_text, safe_url
+from regwatch.alerts.digest import Digest, DigestItem, Section, build_digest
+from regwatch.alerts.render import render_html, render_text, safe_url
 
 __all__ = [
     "Digest",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from store.queries import SignalRow, SourceHealth
+from regwatch.store.queries import SignalRow, SourceHealth
 
 __all__ = [
     "CATEGORY_TITLES",

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
-from errors import DeliveryError
+from regwatch.errors import DeliveryError
 
 __all__ = ["MailServer", "build_message", "header_text", "send_mail"]
 

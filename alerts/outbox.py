@@ -22,18 +22,18 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from alerts.outbox_base import EMAIL as EMAIL
-from alerts.outbox_base import DispatchReport
-from alerts.outbox_base import PermanentError as PermanentError
-from alerts.outbox_queue import ALERT_MEMORY as ALERT_MEMORY
-from alerts.outbox_queue import FIRST_DIGEST_GRACE as FIRST_DIGEST_GRACE
-from alerts.outbox_queue import MAX_CATCH_UP as MAX_CATCH_UP
-from alerts.outbox_queue import Queueing
-from alerts.outbox_send import BATCH as BATCH
-from alerts.outbox_send import MAX_BACKOFF as MAX_BACKOFF
-from alerts.outbox_send import Sending
-from store import db
-from store.models import Delivery, utcnow
+from regwatch.alerts.outbox_base import EMAIL as EMAIL
+from regwatch.alerts.outbox_base import DispatchReport
+from regwatch.alerts.outbox_base import PermanentError as PermanentError
+from regwatch.alerts.outbox_queue import ALERT_MEMORY as ALERT_MEMORY
+from regwatch.alerts.outbox_queue import FIRST_DIGEST_GRACE as FIRST_DIGEST_GRACE
+from regwatch.alerts.outbox_queue import MAX_CATCH_UP as MAX_CATCH_UP
+from regwatch.alerts.outbox_queue import Queueing
+from regwatch.alerts.outbox_send import BATCH as BATCH
+from regwatch.alerts.outbox_send import MAX_BACKOFF as MAX_BACKOFF
+from regwatch.alerts.outbox_send import Sending
+from regwatch.store import db
+from regwatch.store.models import Delivery, utcnow
 
 __all__ = ["DeliveryRow", "DispatchReport", "Outbox"]
 

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from alerts.push import Webhook, webhooks_of
-from config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
-from errors import DeliveryError
+from regwatch.alerts.push import Webhook, webhooks_of
+from regwatch.config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
+from regwatch.errors import DeliveryError
 
 EMAIL = "email"
 

@@ -12,17 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerts.digest import Digest, story_keys
-from alerts.email import build_message
-from alerts.outbox_base import EMAIL, OutboxBase
-from alerts.push import Webhook
-from alerts.render import Alert, render_alert, render_html, render_text
-from alerts.report import latest_period, period_end, subscription_digest, wanted
-from config import SubscriptionConfig
-from errors import DeliveryError
-from store import db
-from store.models import Delivery, Document, DocumentVersion, Signal
-from store.queries import SignalRow, signals_between
+from regwatch.alerts.digest import Digest, story_keys
+from regwatch.alerts.email import build_message
+from regwatch.alerts.outbox_base import EMAIL, OutboxBase
+from regwatch.alerts.push import Webhook
+from regwatch.alerts.render import Alert, render_alert, render_html, render_text
+from regwatch.alerts.report import latest_period, period_end, subscription_digest, wanted
+from regwatch.config import SubscriptionConfig
+from regwatch.errors import DeliveryError
+from regwatch.store import db
+from regwatch.store.models import Delivery, Document, DocumentVersion, Signal
+from regwatch.store.queries import SignalRow, signals_between
 
 log = logging.getLogger("regwatch.alerts")
 

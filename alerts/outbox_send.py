@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
-from alerts.email import MailServer, send_mail
-from alerts.outbox_base import EMAIL, DispatchReport, OutboxBase, PermanentError
-from alerts.push import push
-from errors import DeliveryError
-from store import db
-from store.models import Delivery, utcnow
+from regwatch.alerts.email import MailServer, send_mail
+from regwatch.alerts.outbox_base import EMAIL, DispatchReport, OutboxBase, PermanentError
+from regwatch.alerts.push import push
+from regwatch.errors import DeliveryError
+from regwatch.store import db
+from regwatch.store.models import Delivery, utcnow
 
 log = logging.getLogger("regwatch.alerts")
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from crawlers.fetch import check_address, resolve_host
-from errors import DeliveryError, FetchError
+from regwatch.crawlers.fetch import check_address, resolve_host
+from regwatch.errors import DeliveryError, FetchError
 
 __all__ = ["Webhook", "check_syntax", "check_webhook", "push", "webhooks_of"]
 

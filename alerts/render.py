@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from alerts.digest import CATEGORY_TITLES, Digest, Evidence
-from store.queries import SignalRow
+from regwatch.alerts.digest import CATEGORY_TITLES, Digest, Evidence
+from regwatch.store.queries import SignalRow
 
 __all__ = ["Alert", "render_alert", "render_html", "render_text", "safe_url"]
 

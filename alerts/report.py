@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from alerts.digest import Digest, build_digest, glance
-from alerts.render import render_html, render_text
-from config import SubscriptionConfig
-from errors import DeliveryError
-from store import db
-from store.queries import SignalRow, signals_between, source_health
+from regwatch.alerts.digest import Digest, build_digest, glance
+from regwatch.alerts.render import render_html, render_text
+from regwatch.config import SubscriptionConfig
+from regwatch.errors import DeliveryError
+from regwatch.store import db
+from regwatch.store.queries import SignalRow, signals_between, source_health
 
 __all__ = [
     "DigestFiles",

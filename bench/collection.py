@@ -26,12 +26,12 @@ from pathlib import Path
 import httpx
 
 from bench.site import ARTICLES, FEEDS
-from config import SourceConfig
-from crawlers import Document, Fetcher, FetchPolicy, collect
-from crawlers.extract import article_from_page, decode_html, links_from_listing
-from nlp import Flagger
-from pipeline import collect_sources
-from store import db
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Document, Fetcher, FetchPolicy, collect
+from regwatch.crawlers.extract import article_from_page, decode_html, links_from_listing
+from regwatch.nlp import Flagger
+from regwatch.pipeline import collect_sources
+from regwatch.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 8

@@ -23,10 +23,10 @@ import spacy
 from spacy.matcher import PhraseMatcher
 
 from bench.corpus import generate
-from nlp import Flagger
-from nlp.jsonl import flag_lines
-from nlp.pipeline import build_nlp
-from nlp.text import fold
+from regwatch.nlp import Flagger
+from regwatch.nlp.jsonl import flag_lines
+from regwatch.nlp.pipeline import build_nlp
+from regwatch.nlp.text import fold
 
 Doc3 = tuple[str, str, str]
 TARGET = 20.0  # MB per CPU second, issue 4 item 7

@@ -19,14 +19,14 @@ from sqlalchemy import Engine, insert
 
 from bench.corpus import generate
 from bench.store_queries import postgres
-from crawlers import Document
-from nlp import Flagger
-from pipeline import Flagged, flag_document, store_batch, store_flagged
-from pipeline.batch import BATCH
-from store import db
-from store import models as m
-from store.fulltext import index_documents
-from store.queries import SourceSpec, sync_sources
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger
+from regwatch.pipeline import Flagged, flag_document, store_batch, store_flagged
+from regwatch.pipeline.batch import BATCH
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.fulltext import index_documents
+from regwatch.store.queries import SourceSpec, sync_sources
 
 __all__ = ["main"]
 

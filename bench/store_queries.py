@@ -22,13 +22,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 
-from nlp.index import search_terms
-from store import db
-from store import models as m
-from store.analyst import COLUMNS, SignalFilter, iter_signals
-from store.export import write_rows
-from store.facets import facet_counts, timeline
-from store.fulltext import index_document
+from regwatch.nlp.index import search_terms
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.analyst import COLUMNS, SignalFilter, iter_signals
+from regwatch.store.export import write_rows
+from regwatch.store.facets import facet_counts, timeline
+from regwatch.store.fulltext import index_document
 
 __all__ = ["main", "postgres"]
 

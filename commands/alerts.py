@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from config import Settings, SubscriptionConfig
-from errors import ConfigError
+from regwatch.config import Settings, SubscriptionConfig
+from regwatch.errors import ConfigError
 
 if TYPE_CHECKING:
     pass
 
-from commands.common import load_settings, make_outbox, open_engine
+from regwatch.commands.common import load_settings, make_outbox, open_engine
 
 
 def _day(text: str | None) -> date | None:
@@ -32,8 +32,8 @@ def _day(text: str | None) -> date | None:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from alerts.render import render_html, render_text
-    from alerts.report import digest_for, latest_period, write_digest
+    from regwatch.alerts.render import render_html, render_text
+    from regwatch.alerts.report import digest_for, latest_period, write_digest
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -79,7 +79,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def _send_digests(
     s: Settings, engine: Engine, subs: list[SubscriptionConfig], day: date | None, now: datetime
 ) -> int:
-    from alerts.report import latest_period, period_end
+    from regwatch.alerts.report import latest_period, period_end
 
     if not subs:
         raise ConfigError(

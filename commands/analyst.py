@@ -7,12 +7,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from errors import ConfigError
+from regwatch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from store.analyst import SignalFilter
+    from regwatch.store.analyst import SignalFilter
 
-from commands.common import load_settings, open_engine
+from regwatch.commands.common import load_settings, open_engine
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
 
@@ -36,7 +36,7 @@ def _when(text: str | None, flag: str) -> datetime | None:
 
 
 def _signal_filter(args: argparse.Namespace) -> SignalFilter:
-    from store.analyst import SignalFilter
+    from regwatch.store.analyst import SignalFilter
 
     def many(values: list[str] | None) -> tuple[str, ...]:
         return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
@@ -56,9 +56,9 @@ def _signal_filter(args: argparse.Namespace) -> SignalFilter:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from store import db
-    from store.analyst import COLUMNS, iter_signals
-    from store.export import write_rows
+    from regwatch.store import db
+    from regwatch.store.analyst import COLUMNS, iter_signals
+    from regwatch.store.export import write_rows
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -74,9 +74,9 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from store import db
-    from store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
-    from store.export import write_rows
+    from regwatch.store import db
+    from regwatch.store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
+    from regwatch.store.export import write_rows
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -101,10 +101,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from crawlers.imports import read_documents
-    from nlp import Flagger
-    from nlp.jsonl import read_lines
-    from pipeline import import_documents
+    from regwatch.crawlers.imports import read_documents
+    from regwatch.nlp import Flagger
+    from regwatch.nlp.jsonl import read_lines
+    from regwatch.pipeline import import_documents
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -132,9 +132,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from nlp.components import morph
-    from store import db
-    from web import WebOptions, create_app, is_loopback
+    from regwatch.nlp.components import morph
+    from regwatch.store import db
+    from regwatch.web import WebOptions, create_app, is_loopback
 
     s = load_settings(args)
     host = args.host or s.web.host

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from config import Settings, default_config_path, load
+from regwatch.config import Settings, default_config_path, load
 
 if TYPE_CHECKING:
-    from alerts.outbox import Outbox
-    from crawlers import FetchPolicy
+    from regwatch.alerts.outbox import Outbox
+    from regwatch.crawlers import FetchPolicy
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
@@ -19,7 +19,7 @@ def load_settings(args: argparse.Namespace) -> Settings:
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
-    from crawlers import FetchPolicy
+    from regwatch.crawlers import FetchPolicy
 
     f = settings.fetch
     return FetchPolicy(
@@ -34,7 +34,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 
 
 def open_engine(settings: Settings) -> Engine:
-    from store import db
+    from regwatch.store import db
 
     engine = db.make_engine(settings.database.url)
     db.upgrade(engine)
@@ -42,7 +42,7 @@ def open_engine(settings: Settings) -> Engine:
 
 
 def make_outbox(s: Settings, engine: Engine) -> Outbox:
-    from alerts.outbox import Outbox
+    from regwatch.alerts.outbox import Outbox
 
     return Outbox(
         engine,

@@ -10,26 +10,26 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from config import Settings, default_config_path, load
+from regwatch.config import Settings, default_config_path, load
 
 if TYPE_CHECKING:
-    from nlp import Flagger
+    from regwatch.nlp import Flagger
 
-from commands.common import fetch_policy, load_settings, make_outbox, open_engine
+from regwatch.commands.common import fetch_policy, load_settings, make_outbox, open_engine
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import time
 
-    from crawlers import Fetcher
-    from crawlers.crawl import stop_crawls
-    from metrics import Metrics
-    from nlp import Flagger
-    from pipeline import collect_sources
-    from scheduler import Service, SourceJob, digest_times, jobs_for
-    from store import db
-    from store.lock import InstanceLock
+    from regwatch.crawlers import Fetcher
+    from regwatch.crawlers.crawl import stop_crawls
+    from regwatch.metrics import Metrics
+    from regwatch.nlp import Flagger
+    from regwatch.pipeline import collect_sources
+    from regwatch.scheduler import Service, SourceJob, digest_times, jobs_for
+    from regwatch.store import db
+    from regwatch.store.lock import InstanceLock
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -87,9 +87,9 @@ def _mtime(path: Path) -> int:
 def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:
     """One full cycle for cron or a systemd timer: poll every due source, flag, store, then
     queue and send alerts and due digests."""
-    from crawlers import Fetcher
-    from pipeline import collect_sources
-    from status import due_sources
+    from regwatch.crawlers import Fetcher
+    from regwatch.pipeline import collect_sources
+    from regwatch.status import due_sources
 
     due = due_sources(engine, s.sources, datetime.now(UTC))
     with Fetcher(fetch_policy(s)) as fetcher:
@@ -112,7 +112,7 @@ def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) ->
 def cmd_status(args: argparse.Namespace) -> int:
     import json
 
-    from status import read_status
+    from regwatch.status import read_status
 
     s = load_settings(args)
     engine = open_engine(s)

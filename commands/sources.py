@@ -7,13 +7,13 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from config import Settings
-from errors import ConfigError
+from regwatch.config import Settings
+from regwatch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from crawlers import Document
+    from regwatch.crawlers import Document
 
-from commands.common import fetch_policy, load_settings, open_engine
+from regwatch.commands.common import fetch_policy, load_settings, open_engine
 
 
 def _progress(line: str) -> None:
@@ -21,9 +21,9 @@ def _progress(line: str) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from crawlers import Fetcher
-    from nlp import Flagger
-    from pipeline import collect_sources
+    from regwatch.crawlers import Fetcher
+    from regwatch.nlp import Flagger
+    from regwatch.pipeline import collect_sources
 
     s = load_settings(args)
     sources = [s.source(args.source)] if args.source else list(s.sources)
@@ -58,9 +58,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
-    from pipeline import source_spec
-    from store import db
-    from store.queries import source_health, sync_sources
+    from regwatch.pipeline import source_spec
+    from regwatch.store import db
+    from regwatch.store.queries import source_health, sync_sources
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -90,8 +90,8 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 
 def _print_preview(settings: Settings, documents: list[Document]) -> None:
-    from nlp import Flagger
-    from pipeline import preview
+    from regwatch.nlp import Flagger
+    from regwatch.pipeline import preview
 
     flagger = Flagger.from_folder(settings.nlp.rules_dir or None, min_score=settings.nlp.min_score)
     p = preview(flagger, documents)
@@ -114,9 +114,9 @@ def _source_name(args: argparse.Namespace, url: str) -> str:
 
 
 def cmd_sources_add(args: argparse.Namespace) -> int:
-    from config import COUNTRIES, LANGUAGES, SourceConfig, add_source
-    from crawlers import Fetcher, collect
-    from crawlers.discover import discover
+    from regwatch.config import COUNTRIES, LANGUAGES, SourceConfig, add_source
+    from regwatch.crawlers import Fetcher, collect
+    from regwatch.crawlers.discover import discover
 
     s = load_settings(args)
     assert s.path is not None
@@ -146,7 +146,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
         docs = found.feed.documents if found.feed else collect(trial, fetcher).documents
     _print_preview(s, docs)
     if not langs:
-        from pipeline import language_of
+        from regwatch.pipeline import language_of
 
         seen = {language_of(d) for d in docs} | {found.page_lang or ""}
         langs = [x for x in LANGUAGES if x in seen] or ["ru"]
@@ -170,7 +170,7 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
-    from crawlers import Fetcher, collect
+    from regwatch.crawlers import Fetcher, collect
 
     s = load_settings(args)
     src = s.source(args.name)
@@ -184,7 +184,7 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sources_toggle(args: argparse.Namespace) -> int:
-    from config import remove_source, set_source_enabled
+    from regwatch.config import remove_source, set_source_enabled
 
     s = load_settings(args)
     assert s.path is not None

@@ -12,9 +12,9 @@ in place. Import from ``config``, not from those modules.
 
 from __future__ import annotations
 
-from config.editing import add_source, remove_source, set_source_enabled
-from config.loading import default_config_path, load, load_sources
-from config.settings import (
+from regwatch.config.editing import add_source, remove_source, set_source_enabled
+from regwatch.config.loading import default_config_path, load, load_sources
+from regwatch.config.settings import (
     COUNTRIES,
     LANGUAGES,
     DatabaseConfig,
@@ -29,14 +29,14 @@ from config.settings import (
     SubscriptionConfig,
     WebConfig,
 )
-from config.settings import GroupBy as GroupBy
-from config.settings import QuietDay as QuietDay
-from config.settings import Security as Security
-from config.settings import SourceType as SourceType
-from config.settings import Tier as Tier
-from config.settings import required as required
-from config.settings import setting as setting
-from config.walker import documented_keys as documented_keys
+from regwatch.config.settings import GroupBy as GroupBy
+from regwatch.config.settings import QuietDay as QuietDay
+from regwatch.config.settings import Security as Security
+from regwatch.config.settings import SourceType as SourceType
+from regwatch.config.settings import Tier as Tier
+from regwatch.config.settings import required as required
+from regwatch.config.settings import setting as setting
+from regwatch.config.walker import documented_keys as documented_keys
 
 __all__ = [
     "COUNTRIES",

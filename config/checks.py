@@ -10,7 +10,7 @@ from typing import get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.settings import (
+from regwatch.config.settings import (
     COUNTRIES,
     LANGUAGES,
     DeliveryConfig,
@@ -20,7 +20,7 @@ from config.settings import (
     Tier,
     WebConfig,
 )
-from errors import ConfigError
+from regwatch.errors import ConfigError
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _ENV_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -165,7 +165,7 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
                 )
         if sub.categories:
             if categories is None:
-                from nlp.rules import load_rules
+                from regwatch.nlp.rules import load_rules
 
                 categories = set(load_rules(settings.nlp.rules_dir or None).categories)
             wrong = [c for c in sub.categories if c not in categories]
@@ -208,8 +208,8 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
 
 
 def _check_webhook(url: str, where: str, shown: str | None = None) -> None:
-    from alerts.push import check_syntax
-    from errors import DeliveryError
+    from regwatch.alerts.push import check_syntax
+    from regwatch.errors import DeliveryError
 
     try:
         check_syntax(url, shown)

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from config.loading import load
-from errors import ConfigError
+from regwatch.config.loading import load
+from regwatch.errors import ConfigError
 
 # `regwatch sources add|remove|enable|disable` edit config.toml in place with tomlkit, which
 # keeps every comment and the layout. The edited text is validated as a whole (the same

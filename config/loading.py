@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from config.checks import (
+from regwatch.config.checks import (
     _ENV_RE,
     _check_delivery,
     _check_smtp,
@@ -17,9 +17,9 @@ from config.checks import (
     _check_subscriptions,
     _check_web,
 )
-from config.settings import Settings, SourceConfig
-from config.walker import _build
-from errors import ConfigError
+from regwatch.config.settings import Settings, SourceConfig
+from regwatch.config.walker import _build
+from regwatch.errors import ConfigError
 
 
 def default_config_path(env: Mapping[str, str] | None = None) -> Path:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from errors import ConfigError
+from regwatch.errors import ConfigError
 
 COUNTRIES = ("kz", "kg", "tj", "tm", "uz", "regional")
 LANGUAGES = ("en", "ru", "kk", "ky", "tg", "uz")

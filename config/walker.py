@@ -8,8 +8,8 @@ import types
 import typing
 from typing import Any, Literal, get_args, get_origin
 
-from config.settings import Settings, SourceConfig, SubscriptionConfig
-from errors import ConfigError
+from regwatch.config.settings import Settings, SourceConfig, SubscriptionConfig
+from regwatch.errors import ConfigError
 
 
 def _build(

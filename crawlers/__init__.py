@@ -1,8 +1,8 @@
 """Collection: the safe fetcher, feed and HTML extraction, and the Document they produce."""
 
-from crawlers.document import Document, canonical_url, content_hash
-from crawlers.fetch import Fetcher, FetchPolicy, Response
-from crawlers.sources import Collected, collect
+from regwatch.crawlers.document import Document, canonical_url, content_hash
+from regwatch.crawlers.fetch import Fetcher, FetchPolicy, Response
+from regwatch.crawlers.sources import Collected, collect
 
 __all__ = [
     "Collected",

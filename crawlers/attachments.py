@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from parsel import Selector, SelectorList
 
-from errors import ExtractError
+from regwatch.errors import ExtractError
 
 __all__ = [
     "MAX_ATTACHMENTS_PER_PAGE",

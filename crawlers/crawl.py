@@ -30,11 +30,11 @@ from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 
-from crawlers.document import Document
-from crawlers.fetch import Fetcher
-from crawlers.politeness import Validators
-from crawlers.spiders import spider_class
-from errors import FetchError
+from regwatch.crawlers.document import Document
+from regwatch.crawlers.fetch import Fetcher
+from regwatch.crawlers.politeness import Validators
+from regwatch.crawlers.spiders import spider_class
+from regwatch.errors import FetchError
 
 __all__ = [
     "CRAWL_TIMEOUT_S",

@@ -12,7 +12,7 @@ from typing import Any
 
 import brotli
 
-from errors import FetchError
+from regwatch.errors import FetchError
 
 __all__ = ["ACCEPT_ENCODING", "Decoder"]
 

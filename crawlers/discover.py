@@ -14,10 +14,10 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from parsel import Selector
 
-from crawlers.extract import decode_html
-from crawlers.feeds import FeedResult, parse_feed
-from crawlers.fetch import Fetcher, Response
-from errors import FeedError, FetchError
+from regwatch.crawlers.extract import decode_html
+from regwatch.crawlers.feeds import FeedResult, parse_feed
+from regwatch.crawlers.fetch import Fetcher, Response
+from regwatch.errors import FeedError, FetchError
 
 __all__ = ["Discovery", "discover", "feed_links"]
 

@@ -17,8 +17,8 @@ from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
-from crawlers.main_text import MainText, main_text
-from errors import ExtractError
+from regwatch.crawlers.main_text import MainText, main_text
+from regwatch.errors import ExtractError
 
 __all__ = [
     "Article",

@@ -20,9 +20,9 @@ import defusedxml.ElementTree as DET
 import feedparser
 from defusedxml import DefusedXmlException
 
-from crawlers.document import Document, clean_text
-from crawlers.extract import html_to_text, parse_date
-from errors import FeedError
+from regwatch.crawlers.document import Document, clean_text
+from regwatch.crawlers.extract import html_to_text, parse_date
+from regwatch.errors import FeedError
 
 __all__ = ["FeedResult", "check_xml_safety", "parse_feed"]
 

@@ -26,9 +26,9 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from crawlers.decode import ACCEPT_ENCODING, Decoder
-from crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
-from errors import FetchError, UnsafeURLError
+from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
+from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
+from regwatch.errors import FetchError, UnsafeURLError
 
 __all__ = [
     "CachedResolver",

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from config import COUNTRIES, LANGUAGES
-from crawlers.document import Document
+from regwatch.config import COUNTRIES, LANGUAGES
+from regwatch.crawlers.document import Document
 
 __all__ = ["DEFAULT_SOURCE", "ImportItem", "read_documents"]
 

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from config import SourceConfig
-from crawlers.document import Document
-from crawlers.feeds import parse_feed
-from crawlers.fetch import Fetcher
-from crawlers.politeness import Validators
+from regwatch.config import SourceConfig
+from regwatch.crawlers.document import Document
+from regwatch.crawlers.feeds import parse_feed
+from regwatch.crawlers.fetch import Fetcher
+from regwatch.crawlers.politeness import Validators
 
 __all__ = ["Collected", "collect"]
 
@@ -45,7 +45,7 @@ def collect(
     URL → last seen) spares stored articles until the source's ``revisit_days`` pass."""
     if source.type == "rss":
         return _collect_feed(source, fetcher, validators)
-    from crawlers.crawl import crawl_blocking  # Scrapy is imported only when crawling
+    from regwatch.crawlers.crawl import crawl_blocking  # Scrapy is imported only when crawling
 
     got = crawl_blocking(source, fetcher, loop, validators, known or {})
     return Collected(

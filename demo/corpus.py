@@ -8,11 +8,11 @@ import re
 
 import httpx
 
-from config import load_sources
-from crawlers import Document, Fetcher, FetchPolicy, collect
-from demo.run import SITE, SOURCES
-from demo.server import content_type
-from errors import FetchError
+from regwatch.config import load_sources
+from regwatch.crawlers import Document, Fetcher, FetchPolicy, collect
+from regwatch.demo.run import SITE, SOURCES
+from regwatch.demo.server import content_type
+from regwatch.errors import FetchError
 
 __all__ = ["load_corpus", "manifest"]
 

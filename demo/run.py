@@ -8,22 +8,22 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from alerts.outbox import DispatchReport, Outbox
-from alerts.report import digest_for, write_digest
-from config import (
+from regwatch.alerts.outbox import DispatchReport, Outbox
+from regwatch.alerts.report import digest_for, write_digest
+from regwatch.config import (
     DeliveryConfig,
     DigestConfig,
     SmtpConfig,
     SubscriptionConfig,
     load_sources,
 )
-from crawlers import Fetcher, FetchPolicy
-from demo.mailbox import mailbox
-from demo.server import serve
-from nlp import Flagger
-from pipeline import RunSummary, collect_sources
-from store import db
-from store.queries import counts
+from regwatch.crawlers import Fetcher, FetchPolicy
+from regwatch.demo.mailbox import mailbox
+from regwatch.demo.server import serve
+from regwatch.nlp import Flagger
+from regwatch.pipeline import RunSummary, collect_sources
+from regwatch.store import db
+from regwatch.store.queries import counts
 
 __all__ = ["SITE", "SOURCES", "DemoReport", "run_demo"]
 

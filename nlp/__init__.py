@@ -1,8 +1,8 @@
 """Signal detection: a blank spaCy pipeline, cached Russian lemmas, rules as data."""
 
-from nlp.flag import Flagger, Match
-from nlp.langid import detect
-from nlp.pipeline import build_nlp
-from nlp.rules import Rule, RuleSet, load_rules
+from regwatch.nlp.flag import Flagger, Match
+from regwatch.nlp.langid import detect
+from regwatch.nlp.pipeline import build_nlp
+from regwatch.nlp.rules import Rule, RuleSet, load_rules
 
 __all__ = ["Flagger", "Match", "Rule", "RuleSet", "build_nlp", "detect", "load_rules"]

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from errors import ConfigError
-from nlp.flag import Flagger
+from regwatch.errors import ConfigError
+from regwatch.nlp.flag import Flagger
 
 __all__ = ["DEFAULT_SET", "Example", "Score", "evaluate", "load_examples"]
 

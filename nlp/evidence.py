@@ -14,10 +14,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from nlp.attributes import instrument_details
-from nlp.rules import TWO_COUNTRIES, Rule, RuleSet
-from nlp.stems import PATTERNS
-from nlp.terms import Occurrences
+from regwatch.nlp.attributes import instrument_details
+from regwatch.nlp.rules import TWO_COUNTRIES, Rule, RuleSet
+from regwatch.nlp.stems import PATTERNS
+from regwatch.nlp.terms import Occurrences
 
 __all__ = [
     "MAX_MATCHES_PER_RULE",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
-from nlp.evidence import (
+from regwatch.nlp.evidence import (
     Match,
     Raw,
     Weigher,
@@ -24,14 +24,14 @@ from nlp.evidence import (
     context_conditions,
     term_items,
 )
-from nlp.langid import detect
-from nlp.matching import UnitMatcher
-from nlp.pipeline import build_nlp
-from nlp.prefilter import Prefilter
-from nlp.rules import RuleSet, load_rules
-from nlp.stems import phrase_requirement, rule_requirements
-from nlp.terms import Occurrences, TermMatcher, words_of
-from nlp.text import scrub_surrogates, split_units
+from regwatch.nlp.langid import detect
+from regwatch.nlp.matching import UnitMatcher
+from regwatch.nlp.pipeline import build_nlp
+from regwatch.nlp.prefilter import Prefilter
+from regwatch.nlp.rules import RuleSet, load_rules
+from regwatch.nlp.stems import phrase_requirement, rule_requirements
+from regwatch.nlp.terms import Occurrences, TermMatcher, words_of
+from regwatch.nlp.text import scrub_surrogates, split_units
 
 __all__ = ["Flagger", "Match"]
 

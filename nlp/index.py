@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from nlp.components import lemma_of
+from regwatch.nlp.components import lemma_of
 
 __all__ = ["search_terms", "term_of"]
 

@@ -15,9 +15,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any, BinaryIO
 
-from nlp.flag import Flagger, Match
-from nlp.langid import detect
-from nlp.text import scrub_surrogates as _scrub
+from regwatch.nlp.flag import Flagger, Match
+from regwatch.nlp.langid import detect
+from regwatch.nlp.text import scrub_surrogates as _scrub
 
 __all__ = ["flag_lines", "match_json", "read_lines"]
 

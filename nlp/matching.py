@@ -20,12 +20,12 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
-from errors import RulesError
-from nlp.components import CachedLemmatizer
-from nlp.evidence import Raw
-from nlp.rules import RuleSet
-from nlp.stems import PATTERNS
-from nlp.text import APOSTROPHES, unify_apostrophes
+from regwatch.errors import RulesError
+from regwatch.nlp.components import CachedLemmatizer
+from regwatch.nlp.evidence import Raw
+from regwatch.nlp.rules import RuleSet
+from regwatch.nlp.stems import PATTERNS
+from regwatch.nlp.text import APOSTROPHES, unify_apostrophes
 
 __all__ = ["UnitMatcher"]
 

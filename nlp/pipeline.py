@@ -5,7 +5,7 @@ from __future__ import annotations
 import spacy
 from spacy.language import Language
 
-import nlp.components  # noqa: F401  (registers the factories)
+import regwatch.nlp.components  # noqa: F401  (registers the factories)
 
 __all__ = ["build_nlp"]
 

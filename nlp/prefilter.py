@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from nlp.components import lemma_of
-from nlp.stems import WHOLE, Guards, Requirement
-from nlp.text import spaced, split_units
+from regwatch.nlp.components import lemma_of
+from regwatch.nlp.stems import WHOLE, Guards, Requirement
+from regwatch.nlp.text import spaced, split_units
 
 __all__ = ["Hits", "Prefilter", "Selection", "TermSet", "TriggerIndex"]
 

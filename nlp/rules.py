@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from errors import RulesError
+from regwatch.errors import RulesError
 
 __all__ = ["BUNDLED_RULES", "INSTRUMENTS", "Body", "Rule", "RuleSet", "Stage", "load_rules"]
 

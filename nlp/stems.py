@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from nlp.components import lemma_of, morph
-from nlp.rules import RuleSet
-from nlp.text import APOSTROPHES, fold
+from regwatch.nlp.components import lemma_of, morph
+from regwatch.nlp.rules import RuleSet
+from regwatch.nlp.text import APOSTROPHES, fold
 
 __all__ = [
     "PATTERNS",

@@ -18,10 +18,10 @@ from functools import lru_cache
 from itertools import accumulate, compress
 from typing import NamedTuple
 
-from nlp.components import lemma_of, morph
-from nlp.prefilter import TriggerIndex
-from nlp.stems import WHOLE, word_stems
-from nlp.text import APOSTROPHES, fold
+from regwatch.nlp.components import lemma_of, morph
+from regwatch.nlp.prefilter import TriggerIndex
+from regwatch.nlp.stems import WHOLE, word_stems
+from regwatch.nlp.text import APOSTROPHES, fold
 
 __all__ = ["Occurrence", "Occurrences", "TermMatcher", "words_of"]
 

@@ -5,11 +5,11 @@ what they yield and records each source's health and the run's counts. One bad s
 item never stops the others.
 """
 
-from pipeline.backtest import BacktestReport, backtest
-from pipeline.batch import ingest_many, store_batch
-from pipeline.collect import RunSummary, collect_sources, source_spec
-from pipeline.imports import import_documents
-from pipeline.ingest import (
+from regwatch.pipeline.backtest import BacktestReport, backtest
+from regwatch.pipeline.batch import ingest_many, store_batch
+from regwatch.pipeline.collect import RunSummary, collect_sources, source_spec
+from regwatch.pipeline.imports import import_documents
+from regwatch.pipeline.ingest import (
     Flagged,
     IngestResult,
     Outcome,

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
-from nlp import Flagger
-from store import db
-from store import models as m
+from regwatch.nlp import Flagger
+from regwatch.store import db
+from regwatch.store import models as m
 
 log = logging.getLogger("regwatch.pipeline")
 

@@ -18,9 +18,9 @@ from typing import TypeVar, cast
 from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from crawlers import Document
-from nlp import Flagger
-from pipeline.ingest import (
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger
+from regwatch.pipeline.ingest import (
     MIN_TEXT_FOR_CONTENT_DEDUPE,
     Flagged,
     IngestResult,
@@ -31,9 +31,9 @@ from pipeline.ingest import (
     signal_values,
     store_flagged,
 )
-from store import db
-from store import models as m
-from store.fulltext import index_documents
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.fulltext import index_documents
 
 __all__ = ["BATCH", "ingest_many", "store_batch"]
 

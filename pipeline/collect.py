@@ -11,16 +11,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from config import SourceConfig
-from crawlers import Fetcher, collect
-from crawlers.politeness import Validators, backoff_seconds
-from errors import FetchError, RegwatchError
-from nlp import Flagger
-from pipeline.batch import ingest_many
-from pipeline.ingest import Outcome
-from store import db
-from store import models as m
-from store.queries import (
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Fetcher, collect
+from regwatch.crawlers.politeness import Validators, backoff_seconds
+from regwatch.errors import FetchError, RegwatchError
+from regwatch.nlp import Flagger
+from regwatch.pipeline.batch import ingest_many
+from regwatch.pipeline.ingest import Outcome
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.queries import (
     PollState,
     SourceSpec,
     known_urls,

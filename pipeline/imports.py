@@ -7,14 +7,14 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, select
 
-from config import SourceConfig
-from crawlers.imports import ImportItem
-from nlp import Flagger
-from pipeline.batch import BATCH, ingest_many
-from pipeline.collect import RunSummary, close_run, source_spec
-from store import db
-from store import models as m
-from store.queries import (
+from regwatch.config import SourceConfig
+from regwatch.crawlers.imports import ImportItem
+from regwatch.nlp import Flagger
+from regwatch.pipeline.batch import BATCH, ingest_many
+from regwatch.pipeline.collect import RunSummary, close_run, source_spec
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.queries import (
     SourceSpec,
     sync_sources,
 )

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crawlers import Document
-from nlp import Flagger, Match, detect
-from nlp.index import search_terms
-from store import db
-from store import models as m
-from store.fulltext import index_document
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger, Match, detect
+from regwatch.nlp.index import search_terms
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.fulltext import index_document
 
 log = logging.getLogger("regwatch.pipeline")
 

@@ -1,7 +1,7 @@
 """The signal database: models, engine/session setup, migrations and queries."""
 
-from store.db import make_engine, session_scope, upgrade
-from store.models import Base, Delivery, Document, DocumentVersion, Run, Signal, Source
+from regwatch.store.db import make_engine, session_scope, upgrade
+from regwatch.store.models import Base, Delivery, Document, DocumentVersion, Run, Signal, Source
 
 __all__ = [
     "Base",

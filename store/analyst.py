@@ -22,10 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from errors import ConfigError
-from store.fulltext import matching_documents
-from store.models import Document, DocumentVersion, Signal, Source
-from store.search import parse
+from regwatch.errors import ConfigError
+from regwatch.store.fulltext import matching_documents
+from regwatch.store.models import Document, DocumentVersion, Signal, Source
+from regwatch.store.search import parse
 
 __all__ = [
     "COLUMNS",
@@ -173,7 +173,7 @@ def _conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
     if f.min_score:
         out.append(Signal.score >= f.min_score)
     if f.text.strip():
-        from nlp.index import search_terms
+        from regwatch.nlp.index import search_terms
 
         matching, params = matching_documents(dialect, parse(f.text, search_terms))
         ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from errors import StoreError
+from regwatch.errors import StoreError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",

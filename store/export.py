@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from errors import ConfigError
+from regwatch.errors import ConfigError
 
 __all__ = ["FORMATS", "format_rows", "write_rows"]
 

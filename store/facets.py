@@ -21,10 +21,10 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from errors import ConfigError
-from store.analyst import SignalFilter, signal_select
-from store.models import Signal, SignalWeekly
-from store.rollup import (
+from regwatch.errors import ConfigError
+from regwatch.store.analyst import SignalFilter, signal_select
+from regwatch.store.models import Signal, SignalWeekly
+from regwatch.store.rollup import (
     WEEK,
     Combo,
     Dimensions,

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from store.search import Node, to_fts5, to_tsquery
+from regwatch.store.search import Node, to_fts5, to_tsquery
 
 __all__ = [
     "INDEX_TABLE",

@@ -18,7 +18,7 @@ from typing import IO
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
-from errors import StoreError
+from regwatch.errors import StoreError
 
 __all__ = ["InstanceLock", "LockHeld"]
 

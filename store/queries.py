@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Document, Signal, Source, utcnow
+from regwatch.store.models import Document, Signal, Source, utcnow
 
 __all__ = [
     "PollState",

@@ -26,10 +26,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Integer, Select, column, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from store.analyst import mentions_country
-from store.fulltext import matching_documents
-from store.models import Signal, SignalCombo, SignalWeekly, Source
-from store.search import parse
+from regwatch.store.analyst import mentions_country
+from regwatch.store.fulltext import matching_documents
+from regwatch.store.models import Signal, SignalCombo, SignalWeekly, Source
+from regwatch.store.search import parse
 
 __all__ = [
     "Combo",
@@ -184,7 +184,7 @@ def passing(dims: Dimensions, **wanted: tuple[str, ...]) -> Any:
 
 def text_ids(text: str, dialect: str) -> Select[tuple[int]]:
     """The ids of documents matching a full-text query (QuerySyntaxError when it is bad)."""
-    from nlp.index import search_terms
+    from regwatch.nlp.index import search_terms
 
     matching, params = matching_documents(dialect, parse(text, search_terms))
     ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()

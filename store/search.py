@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from errors import ConfigError
+from regwatch.errors import ConfigError
 
 __all__ = [
     "And",

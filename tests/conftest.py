@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from nlp import Flagger
-from store import db
+from regwatch.nlp import Flagger
+from regwatch.store import db
 
 PG_ADMIN_URL = os.environ.get(
     "REGWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from cli import main
-from nlp import Flagger
+from regwatch.cli import main
+from regwatch.nlp import Flagger
 from tests.alerts.conftest import SmtpServer, seed, smtp
 from tests.conftest import LocalSite
 
@@ -69,8 +69,8 @@ def test_digest_preview_send_and_alerts_commands(
 ) -> None:
     from sqlalchemy import update
 
-    from store import db
-    from store.models import Signal
+    from regwatch.store import db
+    from regwatch.store.models import Signal
 
     db_file = tmp_path / "rw.db"
     engine = db.make_engine(f"sqlite:///{db_file}")

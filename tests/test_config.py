@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-import config
-from errors import ConfigError
+from regwatch import config
+from regwatch.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 def run_demo(out: Path) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "demo", "--out", str(out)],
+        [sys.executable, "-m", "regwatch.cli", "demo", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,

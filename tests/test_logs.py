@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-import logs
+from regwatch import logs
 
 
 def test_json_lines_carry_extra_fields_and_exceptions(

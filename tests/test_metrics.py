@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from alerts.outbox import DispatchReport
-from metrics import Metrics
-from pipeline import RunSummary
+from regwatch.alerts.outbox import DispatchReport
+from regwatch.metrics import Metrics
+from regwatch.pipeline import RunSummary
 
 
 def _free_port() -> int:

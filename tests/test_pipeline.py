@@ -5,14 +5,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from config import SourceConfig
-from crawlers import Document, Fetcher, FetchPolicy
-from nlp import Flagger
-from nlp.rules import BUNDLED_RULES
-from pipeline import Outcome, backtest, collect_sources, ingest
-from store import db
-from store import models as m
-from store.queries import SourceSpec, sync_sources
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Document, Fetcher, FetchPolicy
+from regwatch.nlp import Flagger
+from regwatch.nlp.rules import BUNDLED_RULES
+from regwatch.pipeline import Outcome, backtest, collect_sources, ingest
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.queries import SourceSpec, sync_sources
 from tests.conftest import LocalSite
 
 TEXT = (

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from config import SourceConfig
-from crawlers import Fetcher, FetchPolicy
-from nlp import Flagger
-from pipeline import RunSummary, collect_sources
-from scheduler import Service, SourceJob, jobs_for
-from store import db
-from store import models as m
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Fetcher, FetchPolicy
+from regwatch.nlp import Flagger
+from regwatch.pipeline import RunSummary, collect_sources
+from regwatch.scheduler import Service, SourceJob, jobs_for
+from regwatch.store import db
+from regwatch.store import models as m
 from tests.alerts.conftest import (
     SmtpServer,
     delivery_config,
@@ -102,7 +102,7 @@ def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(
     )
     env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+        [sys.executable, "-m", "regwatch.cli", "--config", str(cfg), "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -122,7 +122,7 @@ def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(
 
         wait_for(stored, what="the first polls (a feed, a Scrapy crawl) to finish")
         second = subprocess.run(
-            [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+            [sys.executable, "-m", "regwatch.cli", "--config", str(cfg), "run"],
             capture_output=True,
             text=True,
             env=env,
@@ -146,7 +146,7 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
     engine: Engine, flagger: Flagger, site: LocalSite, smtp: SmtpServer
 ) -> None:
     """The outbox's own tick is 10 minutes away: the alert comes from the poll's cycle."""
-    from alerts.outbox import Outbox
+    from regwatch.alerts.outbox import Outbox
 
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
@@ -227,7 +227,7 @@ def test_stopping_the_service_closes_a_running_crawl_early(
 ) -> None:
     """A crawl of 20 pages, 0.4 s apart: stopping the service mid-crawl closes the spider —
     no waiting for the rest — and what was scraped so far is stored."""
-    from crawlers.crawl import stop_crawls
+    from regwatch.crawlers.crawl import stop_crawls
 
     body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 2
     site.add("/list", "".join(f"<a class='n' href='/n/{i}'>{i}</a>" for i in range(20)))
@@ -280,13 +280,13 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
     )
     env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+        [sys.executable, "-m", "regwatch.cli", "--config", str(cfg), "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
-    admin = [sys.executable, "-m", "cli", "--config", str(cfg), "sources"]
+    admin = [sys.executable, "-m", "regwatch.cli", "--config", str(cfg), "sources"]
     lines: list[str] = []
     stream = proc.stderr
     assert stream is not None
@@ -322,7 +322,7 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
 def test_digest_jobs_at_each_subscriptions_local_time() -> None:
     from datetime import UTC, datetime
 
-    from scheduler import digest_times
+    from regwatch.scheduler import digest_times
     from tests.alerts.conftest import subscription
 
     subs = [

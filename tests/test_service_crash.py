@@ -48,7 +48,7 @@ def _count(db: Path, sql: str) -> int:
 def _service(cfg: Path) -> Iterator[subprocess.Popen[str]]:
     env = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "--config", str(cfg), "run"],
+        [sys.executable, "-m", "regwatch.cli", "--config", str(cfg), "run"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,

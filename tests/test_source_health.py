@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from cli import main
-from config import SourceConfig
-from crawlers import Fetcher, FetchPolicy
-from nlp import Flagger
-from pipeline import collect_sources
-from store import db
-from store import models as m
-from store.queries import source_health
+from regwatch.cli import main
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Fetcher, FetchPolicy
+from regwatch.nlp import Flagger
+from regwatch.pipeline import collect_sources
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.queries import source_health
 from tests.conftest import LocalSite, Route
 
 POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)

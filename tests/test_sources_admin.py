@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import config
-from cli import main
+from regwatch import config
+from regwatch.cli import main
 from tests.conftest import LocalSite
 
 CONFIG = """# regwatch settings — a comment that must survive

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 
-from cli import main
-from config import SourceConfig
-from nlp import Flagger
-from status import read_status
-from store import db
-from store import models as m
-from store.models import utcnow
+from regwatch.cli import main
+from regwatch.config import SourceConfig
+from regwatch.nlp import Flagger
+from regwatch.status import read_status
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.models import utcnow
 from tests.alerts.conftest import seed, subscription
 
 

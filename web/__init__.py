@@ -1,6 +1,6 @@
 """Read-only analyst UI and JSON API (`regwatch serve`)."""
 
-from web.app import WebOptions, create_app
-from web.security import is_loopback
+from regwatch.web.app import WebOptions, create_app
+from regwatch.web.security import is_loopback
 
 __all__ = ["WebOptions", "create_app", "is_loopback"]

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
-from alerts.render import safe_url
-from errors import ConfigError
-from store.facets import facet_counts, signal_page, summary, timeline
-from web.deps import session
-from web.params import Search, search_params
-from web.views import document_view, source_views
+from regwatch.alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
+from regwatch.alerts.render import safe_url
+from regwatch.errors import ConfigError
+from regwatch.store.facets import facet_counts, signal_page, summary, timeline
+from regwatch.web.deps import session
+from regwatch.web.params import Search, search_params
+from regwatch.web.views import document_view, source_views
 
 __all__ = ["router"]
 

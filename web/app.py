@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from web import api, pages
-from web.security import Guard
+from regwatch.web import api, pages
+from regwatch.web.security import Guard
 
 __all__ = ["WebOptions", "create_app"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from store.facets import Timeline
+from regwatch.store.facets import Timeline
 
 __all__ = ["PALETTE", "Bar", "Chart", "draw"]
 

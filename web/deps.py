@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from store import db
+from regwatch.store import db
 
 __all__ = ["session"]
 

@@ -14,17 +14,17 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
-from alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
-from alerts.render import safe_url
-from errors import ConfigError
-from store import db
-from store.analyst import COLUMNS, iter_signals
-from store.export import format_rows
-from store.facets import FACETS, facet_counts, signal_page, timeline
-from web.chart import draw
-from web.deps import session
-from web.params import Search, search_params
-from web.views import document_view, evidence, source_views
+from regwatch.alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
+from regwatch.alerts.render import safe_url
+from regwatch.errors import ConfigError
+from regwatch.store import db
+from regwatch.store.analyst import COLUMNS, iter_signals
+from regwatch.store.export import format_rows
+from regwatch.store.facets import FACETS, facet_counts, signal_page, timeline
+from regwatch.web.chart import draw
+from regwatch.web.deps import session
+from regwatch.web.params import Search, search_params
+from regwatch.web.views import document_view, evidence, source_views
 
 __all__ = ["router"]
 

@@ -10,9 +10,9 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request
 
-from errors import ConfigError
-from store.analyst import SignalFilter
-from store.search import parse
+from regwatch.errors import ConfigError
+from regwatch.store.analyst import SignalFilter
+from regwatch.store.search import parse
 
 __all__ = ["Search", "search_params"]
 
@@ -122,7 +122,7 @@ def search_params(
             text=q.strip(),
         )
         if flt.text:
-            from nlp.index import search_terms
+            from regwatch.nlp.index import search_terms
 
             parse(flt.text, search_terms)
     except ConfigError as exc:

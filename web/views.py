@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.render import safe_url
-from store.analyst import SignalFilter, signal_select
-from store.models import Document, DocumentVersion, Signal, Source
-from store.queries import source_health
+from regwatch.alerts.render import safe_url
+from regwatch.store.analyst import SignalFilter, signal_select
+from regwatch.store.models import Document, DocumentVersion, Signal, Source
+from regwatch.store.queries import source_health
 
 __all__ = [
     "DiffLine",

@@ -18,7 +18,7 @@ import pkgutil
 from collections.abc import Callable
 from typing import TypeVar
 
-from errors import ConfigError
+from regwatch.errors import ConfigError
 
 __all__ = ["SPIDERS", "register", "spider_class"]
 

@@ -22,13 +22,19 @@ from lxml import etree
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
-from crawlers.attachments import attachment_kind, attachment_links, attachment_text
-from crawlers.document import Document, canonical_url
-from crawlers.extract import Article, article_from_page, decode_html, links_from_listing, parse_date
-from crawlers.feeds import check_xml_safety
-from crawlers.politeness import Validators, parse_max_age, parse_retry_after
-from crawlers.spiders import register
-from errors import ExtractError, FeedError, FetchError, RegwatchError
+from regwatch.crawlers.attachments import attachment_kind, attachment_links, attachment_text
+from regwatch.crawlers.document import Document, canonical_url
+from regwatch.crawlers.extract import (
+    Article,
+    article_from_page,
+    decode_html,
+    links_from_listing,
+    parse_date,
+)
+from regwatch.crawlers.feeds import check_xml_safety
+from regwatch.crawlers.politeness import Validators, parse_max_age, parse_retry_after
+from regwatch.crawlers.spiders import register
+from regwatch.errors import ExtractError, FeedError, FetchError, RegwatchError
 
 __all__ = ["ListingSpider", "SitemapSpider", "SourceSpider"]
 

@@ -31,11 +31,11 @@ from lxml import etree
 from parsel import Selector
 from scrapy.http import Response
 
-from crawlers.document import Document
-from crawlers.extract import html_to_text, parse_date
-from crawlers.spiders import register
-from crawlers.spiders.generic import ListingSpider
-from errors import ExtractError
+from regwatch.crawlers.document import Document
+from regwatch.crawlers.extract import html_to_text, parse_date
+from regwatch.crawlers.spiders import register
+from regwatch.crawlers.spiders.generic import ListingSpider
+from regwatch.errors import ExtractError
 
 __all__ = ["Draft", "KzLegalActsSpider", "drafts_from_listing", "listing_page_url"]
 

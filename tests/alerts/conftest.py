@@ -22,13 +22,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 
-from config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
-from crawlers import Document
-from nlp import Flagger
-from pipeline import ingest
-from store import db
-from store.models import utcnow
-from store.queries import SourceSpec, sync_sources
+from regwatch.config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger
+from regwatch.pipeline import ingest
+from regwatch.store import db
+from regwatch.store.models import utcnow
+from regwatch.store.queries import SourceSpec, sync_sources
 
 USER, PASSWORD = "regwatch", "s3cret-pass"
 

@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine
 
-from alerts.outbox import Outbox
-from nlp import Flagger
-from store import db
-from store.models import Document
+from regwatch.alerts.outbox import Outbox
+from regwatch.nlp import Flagger
+from regwatch.store import db
+from regwatch.store.models import Document
 from tests.alerts.conftest import (
     SmtpServer,
     delivery_config,
@@ -122,8 +122,8 @@ def test_digest_html_part_is_drawn_and_inert(
 def test_glance_shows_each_day(browser: Any) -> None:
     from datetime import UTC, datetime
 
-    from alerts import build_digest, render_html
-    from alerts.digest import glance
+    from regwatch.alerts import build_digest, render_html
+    from regwatch.alerts.digest import glance
     from tests.alerts.test_digest import row
 
     end = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

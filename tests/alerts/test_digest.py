@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from alerts import build_digest, render_html, render_text, safe_url
-from store.queries import SignalRow, SourceHealth
+from regwatch.alerts import build_digest, render_html, render_text, safe_url
+from regwatch.store.queries import SignalRow, SourceHealth
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
@@ -146,7 +146,7 @@ def test_grouped_by_country() -> None:
 def test_glance_counts_per_local_day() -> None:
     from zoneinfo import ZoneInfo
 
-    from alerts.digest import glance
+    from regwatch.alerts.digest import glance
 
     dushanbe = ZoneInfo("Asia/Dushanbe")  # UTC+5
     rows = [

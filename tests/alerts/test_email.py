@@ -7,8 +7,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from alerts.email import MailServer, build_message, header_text, send_mail
-from errors import DeliveryError
+from regwatch.alerts.email import MailServer, build_message, header_text, send_mail
+from regwatch.errors import DeliveryError
 from tests.alerts.conftest import PASSWORD, USER, SmtpServer
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

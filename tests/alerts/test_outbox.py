@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, update
 
-from alerts.outbox import DispatchReport, Outbox
-from config import SmtpConfig, SubscriptionConfig, load
-from nlp import Flagger
-from store import db
-from store.models import Delivery, Document, utcnow
+from regwatch.alerts.outbox import DispatchReport, Outbox
+from regwatch.config import SmtpConfig, SubscriptionConfig, load
+from regwatch.nlp import Flagger
+from regwatch.store import db
+from regwatch.store.models import Delivery, Document, utcnow
 from tests.alerts.conftest import (
     Receiver,
     SmtpServer,
@@ -79,8 +79,8 @@ def test_strong_signals_alert_once_per_story(
 def test_same_story_elsewhere_raises_no_second_alert(
     engine: Engine, flagger: Flagger, smtp: SmtpServer
 ) -> None:
-    from crawlers import Document as Doc
-    from pipeline import ingest
+    from regwatch.crawlers import Document as Doc
+    from regwatch.pipeline import ingest
 
     seeded = seed(engine, flagger)
     sub = subscription(countries=["tj"])
@@ -234,7 +234,7 @@ countries = ["tj"]
         encoding="utf-8",
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "--config", str(config), "alerts", "dispatch"],
+        [sys.executable, "-m", "regwatch.cli", "--config", str(config), "alerts", "dispatch"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,11 +9,11 @@ import zipfile
 import docx
 import pytest
 
-from config import SourceConfig
-from crawlers import Fetcher, FetchPolicy, collect
-from crawlers.attachments import attachment_kind, attachment_links, attachment_text
-from crawlers.extract import article_from_page, decode_html
-from errors import ExtractError
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Fetcher, FetchPolicy, collect
+from regwatch.crawlers.attachments import attachment_kind, attachment_links, attachment_text
+from regwatch.crawlers.extract import article_from_page, decode_html
+from regwatch.errors import ExtractError
 from tests.conftest import LocalSite
 
 POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)

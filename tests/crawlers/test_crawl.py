@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from config import SourceConfig
-from crawlers import Fetcher, FetchPolicy, collect
-from crawlers.document import Document
-from crawlers.spiders import register, spider_class
-from crawlers.spiders.generic import ListingSpider
-from errors import ConfigError, ExtractError, FeedError, FetchError, UnsafeURLError
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Fetcher, FetchPolicy, collect
+from regwatch.crawlers.document import Document
+from regwatch.crawlers.spiders import register, spider_class
+from regwatch.crawlers.spiders.generic import ListingSpider
+from regwatch.errors import ConfigError, ExtractError, FeedError, FetchError, UnsafeURLError
 from tests.conftest import LocalSite, Route
 
 POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crawlers.document import Document, canonical_url, clean_text, content_hash
+from regwatch.crawlers.document import Document, canonical_url, clean_text, content_hash
 
 
 def test_canonical_url_drops_noise() -> None:

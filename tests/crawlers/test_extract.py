@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawlers.extract import (
+from regwatch.crawlers.extract import (
     article_from_page,
     decode_html,
     html_to_text,
     links_from_listing,
     parse_date,
 )
-from errors import ExtractError
+from regwatch.errors import ExtractError
 
 PAGE = """<!DOCTYPE html><html lang="ru"><head><meta charset="{charset}">
 <title>Портал</title></head><body>

@@ -10,8 +10,8 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from crawlers.feeds import check_xml_safety, parse_feed
-from errors import FeedError
+from regwatch.crawlers.feeds import check_xml_safety, parse_feed
+from regwatch.errors import FeedError
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = Path(os.environ.get("REGWATCH_CORPORA", ROOT.parent / "shared" / "corpora"))

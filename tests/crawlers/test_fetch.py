@@ -6,8 +6,8 @@ import zlib
 import httpx
 import pytest
 
-from crawlers.fetch import CachedResolver, Fetcher, FetchPolicy, check_address
-from errors import FetchError, UnsafeURLError
+from regwatch.crawlers.fetch import CachedResolver, Fetcher, FetchPolicy, check_address
+from regwatch.errors import FetchError, UnsafeURLError
 from tests.conftest import LocalSite
 
 LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_private_networks=True)

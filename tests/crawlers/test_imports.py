@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawlers.imports import ImportItem, read_documents
+from regwatch.crawlers.imports import ImportItem, read_documents
 
 
 def test_good_line_becomes_a_document() -> None:

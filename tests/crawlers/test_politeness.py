@@ -12,16 +12,16 @@ from email.utils import format_datetime
 import brotli
 import pytest
 
-from crawlers.feeds import parse_feed
-from crawlers.fetch import Fetcher, FetchPolicy
-from crawlers.politeness import (
+from regwatch.crawlers.feeds import parse_feed
+from regwatch.crawlers.fetch import Fetcher, FetchPolicy
+from regwatch.crawlers.politeness import (
     HostLimiter,
     Validators,
     backoff_seconds,
     parse_max_age,
     parse_retry_after,
 )
-from errors import FetchError
+from regwatch.errors import FetchError
 from tests.conftest import LocalSite, Route
 
 LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_private_networks=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from crawlers.document import Document
-from demo.corpus import load_corpus, manifest
-from nlp import Flagger
-from pipeline import language_of
+from regwatch.crawlers.document import Document
+from regwatch.demo.corpus import load_corpus, manifest
+from regwatch.nlp import Flagger
+from regwatch.pipeline import language_of
 
 
 def ident(doc: Document, ids: dict[str, tuple[str, bool]]) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlp import Flagger
-from nlp.attributes import instrument_details
+from regwatch.nlp import Flagger
+from regwatch.nlp.attributes import instrument_details
 
 
 def _one(flagger: Flagger, text: str, category: str) -> dict[str, object]:

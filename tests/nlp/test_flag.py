@@ -5,8 +5,8 @@ from pathlib import Path
 import pymorphy3
 import pytest
 
-from errors import RulesError
-from nlp import Flagger, load_rules
+from regwatch.errors import RulesError
+from regwatch.nlp import Flagger, load_rules
 
 CASES = ["nomn", "gent", "datv", "accs", "ablt", "loct"]
 MORPH = pymorphy3.MorphAnalyzer(lang="ru")

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from nlp import Flagger
+from regwatch.nlp import Flagger
 
 SIGNAL = "Мажилис рассматривает законопроект об искусственном интеллекте."
 
@@ -27,7 +27,7 @@ def test_memory_stays_bounded_on_a_huge_repetitive_document() -> None:
     whole text would take."""
     code = textwrap.dedent("""
         import resource
-        from nlp import Flagger
+        from regwatch.nlp import Flagger
         f = Flagger.from_folder()
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         text = ("Законопроект об ИИ обсуждают. " * 70_000)[:2_000_000]

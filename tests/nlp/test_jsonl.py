@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from nlp import Flagger
-from nlp.jsonl import flag_lines
+from regwatch.nlp import Flagger
+from regwatch.nlp.jsonl import flag_lines
 
 LINES = [
     json.dumps({"id": 1, "text": "Мажилис одобрил законопроект об искусственном интеллекте."}),
@@ -53,7 +53,7 @@ def test_workers_give_the_same_output(flagger: Flagger) -> None:
 def test_cli_reads_stdin_and_files(tmp_path: Path) -> None:
     # run where there is no config.toml: the bundled rules apply
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "flag", "-"],
+        [sys.executable, "-m", "regwatch.cli", "flag", "-"],
         input="\n".join(LINES),
         capture_output=True,
         text=True,
@@ -65,7 +65,7 @@ def test_cli_reads_stdin_and_files(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(rows) == len(LINES) and rows[0]["signals"]
     missing = subprocess.run(
-        [sys.executable, "-m", "cli", "flag", str(tmp_path / "none.jsonl")],
+        [sys.executable, "-m", "regwatch.cli", "flag", str(tmp_path / "none.jsonl")],
         capture_output=True,
         text=True,
         timeout=120,
@@ -88,7 +88,7 @@ def test_hostile_lines_each_get_one_answer(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl"
     path.write_bytes(raw)
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "flag", str(path)],
+        [sys.executable, "-m", "regwatch.cli", "flag", str(path)],
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.langid import detect
+from regwatch.nlp.langid import detect
 
 
 @pytest.mark.parametrize(

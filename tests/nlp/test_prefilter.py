@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import generate
-from demo.corpus import load_corpus
-from nlp import Flagger
-from nlp.components import lemma_of
-from nlp.evaluate import DEFAULT_SET, load_examples
-from nlp.stems import phrase_requirement, word_stems
-from nlp.terms import words_of
-from nlp.text import fold, spaced, split_units
+from regwatch.demo.corpus import load_corpus
+from regwatch.nlp import Flagger
+from regwatch.nlp.components import lemma_of
+from regwatch.nlp.evaluate import DEFAULT_SET, load_examples
+from regwatch.nlp.stems import phrase_requirement, word_stems
+from regwatch.nlp.terms import words_of
+from regwatch.nlp.text import fold, spaced, split_units
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
@@ -308,7 +308,7 @@ def test_any_other_pipeline_runs_whole_on_each_unit(flagger: Flagger) -> None:
     on every unit the prefilter keeps: the same signals as the default flagger."""
     import spacy
 
-    import nlp.components  # noqa: F401  (registers the lemmatizer)
+    import regwatch.nlp.components  # noqa: F401  (registers the lemmatizer)
 
     other = spacy.blank("xx")
     other.add_pipe("regwatch_lemmatizer")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nlp import Flagger
-from nlp.evaluate import DEFAULT_SET, Score, evaluate, load_examples
+from regwatch.nlp import Flagger
+from regwatch.nlp.evaluate import DEFAULT_SET, Score, evaluate, load_examples
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from nlp import Flagger
-from nlp.attributes import instrument_details
+from regwatch.nlp import Flagger
+from regwatch.nlp.attributes import instrument_details
 
 PREFILTER_CASES = [
     "The ‘digital security’ law will regulate AI.",

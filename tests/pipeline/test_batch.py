@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, select
 
-from crawlers import Document
-from nlp import Flagger
-from pipeline import IngestResult, Outcome, ingest, ingest_many, store_batch
-from pipeline.ingest import flag_document
-from store import db
-from store import models as m
-from store.fulltext import INDEX_TABLE
-from store.queries import SourceSpec, sync_sources
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger
+from regwatch.pipeline import IngestResult, Outcome, ingest, ingest_many, store_batch
+from regwatch.pipeline.ingest import flag_document
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.fulltext import INDEX_TABLE
+from regwatch.store.queries import SourceSpec, sync_sources
 
 LONG = (
     "Министерство цифрового развития внесло законопроект об искусственном интеллекте. "
@@ -185,8 +185,8 @@ def test_a_known_url_from_another_source_keeps_its_documents_source(
     engine: Engine, flagger: Flagger
 ) -> None:
     """Signals belong to their document's source — filters, facets and exports agree."""
-    from store.analyst import SignalFilter, iter_signals
-    from store.facets import facet_counts, signal_page
+    from regwatch.store.analyst import SignalFilter, iter_signals
+    from regwatch.store.facets import facet_counts, signal_page
 
     with db.session_scope(engine) as s:
         ids = sync_sources(

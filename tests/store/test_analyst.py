@@ -10,18 +10,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, select, text, update
 
-from crawlers import Document
-from nlp import Flagger
-from nlp.index import search_terms
-from pipeline import ingest
-from store import db
-from store import models as m
-from store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
-from store.export import write_rows
-from store.fulltext import matching_documents
-from store.models import Signal, utcnow
-from store.queries import SourceSpec, sync_sources
-from store.search import QuerySyntaxError, parse
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger
+from regwatch.nlp.index import search_terms
+from regwatch.pipeline import ingest
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
+from regwatch.store.export import write_rows
+from regwatch.store.fulltext import matching_documents
+from regwatch.store.models import Signal, utcnow
+from regwatch.store.queries import SourceSpec, sync_sources
+from regwatch.store.search import QuerySyntaxError, parse
 
 TEXTS = {
     ("kz-gov", "kz", "ru"): (
@@ -202,7 +202,7 @@ def test_signal_view_has_the_exported_columns(engine: Engine, flagger: Flagger) 
 def test_pages_are_slices_of_the_whole_result(engine: Engine, flagger: Flagger, sort: str) -> None:
     """A page picks its ids first, then reads them in full: the same rows, in the same
     order, as slicing the unlimited result — with and without filters."""
-    from store.facets import signal_page
+    from regwatch.store.facets import signal_page
 
     _seed(engine, flagger)
     for f in (SignalFilter(), SignalFilter(countries=("kz", "tj")),

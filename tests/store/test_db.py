@@ -10,10 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from errors import StoreError
-from store import db
-from store.fulltext import INDEX_TABLE
-from store.models import Base, Document, Source
+from regwatch.errors import StoreError
+from regwatch.store import db
+from regwatch.store.fulltext import INDEX_TABLE
+from regwatch.store.models import Base, Document, Source
 
 TABLES = {"sources", "documents", "document_versions", "signals", "deliveries", "runs"}
 

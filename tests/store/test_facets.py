@@ -8,10 +8,10 @@ from dataclasses import replace
 
 from sqlalchemy import Engine
 
-from nlp import Flagger
-from store import db
-from store.analyst import SignalFilter, iter_signals
-from store.facets import facet_counts, signal_page, timeline
+from regwatch.nlp import Flagger
+from regwatch.store import db
+from regwatch.store.analyst import SignalFilter, iter_signals
+from regwatch.store.facets import facet_counts, signal_page, timeline
 from tests.store.test_analyst import _seed
 
 KEYS = {"category": "category", "source": "source", "language": "language"}

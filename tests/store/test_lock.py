@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from store.lock import InstanceLock, LockHeld
+from regwatch.store.lock import InstanceLock, LockHeld
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = """
 import sys
-from store import db
-from store.lock import InstanceLock
+from regwatch.store import db
+from regwatch.store.lock import InstanceLock
 engine = db.make_engine(sys.argv[1])
 with InstanceLock(engine):
     print("locked", flush=True)

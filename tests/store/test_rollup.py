@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from errors import ConfigError
-from store import db
-from store import models as m
-from store.analyst import SignalFilter, iter_signals
-from store.facets import facet_counts, summary, timeline
-from store.fulltext import index_document
-from store.rollup import Dimensions, monday, signal_week, spans
+from regwatch.errors import ConfigError
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.analyst import SignalFilter, iter_signals
+from regwatch.store.facets import facet_counts, summary, timeline
+from regwatch.store.fulltext import index_document
+from regwatch.store.rollup import Dimensions, monday, signal_week, spans
 
 START = datetime(2026, 8, 3, tzinfo=UTC)  # a Monday
 CATEGORIES = ("draft_instrument", "digital_security", "data_localization")

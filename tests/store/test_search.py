@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.index import search_terms
-from store.search import And, Not, Or, QuerySyntaxError, Term, parse, terms_of, to_fts5, to_tsquery
+from regwatch.nlp.index import search_terms
+from regwatch.store.search import (
+    And,
+    Not,
+    Or,
+    QuerySyntaxError,
+    Term,
+    parse,
+    terms_of,
+    to_fts5,
+    to_tsquery,
+)
 
 
 def p(q: str):  # type: ignore[no-untyped-def]

@@ -19,15 +19,15 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, text, update
 
-from crawlers import Document
-from nlp import Flagger
-from pipeline import ingest
-from store import db
-from store.models import Document as DocumentRow
-from store.models import Signal, utcnow
-from store.queries import SourceSpec, sync_sources
+from regwatch.crawlers import Document
+from regwatch.nlp import Flagger
+from regwatch.pipeline import ingest
+from regwatch.store import db
+from regwatch.store.models import Document as DocumentRow
+from regwatch.store.models import Signal, utcnow
+from regwatch.store.queries import SourceSpec, sync_sources
+from regwatch.web import WebOptions, create_app
 from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available
-from web import WebOptions, create_app
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>{{7*7}}'
 

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
-from store import db
-from store.analyst import COLUMNS, SignalFilter, iter_signals
-from store.models import Signal
+from regwatch.store import db
+from regwatch.store.analyst import COLUMNS, SignalFilter, iter_signals
+from regwatch.store.models import Signal
 from tests.web.conftest import Seeded
 
 ALL = 500

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli import main
+from regwatch.cli import main
+from regwatch.web import WebOptions
 from tests.web.conftest import Seeded, serve
-from web import WebOptions
 
 TOKEN = "s3cret-token-for-tests-0123456789"
 pytestmark = pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from regwatch.web.chart import PALETTE
 from tests.alerts.test_browser import _pixels_near, browser
 from tests.web.conftest import LiveServer, Seeded
-from web.chart import PALETTE
 
 __all__ = ["browser"]  # the fixture, shared with tests/alerts
 pytestmark = pytest.mark.parametrize("seeded", ["sqlite"], indirect=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from store.fulltext import create_index, drop_index, index_document
+from regwatch.store.fulltext import create_index, drop_index, index_document
 
 revision = "0005"
 down_revision = "0004"
@@ -22,7 +22,7 @@ BATCH = 500
 
 
 def upgrade() -> None:
-    from nlp.index import search_terms
+    from regwatch.nlp.index import search_terms
 
     conn = op.get_bind()
     create_index(conn)

@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from config import SourceConfig
-from crawlers import Fetcher, FetchPolicy, collect
-from crawlers.spiders import spider_class
-from crawlers.spiders.kz_legalacts import (
+from regwatch.config import SourceConfig
+from regwatch.crawlers import Fetcher, FetchPolicy, collect
+from regwatch.crawlers.spiders import spider_class
+from regwatch.crawlers.spiders.kz_legalacts import (
     KzLegalActsSpider,
     drafts_from_listing,
     listing_page_url,
 )
-from errors import ExtractError
-from nlp import Flagger
-from pipeline import collect_sources
+from regwatch.errors import ExtractError
+from regwatch.nlp import Flagger
+from regwatch.pipeline import collect_sources
 from tests.conftest import LocalSite
 
 DATA = Path(__file__).parent / "data" / "kz_legalacts"
