@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
 
 if TYPE_CHECKING:
-    from alerts.outbox import DispatchReport
-    from pipeline import RunSummary
+    from regwatch.alerts.outbox import DispatchReport
+    from regwatch.pipeline import RunSummary
 
 __all__ = ["Metrics"]
 

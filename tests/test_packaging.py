@@ -132,3 +132,26 @@ def test_wheel_installs_beside_packages_owning_web_and_config(
         cwd=elsewhere,
     )
     assert serve_import.stdout.startswith("regwatch.web")
+
+
+def test_no_module_imports_a_bare_top_level_name() -> None:
+    """Every import of regwatch's own code goes through `regwatch.`: a bare `import store` works
+    from the source tree (mypy and scripts run from the root see it) but not from the wheel."""
+    import ast
+
+    own = {p.stem for p in ROOT.glob("*.py") if p.stem != "__init__"}
+    own |= {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "bench"}
+    assert {"store", "nlp", "web", "config", "cli"} <= own
+    bad = []
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in {".venv", "build"} or rel.parts[:2] == ("demo", "site"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            bad += [f"{rel}:{node.lineno}: {n}" for n in names if n.split(".")[0] in own]
+    assert not bad, "import these as regwatch.…:\n" + "\n".join(bad)
