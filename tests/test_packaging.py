@@ -148,10 +148,11 @@ def test_no_module_imports_a_bare_top_level_name() -> None:
         if rel.parts[0] in {".venv", "build"} or rel.parts[:2] == ("demo", "site"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
+            else:
+                continue
             bad += [f"{rel}:{node.lineno}: {n}" for n in names if n.split(".")[0] in own]
     assert not bad, "import these as regwatch.…:\n" + "\n".join(bad)
