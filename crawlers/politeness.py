@@ -1,8 +1,8 @@
 """Being a good guest: per-host request slots, and reading what servers say about when to come
 back (Retry-After, Cache-Control max-age, ETag/Last-Modified validators).
 
-Pure helpers plus :class:`HostLimiter`, which the one :class:`~crawlers.fetch.Fetcher` uses for
-every request hop, whichever thread asks.
+Pure helpers plus :class:`HostLimiter`, which the one
+:class:`~regwatch.crawlers.fetch.Fetcher` uses for every request hop, whichever thread asks.
 """
 
 from __future__ import annotations

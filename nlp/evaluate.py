@@ -4,7 +4,7 @@ A labelled file is JSON Lines: ``{"id", "lang", "title", "text", "labels": [cate
 A text counts as flagged for a category when it has a signal of that category scoring at
 least ``threshold`` (the level at which signals reach the digest).
 
-    python -m nlp.evaluate [FOLDER_OR_FILE …]     (``make eval``)
+    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …]     (``make eval``)
 """
 
 from __future__ import annotations

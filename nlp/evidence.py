@@ -2,7 +2,7 @@
 sentence, countries and bodies, and for draft instruments their type, stage, number and date.
 
 Context, exclusions, the gazetteer and stages come from one term scan per field
-(:class:`nlp.terms.TermMatcher`); what a sentence holds is worked out once per sentence.
+(:class:`regwatch.nlp.terms.TermMatcher`); what a sentence holds is worked out once per sentence.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def _first_stems(key: str, surface: str) -> tuple[str, ...]:
     """Stems one of which every word whose lemma is ``key`` (or ``key`` + "s"/"es") starts
     with, ``key`` being the lemma of ``surface``: whole words for words that are their own
     lemma (not Cyrillic, digits, apostrophes), and the stems of every form of the Russian
-    lexemes (see :func:`nlp.stems.word_stems`)."""
+    lexemes (see :func:`regwatch.nlp.stems.word_stems`)."""
     stems = [key + end + WHOLE for end in ("", "s", "es")]
     lexemes = [w for w in (surface, key) if _CYRILLIC.search(w) and w.isalpha()]
     for word in lexemes:
@@ -149,7 +149,7 @@ class TermMatcher:
         return out
 
     def find_spaced(self, spaced_text: str) -> list[Occurrence]:
-        """Every occurrence in a text given as :func:`nlp.text.spaced` made it — the same
+        """Every occurrence in a text given as :func:`regwatch.nlp.text.spaced` made it — the same
         as ``find(words_of(text))``, looked for only at the words an Aho-Corasick scan finds
         starting with a stem of some term's first word.
 

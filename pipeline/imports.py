@@ -28,7 +28,7 @@ def import_documents(
     items: Iterable[tuple[int, ImportItem | str]],
     configured: Iterable[SourceConfig] = (),
 ) -> RunSummary:
-    """Ingest documents read by :func:`crawlers.imports.read_documents` — the same dedupe,
+    """Ingest documents read by :func:`regwatch.crawlers.imports.read_documents` — the same dedupe,
     flag and store as crawled ones — under their named source: a configured one, one already
     in the database, or a new row of type "import". A bad line or document is reported in
     ``skipped`` and the rest go on; the run is recorded as kind "import"."""

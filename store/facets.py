@@ -6,7 +6,7 @@ Counts come from ``signal_combos`` for all time, ``signal_weekly`` for whole wee
 of counts, not a million signals.
 
 A country matches a signal's source country or any country mentioned in its context
-(``signals.mentions``), as in :func:`store.analyst.country_clause`.
+(``signals.mentions``), as in :func:`regwatch.store.analyst.country_clause`.
 
 Facets are counted the usual way for multi-select filters: each dimension's counts apply every
 other filter but not its own, so a user can see what ticking one more value would add.
@@ -317,6 +317,6 @@ def timeline(
 def signal_page(
     session: Session, f: SignalFilter, sort: str = "score", offset: int = 0, limit: int = 50
 ) -> list[dict[str, Any]]:
-    """One page of :data:`store.analyst.COLUMNS` rows."""
+    """One page of :data:`regwatch.store.analyst.COLUMNS` rows."""
     stmt = signal_select(f, sort, _dialect(session), limit=limit, offset=offset)
     return [dict(r._mapping) for r in session.execute(stmt)]

@@ -3,7 +3,8 @@ links by CSS, allow/deny URL patterns, optional pagination) and ``sitemap`` (sit
 url sets, Google News sitemaps, gzipped or not; newest entries first).
 
 Both turn article pages — by selectors, else automatic main-text extraction — and the PDF/DOCX
-files linked from them into the same :class:`~crawlers.document.Document` the feeds produce.
+files linked from them into the same :class:`~regwatch.crawlers.document.Document` the feeds
+produce.
 Every request goes through the one Fetcher (see ``crawlers/crawl.py``).
 """
 
