@@ -1,6 +1,7 @@
 """The generic spiders, driven by a source's configuration: ``html`` (listing page(s) → article
 links by CSS, allow/deny URL patterns, optional pagination) and ``sitemap`` (sitemap indexes,
-url sets, Google News sitemaps, gzipped or not; newest entries first).
+url sets, Google News sitemaps, gzipped or not — read by ``crawlers/sitemaps.py``; newest
+entries first).
 
 Both turn article pages — by selectors, else automatic main-text extraction — and the PDF/DOCX
 files linked from them into the same :class:`~crawlers.document.Document` the feeds produce.
@@ -11,14 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self, final
 
 import scrapy
-from lxml import etree
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -32,10 +31,9 @@ from regwatch.crawlers.extract import (
     article_from_page,
     decode_html,
     links_from_listing,
-    parse_date,
 )
-from regwatch.crawlers.feeds import check_xml_safety
 from regwatch.crawlers.politeness import Validators, parse_max_age
+from regwatch.crawlers.sitemaps import read_sitemap
 from regwatch.crawlers.spiders import register
 from regwatch.errors import ExtractError, FeedError, FetchError, RegwatchError
 
@@ -357,12 +355,6 @@ class ListingSpider(SourceSpider):
                 yield request
 
 
-_NS_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, recover=True, huge_tree=False, remove_comments=True
-)
-
-
 @register("generic-sitemap")
 class SitemapSpider(SourceSpider):
     """Sitemap index → newest child sitemaps → newest URLs (``lastmod`` or the news sitemap's
@@ -380,15 +372,13 @@ class SitemapSpider(SourceSpider):
 
     def sitemap_items(self, response: Response, depth: int) -> Iterator[Any]:
         try:
-            root = self._root(response)
+            kind, entries = read_sitemap(response.body, response.url, self.fetcher.policy.max_bytes)
         except (FeedError, ExtractError, FetchError) as exc:
             if depth == 0:
                 self.fatal = exc
             else:
                 self.result.skipped.append(str(exc))
             return
-        kind = etree.QName(root).localname
-        entries = self._entries(root)
         since = datetime.now(UTC) - timedelta(days=self.source.recent_days)
         fresh = [(url, when) for url, when in entries if when is None or when >= since]
         fresh.sort(key=lambda e: e[1] or datetime.min.replace(tzinfo=UTC), reverse=True)
@@ -410,44 +400,3 @@ class SitemapSpider(SourceSpider):
                 f"sitemap: {response.url} is not a sitemap (root element <{kind}>); point the "
                 'source at the sitemap.xml, or use type = "html" with a link_selector'
             )
-
-    def _root(self, response: Response) -> Any:
-        body = response.body
-        if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file, not Content-Encoding
-            cap = self.fetcher.policy.max_bytes
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            try:
-                body = inflater.decompress(body, cap + 1)
-            except zlib.error as exc:
-                raise FetchError(f"sitemap: {response.url} is corrupt gzip ({exc})") from None
-            if len(body) > cap:
-                raise FetchError(f"sitemap: {response.url} unpacks past the {cap}-byte cap")
-        check_xml_safety(body, response.url)
-        try:
-            root = etree.fromstring(body, parser=_PARSER)
-        except etree.XMLSyntaxError as exc:
-            raise ExtractError(f"sitemap: {response.url} is not XML ({exc})") from None
-        if root is None:
-            raise ExtractError(f"sitemap: {response.url} is empty or not XML")
-        return root
-
-    def _entries(self, root: Any) -> list[tuple[str, datetime | None]]:
-        out: list[tuple[str, datetime | None]] = []
-        for entry in root:
-            if not isinstance(entry.tag, str):
-                continue
-            loc = when = None
-            for child in entry.iter():
-                if not isinstance(child.tag, str):
-                    continue
-                name = etree.QName(child).localname
-                text = (child.text or "").strip()
-                if name == "loc" and child.getparent() is entry:
-                    loc = text
-                elif name == "lastmod" or (
-                    name == "publication_date" and etree.QName(child).namespace == _NS_NEWS
-                ):
-                    when = parse_date(text) or when
-            if loc and loc.startswith(("http://", "https://")):
-                out.append((loc, when))
-        return out
