@@ -2,9 +2,10 @@
 
 Only this module, ``config`` and ``cli.py`` see the whole configuration: jobs get plain
 values. Polls run one at a time on a single worker thread (the spaCy pipeline is not shared
-across threads), so the event loop stays free for the scheduler and for signals — and for
-Scrapy: a poll of an html/sitemap source runs its crawl on this loop (AsyncCrawlerRunner,
-no Twisted reactor), so crawls repeat for as long as the service lives.
+across threads), so the event loop stays free for the scheduler and for signals. A poll of an
+html/sitemap source runs its Scrapy crawl on a loop of its own in that thread
+(AsyncCrawlerRunner, no Twisted reactor), so crawls repeat for as long as the service lives;
+``on_stop`` (``crawlers.crawl.stop_crawls``) closes a running one at shutdown.
 """
 
 from __future__ import annotations
@@ -82,9 +83,6 @@ class Service:
         self.reloads = 0
         self._on_stop = on_stop  # e.g. ask running Scrapy crawls to close early
         self._poll = poll
-        # The loop run() runs on, once started: polls hand it to Scrapy crawls
-        # (collect_sources(..., loop=service.loop)), which run there while the worker waits.
-        self.loop: asyncio.AbstractEventLoop | None = None
         self._dispatch = dispatch
         self._dispatch_every = dispatch_every
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="regwatch-poll")
@@ -262,7 +260,6 @@ class Service:
     async def run(self) -> None:
         self._stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        self.loop = loop
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self.stop)

@@ -60,9 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 jobs_for(s.sources),
                 lambda src: metrics.poll(
                     src.name,
-                    collect_sources(
-                        engine, flagger, fetcher, [src], max_wait=max_wait, loop=service.loop
-                    ),
+                    collect_sources(engine, flagger, fetcher, [src], max_wait=max_wait),
                     time.time(),
                 ),
                 dispatch=lambda: metrics.dispatch(outbox[0].dispatch()),

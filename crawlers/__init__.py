@@ -1,8 +1,8 @@
 """Collection: the safe fetcher, feed and HTML extraction, and the Document they produce."""
 
-from regwatch.crawlers.document import Document, canonical_url, content_hash
+from regwatch.crawlers.document import Collected, Document, canonical_url, content_hash
 from regwatch.crawlers.fetch import Fetcher, FetchPolicy, Response
-from regwatch.crawlers.sources import Collected, collect
+from regwatch.crawlers.sources import collect
 
 __all__ = [
     "Collected",

@@ -3,8 +3,9 @@
 Scrapy runs without a Twisted reactor (``TWISTED_REACTOR_ENABLED = False``, Scrapy ≥ 2.19):
 each crawl is an :class:`~scrapy.crawler.AsyncCrawlerRunner` coroutine on an ordinary asyncio
 loop, so a long-lived scheduler can run one crawl after another in the same process (no
-``ReactorNotRestartable``). Under :class:`scheduler.Service` crawls run on the service's loop;
-elsewhere (``regwatch collect``, tests) on a loop of their own.
+``ReactorNotRestartable``). Each crawl owns its loop: :func:`crawl_blocking` runs it on a
+fresh one in the calling thread (``regwatch collect``, the service's poll thread), and
+:func:`stop_crawls` stops it from any other loop (the service's, at shutdown).
 
 Every request Scrapy makes — start pages, articles, attachments, robots.txt — is downloaded by
 :class:`FetcherDownloadHandler`, i.e. by the project's :class:`~crawlers.fetch.Fetcher` in a
@@ -18,27 +19,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from scrapy import signals
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.http import Headers, Request, Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.responsetypes import responsetypes
 
-from regwatch.crawlers.document import Document
+from regwatch.crawlers.document import Collected
 from regwatch.crawlers.fetch import Fetcher
 from regwatch.crawlers.politeness import Validators
 from regwatch.crawlers.spiders import spider_class
+from regwatch.crawlers.spiders.generic import SourceSpider
 from regwatch.errors import FetchError
 
 __all__ = [
     "CRAWL_TIMEOUT_S",
-    "CrawlResult",
     "FetcherDownloadHandler",
     "crawl",
     "crawl_blocking",
@@ -74,14 +74,13 @@ class FetcherDownloadHandler(BaseDownloadHandler):
                 _POOL, lambda: fetcher.get(request.url, headers, validators=validators)
             )
         except FetchError as exc:
-            if exc.status is None:
-                raise
-            # An HTTP error status goes back to Scrapy as a response (robots.txt 404 = allow all;
-            # HttpErrorMiddleware turns the rest into errbacks).
-            extra = {"Retry-After": str(int(exc.retry_after))} if exc.retry_after else {}
-            return Response(request.url, status=exc.status, headers=extra, request=request)
-        if resp.not_modified:  # nothing to parse: the spider ends the crawl here
-            return Response(resp.url, status=304, headers=Headers(resp.headers), request=request)
+            if exc.status is None or request.callback is not NO_CALLBACK:
+                raise  # this very error reaches the spider's errback (failure.value)
+            # Scrapy's own request (robots.txt) reads an error status as an answer: 4xx/5xx
+            # means "allow all", as Scrapy's RobotsTxtMiddleware expects from a response.
+            return Response(request.url, status=exc.status, request=request)
+        # A 304 (only ever to the start page's validators) is a response like any other: the
+        # start request lets it through to the spider's start-page callback.
         resp_headers = Headers(resp.headers)
         cls = responsetypes.from_args(headers=resp_headers, url=resp.url, body=resp.body)
         return cls(
@@ -150,24 +149,29 @@ def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:
     }
 
 
-_RUNNERS: set[AsyncCrawlerRunner] = set()  # crawls running on this process's loops
+# Crawls running now, each on the loop that runs it (a poll's own, or a test's).
+_RUNNERS: dict[AsyncCrawlerRunner, asyncio.AbstractEventLoop] = {}
 
 
 async def stop_crawls() -> None:
     """Ask every running crawl to close now (service shutdown): pages in flight finish, nothing
-    new is fetched, and what was scraped so far is returned and stored as usual."""
-    await asyncio.gather(*(runner.stop() for runner in list(_RUNNERS)))
-
-
-@dataclass
-class CrawlResult:
-    # Not in the repr: asyncio.run() formats the finished task (and so this result) when it
-    # restores the SIGINT handler, and 2,000 documents' text took 0.25 s to format.
-    documents: list[Document] = field(default_factory=list, repr=False)
-    skipped: list[str] = field(default_factory=list, repr=False)
-    not_modified: bool = False  # the start page answered 304 to our validators
-    validators: Validators = field(default_factory=Validators)  # the start page's, for next time
-    fresh_for: float | None = None  # the start page's Cache-Control max-age, seconds
+    new is fetched, and what was scraped so far is returned and stored as usual. Crawls on
+    other threads' loops are stopped there."""
+    here = asyncio.get_running_loop()
+    stopping: list[Awaitable[None]] = []
+    for runner, loop in list(_RUNNERS.items()):
+        stop = runner.stop()
+        if loop is here:
+            stopping.append(stop)
+            continue
+        try:
+            stopping.append(asyncio.wrap_future(asyncio.run_coroutine_threadsafe(stop, loop)))
+        except RuntimeError:  # that crawl has just ended and its loop closed
+            stop.close()
+    # A crawl that ends meanwhile cancels its pending stop: that one has nothing left to do.
+    for outcome in await asyncio.gather(*stopping, return_exceptions=True):
+        if isinstance(outcome, Exception):
+            raise outcome
 
 
 async def crawl(
@@ -175,58 +179,36 @@ async def crawl(
     fetcher: Fetcher,
     validators: Validators | None = None,
     known: Mapping[str, datetime] | None = None,
-) -> CrawlResult:
+) -> Collected:
     """Crawl one html/sitemap source; its Documents and the pages skipped (with why). The start
     page is fetched conditionally with ``validators``: unchanged, nothing else is fetched.
     Raise the source's error when its start page fails."""
-    result = CrawlResult()
     runner = AsyncCrawlerRunner(_settings(source, fetcher))
     crawler = runner.create_crawler(spider_class(source.type, source.spider))
-
-    def item_scraped(item: Any, **_: Any) -> None:
-        if isinstance(item, Document):
-            result.documents.append(item)
-
-    def spider_error(failure: Any, response: Response, **_: Any) -> None:
-        result.skipped.append(
-            f"crawl: {response.url}: {type(failure.value).__name__}: {failure.value}"
-        )
-
-    crawler.signals.connect(item_scraped, signal=signals.item_scraped)
-    crawler.signals.connect(spider_error, signal=signals.spider_error)
-    _RUNNERS.add(runner)
+    _RUNNERS[runner] = asyncio.get_running_loop()
     try:
         await runner.crawl(
             crawler, source=source, fetcher=fetcher, validators=validators, known=known or {}
         )
     finally:
-        _RUNNERS.discard(runner)
-    spider: Any = crawler.spider
+        del _RUNNERS[runner]
+    spider = crawler.spider
+    assert isinstance(spider, SourceSpider)
     if spider.fatal is not None:
         raise spider.fatal
-    result.skipped[:0] = spider.skipped
-    result.not_modified = spider.not_modified
-    result.validators = spider.validators or validators or Validators()
-    result.fresh_for = spider.fresh_for
-    return result
+    return spider.result
 
 
 def crawl_blocking(
     source: Any,
     fetcher: Fetcher,
-    loop: asyncio.AbstractEventLoop | None = None,
     validators: Validators | None = None,
     known: Mapping[str, datetime] | None = None,
-) -> CrawlResult:
-    """Run :func:`crawl` from synchronous code in a thread without a running loop: on
-    ``loop`` when it is running (the scheduler's), else on a fresh loop of its own."""
+) -> Collected:
+    """Run :func:`crawl` from synchronous code (``regwatch collect``, the service's poll
+    thread) on a loop of its own; :func:`stop_crawls` reaches it there."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        pass
-    else:
-        raise RuntimeError("crawl_blocking() called on an event loop; await crawl() instead")
-    if loop is not None and loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(crawl(source, fetcher, validators, known), loop)
-        return future.result(CRAWL_TIMEOUT_S + 60)
-    return asyncio.run(crawl(source, fetcher, validators, known))
+        return asyncio.run(crawl(source, fetcher, validators, known))
+    raise RuntimeError("crawl_blocking() called on an event loop; await crawl() instead")

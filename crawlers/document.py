@@ -1,4 +1,5 @@
-"""The one shape every crawler produces and ``pipeline.ingest()`` consumes."""
+"""The one shape every crawler produces and ``pipeline.ingest()`` consumes — and the one
+outcome of collecting a source (feed or crawl) that carries them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import UTC, datetime
 from functools import cached_property
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["Document", "canonical_url", "clean_text", "content_hash"]
+from regwatch.crawlers.politeness import Validators
+
+__all__ = ["Collected", "Document", "canonical_url", "clean_text", "content_hash"]
 
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|_ga|ref)$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff\ud800-\udfff]")
@@ -46,6 +49,21 @@ class Document:
     @cached_property
     def content_hash(self) -> str:
         return content_hash(self.title, self.text)
+
+
+@dataclass
+class Collected:
+    """What one poll of a source gave: its Documents, the items left out (with why), and
+    what the next poll needs. A failing source raises instead."""
+
+    source: str
+    # Not in the repr: asyncio.run() formats a finished crawl's task (and so this result) when
+    # it restores the SIGINT handler, and 2,000 documents' text took 0.25 s to format.
+    documents: list[Document] = field(default_factory=list, repr=False)
+    skipped: list[str] = field(default_factory=list, repr=False)
+    not_modified: bool = False  # the server answered 304 to our validators: nothing parsed
+    validators: Validators = field(default_factory=Validators)  # for the next conditional GET
+    fresh_for: float | None = None  # seconds the server says the content stays fresh
 
 
 def clean_text(text: str) -> str:

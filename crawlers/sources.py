@@ -7,55 +7,33 @@ FetchError/FeedError/ExtractError for the caller to record on the source's row.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from regwatch.config import SourceConfig
-from regwatch.crawlers.document import Document
+from regwatch.crawlers.document import Collected
 from regwatch.crawlers.feeds import parse_feed
 from regwatch.crawlers.fetch import Fetcher
 from regwatch.crawlers.politeness import Validators
 
-__all__ = ["Collected", "collect"]
-
-
-@dataclass
-class Collected:
-    source: str
-    documents: list[Document] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    not_modified: bool = False  # the server answered 304: nothing was parsed
-    validators: Validators = field(default_factory=Validators)  # for the next conditional GET
-    fresh_for: float | None = None  # seconds the server says the content stays fresh
+__all__ = ["collect"]
 
 
 def collect(
     source: SourceConfig,
     fetcher: Fetcher,
     validators: Validators | None = None,
-    loop: asyncio.AbstractEventLoop | None = None,
     known: Mapping[str, datetime] | None = None,
 ) -> Collected:
     """Fetch and parse one source. ``validators`` from the previous poll make the request for
     the feed (or the listing page / sitemap) conditional; a 304 comes back as ``not_modified``
-    with no documents. Scrapy crawls run on
-    ``loop`` when given (the scheduler's running loop), else on their own; ``known`` (canonical
-    URL → last seen) spares stored articles until the source's ``revisit_days`` pass."""
+    with no documents. ``known`` (canonical URL → last seen) spares stored articles until the
+    source's ``revisit_days`` pass."""
     if source.type == "rss":
         return _collect_feed(source, fetcher, validators)
     from regwatch.crawlers.crawl import crawl_blocking  # Scrapy is imported only when crawling
 
-    got = crawl_blocking(source, fetcher, loop, validators, known or {})
-    return Collected(
-        source.name,
-        got.documents,
-        got.skipped,
-        not_modified=got.not_modified,
-        validators=got.validators,
-        fresh_for=got.fresh_for,
-    )
+    return crawl_blocking(source, fetcher, validators, known or {})
 
 
 def _default_lang(source: SourceConfig) -> str | None:

@@ -3,7 +3,6 @@ counts. One bad source or item never stops the others."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -63,7 +62,6 @@ def collect_sources(
     *,
     max_wait: float = DEFAULT_MAX_WAIT_S,
     force: bool = False,
-    loop: asyncio.AbstractEventLoop | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Poll every enabled source once; record health per source and a ``runs`` row.
@@ -73,8 +71,7 @@ def collect_sources(
     seconds — unless ``force``. Feeds are fetched conditionally (ETag, Last-Modified).
     Nothing a source or an item does stops the others: any error is recorded on the source's
     row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
-    Scrapy crawls (html, sitemap) run on ``loop`` when given — the scheduler's. ``progress``
-    gets one line per source as it finishes (the terminal's progress display).
+    ``progress`` gets one line per source as it finishes (the terminal's progress display).
     """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
@@ -101,7 +98,6 @@ def collect_sources(
                 summary,
                 max_wait,
                 force,
-                loop,
                 pending,
             )
             if len(pending) >= HEALTH_BATCH:
@@ -138,7 +134,6 @@ def _collect_one(
     summary: RunSummary,
     max_wait: float,
     force: bool,
-    loop: asyncio.AbstractEventLoop | None,
     pending: list[_Success],
 ) -> None:
     now = m.utcnow()
@@ -152,7 +147,7 @@ def _collect_one(
             with db.session_scope(engine) as session:
                 known = known_urls(session, source_id)
         collected = collect(
-            source, fetcher, Validators(state.etag, state.last_modified), loop, known=known
+            source, fetcher, Validators(state.etag, state.last_modified), known=known
         )
     except Exception as exc:  # a source is never allowed to stop the run
         message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"

@@ -183,8 +183,8 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
 def test_three_scheduled_scrapy_crawls_in_one_process(
     tmp_path: Path, flagger: Flagger, site: LocalSite
 ) -> None:
-    """An html source polled by the long-lived service: each poll is a Scrapy crawl on the
-    service's own loop (AsyncCrawlerRunner); three in a row in one process, stored once."""
+    """An html source polled by the long-lived service: each poll is a Scrapy crawl on a loop
+    of its own (AsyncCrawlerRunner); three in a row in one process, stored once."""
     body = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. " * 3
     site.add("/list", "<a class='n' href='/n/1'>1</a><a class='n' href='/n/2'>2</a>")
     for i in (1, 2):
@@ -195,7 +195,7 @@ def test_three_scheduled_scrapy_crawls_in_one_process(
     summaries: list[RunSummary] = []
 
     def poll(src: SourceConfig) -> RunSummary:
-        summary = collect_sources(engine, flagger, fetcher, [src], loop=service.loop)
+        summary = collect_sources(engine, flagger, fetcher, [src])
         summaries.append(summary)
         return summary
 
@@ -240,7 +240,7 @@ def test_stopping_the_service_closes_a_running_crawl_early(
     with Fetcher(policy) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(hours=1))],
-            lambda src: collect_sources(engine, flagger, fetcher, [src], loop=service.loop),
+            lambda src: collect_sources(engine, flagger, fetcher, [src]),
             on_stop=stop_crawls,
         )
 

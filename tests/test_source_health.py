@@ -290,3 +290,56 @@ def test_sources_list_shows_the_skipped_count(
         "skip": "1",
         "state": "ok",
     }, (head, line)
+
+
+def test_a_busy_start_page_reaches_the_row_as_the_fetcher_raised_it(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    """A crawled source's 503 with Retry-After is recorded as the Fetcher's own error: its
+    message (naming the URL it answered at, after a redirect) and its retry time — not an
+    error rebuilt from a Scrapy response."""
+    site.add("/old", "", status=302, headers={"Location": "/list"})
+    site.add("/list", "busy", status=503, headers={"Retry-After": "1800"})
+    src = SourceConfig(name="portal", url=site.base + "/old", type="html", link_selector="a.n")
+    with Fetcher(POLICY) as f:
+        run = collect_sources(engine, flagger, f, [src])
+    message = f"fetch: {site.base}/list answered HTTP 503; server asks to retry after 1800s"
+    assert run.errors == {"portal": message} and run.sources_failed == 1
+    row = _row(engine, "portal")
+    assert (row.last_error, row.consecutive_failures) == (message, 1)
+    assert row.next_retry_at is not None and row.last_attempt_at is not None
+    assert timedelta(seconds=1795) <= row.next_retry_at - row.last_attempt_at
+    assert site.hits.count("/list") == 1  # robots.txt, /old, /list: nothing after the failure
+
+
+def test_an_unchanged_sitemap_counts_as_not_modified(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    """A 304 to the sitemap's Last-Modified: a success with nothing parsed, nothing skipped,
+    the validators kept for the next poll."""
+    stamp = "Wed, 18 Nov 2026 09:00:00 GMT"
+    text = "Министерство цифрового развития внесло законопроект об искусственном интеллекте. "
+
+    def sitemap(headers: dict[str, str]) -> Route:
+        if headers.get("if-modified-since") == stamp:
+            return 304, {}, b""
+        body = (
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{site.base}/p/1</loc></url></urlset>"
+        )
+        return 200, {"Content-Type": "application/xml", "Last-Modified": stamp}, body.encode()
+
+    site.routes["/sm.xml"] = sitemap
+    site.add("/p/1", f"<html><body><article><h1>Проект</h1><p>{text * 3}</p></article>")
+    src = SourceConfig(name="sm", url=site.base + "/sm.xml", type="sitemap")
+    lines: list[str] = []
+    with Fetcher(POLICY) as f:
+        first = collect_sources(engine, flagger, f, [src], progress=lines.append)
+        second = collect_sources(engine, flagger, f, [src], force=True, progress=lines.append)
+    assert first.outcomes["new"] == 1 and first.not_modified == []
+    assert lines[1] == "[1/1] sm: not modified (304)"
+    assert second.not_modified == ["sm"] and second.sources_ok == 1
+    assert (second.items_seen, second.skipped, second.errors) == (0, [], {})
+    assert site.hits.count("/p/1") == 1
+    row = _row(engine, "sm")
+    assert (row.last_modified, row.consecutive_failures, row.last_error) == (stamp, 0, None)

@@ -1,6 +1,7 @@
 """The generic spiders, driven by a source's configuration: ``html`` (listing page(s) → article
 links by CSS, allow/deny URL patterns, optional pagination) and ``sitemap`` (sitemap indexes,
-url sets, Google News sitemaps, gzipped or not; newest entries first).
+url sets, Google News sitemaps, gzipped or not — read by ``crawlers/sitemaps.py``; newest
+entries first).
 
 Both turn article pages — by selectors, else automatic main-text extraction — and the PDF/DOCX
 files linked from them into the same :class:`~regwatch.crawlers.document.Document` the feeds
@@ -12,28 +13,28 @@ from __future__ import annotations
 
 import asyncio
 import re
-import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self, final
 
 import scrapy
-from lxml import etree
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from regwatch.crawlers.attachments import attachment_kind, attachment_links, attachment_text
-from regwatch.crawlers.document import Document, canonical_url
+from regwatch.crawlers.document import Collected, Document, canonical_url
 from regwatch.crawlers.extract import (
     Article,
     article_from_page,
     decode_html,
     links_from_listing,
-    parse_date,
 )
-from regwatch.crawlers.feeds import check_xml_safety
-from regwatch.crawlers.politeness import Validators, parse_max_age, parse_retry_after
+from regwatch.crawlers.politeness import Validators, parse_max_age
+from regwatch.crawlers.sitemaps import read_sitemap
 from regwatch.crawlers.spiders import register
 from regwatch.errors import ExtractError, FeedError, FetchError, RegwatchError
 
@@ -74,8 +75,14 @@ def _content_type(response: Response) -> str:
 
 class SourceSpider(scrapy.Spider):
     """What every regwatch spider shares: the source, the Fetcher, limits, and the one way an
-    article page or an attachment becomes a Document. Failures of single pages are recorded in
-    ``skipped``; a failure of the start page is ``fatal`` (the source failed)."""
+    article page or an attachment becomes a Document.
+
+    The base keeps the crawl's books, so a subclass has only pages to parse: it makes the one
+    start request (conditional, with the last poll's validators), takes a 304 as "not
+    modified", keeps the start page's validators and freshness, and gathers the Documents
+    scraped into ``result``. A subclass parses the start page in :meth:`parse_start`. Failures
+    of single pages are recorded in ``result.skipped``; a failure of the start page is
+    ``fatal`` (the source failed)."""
 
     name = "regwatch-source"
 
@@ -94,10 +101,8 @@ class SourceSpider(scrapy.Spider):
         self.source = source
         self.fetcher = fetcher
         self.sent_validators = validators
-        self.validators = Validators()  # the start page's, for the next poll
-        self.not_modified = False
-        self.fresh_for: float | None = None  # the start page's Cache-Control max-age
-        self.skipped: list[str] = []
+        # Kept unless the start page brings new validators.
+        self.result = Collected(source.name, validators=validators or Validators())
         self.fatal: RegwatchError | None = None
         self.allow = [re.compile(p) for p in source.allow]
         self.deny = [re.compile(p) for p in source.deny]
@@ -105,12 +110,53 @@ class SourceSpider(scrapy.Spider):
         self.attachments = 0
         self.requested: set[str] = set()  # canonical URLs requested in this crawl
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider._callback_failed, signal=signals.spider_error)
+        return spider
+
+    def _scraped(self, item: Any, **_: Any) -> None:
+        if isinstance(item, Document):
+            self.result.documents.append(item)
+
+    def _callback_failed(self, failure: Failure, response: Response, **_: Any) -> None:
+        """A callback raised (our parsing, not the site): that page is skipped."""
+        error = failure.value
+        self.result.skipped.append(f"crawl: {response.url}: {type(error).__name__}: {error}")
+
     # ----------------------------------------------------------------- requests
 
-    def start_request(self, callback: Any) -> Request:
-        meta = {"start": True, "validators": self.sent_validators}
+    @final
+    async def start(self) -> AsyncIterator[Any]:
+        """The one start request; a subclass parses its answer in :meth:`parse_start`."""
+        meta = {
+            "start": True,
+            "validators": self.sent_validators,
+            "handle_httpstatus_list": [304],  # to _start_page, not the errback
+        }
         self.requested.add(_key(self.source.url))
-        return Request(self.source.url, callback=callback, errback=self.failed, meta=meta)
+        yield Request(self.source.url, callback=self._start_page, errback=self.failed, meta=meta)
+
+    async def _start_page(self, response: Response) -> list[Any]:
+        # The Fetcher returns a 304 only to the validators we sent (else it raises).
+        if response.status == 304:  # unchanged since the last poll: nothing else to fetch
+            self.result.not_modified = True
+            return []
+        h = response.headers
+        self.result.fresh_for = parse_max_age((h.get(b"Cache-Control") or b"").decode("latin-1"))
+        fresh = Validators(
+            (h.get(b"ETag") or b"").decode("latin-1") or None,
+            (h.get(b"Last-Modified") or b"").decode("latin-1") or None,
+        )
+        if fresh:
+            self.result.validators = fresh
+        return await self.parse_start(response)
+
+    async def parse_start(self, response: Response) -> list[Any]:
+        """The start page's items and requests (the listing's first page, the sitemap)."""
+        raise NotImplementedError(f"{type(self).__name__} does not parse its start page")
 
     def follow(self, url: str, callback: Any, **cb_kwargs: Any) -> Request | None:
         """A request for ``url`` with our errback, or None when this crawl already asked for
@@ -121,15 +167,6 @@ class SourceSpider(scrapy.Spider):
             return None
         self.requested.add(key)
         return Request(url, callback=callback, errback=self.failed, cb_kwargs=cb_kwargs)
-
-    def started(self, response: Response) -> None:
-        """Keep the start page's validators for the next poll's conditional request."""
-        h = response.headers
-        self.fresh_for = parse_max_age((h.get(b"Cache-Control") or b"").decode("latin-1"))
-        self.validators = Validators(
-            (h.get(b"ETag") or b"").decode("latin-1") or None,
-            (h.get(b"Last-Modified") or b"").decode("latin-1") or None,
-        )
 
     def wanted(self, url: str) -> bool:
         if self.allow and not any(p.search(url) for p in self.allow):
@@ -155,41 +192,26 @@ class SourceSpider(scrapy.Spider):
         return self.now - seen < self.revisit
 
     def failed(self, failure: Failure) -> None:
-        request = getattr(failure, "request", None)
+        """Every request's errback. The error arrives as raised — the Fetcher's FetchError
+        with its status, message and Retry-After, an UnsafeURLError — or as the robots.txt
+        refusal: at the start page it fails the source; elsewhere the page is skipped."""
+        request: Request | None = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         exc = failure.value
-        response = getattr(exc, "response", None)
-        retry_after = None
-        start = request is not None and request.meta.get("start")
-        asked = self.sent_validators is not None and bool(
-            self.sent_validators.etag or self.sent_validators.last_modified
-        )
-        if response is not None and response.status == 304 and start and asked:
-            self.not_modified = True  # unchanged since the last poll: nothing else to fetch
-            return
-        if response is not None:
-            retry_after = parse_retry_after(
-                (response.headers.get(b"Retry-After") or b"").decode("latin-1")
-            )
-            wait = f"; server asks to retry after {retry_after:.0f}s" if retry_after else ""
-            message = f"fetch: {url} answered HTTP {response.status}{wait}"
-        elif type(exc).__name__ == "IgnoreRequest":
-            message = (
+        error: RegwatchError
+        if isinstance(exc, RegwatchError):
+            error = exc
+        elif isinstance(exc, IgnoreRequest):  # RobotsTxtMiddleware's refusal
+            error = FetchError(
                 f"robots: {url} is disallowed by the site's robots.txt; set robots = false on "
                 "the source only if the site owner agrees"
             )
         else:
-            message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
+            error = FetchError(f"{type(exc).__name__}: {exc}")
         if request is not None and request.meta.get("start"):
-            self.fatal = (
-                exc
-                if isinstance(exc, RegwatchError)
-                else FetchError(
-                    message, status=getattr(response, "status", None), retry_after=retry_after
-                )
-            )
+            self.fatal = error
         else:
-            self.skipped.append(message)
+            self.result.skipped.append(str(error))
 
     # ----------------------------------------------------------------- pages
 
@@ -237,7 +259,7 @@ class SourceSpider(scrapy.Spider):
                 date_selector=src.date_selector,
             )
         except ExtractError as exc:
-            self.skipped.append(str(exc))
+            self.result.skipped.append(str(exc))
             title = " ".join((scrapy.Selector(text=html).css("title::text").get() or "").split())
             article = Article(response.url, title, "", hint, None)  # its attachments still count
         else:
@@ -260,7 +282,9 @@ class SourceSpider(scrapy.Spider):
     def attachment_items(self, response: Response, article: Article, label: str) -> Iterator[Any]:
         kind = attachment_kind(response.body, _content_type(response), response.url)
         if kind is None:
-            self.skipped.append(f"extract: {response.url} is linked as a PDF/DOCX but is neither")
+            self.result.skipped.append(
+                f"extract: {response.url} is linked as a PDF/DOCX but is neither"
+            )
             return
         name = label or response.url.rsplit("/", 1)[-1]
         title = f"{article.title} — {name}" if article.title else name
@@ -272,7 +296,7 @@ class SourceSpider(scrapy.Spider):
         try:
             text = attachment_text(response.body, response.url, kind, self.fetcher.policy.max_bytes)
         except ExtractError as exc:
-            self.skipped.append(str(exc))
+            self.result.skipped.append(str(exc))
             return
         yield Document(
             url=response.url,
@@ -298,8 +322,8 @@ class ListingSpider(SourceSpider):
     """Listing page → article links (``link_selector``), following ``next_selector`` for up to
     ``max_pages`` listing pages."""
 
-    async def start(self) -> AsyncIterator[Any]:
-        yield self.start_request(self.parse_listing)
+    async def parse_start(self, response: Response) -> list[Any]:
+        return await self.parse_listing(response)
 
     async def parse_listing(self, response: Response, page: int = 1) -> list[Any]:
         loop = asyncio.get_running_loop()
@@ -308,8 +332,6 @@ class ListingSpider(SourceSpider):
         )
 
     def listing_items(self, response: Response, page: int) -> Iterator[Any]:
-        if page == 1:
-            self.started(response)
         html = decode_html(response.body, _charset(response))
         try:
             links = links_from_listing(html, response.url, self.source.link_selector)
@@ -334,20 +356,14 @@ class ListingSpider(SourceSpider):
                 yield request
 
 
-_NS_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, recover=True, huge_tree=False, remove_comments=True
-)
-
-
 @register("generic-sitemap")
 class SitemapSpider(SourceSpider):
     """Sitemap index → newest child sitemaps → newest URLs (``lastmod`` or the news sitemap's
     ``publication_date`` within ``recent_days``; entries without a date are kept, after the
     dated ones)."""
 
-    async def start(self) -> AsyncIterator[Any]:
-        yield self.start_request(self.parse_sitemap)
+    async def parse_start(self, response: Response) -> list[Any]:
+        return await self.parse_sitemap(response)
 
     async def parse_sitemap(self, response: Response, depth: int = 0) -> list[Any]:
         loop = asyncio.get_running_loop()
@@ -356,24 +372,20 @@ class SitemapSpider(SourceSpider):
         )
 
     def sitemap_items(self, response: Response, depth: int) -> Iterator[Any]:
-        if depth == 0:
-            self.started(response)
         try:
-            root = self._root(response)
+            kind, entries = read_sitemap(response.body, response.url, self.fetcher.policy.max_bytes)
         except (FeedError, ExtractError, FetchError) as exc:
             if depth == 0:
                 self.fatal = exc
             else:
-                self.skipped.append(str(exc))
+                self.result.skipped.append(str(exc))
             return
-        kind = etree.QName(root).localname
-        entries = self._entries(root)
         since = datetime.now(UTC) - timedelta(days=self.source.recent_days)
         fresh = [(url, when) for url, when in entries if when is None or when >= since]
         fresh.sort(key=lambda e: e[1] or datetime.min.replace(tzinfo=UTC), reverse=True)
         if kind == "sitemapindex":
             if depth >= MAX_SITEMAP_DEPTH:
-                self.skipped.append(f"sitemap: {response.url} nests too deep; not followed")
+                self.result.skipped.append(f"sitemap: {response.url} nests too deep; not followed")
                 return
             for url, _when in fresh[:MAX_CHILD_SITEMAPS]:
                 request = self.follow(url, self.parse_sitemap, depth=depth + 1)
@@ -389,44 +401,3 @@ class SitemapSpider(SourceSpider):
                 f"sitemap: {response.url} is not a sitemap (root element <{kind}>); point the "
                 'source at the sitemap.xml, or use type = "html" with a link_selector'
             )
-
-    def _root(self, response: Response) -> Any:
-        body = response.body
-        if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file, not Content-Encoding
-            cap = self.fetcher.policy.max_bytes
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            try:
-                body = inflater.decompress(body, cap + 1)
-            except zlib.error as exc:
-                raise FetchError(f"sitemap: {response.url} is corrupt gzip ({exc})") from None
-            if len(body) > cap:
-                raise FetchError(f"sitemap: {response.url} unpacks past the {cap}-byte cap")
-        check_xml_safety(body, response.url)
-        try:
-            root = etree.fromstring(body, parser=_PARSER)
-        except etree.XMLSyntaxError as exc:
-            raise ExtractError(f"sitemap: {response.url} is not XML ({exc})") from None
-        if root is None:
-            raise ExtractError(f"sitemap: {response.url} is empty or not XML")
-        return root
-
-    def _entries(self, root: Any) -> list[tuple[str, datetime | None]]:
-        out: list[tuple[str, datetime | None]] = []
-        for entry in root:
-            if not isinstance(entry.tag, str):
-                continue
-            loc = when = None
-            for child in entry.iter():
-                if not isinstance(child.tag, str):
-                    continue
-                name = etree.QName(child).localname
-                text = (child.text or "").strip()
-                if name == "loc" and child.getparent() is entry:
-                    loc = text
-                elif name == "lastmod" or (
-                    name == "publication_date" and etree.QName(child).namespace == _NS_NEWS
-                ):
-                    when = parse_date(text) or when
-            if loc and loc.startswith(("http://", "https://")):
-                out.append((loc, when))
-        return out

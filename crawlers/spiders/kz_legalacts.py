@@ -165,8 +165,6 @@ class KzLegalActsSpider(ListingSpider):
     """Drafts from listing rows; listing pages up to ``totalPages`` and ``max_pages``."""
 
     def listing_items(self, response: Response, page: int) -> Iterator[Any]:
-        if page == 1:
-            self.started(response)
         try:
             drafts, total = drafts_from_listing(
                 self.page_html(response), response.url, self.source.link_selector
@@ -175,7 +173,7 @@ class KzLegalActsSpider(ListingSpider):
             if page == 1:
                 self.fatal = exc if isinstance(exc, ExtractError) else ExtractError(str(exc))
             else:
-                self.skipped.append(str(exc))
+                self.result.skipped.append(str(exc))
             return
         if not drafts and page == 1:
             self.fatal = ExtractError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,9 @@ import pytest
 from regwatch.config import SourceConfig
 from regwatch.crawlers import Fetcher, FetchPolicy, collect
 from regwatch.crawlers.document import Document
+from regwatch.crawlers.politeness import Validators
 from regwatch.crawlers.spiders import register, spider_class
-from regwatch.crawlers.spiders.generic import ListingSpider
+from regwatch.crawlers.spiders.generic import ListingSpider, SourceSpider
 from regwatch.errors import ConfigError, ExtractError, FeedError, FetchError, UnsafeURLError
 from tests.conftest import LocalSite, Route
 
@@ -336,3 +338,49 @@ def test_articles_read_on_the_loop_or_the_extraction_thread_alike(
     for doc in got.documents:
         assert TEXT.split(".")[0] in doc.text and doc.lang == "ru"
         assert doc.published is not None and doc.published.date().isoformat() == "2026-11-18"
+
+
+@register("test-start-only")
+class _StartOnlySpider(SourceSpider):
+    """A site spider that parses its start page and nothing else: no bookkeeping of its own."""
+
+    async def parse_start(self, response: Any) -> list[Any]:
+        title = response.css("h1::text").get("")
+        return [Document(url=response.url, title=title, text=TEXT, source=self.source.name)]
+
+
+def test_the_base_spider_keeps_the_books_a_subclass_never_sees(site: LocalSite) -> None:
+    """Validators, freshness, 304 and the Documents scraped are the base spider's: a subclass
+    that only parses its start page gets them all."""
+
+    def start(headers: dict[str, str]) -> Route:
+        if headers.get("if-none-match") == '"v1"':
+            return 304, {}, b""
+        head = {"Content-Type": "text/html", "ETag": '"v1"', "Cache-Control": "max-age=120"}
+        return 200, head, page("Одна").encode()
+
+    site.routes["/one"] = start
+    source = SourceConfig(name="s", url=site.base + "/one", type="html", spider="test-start-only")
+    with Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+        again = collect(source, fetcher, got.validators)
+    assert titles(got.documents) == ["Одна"] and got.skipped == [] and not got.not_modified
+    assert (got.validators, got.fresh_for) == (Validators('"v1"', None), 120.0)
+    assert again.not_modified and again.documents == [] and again.skipped == []
+    assert again.validators == Validators('"v1"', None)  # the 304 repeated none: kept
+
+
+def test_a_failing_robots_txt_allows_all_without_an_error(
+    site: LocalSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Scrapy's own robots.txt request still gets an error status as an answer (4xx/5xx:
+    allow all), not as an error to log; the spider's requests get the Fetcher's errors."""
+    site.add("/robots.txt", "down", status=503)
+    site.add("/list", "<a class='n' href='/news/1'>1</a><a class='n' href='/gone'>2</a>")
+    site.add("/news/1", page("Открытая"))
+    source = SourceConfig(name="r", url=site.base + "/list", type="html", link_selector="a.n")
+    with caplog.at_level(logging.WARNING), Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Открытая"]
+    assert got.skipped == [f"fetch: {site.base}/gone answered HTTP 404"]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
