@@ -1,7 +1,7 @@
 """Every write of a document and what hangs off it: the document row, its versions, its
 signals (with their ``signal_combos`` counters) and its full-text row — and the reads the
 pipeline's dedupe decides on. The pipeline says what to write; this module writes it, inside
-the transaction the caller holds (under :func:`store.db.write_lock`)."""
+the transaction the caller holds (writes under :func:`store.db.write_lock`)."""
 
 from __future__ import annotations
 
