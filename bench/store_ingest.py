@@ -98,7 +98,7 @@ def run_engine(name: str, fresh: list[Engine], flagged: list[Flagged]) -> None:
     print(f"ingest ({name}): {len(flagged):,} documents with {n_signals:,} signals")
     print(f"  baseline  bulk executemany, one transaction    : {bulk:8.0f} documents/s")
     print(
-        f"  baseline  store_batch of one, a transaction each: {single:8.0f} documents/s  "
+        f"  baseline  store_batch of one each, alone       : {single:8.0f} documents/s  "
         f"= {single / bulk:.2f} x bulk"
     )
     print(

@@ -48,7 +48,7 @@ class DemoReport:
         out = [f"demo sources served at {self.base_url}", f"sources: {r.sources_text()}"]
         out += [f"  {note}" for note in r.notes()]
         out += [
-            f"items: {r.items_seen} seen — {r.counts_text()}",
+            f"{r.items_seen} items: {r.counts_text()}",
             f"database: {a['sources']} sources, {a['documents']} documents, {a['signals']} signals",
         ]
         out += [

@@ -114,9 +114,10 @@ def _write(session: Session, items: Sequence[Flagged]) -> list[IngestResult]:
 def _write_one(session: Session, flagged: Flagged) -> IngestResult:
     doc = flagged.doc
     outcome, doc_id = classify(doc, store.stored(session, *keys([doc])))
-    if doc_id is None:  # NEW
-        [doc_id] = store.insert_new(session, [flagged])
-        return IngestResult(outcome, doc_id, len(flagged.matches))
+    if outcome is Outcome.NEW:
+        [new_id] = store.insert_new(session, [flagged])
+        return IngestResult(outcome, new_id, len(flagged.matches))
+    assert doc_id is not None
     if outcome is not Outcome.UPDATED:  # UNCHANGED, DUPLICATE: nothing to write
         return IngestResult(outcome, doc_id)
     earlier = store.version_with(session, doc_id, doc.content_hash)
