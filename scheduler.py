@@ -105,16 +105,10 @@ class Service:
             await self._run_dispatch()
         o = summary.outcomes
         log.info(
-            "polled %s: %d items, %d new, %d updated, %d signals%s%s",
+            "polled %s: %d items, %s",
             source.name,
             summary.items_seen,
-            o["new"],
-            o["updated"],
-            summary.signals_new,
-            f"; {len(summary.skipped)} skipped, e.g. {summary.skipped[0]}"
-            if summary.skipped
-            else "",
-            f"; error: {summary.errors[source.name]}" if summary.errors else "",
+            "; ".join([summary.counts_text(), *summary.notes(skipped=1)]),
             extra={
                 "source": source.name,
                 "items": summary.items_seen,

@@ -21,8 +21,9 @@ from regwatch.config import SourceConfig, SubscriptionConfig
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.lock import InstanceLock, LockHeld
+from regwatch.store.sources import poll_state
 
-__all__ = ["Status", "due_sources", "next_poll", "read_status"]
+__all__ = ["Status", "due_sources", "read_status"]
 
 GRACE = timedelta(minutes=10)
 DIGEST_OVERDUE = timedelta(hours=1)
@@ -96,28 +97,18 @@ class Status:
         return result
 
 
-def next_poll(row: m.Source | None, interval: timedelta) -> datetime | None:
-    """When a source is next due: its interval after the last attempt, or later when the
-    server's freshness or a back-off says so; None when it has never been polled."""
-    if row is None or row.last_attempt_at is None:
-        return None
-    return max(d for d in (row.last_attempt_at + interval, row.next_retry_at, row.fresh_until) if d)
-
-
 def due_sources(
     engine: Engine, sources: Sequence[SourceConfig], now: datetime
 ) -> list[SourceConfig]:
     """The enabled sources whose next poll has come (for `regwatch run --once`)."""
     with db.session_scope(engine) as session:
         rows = {r.name: r for r in session.scalars(select(m.Source))}
-    due = []
-    for src in sources:
-        if not src.enabled:
-            continue
-        when = next_poll(rows.get(src.name), timedelta(minutes=src.interval_minutes))
-        if when is None or when <= now:
-            due.append(src)
-    return due
+    return [
+        src
+        for src in sources
+        if src.enabled
+        and poll_state(rows.get(src.name)).due(now, timedelta(minutes=src.interval_minutes))
+    ]
 
 
 def _service(engine: Engine) -> str:
@@ -154,9 +145,8 @@ def read_status(
                 else f"ok, {row.items_last_run} items"
                 + (f", {row.skipped_last_run} skipped" if row.skipped_last_run else "")
             )
-            status.jobs.append(
-                {"job": f"poll {src.name}", "next_run": next_poll(row, interval), "note": note}
-            )
+            when = poll_state(row).next_poll(interval)
+            status.jobs.append({"job": f"poll {src.name}", "next_run": when, "note": note})
         status.jobs.append({"job": "alerts and digests (outbox)", "next_run": None,
                             "note": f"every {int(dispatch_every.total_seconds())} s"})  # fmt: skip
         runs = session.scalars(select(m.Run).order_by(m.Run.id.desc()).limit(5))

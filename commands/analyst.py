@@ -115,14 +115,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise ConfigError(f"import: cannot read {args.file}: {exc.strerror}") from None
     with stream:
         summary = import_documents(engine, flagger, read_documents(read_lines(stream)), s.sources)
-    o = summary.outcomes
     print(
-        f"imported {summary.items_seen} documents: {o['new']} new, {o['updated']} updated, "
-        f"{o['unchanged']} unchanged, {o['duplicate']} duplicates; "
-        f"{summary.signals_new} new signals; {len(summary.skipped)} lines skipped"
+        f"imported {summary.items_seen} documents: {summary.counts_text()}; "
+        f"{len(summary.skipped)} lines skipped"
     )
-    for err in summary.skipped[:50]:
-        print(f"  {err}", file=sys.stderr)
+    for note in summary.notes(skipped=50):
+        print(f"  {note}", file=sys.stderr)
     return 0 if not summary.skipped else 3
 
 

@@ -93,14 +93,12 @@ def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) ->
     with Fetcher(fetch_policy(s)) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
     report = make_outbox(s, engine).dispatch()
-    o = summary.outcomes
     print(
-        f"run --once: {len(due)} sources due — {summary.sources_ok} ok, "
-        f"{summary.sources_failed} failed; {o['new']} new, {o['updated']} updated documents; "
-        f"{summary.signals_new} signals\n{report.line()}"
+        f"run --once: {len(due)} sources due — {summary.sources_text()}; "
+        f"{summary.items_seen} items: {summary.counts_text()}\n{report.line()}"
     )
-    for name, err in summary.errors.items():
-        print(f"  {name}: {err}", file=sys.stderr)
+    for note in summary.notes():
+        print(f"  {note}", file=sys.stderr)
     for err in report.errors:
         print(f"  {err}", file=sys.stderr)
     engine.dispose()

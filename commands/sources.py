@@ -39,28 +39,20 @@ def cmd_collect(args: argparse.Namespace) -> int:
             force=args.force,
             progress=_progress if sys.stderr.isatty() or args.verbose else None,
         )
-    o = summary.outcomes
-    print(
-        f"sources: {summary.sources_ok} ok ({len(summary.not_modified)} not modified), "
-        f"{summary.sources_failed} failed, {len(summary.not_due)} not due; "
-        f"items: {summary.items_seen} ({o['new']} new, {o['updated']} updated); "
-        f"signals: {summary.signals_new} new"
-    )
-    for name, after in summary.not_due.items():
-        print(f"  {name}: not due until {after:%Y-%m-%d %H:%M} UTC (--force polls it now)")
-    for name, err in summary.errors.items():
-        print(f"  {name}: {err}", file=sys.stderr)
-    if summary.skipped:  # items a source could not give: broken selectors show up here
-        print(f"  {len(summary.skipped)} items skipped:", file=sys.stderr)
-        for item in summary.skipped[:20]:
-            print(f"    {item}", file=sys.stderr)
+    print(f"sources: {summary.sources_text()}; {summary.items_seen} items: {summary.counts_text()}")
+    # Skipped items included: broken selectors show up there.
+    for note in summary.notes():
+        print(f"  {note}", file=sys.stderr)
+    if summary.not_due:
+        print("  (--force polls the sources that are not due now)", file=sys.stderr)
     return 0 if not summary.sources_failed else 3
 
 
 def cmd_sources_list(args: argparse.Namespace) -> int:
     from regwatch.pipeline import source_spec
     from regwatch.store import db
-    from regwatch.store.queries import source_health, sync_sources
+    from regwatch.store.queries import source_health
+    from regwatch.store.sources import sync_sources
 
     s = load_settings(args)
     engine = open_engine(s)

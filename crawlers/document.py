@@ -29,7 +29,7 @@ class Document:
     url: str
     title: str
     text: str = field(repr=False)  # a page's text makes a useless, costly repr
-    source: str
+    source: str  # the configured source's name: ingest() stores the document under it
     published: datetime | None = None
     lang: str | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -45,16 +45,10 @@ class DemoReport:
 
     def lines(self) -> list[str]:
         r, a = self.run, self.after
-        o = r.outcomes
-        out = [
-            f"demo sources served at {self.base_url}",
-            f"sources: {r.sources_ok} ok, {r.sources_failed} failed",
-        ]
-        out += [f"  {name} failed: {err}" for name, err in r.errors.items()]
+        out = [f"demo sources served at {self.base_url}", f"sources: {r.sources_text()}"]
+        out += [f"  {note}" for note in r.notes()]
         out += [
-            f"items: {r.items_seen} seen — {o['new']} new, {o['updated']} updated, "
-            f"{o['unchanged']} unchanged, {o['duplicate']} duplicates of stored documents",
-            f"signals: {r.signals_new} new this run",
+            f"{r.items_seen} items: {r.counts_text()}",
             f"database: {a['sources']} sources, {a['documents']} documents, {a['signals']} signals",
         ]
         out += [

@@ -15,14 +15,14 @@ from regwatch.crawlers import Fetcher, collect
 from regwatch.crawlers.politeness import Validators, backoff_seconds
 from regwatch.errors import FetchError, RegwatchError
 from regwatch.nlp import Flagger
-from regwatch.pipeline.batch import ingest_many
-from regwatch.pipeline.ingest import Outcome
+from regwatch.pipeline.dedupe import Outcome
+from regwatch.pipeline.ingest import ingest
 from regwatch.store import db
 from regwatch.store import models as m
-from regwatch.store.queries import (
+from regwatch.store.queries import known_urls
+from regwatch.store.sources import (
     PollState,
     SourceSpec,
-    known_urls,
     poll_states,
     record_failure,
     record_success,
@@ -49,6 +49,35 @@ class RunSummary:
         return bool(
             self.outcomes[Outcome.NEW] or self.outcomes[Outcome.UPDATED] or self.signals_new
         )
+
+    # The run in words, for the terminal and the log; each caller names the run around them
+    # ("run --once: 3 sources due — …", "imported 12 documents: …", "polled kz-gov: 5 items, …").
+
+    def sources_text(self) -> str:
+        """``7 ok (2 not modified), 1 failed, 3 not due``: the bracket and the last part only
+        when not zero."""
+        modified = f" ({len(self.not_modified)} not modified)" if self.not_modified else ""
+        not_due = f", {len(self.not_due)} not due" if self.not_due else ""
+        return f"{self.sources_ok} ok{modified}, {self.sources_failed} failed{not_due}"
+
+    def counts_text(self) -> str:
+        """``2 new, 0 updated, 9 unchanged, 1 duplicates; 3 new signals``: what the items
+        became."""
+        o = self.outcomes
+        return (
+            f"{o[Outcome.NEW]} new, {o[Outcome.UPDATED]} updated, {o[Outcome.UNCHANGED]} "
+            f"unchanged, {o[Outcome.DUPLICATE]} duplicates; {self.signals_new} new signals"
+        )
+
+    def notes(self, skipped: int = 20) -> list[str]:
+        """A line per failed source, per source not due, and per skipped item (the first
+        ``skipped`` of them)."""
+        out = [f"{name} failed: {error}" for name, error in self.errors.items()]
+        out += [f"{n}: not due until {t:%Y-%m-%d %H:%M} UTC" for n, t in self.not_due.items()]
+        out += [f"skipped {item}" for item in self.skipped[:skipped]]
+        if len(self.skipped) > skipped:
+            out.append(f"… and {len(self.skipped) - skipped} more skipped")
+        return out
 
 
 DEFAULT_MAX_WAIT_S = 24 * 3600.0
@@ -138,8 +167,9 @@ def _collect_one(
 ) -> None:
     now = m.utcnow()
     if not force and not state.due(now):
-        assert state.not_before is not None
-        summary.not_due[source.name] = state.not_before
+        when = state.next_poll()
+        assert when is not None
+        summary.not_due[source.name] = when
         return
     try:
         known: dict[str, datetime] = {}
@@ -169,7 +199,7 @@ def _collect_one(
     skipped = len(collected.skipped)
     if collected.not_modified:
         summary.not_modified.append(source.name)
-    for doc, result in ingest_many(engine, flagger, collected.documents, source_id):
+    for doc, result in ingest(engine, flagger, collected.documents):
         summary.items_seen += 1
         if isinstance(result, Exception):  # one bad item never stops the others
             log.warning("%s: could not ingest %s: %s", source.name, doc.url, result)

@@ -10,14 +10,11 @@ from sqlalchemy import Engine, select
 from regwatch.config import SourceConfig
 from regwatch.crawlers.imports import ImportItem
 from regwatch.nlp import Flagger
-from regwatch.pipeline.batch import BATCH, ingest_many
 from regwatch.pipeline.collect import RunSummary, close_run, source_spec
+from regwatch.pipeline.ingest import BATCH, ingest
 from regwatch.store import db
 from regwatch.store import models as m
-from regwatch.store.queries import (
-    SourceSpec,
-    sync_sources,
-)
+from regwatch.store.sources import SourceSpec, sync_sources
 
 log = logging.getLogger("regwatch.pipeline")
 
@@ -34,7 +31,7 @@ def import_documents(
     ``skipped`` and the rest go on; the run is recorded as kind "import"."""
     known = {s.name: s for s in configured}
     summary = RunSummary()
-    ids: dict[str, int] = {}
+    recorded: set[str] = set()  # sources whose row is there
     with db.session_scope(engine) as session:
         run = m.Run(kind="import")
         session.add(run)
@@ -42,17 +39,18 @@ def import_documents(
         run_id = run.id
 
     def store(batch: list[ImportItem]) -> None:
-        """Documents of one source, in order."""
+        """Documents of one source, in order (the source's row first)."""
         source = batch[0].source
         docs = [item.document for item in batch]
         try:
-            if source not in ids:
-                ids[source] = _import_source(engine, batch[0], known.get(source))
+            if source not in recorded:
+                _import_source(engine, batch[0], known.get(source))
+                recorded.add(source)
         except Exception as exc:  # a source that cannot be recorded: its documents are skipped
             log.warning("import: source %s: %s", source, exc)
             summary.skipped.extend(f"{d.url}: not stored ({exc})" for d in docs)
             return
-        for doc, result in ingest_many(engine, flagger, docs, ids[source]):
+        for doc, result in ingest(engine, flagger, docs):
             if isinstance(result, Exception):  # one bad document never stops the others
                 log.warning("import: could not ingest %s: %s", doc.url, result)
                 summary.skipped.append(f"{doc.url}: not stored ({result})")

@@ -1,88 +1,82 @@
-"""One document in: dedupe by canonical URL and content hash, flag outside any transaction,
-store it, its version, its signals and its full-text terms in one write transaction."""
+"""The one ingest path, for feed entries, crawled pages and imported documents alike: dedupe
+(:mod:`pipeline.dedupe`) → flag → write (:mod:`store.documents`).
+
+A batch goes through in chunks of :data:`BATCH`, with one read and one write transaction per
+chunk. Each document gets the outcome it would get going through alone, in order: new
+documents unrelated to anything stored or earlier in the chunk go in with multi-row inserts;
+a known URL (a new version), a content twin or a repeat within the chunk is classified again
+against the store as the earlier writes left it. Flagging runs outside any transaction, so
+the write lock is held only to write. If a chunk's write fails, each document is written
+alone, so one bad item never costs the others. Replaying documents (after a crash, or a
+second run) stores nothing twice.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from regwatch.crawlers import Document
-from regwatch.nlp import Flagger, Match, detect
+from regwatch.errors import StoreError
+from regwatch.nlp import Flagger, detect
 from regwatch.nlp.index import search_terms
+from regwatch.pipeline.dedupe import IngestResult, Outcome, classify, keys, plan, settle
 from regwatch.store import db
-from regwatch.store import models as m
-from regwatch.store.fulltext import index_document
+from regwatch.store import documents as store
+from regwatch.store.documents import Flagged, batched
+
+__all__ = ["BATCH", "Preview", "flag_document", "ingest", "language_of", "preview", "store_batch"]
 
 log = logging.getLogger("regwatch.pipeline")
 
-
-class Outcome(StrEnum):
-    NEW = "new"
-    UPDATED = "updated"  # known URL, changed content: a new version
-    UNCHANGED = "unchanged"
-    DUPLICATE = "duplicate"  # same content already stored under another URL
+BATCH = 200  # documents per transaction: big enough to amortize, small enough to hold briefly
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    outcome: Outcome
-    document_id: int
-    signals_new: int = 0
-
-
-# Same content under another URL counts as the same story only when there is enough text to
-# tell stories apart: title-only items ("Проект постановления Правительства") would collide.
-MIN_TEXT_FOR_CONTENT_DEDUPE = 200
-
-
-def _classify(session: Session, doc: Document) -> tuple[Outcome, m.Document | None]:
-    row = session.scalars(
-        select(m.Document).where(m.Document.canonical_url == doc.canonical_url)
-    ).one_or_none()
-    if row is not None:
-        return (Outcome.UNCHANGED if row.content_hash == doc.content_hash else Outcome.UPDATED), row
-    if len(doc.text) < MIN_TEXT_FOR_CONTENT_DEDUPE:
-        return Outcome.NEW, None
-    twin = session.scalars(
-        select(m.Document)
-        .where(m.Document.content_hash == doc.content_hash)
-        .order_by(m.Document.id)
-        .limit(1)
-    ).one_or_none()
-    return (Outcome.DUPLICATE, twin) if twin is not None else (Outcome.NEW, None)
-
-
-def ingest(engine: Engine, flagger: Flagger, doc: Document, source_id: int) -> IngestResult:
-    """Dedupe ``doc`` by canonical URL and content hash, flag it, store it and its signals.
-
-    Flagging runs outside any transaction, so the write lock is held only to write.
-    Replaying the same document (after a crash, or a second run) stores nothing twice; a page
-    that changes back to earlier content points the document back at that version.
-    """
-    with db.session_scope(engine) as session:
-        outcome, row = _classify(session, doc)
-        if outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE):
-            assert row is not None
-            row.last_seen_at = m.utcnow()
-            return IngestResult(outcome, row.id)
-    return store_flagged(engine, flag_document(flagger, doc), source_id)
-
-
-@dataclass(frozen=True)
-class Flagged:
-    """A document with what the write needs, all computed outside any transaction."""
-
-    doc: Document
-    lang: str
-    matches: list[Match]
-    terms: list[str]  # for the full-text index
+def ingest(
+    engine: Engine, flagger: Flagger, docs: Sequence[Document], *, batch: int = BATCH
+) -> Iterator[tuple[Document, IngestResult | Exception]]:
+    """Dedupe, flag and store ``docs``, each under the source it names (``Document.source``,
+    a source the store has); yield each with its result, or with the exception that kept it
+    out (the others go on)."""
+    for chunk in batched(docs, batch):
+        with db.session_scope(engine) as session:
+            settled = settle(store.stored(session, *keys(chunk)), chunk)
+            store.mark_seen(session, [r.document_id for r in settled if r is not None])
+            sources = store.source_ids(session, {d.source for d in chunk})
+        results: dict[int, IngestResult | Exception] = {}
+        todo: list[tuple[int, Flagged]] = []
+        for i, (doc, result) in enumerate(zip(chunk, settled, strict=True)):
+            if result is not None:
+                results[i] = result
+            elif doc.source not in sources:
+                results[i] = StoreError(
+                    f"pipeline: {doc.url} comes from source {doc.source!r}, which is not in "
+                    "the database; 'regwatch collect' adds the configured sources"
+                )
+            else:
+                try:
+                    todo.append((i, flag_document(flagger, doc)))
+                except Exception as exc:  # one bad item never stops the others
+                    log.exception("could not flag %s", doc.url)
+                    results[i] = exc
+        try:
+            written = store_batch(engine, [f for _, f in todo])
+            results.update((i, r) for (i, _), r in zip(todo, written, strict=True))
+        except Exception:  # the chunk failed as a whole: each document on its own
+            log.warning("batch of %d documents failed; storing them one by one", len(todo))
+            for i, flagged in todo:
+                try:
+                    results[i] = _store_alone(engine, flagged)
+                except Exception as exc:
+                    log.exception("could not store %s", flagged.doc.url)
+                    results[i] = exc
+        for i, doc in enumerate(chunk):
+            yield doc, results[i]
 
 
 def flag_document(flagger: Flagger, doc: Document) -> Flagged:
@@ -92,78 +86,60 @@ def flag_document(flagger: Flagger, doc: Document) -> Flagged:
     )
 
 
-def store_flagged(engine: Engine, flagged: Flagged, source_id: int) -> IngestResult:
-    """Store a flagged document in one write transaction (deduped again under the lock)."""
+def store_batch(engine: Engine, items: Sequence[Flagged]) -> list[IngestResult]:
+    """The write step of :func:`ingest`: flagged documents in one write transaction, deduped
+    again under the lock; results in order."""
+    if not items:
+        return []
+    with db.session_scope(engine) as session:
+        return _write(session, items)
+
+
+def _write(session: Session, items: Sequence[Flagged]) -> list[IngestResult]:
+    db.write_lock(session)
+    docs = [f.doc for f in items]
+    fresh, later = plan(store.stored(session, *keys(docs)), docs)  # again, under the lock
+    results: dict[int, IngestResult] = {}
+    ids = store.insert_new(session, [items[i] for i in fresh])
+    results.update(
+        (i, IngestResult(Outcome.NEW, doc_id, len(items[i].matches)))
+        for i, doc_id in zip(fresh, ids, strict=True)
+    )
+    for i in later:
+        results[i] = _write_one(session, items[i])
+        session.flush()
+    return [results[i] for i in range(len(items))]
+
+
+def _write_one(session: Session, flagged: Flagged) -> IngestResult:
     doc = flagged.doc
+    outcome, doc_id = classify(doc, store.stored(session, *keys([doc])))
+    if outcome is Outcome.NEW:
+        [new_id] = store.insert_new(session, [flagged])
+        return IngestResult(outcome, new_id, len(flagged.matches))
+    assert doc_id is not None
+    if outcome is not Outcome.UPDATED:  # UNCHANGED, DUPLICATE: nothing to write
+        return IngestResult(outcome, doc_id)
+    earlier = store.version_with(session, doc_id, doc.content_hash)
+    if earlier is not None:  # changed back: that version (and its signals) is current again
+        store.restore_version(session, doc_id, earlier, flagged)
+        return IngestResult(outcome, doc_id)
+    store.add_version(session, doc_id, flagged)
+    return IngestResult(outcome, doc_id, len(flagged.matches))
+
+
+def _store_alone(engine: Engine, flagged: Flagged) -> IngestResult:
     try:
-        with db.session_scope(engine) as session:
-            return _store(session, doc, source_id, flagged.lang, flagged.matches, flagged.terms)
+        [result] = store_batch(engine, [flagged])
+        return result
     except IntegrityError:
         # Another writer stored the same document between our two transactions.
         with db.session_scope(engine) as session:
-            outcome, row = _classify(session, doc)
-            if outcome is not Outcome.UNCHANGED or row is None:
+            doc = flagged.doc
+            outcome, doc_id = classify(doc, store.stored(session, *keys([doc])))
+            if outcome is not Outcome.UNCHANGED or doc_id is None:
                 raise
-            return IngestResult(Outcome.UNCHANGED, row.id)
-
-
-def _store(
-    session: Session,
-    doc: Document,
-    source_id: int,
-    lang: str,
-    matches: list[Match],
-    terms: list[str],
-) -> IngestResult:
-    db.write_lock(session)
-    outcome, row = _classify(session, doc)  # again, under the write lock
-    if outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE):
-        assert row is not None
-        return IngestResult(outcome, row.id)
-    now = m.utcnow()
-    if row is None:
-        row = m.Document(
-            source_id=source_id,
-            url=doc.url,
-            canonical_url=doc.canonical_url,
-            title=doc.title,
-            lang=lang,
-            published_at=doc.published,
-            content_hash=doc.content_hash,
-            version=0,
-        )
-        session.add(row)
-    else:
-        earlier = session.scalars(
-            select(m.DocumentVersion).where(
-                m.DocumentVersion.document_id == row.id,
-                m.DocumentVersion.content_hash == doc.content_hash,
-            )
-        ).one_or_none()
-        if earlier is not None:  # changed back: that version (and its signals) is current again
-            row.version, row.title, row.content_hash = earlier.version, doc.title, doc.content_hash
-            row.last_seen_at = now
-            index_document(session, row.id, terms)
-            return IngestResult(Outcome.UPDATED, row.id)
-        row.version = max(v.version for v in row.versions)
-    row.version += 1
-    row.title, row.content_hash, row.lang, row.last_seen_at = doc.title, doc.content_hash, lang, now
-    version = m.DocumentVersion(
-        document=row,
-        version=row.version,
-        title=doc.title,
-        text=doc.text,
-        content_hash=doc.content_hash,
-        fetched_at=doc.fetched_at,
-    )
-    session.add(version)
-    session.flush()
-    # The document's source, which a known URL keeps when another source brings it again.
-    rows = [signal_values(row.id, version.id, row.source_id, match) for match in matches]
-    add_combos(session, rows)
-    session.add_all(m.Signal(**r) for r in rows)
-    index_document(session, row.id, terms)
-    return IngestResult(outcome, row.id, len(matches))
+            return IngestResult(Outcome.UNCHANGED, doc_id)
 
 
 @dataclass
@@ -195,42 +171,3 @@ def language_of(doc: Document) -> str:
     if doc.lang and len(doc.title) + len(doc.text) < 200:
         return doc.lang
     return detect(f"{doc.title}\n{doc.text}")
-
-
-def add_combos(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Set ``combo_id`` on ``signals`` rows: one lookup for all of them, in a fixed order."""
-    if not rows:
-        return
-    ids = m.combo_ids(session.connection(), (combo_key(r) for r in rows))
-    for row in rows:
-        row["combo_id"] = ids[combo_key(row)]
-    rows.sort(key=lambda r: r["combo_id"])  # writers lock counter rows in the same order
-
-
-def combo_key(row: dict[str, Any]) -> m.ComboKey:
-    return (row["category"], row["lang"] or "", row["source_id"], row["mentions"])
-
-
-def signal_values(
-    document_id: int, version_id: int, source_id: int, match: Match
-) -> dict[str, Any]:
-    """A ``signals`` row for ``match``."""
-    return {
-        "document_id": document_id,
-        "version_id": version_id,
-        "source_id": source_id,
-        "category": match.category,
-        "rule": match.rule,
-        "field": match.field,
-        "text": match.text,
-        "start": match.start,
-        "end": match.end,
-        "sentence": match.sentence,
-        "score": match.score,
-        "reason": match.reason,
-        "lang": match.lang,
-        "countries": list(match.countries),
-        "mentions": m.mentions_key(match.countries),
-        "bodies": list(match.bodies),
-        "attributes": dict(match.attributes),
-    }

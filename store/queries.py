@@ -1,42 +1,18 @@
-"""Reads and writes the rest of the code needs, as plain functions over a Session."""
+"""Reads the rest of the code needs, as plain functions over a Session (source rows are
+written in store/sources.py, documents and signals in store/documents.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from regwatch.store.models import Document, Signal, Source, utcnow
+from regwatch.store.models import Document, Signal, Source
 
-__all__ = [
-    "PollState",
-    "SignalRow",
-    "SourceHealth",
-    "SourceSpec",
-    "counts",
-    "known_urls",
-    "poll_states",
-    "record_failure",
-    "record_success",
-    "signals_between",
-    "source_health",
-    "sync_sources",
-]
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """What the store keeps of a configured source (plain values, no config objects)."""
-
-    name: str
-    url: str
-    type: str
-    country: str
-    languages: tuple[str, ...]
-    tier: str
+__all__ = ["SignalRow", "SourceHealth", "counts", "known_urls", "signals_between", "source_health"]
 
 
 @dataclass(frozen=True)
@@ -84,108 +60,12 @@ class SourceHealth:
         return since
 
 
-@dataclass(frozen=True)
-class PollState:
-    """What the last polls left for the next one: validators and not-before times."""
-
-    etag: str | None
-    last_modified: str | None
-    fresh_until: datetime | None
-    next_retry_at: datetime | None
-    consecutive_failures: int = 0
-
-    def due(self, now: datetime) -> bool:
-        return all(t is None or t <= now for t in (self.fresh_until, self.next_retry_at))
-
-    @property
-    def not_before(self) -> datetime | None:
-        times = [t for t in (self.fresh_until, self.next_retry_at) if t is not None]
-        return max(times) if times else None
-
-
-def sync_sources(session: Session, specs: Iterable[SourceSpec]) -> dict[str, int]:
-    """Insert or update a row per configured source; return {name: id}."""
-    existing = {s.name: s for s in session.scalars(select(Source))}
-    ids: dict[str, int] = {}
-    for spec in specs:
-        row = existing.get(spec.name)
-        if row is None:
-            row = Source(
-                name=spec.name,
-                url=spec.url,
-                type=spec.type,
-                country=spec.country,
-                languages=list(spec.languages),
-                tier=spec.tier,
-            )
-            session.add(row)
-            session.flush()
-        else:
-            row.url, row.type, row.country = spec.url, spec.type, spec.country
-            row.languages, row.tier = list(spec.languages), spec.tier
-        ids[spec.name] = row.id
-    return ids
-
-
 def known_urls(session: Session, source_id: int) -> dict[str, datetime]:
     """Canonical URL → when it was last seen, for the documents of one source."""
     rows = session.execute(
         select(Document.canonical_url, Document.last_seen_at).where(Document.source_id == source_id)
     )
     return {url: seen for url, seen in rows}
-
-
-def poll_states(session: Session, source_ids: Collection[int]) -> dict[int, PollState]:
-    """Validators and not-before times of these sources, in one query."""
-    rows = session.scalars(select(Source).where(Source.id.in_(list(source_ids))))
-    return {
-        r.id: PollState(
-            r.etag, r.last_modified, r.fresh_until, r.next_retry_at, r.consecutive_failures
-        )
-        for r in rows
-    }
-
-
-def record_success(
-    session: Session,
-    source_id: int,
-    items: int,
-    *,
-    validators: tuple[str | None, str | None] | None = None,
-    fresh_until: datetime | None = None,
-    skipped: int = 0,
-) -> None:
-    """A poll worked (a 304 included), bringing ``items`` and skipping ``skipped``.
-    ``validators`` is (ETag, Last-Modified) to send next time; None keeps the stored ones."""
-    row = session.get_one(Source, source_id)
-    now = utcnow()
-    row.last_attempt_at = now
-    row.last_success_at = now
-    row.consecutive_failures = 0
-    row.items_last_run = items
-    row.skipped_last_run = skipped
-    if validators is not None:
-        etag, last_modified = validators
-        row.etag = etag[:1024] if etag else None
-        row.last_modified = last_modified[:64] if last_modified else None
-    row.fresh_until = fresh_until
-    row.next_retry_at = None
-
-
-def record_failure(
-    session: Session, source_id: int, error: str, next_retry_at: datetime | None = None
-) -> int:
-    """A poll failed; return the number of failures in a row, this one included."""
-    row = session.get_one(Source, source_id)
-    now = utcnow()
-    row.last_attempt_at = now
-    row.last_error_at = now
-    row.last_error = error[:2000]
-    row.consecutive_failures += 1
-    row.items_last_run = 0
-    row.skipped_last_run = 0
-    row.next_retry_at = next_retry_at
-    return row.consecutive_failures
 
 
 def source_health(session: Session, names: Collection[str] | None = None) -> list[SourceHealth]:

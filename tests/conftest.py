@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
+from regwatch.pipeline import IngestResult, ingest
 from regwatch.store import db
 
 PG_ADMIN_URL = os.environ.get(
@@ -24,6 +26,14 @@ IN_CI = os.environ.get("CI") == "true"
 Route = tuple[int, dict[str, str], bytes]
 # A dynamic route gets the request's headers (names in lower case).
 DynamicRoute = Callable[[dict[str, str]], Route]
+
+
+def ingest_one(engine: Engine, flagger: Flagger, doc: Document) -> IngestResult:
+    """``doc`` alone through the one ingest path: its result (what kept it out is raised)."""
+    [(_, result)] = ingest(engine, flagger, [doc])
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 class LocalSite:

@@ -9,11 +9,11 @@ from regwatch.config import SourceConfig
 from regwatch.crawlers import Document, Fetcher, FetchPolicy
 from regwatch.nlp import Flagger
 from regwatch.nlp.rules import BUNDLED_RULES
-from regwatch.pipeline import Outcome, backtest, collect_sources, ingest
+from regwatch.pipeline import Outcome, backtest, collect_sources
 from regwatch.store import db
 from regwatch.store import models as m
-from regwatch.store.queries import SourceSpec, sync_sources
-from tests.conftest import LocalSite
+from regwatch.store.sources import SourceSpec, sync_sources
+from tests.conftest import LocalSite, ingest_one
 
 TEXT = (
     "Министерство опубликовало законопроект об искусственном интеллекте. "
@@ -34,20 +34,19 @@ def _count(engine: Engine, model: type[m.Base]) -> int:
 
 
 def test_ingest_new_then_unchanged(engine: Engine, flagger: Flagger) -> None:
-    sid = _source_id(engine)
+    _source_id(engine)
     doc = Document(
         url="https://gov.kz/news/1?utm_source=x",
         title="Законопроект об ИИ",
         text=TEXT,
         source="kz-maidd",
     )
-    first = ingest(engine, flagger, doc, sid)
+    first = ingest_one(engine, flagger, doc)
     assert first.outcome is Outcome.NEW and first.signals_new >= 2
-    again = ingest(
+    again = ingest_one(
         engine,
         flagger,
         Document(url="https://gov.kz/news/1", title=doc.title, text=doc.text, source="kz-maidd"),
-        sid,
     )
     assert again.outcome is Outcome.UNCHANGED and again.document_id == first.document_id
     assert _count(engine, m.Document) == 1
@@ -60,13 +59,13 @@ def test_ingest_new_then_unchanged(engine: Engine, flagger: Flagger) -> None:
 
 
 def test_changed_page_becomes_a_new_version(engine: Engine, flagger: Flagger) -> None:
-    sid = _source_id(engine)
+    _source_id(engine)
     v1 = Document(
         url="https://gov.kz/news/2", title="Новости", text="Погода в Астане.", source="kz-maidd"
     )
-    assert ingest(engine, flagger, v1, sid).signals_new == 0
+    assert ingest_one(engine, flagger, v1).signals_new == 0
     v2 = Document(url=v1.url, title="Новости", text=TEXT, source="kz-maidd")
-    result = ingest(engine, flagger, v2, sid)
+    result = ingest_one(engine, flagger, v2)
     assert result.outcome is Outcome.UPDATED and result.signals_new >= 2
     with db.session_scope(engine) as s:
         row = s.get_one(m.Document, result.document_id)
@@ -76,14 +75,14 @@ def test_changed_page_becomes_a_new_version(engine: Engine, flagger: Flagger) ->
 
 
 def test_same_story_under_another_url_is_a_duplicate(engine: Engine, flagger: Flagger) -> None:
-    sid = _source_id(engine)
+    _source_id(engine)
     long_text = TEXT + " Обсуждение продлится до конца месяца на портале открытых НПА." * 3
     a = Document(url="https://a.kz/1", title="Законопроект", text=long_text, source="kz-maidd")
     b = Document(
         url="https://b.kz/other", title="законопроект", text=long_text + "  ", source="kz-maidd"
     )
-    assert ingest(engine, flagger, a, sid).outcome is Outcome.NEW
-    assert ingest(engine, flagger, b, sid).outcome is Outcome.DUPLICATE
+    assert ingest_one(engine, flagger, a).outcome is Outcome.NEW
+    assert ingest_one(engine, flagger, b).outcome is Outcome.DUPLICATE
     assert _count(engine, m.Document) == 1
 
 
@@ -125,14 +124,13 @@ def test_collect_records_health_and_a_bad_source_does_not_stop_others(
 
 
 def test_title_only_items_are_not_merged_by_content(engine: Engine, flagger: Flagger) -> None:
-    sid = _source_id(engine)
+    _source_id(engine)
     title = "Проект постановления Правительства о цифровых платформах"
     outcomes = [
-        ingest(
+        ingest_one(
             engine,
             flagger,
             Document(url=f"https://adilet.kz/{i}", title=title, text="", source="kz-maidd"),
-            sid,
         ).outcome
         for i in range(3)
     ]
@@ -140,10 +138,10 @@ def test_title_only_items_are_not_merged_by_content(engine: Engine, flagger: Fla
 
 
 def test_page_changed_back_points_at_the_earlier_version(engine: Engine, flagger: Flagger) -> None:
-    sid = _source_id(engine)
+    _source_id(engine)
     a = Document(url="https://gov.kz/news/9", title="Новости", text=TEXT, source="kz-maidd")
     b = Document(url=a.url, title="Новости", text="Погода в Астане.", source="kz-maidd")
-    outcomes = [ingest(engine, flagger, d, sid).outcome for d in (a, b, a, a, b)]
+    outcomes = [ingest_one(engine, flagger, d).outcome for d in (a, b, a, a, b)]
     assert outcomes == [
         Outcome.NEW,
         Outcome.UPDATED,
@@ -183,12 +181,11 @@ def test_a_crashing_item_or_source_never_stops_the_run(
 def test_backtest_reports_what_a_rule_change_would_do(
     engine: Engine, flagger: Flagger, tmp_path: Path
 ) -> None:
-    sid = _source_id(engine)
-    ingest(
+    _source_id(engine)
+    ingest_one(
         engine,
         flagger,
         Document(url="https://gov.kz/n/1", title="Новости", text=TEXT, source="kz-maidd"),
-        sid,
     )
     same = backtest(engine, flagger)
     assert (same.documents, same.added, same.removed) == (1, [], [])
@@ -211,12 +208,11 @@ def test_backtest_reports_what_a_rule_change_would_do(
 def test_backtest_reports_rescored_signals(
     engine: Engine, flagger: Flagger, tmp_path: Path
 ) -> None:
-    sid = _source_id(engine)
-    ingest(
+    _source_id(engine)
+    ingest_one(
         engine,
         flagger,
         Document(url="https://gov.kz/n/2", title="Новости", text=TEXT, source="kz-maidd"),
-        sid,
     )
     rules = tmp_path / "rules"
     shutil.copytree(BUNDLED_RULES, rules)

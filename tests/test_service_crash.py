@@ -21,7 +21,7 @@ from tests.test_scheduler import wait_for
 
 __all__ = ["smtp"]  # the fixture, shared with tests/alerts
 
-ITEMS = 1000  # several write batches (pipeline.batch.BATCH), so a kill lands between two
+ITEMS = 1000  # several write batches (pipeline.ingest.BATCH), so a kill lands between two
 ITEM = (
     "<item><title>Законопроект об искусственном интеллекте № {n}</title>"
     "<link>__BASE__/n/{n}</link><description>Министерство цифрового развития внесло "

@@ -25,10 +25,10 @@ from sqlalchemy import Engine
 from regwatch.config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
-from regwatch.pipeline import ingest
 from regwatch.store import db
 from regwatch.store.models import utcnow
-from regwatch.store.queries import SourceSpec, sync_sources
+from regwatch.store.sources import SourceSpec, sync_sources
+from tests.conftest import ingest_one
 
 USER, PASSWORD = "regwatch", "s3cret-pass"
 
@@ -231,7 +231,7 @@ def seed(engine: Engine, flagger: Flagger, titles: dict[str, str] | None = None)
     started = utcnow()
     titles = titles or {}
     with db.session_scope(engine) as s:
-        ids = sync_sources(
+        sync_sources(
             s,
             [
                 SourceSpec("kz-gov", "https://gov.kz/rss", "rss", "kz", ("ru",), "official"),
@@ -250,7 +250,7 @@ def seed(engine: Engine, flagger: Flagger, titles: dict[str, str] | None = None)
             text=text,
             source=sources[key],
         )
-        doc_ids[key] = ingest(engine, flagger, doc, ids[sources[key]]).document_id
+        doc_ids[key] = ingest_one(engine, flagger, doc).document_id
     return Seeded(started, doc_ids)
 
 

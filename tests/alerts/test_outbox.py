@@ -80,7 +80,7 @@ def test_same_story_elsewhere_raises_no_second_alert(
     engine: Engine, flagger: Flagger, smtp: SmtpServer
 ) -> None:
     from regwatch.crawlers import Document as Doc
-    from regwatch.pipeline import ingest
+    from tests.conftest import ingest_one
 
     seeded = seed(engine, flagger)
     sub = subscription(countries=["tj"])
@@ -88,15 +88,17 @@ def test_same_story_elsewhere_raises_no_second_alert(
     assert box.dispatch(seeded.started + timedelta(hours=1)).sent == 1
     with db.session_scope(engine) as s:
         first = s.get_one(Document, seeded.doc_ids["tj"])
-        source_id, title = first.source_id, first.title
+        source, title = first.source.name, first.title
     # Another site runs the story under the same headline with its own wording: a new
     # document with another URL and another content hash — the same story, no second alert.
     text = "Reposted: the government of Tajikistan wants a regional AI Center in Dushanbe."
-    other = Doc(url="https://mirror.example/a/77", title=title, text=text, source="x")
-    assert ingest(engine, flagger, other, source_id).signals_new >= 1
+    other = Doc(url="https://mirror.example/a/77", title=title, text=text, source=source)
+    assert ingest_one(engine, flagger, other).signals_new >= 1
     # and the same page, changed: a new version of the first document
-    again = Doc(url="https://tj.example/news/1", title="Changed", text=text + " More.", source="x")
-    assert ingest(engine, flagger, again, source_id).signals_new >= 1
+    again = Doc(
+        url="https://tj.example/news/1", title="Changed", text=text + " More.", source=source
+    )
+    assert ingest_one(engine, flagger, again).signals_new >= 1
     assert box.dispatch(seeded.started + timedelta(hours=2)).alerts_queued == 0
     assert len(smtp.inbox.messages) == 1
 

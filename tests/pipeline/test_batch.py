@@ -1,4 +1,4 @@
-"""The batch write path (pipeline/batch.py) gives every document the outcome it gets going
+"""The batch write path (pipeline/ingest.py) gives every document the outcome it gets going
 through ``ingest`` one at a time, and leaves the store in the same state, on both engines."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from sqlalchemy import Engine, delete, func, select
 
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
-from regwatch.pipeline import IngestResult, Outcome, ingest, ingest_many, store_batch
-from regwatch.pipeline.ingest import flag_document
+from regwatch.pipeline import IngestResult, Outcome, ingest
+from regwatch.pipeline.ingest import flag_document, store_batch
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.fulltext import INDEX_TABLE
-from regwatch.store.queries import SourceSpec, sync_sources
+from regwatch.store.sources import SourceSpec, sync_sources
+from tests.conftest import ingest_one
 
 LONG = (
     "Министерство цифрового развития внесло законопроект об искусственном интеллекте. "
@@ -105,15 +106,15 @@ def _outcomes(results: list[IngestResult], engine: Engine) -> list[tuple[Outcome
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_batches_match_one_at_a_time(engine: Engine, flagger: Flagger, seed: int) -> None:
     docs = _stream(seed)
-    sid = _source(engine)
-    one_by_one = [ingest(engine, flagger, d, sid) for d in docs]
+    _source(engine)
+    one_by_one = [ingest_one(engine, flagger, d) for d in docs]
     expected = (_outcomes(one_by_one, engine), _state(engine))
     assert {r.outcome for r in one_by_one} >= {Outcome.NEW, Outcome.UNCHANGED, Outcome.UPDATED}
     for size in (1, 5, 17, 200):
         _wipe(engine)
-        sid = _source(engine)
+        _source(engine)
         results = []
-        for doc, result in ingest_many(engine, flagger, docs, sid, batch=size):
+        for doc, result in ingest(engine, flagger, docs, batch=size):
             assert isinstance(result, IngestResult), result
             results.append(result)
             assert doc is docs[len(results) - 1]
@@ -123,17 +124,17 @@ def test_batches_match_one_at_a_time(engine: Engine, flagger: Flagger, seed: int
 def test_a_replayed_batch_stores_nothing_twice(engine: Engine, flagger: Flagger) -> None:
     """As after a crash between the commit and the report: each item once per URL, as a
     feed lists it (twins under other URLs and short texts with equal hashes included)."""
-    sid = _source(engine)
+    _source(engine)
     docs = [
         Document(url=f"https://gov.example/n/{i}", title=f"T{i % 4}", text=BODIES[i % 5],
                  source="src")
         for i in range(25)
     ]  # fmt: skip
     flagged = [flag_document(flagger, d) for d in docs]
-    first = store_batch(engine, flagged, sid)
+    first = store_batch(engine, flagged)
     assert {r.outcome for r in first} == {Outcome.NEW, Outcome.DUPLICATE}
     before = _state(engine)
-    again = store_batch(engine, flagged, sid)
+    again = store_batch(engine, flagged)
     assert [r.outcome for r in again] == [
         Outcome.DUPLICATE if r.outcome is Outcome.DUPLICATE else Outcome.UNCHANGED for r in first
     ]
@@ -143,9 +144,9 @@ def test_a_replayed_batch_stores_nothing_twice(engine: Engine, flagger: Flagger)
 def test_one_bad_document_does_not_cost_the_batch(
     engine: Engine, flagger: Flagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sid = _source(engine)
+    _source(engine)
     docs = [
-        Document(url=f"https://gov.example/{i}", title="t", text=BODIES[i % 3] + str(i), source="s")
+        Document(url=f"https://gov.example/{i}", title="t", text=BODIES[i % 3] + str(i), source="src")
         for i in range(6)
     ]
     real: Callable[..., Any] = flagger.flag
@@ -156,7 +157,7 @@ def test_one_bad_document_does_not_cost_the_batch(
         return real(title, text, lang)
 
     monkeypatch.setattr(flagger, "flag", flag)
-    out = list(ingest_many(engine, flagger, docs, sid))
+    out = list(ingest(engine, flagger, docs))
     bad = [r for _, r in out if isinstance(r, Exception)]
     assert len(bad) == 1 and "item 3" in str(bad[0])
     assert sum(isinstance(r, IngestResult) and r.outcome is Outcome.NEW for _, r in out) == 5
@@ -168,13 +169,13 @@ def test_a_failing_batch_falls_back_to_one_document_at_a_time(
     """A title too long for the column fails the multi-row insert on PostgreSQL; on SQLite a
     URL over 2,048 characters is stored (SQLite has no length limit). Either way the other
     documents of the batch are stored."""
-    sid = _source(engine)
+    _source(engine)
     docs = [Document(url=f"https://gov.example/{i}", title="t", text=BODIES[i % 3] + str(i),
-                     source="s") for i in range(4)]  # fmt: skip
+                     source="src") for i in range(4)]  # fmt: skip
     docs.insert(
-        2, Document(url="https://gov.example/" + "x" * 3000, title="t", text="x", source="s")
+        2, Document(url="https://gov.example/" + "x" * 3000, title="t", text="x", source="src")
     )
-    out = list(ingest_many(engine, flagger, docs, sid))
+    out = list(ingest(engine, flagger, docs))
     good = [r for _, r in out if isinstance(r, IngestResult)]
     assert sum(r.outcome is Outcome.NEW for r in good) >= 4
     if engine.dialect.name == "postgresql":
@@ -194,9 +195,9 @@ def test_a_known_url_from_another_source_keeps_its_documents_source(
             [SourceSpec(n, f"https://{n}/rss", "rss", "kz", ("ru",), "news") for n in ("a", "b")],
         )
     url = "https://gov.example/draft"
-    ingest(engine, flagger, Document(url=url, title="t", text=BODIES[0], source="a"), ids["a"])
+    ingest_one(engine, flagger, Document(url=url, title="t", text=BODIES[0], source="a"))
     again = Document(url=url, title="t", text=BODIES[1], source="b")  # changed, via b
-    assert ingest(engine, flagger, again, ids["b"]).outcome is Outcome.UPDATED
+    assert ingest_one(engine, flagger, again).outcome is Outcome.UPDATED
     with db.session_scope(engine) as s:
         pairs = s.execute(
             select(m.Signal.source_id, m.Document.source_id).join(

@@ -8,20 +8,20 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, text, update
 
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
 from regwatch.nlp.index import search_terms
-from regwatch.pipeline import ingest
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.analyst import COLUMNS, SignalFilter, iter_documents, iter_signals
 from regwatch.store.export import write_rows
 from regwatch.store.fulltext import matching_documents
 from regwatch.store.models import Signal, utcnow
-from regwatch.store.queries import SourceSpec, sync_sources
 from regwatch.store.search import QuerySyntaxError, parse
+from regwatch.store.sources import SourceSpec, sync_sources
+from tests.conftest import ingest_one
 
 TEXTS = {
     ("kz-gov", "kz", "ru"): (
@@ -41,13 +41,13 @@ TEXTS = {
 
 def _seed(engine: Engine, flagger: Flagger) -> None:
     with db.session_scope(engine) as s:
-        ids = sync_sources(
+        sync_sources(
             s,
             [SourceSpec(n, f"https://{n}/rss", "rss", c, (lang,), "news") for n, c, lang in TEXTS],
         )
     for (name, _c, _lang), body in TEXTS.items():
         doc = Document(url=f"https://{name}/1", title=f"{name} news", text=body, source=name)
-        ingest(engine, flagger, doc, ids[name])
+        ingest_one(engine, flagger, doc)
 
 
 def _rows(engine: Engine, f: SignalFilter, **kw: object) -> list[dict[str, object]]:
@@ -149,15 +149,13 @@ def test_full_text_search_every_inflection_on_both_engines(
 
 def test_search_index_follows_new_versions(engine: Engine, flagger: Flagger) -> None:
     _seed(engine, flagger)
-    with db.session_scope(engine) as s:
-        source_id = s.scalar(select(m.Source.id).where(m.Source.name == "asia"))
     changed = Document(
         url="https://asia/1",
         title="asia news",
         text="The Kyrgyz government proposed a regional AI Center in Dushanbe with Bishkek.",
         source="asia",
     )
-    assert ingest(engine, flagger, changed, int(source_id or 0)).outcome.value == "updated"
+    assert ingest_one(engine, flagger, changed).outcome.value == "updated"
     assert {r["source"] for r in _rows(engine, SignalFilter(text="Bishkek"))} == {"asia"}
     assert _rows(engine, SignalFilter(text="coordinate")) == []  # only the old version said it
 

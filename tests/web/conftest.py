@@ -21,13 +21,12 @@ from sqlalchemy import create_engine, text, update
 
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
-from regwatch.pipeline import ingest
 from regwatch.store import db
 from regwatch.store.models import Document as DocumentRow
 from regwatch.store.models import Signal, utcnow
-from regwatch.store.queries import SourceSpec, sync_sources
+from regwatch.store.sources import SourceSpec, sync_sources
 from regwatch.web import WebOptions, create_app
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available
+from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available, ingest_one
 
 EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>{{7*7}}'
 
@@ -67,12 +66,12 @@ def seed(url: str, flagger: Flagger) -> dict[str, int]:
     engine = db.make_engine(url)
     db.upgrade(engine)
     with db.session_scope(engine) as s:
-        ids = sync_sources(s, SOURCES)
+        sync_sources(s, SOURCES)
     doc_ids: dict[str, int] = {}
     now = utcnow()
     for source, path, title, body, weeks in DOCS:
         doc = Document(url=f"https://{source}.example{path}", title=title, text=body, source=source)
-        doc_ids[source] = ingest(engine, flagger, doc, ids[source]).document_id
+        doc_ids[source] = ingest_one(engine, flagger, doc).document_id
         with db.session_scope(engine) as s:
             s.execute(
                 update(Signal)
@@ -81,7 +80,7 @@ def seed(url: str, flagger: Flagger) -> dict[str, int]:
             )
     changed = Document(url="https://kz-gov.example/1", title="Законопроект об ИИ", text=KZ_V2,
                        source="kz-gov")  # fmt: skip
-    assert ingest(engine, flagger, changed, ids["kz-gov"]).outcome.value == "updated"
+    assert ingest_one(engine, flagger, changed).outcome.value == "updated"
     with db.session_scope(engine) as s:  # a link no browser may follow
         s.get_one(DocumentRow, doc_ids["evil"]).url = "javascript:window.__pwned=3"
     engine.dispose()
