@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -132,7 +132,7 @@ def run_demo(
 
 def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outbox:
     """Two teams: the whole region by category, and a Kazakhstan desk by country."""
-    at = f"{due:%H:%M}"
+    at = time(due.hour, due.minute)
     subscriptions = [
         SubscriptionConfig(
             name="gr-central-asia",
