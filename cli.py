@@ -1,5 +1,6 @@
 """``regwatch`` subcommands. Thin: parse arguments, call the domain, turn RegwatchError into
-a message on stderr and an exit code (2 for configuration errors)."""
+a message on stderr and its exit code (errors.py: 2 for a ConfigError or a UsageError — a bad
+argument, as argparse's own — 1 for any other)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from regwatch import __version__, logs
 from regwatch.commands.alerts import (
@@ -27,10 +27,7 @@ from regwatch.commands.sources import (
     cmd_sources_toggle,
 )
 from regwatch.config import default_config_path
-from regwatch.errors import ConfigError, RegwatchError
-
-if TYPE_CHECKING:
-    pass
+from regwatch.errors import ConfigError, RegwatchError, UsageError
 
 __all__ = ["main"]
 
@@ -90,8 +87,7 @@ def cmd_flag(args: argparse.Namespace) -> int:
     try:
         source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
-        print(f"regwatch: flag: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
+        raise UsageError(f"flag: cannot read {args.file}: {exc.strerror}") from None
     with source:
         lines = read_lines(source)
         for out in flag_lines(lines, flagger, workers=args.workers, rules_dir=rules_dir):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from regwatch.config import Settings
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 
 if TYPE_CHECKING:
     from regwatch.crawlers import Document
@@ -123,19 +123,19 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     langs = [x for lang in args.lang or [] for x in lang.split(",") if x]
     bad = [x for x in langs if x not in LANGUAGES]
     if bad:
-        raise ConfigError(f"sources add: --lang {bad[0]!r} is not one of {' '.join(LANGUAGES)}")
+        raise UsageError(f"sources add: --lang {bad[0]!r} is not one of {' '.join(LANGUAGES)}")
     if args.country not in COUNTRIES:
-        raise ConfigError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
+        raise UsageError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
     if args.interval < 1:
-        raise ConfigError("sources add: --interval must be at least 1 (minutes)")
+        raise UsageError("sources add: --interval must be at least 1 (minutes)")
     name = _source_name(args, args.url)
     if any(x.name == name for x in s.sources):
-        raise ConfigError(f"sources add: a source named {name!r} exists; pick another --name")
+        raise UsageError(f"sources add: a source named {name!r} exists; pick another --name")
     with Fetcher(fetch_policy(s)) as fetcher:
         found = discover(args.url, fetcher)
         same = [x.name for x in s.sources if x.url == found.url]
         if same:
-            raise ConfigError(f"sources add: {found.url} is already configured as {same[0]!r}")
+            raise UsageError(f"sources add: {found.url} is already configured as {same[0]!r}")
         print(f"{args.url}: {found.type} at {found.url}")
         if found.others:
             print(f"  (the page announces {len(found.others)} more: {', '.join(found.others)})")

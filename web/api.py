@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from regwatch.alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
 from regwatch.alerts.render import safe_url
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store.facets import facet_counts, signal_page, summary, timeline
 from regwatch.web.deps import session
 from regwatch.web.params import Search, search_params
@@ -154,7 +154,7 @@ def signals(search: Checked, s: Db) -> SignalPage:
     try:
         rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
         total = summary(s, search.filter).total
-    except ConfigError as exc:
+    except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     return SignalPage(
         total=total,

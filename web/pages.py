@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from regwatch.alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
 from regwatch.alerts.render import safe_url
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store import db
 from regwatch.store.analyst import COLUMNS, iter_signals
 from regwatch.store.export import format_rows
@@ -96,7 +96,7 @@ def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
     try:
         fc = facet_counts(s, search.filter)
         rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
-    except ConfigError as exc:
+    except UsageError as exc:
         return _page(
             "search.html.j2",
             400,

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 
 from regwatch.crawlers import Document
+from regwatch.errors import QuerySyntaxError
 from regwatch.nlp import Flagger
 from regwatch.nlp.index import search_terms
 from regwatch.pipeline import ingest
@@ -21,7 +22,7 @@ from regwatch.store.export import write_rows
 from regwatch.store.fulltext import matching_documents
 from regwatch.store.models import Signal, utcnow
 from regwatch.store.queries import SourceSpec, sync_sources
-from regwatch.store.search import QuerySyntaxError, parse
+from regwatch.store.search import parse
 
 TEXTS = {
     ("kz-gov", "kz", "ru"): (
