@@ -12,7 +12,7 @@ from regwatch.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from regwatch.store.analyst import SignalFilter
 
-from regwatch.commands.common import load_settings, open_engine
+from regwatch.commands.common import load_settings, make_flagger, open_engine
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
 
@@ -102,13 +102,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from regwatch.crawlers.imports import read_documents
-    from regwatch.nlp import Flagger
     from regwatch.nlp.jsonl import read_lines
     from regwatch.pipeline import import_documents
 
     s = load_settings(args)
     engine = open_engine(s)
-    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    flagger = make_flagger(s.nlp)
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:

@@ -231,3 +231,11 @@ def test_nan_is_out_of_every_float_range(tmp_path: Path) -> None:
         if tp is float and section not in CONTEXT:
             with pytest.raises(ConfigError, match=rf"{section}\.{name} must be"):
                 config.load(write(tmp_path, f"[{section}]\n{name} = nan\n"), env={})
+
+
+def test_the_fetch_policy_defaults_are_the_settings() -> None:
+    from regwatch.commands.common import fetch_policy
+    from regwatch.crawlers import FetchPolicy
+
+    assert fetch_policy(config.FetchConfig()) == FetchPolicy()
+    assert FetchPolicy().per_host_delay == config.FetchConfig().per_host_delay == 1.0
