@@ -1,13 +1,14 @@
 """``regwatch`` subcommands. Thin: parse arguments, call the domain, turn RegwatchError into
-a message on stderr and an exit code (2 for configuration errors)."""
+a message on stderr and its exit code (errors.py: 2 for a ConfigError or a UsageError — a bad
+argument, as argparse's own — 1 for any other)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from regwatch import __version__, logs
 from regwatch.commands.alerts import (
@@ -17,7 +18,7 @@ from regwatch.commands.alerts import (
     cmd_digest,
 )
 from regwatch.commands.analyst import cmd_export, cmd_import, cmd_query, cmd_serve
-from regwatch.commands.common import load_settings, open_engine, redact
+from regwatch.commands.common import load_settings, make_flagger, open_engine, redact
 from regwatch.commands.service import cmd_run, cmd_status
 from regwatch.commands.sources import (
     cmd_collect,
@@ -26,11 +27,8 @@ from regwatch.commands.sources import (
     cmd_sources_list,
     cmd_sources_toggle,
 )
-from regwatch.config import default_config_path
-from regwatch.errors import ConfigError, RegwatchError
-
-if TYPE_CHECKING:
-    pass
+from regwatch.config import NlpConfig, default_config_path
+from regwatch.errors import ConfigError, RegwatchError, UsageError
 
 __all__ = ["main"]
 
@@ -70,44 +68,41 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _flagger_settings(args: argparse.Namespace) -> tuple[str | None, float]:
-    """Rules folder and minimum score: from the config file when there is one."""
+def _nlp_settings(args: argparse.Namespace) -> NlpConfig:
+    """The [nlp] settings: from the config file when there is one, else their defaults."""
     path = args.config or default_config_path()
     if args.config or Path(path).exists():
-        s = load_settings(args)
-        return s.nlp.rules_dir or None, s.nlp.min_score
-    return None, 0.3
+        return load_settings(args).nlp
+    return NlpConfig()
 
 
 def cmd_flag(args: argparse.Namespace) -> int:
     import json
 
-    from regwatch.nlp import Flagger
     from regwatch.nlp.jsonl import flag_lines, read_lines
 
-    rules_dir, min_score = _flagger_settings(args)
-    flagger = Flagger.from_folder(rules_dir, min_score=min_score)
+    nlp = _nlp_settings(args)
+    flagger = make_flagger(nlp)
     try:
         source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
-        print(f"regwatch: flag: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
+        raise UsageError(f"flag: cannot read {args.file}: {exc.strerror}") from None
     with source:
         lines = read_lines(source)
-        for out in flag_lines(lines, flagger, workers=args.workers, rules_dir=rules_dir):
+        for out in flag_lines(
+            lines, flagger, workers=args.workers, rules_dir=nlp.rules_dir or None
+        ):
             sys.stdout.write(json.dumps(out, ensure_ascii=False, allow_nan=False) + "\n")
     return 0
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from regwatch.nlp import Flagger
     from regwatch.pipeline import backtest
 
     s = load_settings(args)
     engine = open_engine(s)
-    rules_dir = args.rules or s.nlp.rules_dir or None
-    flagger = Flagger.from_folder(rules_dir, min_score=s.nlp.min_score)
-    report = backtest(engine, flagger, limit=args.limit)
+    nlp = dataclasses.replace(s.nlp, rules_dir=args.rules) if args.rules else s.nlp
+    report = backtest(engine, make_flagger(nlp), limit=args.limit)
     print("\n".join(report.lines(show=args.show)))
     return 0
 

@@ -3,14 +3,18 @@
 Deep code raises these with a message that names the component, the object and the fix;
 only the edges (``cli.py``, ``scheduler.py``) turn them into exit codes and log lines.
 
-    RegwatchError
+    RegwatchError                                                    (exit 1)
     ├── ConfigError      config.toml or a rules file is wrong        (exit 2)
+    │   └── RulesError       an NLP rules file is invalid
+    ├── UsageError       a command-line argument or an HTTP query    (exit 2; HTTP 400)
+    │   │                parameter is wrong
+    │   └── QuerySyntaxError the full-text search text does not parse
     ├── FetchError       an HTTP request failed or was refused
     │   └── UnsafeURLError   the URL or an address it resolves to is not allowed
     ├── FeedError        a body could not be read as a feed
     ├── ExtractError     an HTML page did not yield an article
-    ├── RulesError       an NLP rules file is invalid (also a ConfigError)
     ├── StoreError       the database could not be opened or upgraded
+    │   └── LockHeld         another `regwatch run` is using this database
     └── DeliveryError    a digest or alert could not be written or sent
 """
 
@@ -22,10 +26,13 @@ __all__ = [
     "ExtractError",
     "FeedError",
     "FetchError",
+    "LockHeld",
+    "QuerySyntaxError",
     "RegwatchError",
     "RulesError",
     "StoreError",
     "UnsafeURLError",
+    "UsageError",
 ]
 
 
@@ -39,6 +46,17 @@ class ConfigError(RegwatchError):
     """Configuration is invalid; the message names the file, the key and the fix."""
 
     exit_code = 2
+
+
+class UsageError(RegwatchError):
+    """A command-line argument or an HTTP query parameter is wrong; the message names it and
+    what would be accepted. The CLI exits 2, the web API answers 400."""
+
+    exit_code = 2
+
+
+class QuerySyntaxError(UsageError):
+    """The search text does not parse; the message says where and how to fix it."""
 
 
 class FetchError(RegwatchError):
@@ -70,6 +88,10 @@ class RulesError(ConfigError):
 
 class StoreError(RegwatchError):
     """The database could not be opened, upgraded or written."""
+
+
+class LockHeld(StoreError):
+    """Another `regwatch run` is using this database."""
 
 
 class DeliveryError(RegwatchError):

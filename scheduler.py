@@ -296,6 +296,6 @@ def digest_times(subscriptions: Sequence[SubscriptionConfig]) -> list[DigestTime
     out = []
     for sub in subscriptions:
         if sub.recipients:
-            hour, minute = (int(x) for x in sub.digest_time.split(":"))
-            out.append(DigestTime(sub.name, hour, minute, sub.timezone))
+            at = sub.digest_time
+            out.append(DigestTime(sub.name, at.hour, at.minute, sub.timezone))
     return out

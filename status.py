@@ -18,9 +18,10 @@ from sqlalchemy import Engine, func, select
 
 from regwatch.alerts.report import latest_period, period_end
 from regwatch.config import SourceConfig, SubscriptionConfig
+from regwatch.errors import LockHeld
 from regwatch.store import db
 from regwatch.store import models as m
-from regwatch.store.lock import InstanceLock, LockHeld
+from regwatch.store.lock import InstanceLock
 from regwatch.store.sources import poll_state
 
 __all__ = ["Status", "due_sources", "read_status"]

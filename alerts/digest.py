@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta, tzinfo
 from regwatch.store.queries import SignalRow, SourceHealth
 
 __all__ = [
-    "CATEGORY_TITLES",
     "COUNTRY_TITLES",
     "Digest",
     "DigestItem",
@@ -23,17 +22,6 @@ __all__ = [
     "story_keys",
 ]
 
-CATEGORY_TITLES = {
-    "digital_security": "Digital security as a regulatory frame",
-    "dushanbe_ai_center": "Dushanbe AI Center and Tajikistan's AI corporation",
-    "draft_instrument": "Draft laws, decrees and concepts",
-    "ai_governance_body": "AI ministries, agencies and councils",
-    "risk_classification": "High-risk AI, prohibited practices and audits",
-    "data_localization": "Data localisation and cross-border transfer",
-    "content_control": "Disinformation, fakes and content controls",
-    "surveillance_biometrics": "Surveillance and biometrics",
-    "regional_cooperation": "Regional coordination of tech rules",
-}
 MIN_TITLE_WORDS = 4
 NEAR_TITLE = 0.8  # share of words two titles have in common to be one story
 COUNTRY_TITLES = {
@@ -47,7 +35,10 @@ COUNTRY_TITLES = {
 
 
 def section_title(key: str, group_by: str = "category") -> str:
-    titles = COUNTRY_TITLES if group_by == "country" else CATEGORY_TITLES
+    """A section's heading: the country's name, or the title its rules file gives a category."""
+    from regwatch.nlp.rules import category_titles
+
+    titles = COUNTRY_TITLES if group_by == "country" else category_titles()
     return titles.get(key, key.replace("_", " ").capitalize())
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from regwatch.alerts.digest import CATEGORY_TITLES, Digest, Evidence
+from regwatch.alerts.digest import Digest, Evidence
 from regwatch.store.queries import SignalRow
 
 __all__ = ["Alert", "render_alert", "render_html", "render_text", "safe_url"]
@@ -70,10 +70,12 @@ class Alert:
 
     @classmethod
     def of(cls, row: SignalRow, subscription: str, threshold: float) -> Alert:
+        from regwatch.nlp.rules import category_titles
+
         return cls(
             subscription=subscription,
             threshold=threshold,
-            section=CATEGORY_TITLES.get(row.category, row.category),
+            section=category_titles().get(row.category, row.category),
             title=row.title,
             url=row.url,
             score=row.score,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -53,8 +53,7 @@ def wanted(sub: SubscriptionConfig, row: SignalRow, min_score: float | None = No
 
 def period_end(sub: SubscriptionConfig, local_day: date) -> datetime:
     """When the digest for ``local_day`` is due: digest_time there, as UTC."""
-    hour, minute = (int(x) for x in sub.digest_time.split(":"))
-    local = datetime.combine(local_day, time(hour, minute), tzinfo=ZoneInfo(sub.timezone))
+    local = datetime.combine(local_day, sub.digest_time, tzinfo=ZoneInfo(sub.timezone))
     return local.astimezone(UTC)
 
 

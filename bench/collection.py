@@ -26,10 +26,10 @@ from pathlib import Path
 import httpx
 
 from bench.site import ARTICLES, FEEDS
-from regwatch.config import SourceConfig
+from regwatch.commands.common import fetch_policy, make_flagger
+from regwatch.config import FetchConfig, NlpConfig, SourceConfig
 from regwatch.crawlers import Document, Fetcher, FetchPolicy, collect
 from regwatch.crawlers.extract import article_from_page, decode_html, links_from_listing
-from regwatch.nlp import Flagger
 from regwatch.pipeline import collect_sources
 from regwatch.store import db
 
@@ -53,11 +53,13 @@ def local_site() -> Iterator[str]:
 
 
 def _policy() -> FetchPolicy:
-    return FetchPolicy(
-        timeout=30.0,
-        allow_private_networks=True,
-        per_host_concurrency=CONCURRENCY,
-        per_host_delay=0.0,
+    return fetch_policy(
+        FetchConfig(
+            timeout=30.0,
+            allow_private_networks=True,
+            per_host_concurrency=CONCURRENCY,
+            per_host_delay=0.0,
+        )
     )
 
 
@@ -130,7 +132,7 @@ def poll_not_modified(base: str) -> tuple[float, int, int]:
         SourceConfig(name=f"feed-{i}", url=f"{base}/feed/{i}.xml", country="kz")
         for i in range(FEEDS)
     ]
-    flagger = Flagger.from_folder(min_score=0.3)
+    flagger = make_flagger(NlpConfig())
     with tempfile.TemporaryDirectory() as tmp:
         engine = db.make_engine(f"sqlite:///{tmp}/bench.db")
         db.upgrade(engine)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from regwatch.config import Settings, SubscriptionConfig
-from regwatch.errors import ConfigError
+from regwatch.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     pass
@@ -25,9 +25,9 @@ def _day(text: str | None) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--date {text!r} is not a date; use YYYY-MM-DD") from None
+        raise UsageError(f"--date {text!r} is not a date; use YYYY-MM-DD") from None
     if not date(2000, 1, 1) <= day <= date.today() + timedelta(days=1):
-        raise ConfigError(f"--date {text}: use a day from 2000 to today")
+        raise UsageError(f"--date {text}: use a day from 2000 to today")
     return day
 
 
@@ -58,7 +58,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         ]
     else:
         if args.out and len(subs) > 1:
-            raise ConfigError(
+            raise UsageError(
                 "digest --out writes one digest; pick it with --subscription NAME "
                 f"(one of {', '.join(x.name for x in subs)})"
             )
@@ -90,7 +90,7 @@ def _send_digests(
     for sub in subs:
         period = day or latest_period(sub, now)[0]
         if period_end(sub, period) > now:  # sending it now would leave its signals out
-            raise ConfigError(
+            raise UsageError(
                 f"digest --send --date {period}: {sub.name}'s digest for that day is due at "
                 f"{period_end(sub, period):%Y-%m-%d %H:%M} UTC; preview it instead, or send "
                 "an earlier day"

@@ -7,12 +7,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from regwatch.errors import ConfigError
+from regwatch.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from regwatch.store.analyst import SignalFilter
 
-from regwatch.commands.common import load_settings, open_engine
+from regwatch.commands.common import load_settings, make_flagger, open_engine
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
 
@@ -28,7 +28,7 @@ def _when(text: str | None, flag: str) -> datetime | None:
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(
+        raise UsageError(
             f"{flag} {text!r}: use a date (2026-11-01), a time (2026-11-01T08:00+05:00) "
             "or a span back from now (36h, 7d, 2w)"
         ) from None
@@ -42,7 +42,7 @@ def _signal_filter(args: argparse.Namespace) -> SignalFilter:
         return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
 
     if not 0.0 <= args.min_score <= 1.0:
-        raise ConfigError(f"--min-score {args.min_score}: use a score within 0..1")
+        raise UsageError(f"--min-score {args.min_score}: use a score within 0..1")
     return SignalFilter(
         categories=many(args.category),
         countries=many(args.country),
@@ -64,7 +64,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     engine = open_engine(s)
     flt = _signal_filter(args)
     if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit {args.limit}: use a positive number")
+        raise UsageError(f"--limit {args.limit}: use a positive number")
     with db.session_scope(engine) as session:
         rows = iter_signals(session, flt, args.sort, args.limit)
         n = write_rows(rows, COLUMNS, args.format, sys.stdout)
@@ -102,17 +102,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from regwatch.crawlers.imports import read_documents
-    from regwatch.nlp import Flagger
     from regwatch.nlp.jsonl import read_lines
     from regwatch.pipeline import import_documents
 
     s = load_settings(args)
     engine = open_engine(s)
-    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+    flagger = make_flagger(s.nlp)
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
-        raise ConfigError(f"import: cannot read {args.file}: {exc.strerror}") from None
+        raise UsageError(f"import: cannot read {args.file}: {exc.strerror}") from None
     with stream:
         summary = import_documents(engine, flagger, read_documents(read_lines(stream)), s.sources)
     print(
@@ -138,7 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or s.web.host
     port = s.web.port if args.port is None else args.port
     if not 0 <= port < 65536:
-        raise ConfigError(f"serve --port {port}: use a port within 1..65535")
+        raise UsageError(f"serve --port {port}: use a port within 1..65535")
     token = os.environ.get(s.web.token_env, "")
     if token and len(token) < 16:
         raise ConfigError(

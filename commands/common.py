@@ -1,4 +1,5 @@
-"""What every subcommand needs: settings, a migrated engine, the fetch policy, the outbox."""
+"""What every subcommand needs: settings, a migrated engine, the fetch policy, the flagger, the
+outbox — each built here, from its config section, and nowhere else."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from regwatch.config import Settings, default_config_path, load
+from regwatch.config import FetchConfig, NlpConfig, Settings, default_config_path, load
 
 if TYPE_CHECKING:
     from regwatch.alerts.outbox import Outbox
     from regwatch.crawlers import FetchPolicy
+    from regwatch.nlp import Flagger
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
     return load(args.config or default_config_path())
 
 
-def fetch_policy(settings: Settings) -> FetchPolicy:
+def fetch_policy(f: FetchConfig) -> FetchPolicy:
+    """The fetcher's policy from the [fetch] settings."""
     from regwatch.crawlers import FetchPolicy
 
-    f = settings.fetch
     return FetchPolicy(
         user_agent=f.user_agent,
         timeout=f.timeout,
@@ -31,6 +33,14 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         per_host_concurrency=f.per_host_concurrency,
         per_host_delay=f.per_host_delay,
     )
+
+
+def make_flagger(nlp: NlpConfig) -> Flagger:
+    """The flagger from the [nlp] settings: the rules folder (empty: the bundled rules) and the
+    minimum score of a stored signal."""
+    from regwatch.nlp import Flagger
+
+    return Flagger.from_folder(nlp.rules_dir or None, min_score=nlp.min_score)
 
 
 def open_engine(settings: Settings) -> Engine:

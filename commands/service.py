@@ -15,7 +15,13 @@ from regwatch.config import Settings, default_config_path, load
 if TYPE_CHECKING:
     from regwatch.nlp import Flagger
 
-from regwatch.commands.common import fetch_policy, load_settings, make_outbox, open_engine
+from regwatch.commands.common import (
+    fetch_policy,
+    load_settings,
+    make_flagger,
+    make_outbox,
+    open_engine,
+)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -25,7 +31,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from regwatch.crawlers import Fetcher
     from regwatch.crawlers.crawl import stop_crawls
     from regwatch.metrics import Metrics
-    from regwatch.nlp import Flagger
     from regwatch.pipeline import collect_sources
     from regwatch.scheduler import Service, SourceJob, digest_times, jobs_for
     from regwatch.store import db
@@ -34,14 +39,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     s = load_settings(args)
     engine = open_engine(s)
     with InstanceLock(engine):  # before anything else: one service per database
-        flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
+        flagger = make_flagger(s.nlp)
         max_wait = s.fetch.max_wait_hours * 3600
         if args.once:
             return _run_once(s, engine, flagger, max_wait)
         metrics = Metrics()
         if s.service.metrics_port:
             metrics.serve(s.service.metrics_host, s.service.metrics_port)
-        with Fetcher(fetch_policy(s)) as fetcher:
+        with Fetcher(fetch_policy(s.fetch)) as fetcher:
             outbox = [make_outbox(s, engine)]  # replaced when the configuration changes
             watched = s.path or default_config_path()
             seen = [_mtime(watched)]
@@ -90,7 +95,7 @@ def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) ->
     from regwatch.status import due_sources
 
     due = due_sources(engine, s.sources, datetime.now(UTC))
-    with Fetcher(fetch_policy(s)) as fetcher:
+    with Fetcher(fetch_policy(s.fetch)) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
     report = make_outbox(s, engine).dispatch()
     print(

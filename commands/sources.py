@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from regwatch.config import Settings
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 
 if TYPE_CHECKING:
     from regwatch.crawlers import Document
 
-from regwatch.commands.common import fetch_policy, load_settings, open_engine
+from regwatch.commands.common import fetch_policy, load_settings, make_flagger, open_engine
 
 
 def _progress(line: str) -> None:
@@ -22,14 +22,13 @@ def _progress(line: str) -> None:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     from regwatch.crawlers import Fetcher
-    from regwatch.nlp import Flagger
     from regwatch.pipeline import collect_sources
 
     s = load_settings(args)
     sources = [s.source(args.source)] if args.source else list(s.sources)
     engine = open_engine(s)
-    flagger = Flagger.from_folder(s.nlp.rules_dir or None, min_score=s.nlp.min_score)
-    with Fetcher(fetch_policy(s)) as fetcher:
+    flagger = make_flagger(s.nlp)
+    with Fetcher(fetch_policy(s.fetch)) as fetcher:
         summary = collect_sources(
             engine,
             flagger,
@@ -82,11 +81,9 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
 
 
 def _print_preview(settings: Settings, documents: list[Document]) -> None:
-    from regwatch.nlp import Flagger
     from regwatch.pipeline import preview
 
-    flagger = Flagger.from_folder(settings.nlp.rules_dir or None, min_score=settings.nlp.min_score)
-    p = preview(flagger, documents)
+    p = preview(make_flagger(settings.nlp), documents)
     langs = ", ".join(f"{k} {v}" for k, v in sorted(p.languages.items(), key=lambda x: -x[1]))
     print(f"items: {p.items}" + (f" (languages: {langs})" if langs else ""))
     for title in p.titles:
@@ -115,19 +112,19 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     langs = [x for lang in args.lang or [] for x in lang.split(",") if x]
     bad = [x for x in langs if x not in LANGUAGES]
     if bad:
-        raise ConfigError(f"sources add: --lang {bad[0]!r} is not one of {' '.join(LANGUAGES)}")
+        raise UsageError(f"sources add: --lang {bad[0]!r} is not one of {' '.join(LANGUAGES)}")
     if args.country not in COUNTRIES:
-        raise ConfigError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
+        raise UsageError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
     if args.interval < 1:
-        raise ConfigError("sources add: --interval must be at least 1 (minutes)")
+        raise UsageError("sources add: --interval must be at least 1 (minutes)")
     name = _source_name(args, args.url)
     if any(x.name == name for x in s.sources):
-        raise ConfigError(f"sources add: a source named {name!r} exists; pick another --name")
-    with Fetcher(fetch_policy(s)) as fetcher:
+        raise UsageError(f"sources add: a source named {name!r} exists; pick another --name")
+    with Fetcher(fetch_policy(s.fetch)) as fetcher:
         found = discover(args.url, fetcher)
         same = [x.name for x in s.sources if x.url == found.url]
         if same:
-            raise ConfigError(f"sources add: {found.url} is already configured as {same[0]!r}")
+            raise UsageError(f"sources add: {found.url} is already configured as {same[0]!r}")
         print(f"{args.url}: {found.type} at {found.url}")
         if found.others:
             print(f"  (the page announces {len(found.others)} more: {', '.join(found.others)})")
@@ -166,7 +163,7 @@ def cmd_sources_check(args: argparse.Namespace) -> int:
 
     s = load_settings(args)
     src = s.source(args.name)
-    with Fetcher(fetch_policy(s)) as fetcher:
+    with Fetcher(fetch_policy(s.fetch)) as fetcher:
         got = collect(src, fetcher)
     print(f"{src.name}: {src.type} at {src.url} answers")
     _print_preview(s, got.documents)

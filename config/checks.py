@@ -1,4 +1,5 @@
-"""Validation of the built settings, section by section; each error names the key and the fix."""
+"""Validation of the built settings beyond their declared ranges (those are the walker's), section
+by section; each error names the key and the fix."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from regwatch.config.settings import (
     COUNTRIES,
     LANGUAGES,
-    DeliveryConfig,
     Settings,
     SmtpConfig,
     SourceConfig,
@@ -29,7 +29,20 @@ _ADDRESS_RE = re.compile(
 )
 
 
-def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
+def check(settings: Settings, where: str, env: Mapping[str, str]) -> None:
+    """Everything about ``settings`` that a range beside a setting cannot say."""
+    check_sources(settings.sources, where)
+    _check_smtp(settings.smtp, where, env)
+    _check_web(settings.web, where)
+    _check_subscriptions(settings, where, env)
+
+
+def is_env_name(value: str) -> bool:
+    """An environment variable's name, like REGWATCH_SMTP_PASSWORD."""
+    return bool(_ENV_RE.fullmatch(value))
+
+
+def check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
     seen: set[str] = set()
     for i, src in enumerate(sources):
         key = f"sources[{i}] ({src.name})"
@@ -61,8 +74,6 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
             raise ConfigError(
                 f"{where}: {key}.languages must list codes from {', '.join(LANGUAGES)}, got {bad}"
             )
-        if src.interval_minutes < 1:
-            raise ConfigError(f"{where}: {key}.interval_minutes must be >= 1")
         for pattern in (*src.allow, *src.deny):
             try:
                 re.compile(pattern)
@@ -70,14 +81,6 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
                 raise ConfigError(
                     f"{where}: {key}: {pattern!r} in allow/deny is not a valid regex ({exc})"
                 ) from None
-        if not 1 <= src.max_pages <= 50:
-            raise ConfigError(f"{where}: {key}.max_pages must be 1..50, got {src.max_pages}")
-        if not 1 <= src.max_articles <= 10_000:
-            raise ConfigError(f"{where}: {key}.max_articles must be 1..10000")
-        if src.revisit_days < 0:
-            raise ConfigError(f"{where}: {key}.revisit_days must be >= 0")
-        if src.recent_days < 1:
-            raise ConfigError(f"{where}: {key}.recent_days must be >= 1")
         if src.type == "html" and not src.link_selector:
             raise ConfigError(
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
@@ -86,10 +89,6 @@ def _check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
 
 
 def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
-    if not 0 < smtp.port < 65536:
-        raise ConfigError(f"{where}: smtp.port must be 1..65535, got {smtp.port}")
-    if not 0 < smtp.timeout <= 600:  # also refuses nan and inf
-        raise ConfigError(f"{where}: smtp.timeout must be more than 0 and at most 600 seconds")
     if not _is_address(smtp.sender):
         raise ConfigError(
             f"{where}: smtp.sender must be one ASCII email address like regwatch@example.org "
@@ -104,27 +103,14 @@ def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
         raise ConfigError(f"{where}: smtp.ca_file {smtp.ca_file!r} is not a file")
 
 
-def _check_delivery(delivery: DeliveryConfig, where: str) -> None:
-    if not 1 <= delivery.max_attempts <= 100:
-        raise ConfigError(f"{where}: delivery.max_attempts must be 1..100")
-    if not 1 <= delivery.retry_seconds <= 86_400:
-        raise ConfigError(f"{where}: delivery.retry_seconds must be 1..86400 (a day)")
-    if not 1 <= delivery.alert_lookback_hours <= 24 * 30:
-        raise ConfigError(f"{where}: delivery.alert_lookback_hours must be 1..720 (30 days)")
-
-
 def _check_web(web: WebConfig, where: str) -> None:
     if not web.host.strip():
         raise ConfigError(f"{where}: web.host is empty; use 127.0.0.1 (this machine only)")
-    if not 0 < web.port < 65536:
-        raise ConfigError(f"{where}: web.port must be 1..65535, got {web.port}")
     if not _ENV_RE.fullmatch(web.token_env):
         raise ConfigError(
             f"{where}: web.token_env must be an environment variable name like "
             f"REGWATCH_WEB_TOKEN, got {web.token_env!r}"
         )
-    if not 1 <= web.page_size <= 500:
-        raise ConfigError(f"{where}: web.page_size must be 1..500, got {web.page_size}")
 
 
 def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str]) -> None:
@@ -176,14 +162,6 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
                     f"{where}: {key}.categories: no rules define {wrong[0]!r}{hint} "
                     f"(known: {', '.join(sorted(categories))})"
                 )
-        for name in ("min_score", "alert_threshold"):
-            if not 0.0 <= getattr(sub, name) <= 1.0:
-                raise ConfigError(f"{where}: {key}.{name} must be within 0..1")
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sub.digest_time):
-            raise ConfigError(
-                f"{where}: {key}.digest_time must be HH:MM on a 24-hour clock, "
-                f"got {sub.digest_time!r}"
-            )
         try:
             ZoneInfo(sub.timezone)
         except (ZoneInfoNotFoundError, ValueError):

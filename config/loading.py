@@ -9,16 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from regwatch.config.checks import (
-    _ENV_RE,
-    _check_delivery,
-    _check_smtp,
-    _check_sources,
-    _check_subscriptions,
-    _check_web,
-)
+from regwatch.config.checks import check, check_sources, is_env_name
 from regwatch.config.settings import Settings, SourceConfig
-from regwatch.config.walker import _build
+from regwatch.config.walker import build, check_bounds
 from regwatch.errors import ConfigError
 
 
@@ -42,7 +35,7 @@ def load(path: Path | str, env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it ({exc})") from None
-    settings = _build(Settings, {k: v for k, v in raw.items()}, str(path), "", exclude={"path"})
+    settings = build(Settings, {k: v for k, v in raw.items()}, str(path), "", exclude={"path"})
     settings = dataclasses.replace(settings, path=path)
     return _finish(settings, path, env)
 
@@ -51,9 +44,10 @@ def load_sources(path: Path | str, base_url: str = "") -> tuple[SourceConfig, ..
     """Read a file holding only ``[[sources]]`` blocks (the demo's), prefixing ``base_url``."""
     path = Path(path)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    built = _build(Settings, {"sources": raw.get("sources", [])}, str(path), "", exclude={"path"})
+    built = build(Settings, {"sources": raw.get("sources", [])}, str(path), "", exclude={"path"})
+    check_bounds(built, str(path))
     sources = tuple(dataclasses.replace(s, url=base_url + s.url) for s in built.sources)
-    _check_sources(sources, str(path))
+    check_sources(sources, str(path))
     return sources
 
 
@@ -63,43 +57,8 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
     url = env.get("REGWATCH_DATABASE_URL") or db.url
     url = _resolve_database_url(url, db.password_env, path.parent, env, where)
     settings = dataclasses.replace(settings, database=dataclasses.replace(db, url=url))
-    fetch = settings.fetch
-    if fetch.timeout <= 0:
-        raise ConfigError(f"{where}: fetch.timeout must be > 0 seconds, got {fetch.timeout}")
-    if fetch.max_bytes < 1024:
-        raise ConfigError(f"{where}: fetch.max_bytes must be at least 1024, got {fetch.max_bytes}")
-    if not 0 <= fetch.max_redirects <= 20:
-        raise ConfigError(f"{where}: fetch.max_redirects must be 0..20, got {fetch.max_redirects}")
-    if not 1 <= fetch.per_host_concurrency <= 64:
-        raise ConfigError(
-            f"{where}: fetch.per_host_concurrency must be 1..64, got {fetch.per_host_concurrency}"
-        )
-    if not 0 <= fetch.per_host_delay <= 600:
-        raise ConfigError(
-            f"{where}: fetch.per_host_delay must be 0..600 seconds, got {fetch.per_host_delay}"
-        )
-    if not 0 < fetch.max_wait_hours <= 24 * 30:
-        raise ConfigError(
-            f"{where}: fetch.max_wait_hours must be > 0 and at most 720, got {fetch.max_wait_hours}"
-        )
-    if not 0.0 <= settings.nlp.min_score <= 1.0:
-        raise ConfigError(f"{where}: nlp.min_score must be within 0..1")
-    if not 0.0 <= settings.digest.min_score <= 1.0:
-        raise ConfigError(f"{where}: digest.min_score must be within 0..1")
-    if settings.digest.window_hours < 1 or settings.digest.max_items_per_category < 1:
-        raise ConfigError(f"{where}: digest.window_hours and max_items_per_category must be >= 1")
-    if settings.digest.quiet_days < 1:
-        raise ConfigError(f"{where}: digest.quiet_days must be >= 1")
-    _check_sources(settings.sources, where)
-    _check_smtp(settings.smtp, where, env)
-    _check_delivery(settings.delivery, where)
-    svc = settings.service
-    if not 1 <= svc.dispatch_seconds <= 3600:
-        raise ConfigError(f"{where}: service.dispatch_seconds must be 1..3600")
-    if not 0 <= svc.metrics_port <= 65535:
-        raise ConfigError(f"{where}: service.metrics_port must be 0..65535 (0: off)")
-    _check_web(settings.web, where)
-    _check_subscriptions(settings, where, env)
+    check_bounds(settings, where)
+    check(settings, where, env)
     return settings
 
 
@@ -122,7 +81,7 @@ def _resolve_database_url(
         if rel and rel != ":memory:":
             url = "sqlite:///" + str((base / rel).resolve())
     if password_env:
-        if not _ENV_RE.fullmatch(password_env):
+        if not is_env_name(password_env):
             raise ConfigError(
                 f"{where}: database.password_env must be an environment variable name "
                 f"like REGWATCH_DB_PASSWORD, got {password_env!r}"

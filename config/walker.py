@@ -1,18 +1,23 @@
-"""The walker: TOML tables checked against the settings dataclasses, key by key."""
+"""The walker: TOML tables checked against the settings dataclasses, key by key, and the
+built settings checked against every range declared beside a setting."""
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
+from datetime import time
 from typing import Any, Literal, get_args, get_origin
 
-from regwatch.config.settings import Settings, SourceConfig, SubscriptionConfig
+from regwatch.config.settings import Bounds, Settings, SourceConfig, SubscriptionConfig
 from regwatch.errors import ConfigError
 
+_HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
-def _build(
+
+def build(
     cls: type[Any],
     table: dict[str, Any],
     where: str,
@@ -47,7 +52,7 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {key} must be a table like [{key}]")
-        return _build(tp, value, where, key + ".")  # type: ignore[arg-type]
+        return build(tp, value, where, key + ".")  # type: ignore[arg-type]
     if origin is tuple:
         (item_tp, _ellipsis) = get_args(tp)
         if not isinstance(value, list):
@@ -74,11 +79,32 @@ def _convert(tp: Any, value: Any, where: str, key: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
         return float(value)
+    if tp is time:
+        hh_mm = _HH_MM.fullmatch(value) if isinstance(value, str) else None
+        if hh_mm is None:
+            raise ConfigError(f"{where}: {key} must be HH:MM on a 24-hour clock, got {value!r}")
+        return time(int(hh_mm[1]), int(hh_mm[2]))
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: {key} must be a string in quotes, got {value!r}")
         return value
     raise ConfigError(f"{where}: {key}: unsupported setting type {tp!r}")  # pragma: no cover
+
+
+def check_bounds(obj: Any, where: str, prefix: str = "") -> None:
+    """Every number in ``obj`` (settings, recursively) within the bounds its ``setting()``
+    declares; a list entry is named by its index and name, like ``sources[0] (kz-gov)``."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        bounds: Bounds | None = f.metadata.get("bounds")
+        if bounds is not None and not bounds.admits(value):
+            raise ConfigError(f"{where}: {prefix}{f.name} must be {bounds.describe()}, got {value}")
+        if dataclasses.is_dataclass(value):
+            check_bounds(value, where, f"{prefix}{f.name}.")
+        elif isinstance(value, tuple):
+            for i, item in enumerate(value):
+                if isinstance(item, SourceConfig | SubscriptionConfig):
+                    check_bounds(item, where, f"{prefix}{f.name}[{i}] ({item.name}).")
 
 
 def _tname(value: Any) -> str:

@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from regwatch.config.settings import FetchConfig
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
@@ -50,15 +51,21 @@ _RETRY_STATUSES = (429, 503)
 Resolver = Callable[[str], list[str]]
 
 
+_SETTINGS = FetchConfig()  # the [fetch] settings' declared defaults
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
-    user_agent: str = "regwatch/0.1"
-    timeout: float = 20.0
-    max_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    allow_private_networks: bool = False
-    per_host_concurrency: int = 2
-    per_host_delay: float = 0.0
+    """How the fetcher behaves; each default is the [fetch] setting's of the same name
+    (declared once, in config/settings.py). Built from config by ``commands.common``."""
+
+    user_agent: str = _SETTINGS.user_agent
+    timeout: float = _SETTINGS.timeout
+    max_bytes: int = _SETTINGS.max_bytes
+    max_redirects: int = _SETTINGS.max_redirects
+    allow_private_networks: bool = _SETTINGS.allow_private_networks
+    per_host_concurrency: int = _SETTINGS.per_host_concurrency
+    per_host_delay: float = _SETTINGS.per_host_delay
 
 
 @dataclass(frozen=True)

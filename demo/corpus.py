@@ -8,9 +8,10 @@ import re
 
 import httpx
 
+from regwatch.commands.common import fetch_policy
 from regwatch.config import load_sources
-from regwatch.crawlers import Document, Fetcher, FetchPolicy, collect
-from regwatch.demo.run import SITE, SOURCES
+from regwatch.crawlers import Document, Fetcher, collect
+from regwatch.demo.run import FETCH, SITE, SOURCES
 from regwatch.demo.server import content_type
 from regwatch.errors import FetchError
 
@@ -42,8 +43,7 @@ def _files(request: httpx.Request) -> httpx.Response:
 
 def load_corpus() -> list[Document]:
     docs: list[Document] = []
-    policy = FetchPolicy(allow_private_networks=True)
-    with Fetcher(policy, transport=httpx.MockTransport(_files)) as fetcher:
+    with Fetcher(fetch_policy(FETCH), transport=httpx.MockTransport(_files)) as fetcher:
         for source in load_sources(SOURCES, BASE):
             try:
                 docs += collect(source, fetcher).documents

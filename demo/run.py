@@ -3,29 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from regwatch.alerts.outbox import DispatchReport, Outbox
 from regwatch.alerts.report import digest_for, write_digest
+from regwatch.commands.common import fetch_policy, make_flagger
 from regwatch.config import (
     DeliveryConfig,
     DigestConfig,
+    FetchConfig,
+    NlpConfig,
     SmtpConfig,
     SubscriptionConfig,
     load_sources,
 )
-from regwatch.crawlers import Fetcher, FetchPolicy
+from regwatch.crawlers import Fetcher
 from regwatch.demo.mailbox import mailbox
 from regwatch.demo.server import serve
-from regwatch.nlp import Flagger
 from regwatch.pipeline import RunSummary, collect_sources
 from regwatch.store import db
 from regwatch.store.queries import counts
 
-__all__ = ["SITE", "SOURCES", "DemoReport", "run_demo"]
+__all__ = ["FETCH", "SITE", "SOURCES", "DemoReport", "run_demo"]
 
 SITE = Path(__file__).parent / "site"
 SOURCES = Path(__file__).parent / "sources.toml"
@@ -71,34 +73,32 @@ class DemoReport:
         return out
 
 
-def run_demo(
-    out: Path,
-    *,
-    window_hours: int = 24,
-    max_items: int = 20,
-    min_score: float = 0.3,
-    digest_min_score: float = 0.5,
-) -> DemoReport:
+# The bundled sites are served on this machine: no politeness delay between requests.
+FETCH = FetchConfig(
+    user_agent="regwatch-demo/0.1", timeout=10.0, allow_private_networks=True, per_host_delay=0.0
+)
+
+
+def run_demo(out: Path) -> DemoReport:
+    """Everything with the settings' defaults, but for :data:`FETCH` and the subscriptions."""
     out.mkdir(parents=True, exist_ok=True)
     engine = db.make_engine(f"sqlite:///{(out / 'regwatch.db').resolve()}")
     try:
         db.upgrade(engine)
         with db.session_scope(engine) as session:
             before = counts(session)
-        flagger = Flagger.from_folder(min_score=min_score)
-        policy = FetchPolicy(
-            user_agent="regwatch-demo/0.1", timeout=10.0, allow_private_networks=True
-        )
-        with serve(SITE) as base, Fetcher(policy) as fetcher:
+        flagger = make_flagger(NlpConfig())
+        with serve(SITE) as base, Fetcher(fetch_policy(FETCH)) as fetcher:
             sources = load_sources(SOURCES, base)
             summary = collect_sources(engine, flagger, fetcher, sources)
         now = datetime.now(UTC) + timedelta(seconds=1)
+        dc = DigestConfig()
         digest = digest_for(
             engine,
             now,
-            window_hours,
-            max_items,
-            digest_min_score,
+            dc.window_hours,
+            dc.max_items_per_category,
+            dc.min_score,
             sources={s.name for s in sources},
         )
         write_digest(digest, out / "digest.html", out / "digest.txt")
@@ -126,7 +126,7 @@ def run_demo(
 
 def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outbox:
     """Two teams: the whole region by category, and a Kazakhstan desk by country."""
-    at = f"{due:%H:%M}"
+    at = time(due.hour, due.minute)
     subscriptions = [
         SubscriptionConfig(
             name="gr-central-asia",

@@ -4,6 +4,7 @@
 ``"@ai"``. Every other file is one category:
 
     category = "digital_security"
+    title = "Digital security as a regulatory frame"   # the heading digests and the UI show
     description = "…"
     [[rules]]
     id = "digital_security.phrase"   # unique, starts with the category
@@ -28,15 +29,27 @@ so any inflection counts.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from regwatch.errors import RulesError
 
-__all__ = ["BUNDLED_RULES", "INSTRUMENTS", "Body", "Rule", "RuleSet", "Stage", "load_rules"]
+__all__ = [
+    "BUNDLED_RULES",
+    "INSTRUMENTS",
+    "Body",
+    "Rule",
+    "RuleSet",
+    "Stage",
+    "category_titles",
+    "load_rules",
+]
 
 BUNDLED_RULES = Path(__file__).parent / "rules"
 _CATEGORY_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -108,6 +121,7 @@ class RuleSet:
     countries: dict[str, tuple[str, ...]] = field(default_factory=dict)
     bodies: tuple[Body, ...] = ()
     stages: tuple[Stage, ...] = ()
+    titles: dict[str, str] = field(default_factory=dict)  # category id -> title, where given
 
     def context_phrases(
         self, rule: Rule, items: tuple[str, ...] | None = None
@@ -143,13 +157,16 @@ def load_rules(folder: Path | str | None = None) -> RuleSet:
     stages = _load_stages(folder / "instruments.toml")
     rules: list[Rule] = []
     categories: dict[str, str] = {}
+    titles: dict[str, str] = {}
     for path in sorted(folder.glob("*.toml")):
         if path.name in _DATA_FILES:
             continue
-        category, description, file_rules = _load_category(path, terms)
+        category, title, description, file_rules = _load_category(path, terms)
         if category in categories:
             raise RulesError(f"rules: {path}: category {category!r} is defined in two files")
         categories[category] = description
+        if title:
+            titles[category] = title
         rules.extend(file_rules)
     ids = [r.id for r in rules]
     dupes = {i for i in ids if ids.count(i) > 1}
@@ -164,7 +181,15 @@ def load_rules(folder: Path | str | None = None) -> RuleSet:
         countries=countries,
         bodies=bodies,
         stages=stages,
+        titles=titles,
     )
+
+
+@functools.cache
+def category_titles() -> Mapping[str, str]:
+    """Each bundled category's title (the ``title`` of its rules file), read once: the
+    headings of digests and alerts and the labels of the web UI."""
+    return MappingProxyType(load_rules().titles)
 
 
 def _load_gazetteer(path: Path) -> tuple[dict[str, tuple[str, ...]], tuple[Body, ...]]:
@@ -230,23 +255,29 @@ def _read(path: Path) -> dict[str, Any]:
         raise RulesError(f"rules: {path}: not valid TOML ({exc})") from None
 
 
-def _load_category(path: Path, terms: dict[str, tuple[str, ...]]) -> tuple[str, str, list[Rule]]:
+def _load_category(
+    path: Path, terms: dict[str, tuple[str, ...]]
+) -> tuple[str, str, str, list[Rule]]:
     raw = _read(path)
-    unknown = set(raw) - {"category", "description", "rules"}
+    unknown = set(raw) - {"category", "title", "description", "rules"}
     if unknown:
         raise RulesError(
             f"rules: {path}: unknown key {sorted(unknown)[0]!r}; "
-            "a rules file has category, description and [[rules]]"
+            "a rules file has category, title, description and [[rules]]"
         )
     category = raw.get("category")
     if not isinstance(category, str) or not _CATEGORY_RE.match(category):
         raise RulesError(f"rules: {path}: category must be a snake_case id like 'digital_security'")
+    title = raw.get("title", "")
+    if not isinstance(title, str) or title != title.strip() or "\n" in title:
+        raise RulesError(f"rules: {path}: title must be one line of text, like 'Surveillance'")
     description = str(raw.get("description", ""))
     items = raw.get("rules")
     if not isinstance(items, list) or not items:
         raise RulesError(f"rules: {path}: add at least one [[rules]] block")
     return (
         category,
+        title,
         description,
         [_rule(item, category, path, i, terms) for i, item in enumerate(items)],
     )

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store.fulltext import matching_documents
 from regwatch.store.models import Document, DocumentVersion, Signal, Source
 from regwatch.store.search import parse
@@ -94,7 +94,7 @@ class SignalFilter:
             codes = tuple(c.strip().lower() for c in getattr(self, name))
             bad = [c for c in codes if not CODE.fullmatch(c)]
             if bad:
-                raise ConfigError(
+                raise UsageError(
                     f"{name} {bad[0]!r}: use codes of letters such as kz, uz or regional "
                     "(countries) and ru, en or kk (languages)"
                 )
@@ -113,7 +113,7 @@ def signal_select(
     text raises QuerySyntaxError. With a ``limit``, the page's signal ids are chosen first
     from narrow columns and indexes, and only that page's rows are read in full."""
     if sort not in SORTS:
-        raise ConfigError(f"--sort {sort!r}: use one of {', '.join(SORTS)}")
+        raise UsageError(f"--sort {sort!r}: use one of {', '.join(SORTS)}")
     stmt = (
         select(
             Signal.id.label("signal_id"),

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 
 __all__ = ["FORMATS", "format_rows", "write_rows"]
 
@@ -62,7 +62,7 @@ def write_rows(
 def format_rows(rows: Iterable[dict[str, Any]], columns: Sequence[str], fmt: str) -> Iterator[str]:
     """``rows`` in ``fmt`` as pieces of text, one row at a time (for streaming responses)."""
     if fmt not in FORMATS:
-        raise ConfigError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+        raise UsageError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     return _pieces(rows, columns, fmt)
 
 

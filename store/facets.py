@@ -21,7 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store.analyst import SignalFilter, signal_select
 from regwatch.store.models import Signal, SignalWeekly
 from regwatch.store.rollup import (
@@ -255,7 +255,7 @@ def timeline(
     signal counts once for each country it concerns (its source's, and those it mentions),
     so the bars of one week can add up to more than its signals."""
     if by not in ("category", "country"):
-        raise ConfigError(f"timeline: by={by!r}; use category or country")
+        raise UsageError(f"timeline: by={by!r}; use category or country")
     dims = Dimensions.load(session)
     dialect = _dialect(session)
     combos = passing(dims, **_wanted(f))

@@ -18,16 +18,12 @@ from typing import IO
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
-from regwatch.errors import StoreError
+from regwatch.errors import LockHeld
 
-__all__ = ["InstanceLock", "LockHeld"]
+__all__ = ["InstanceLock"]
 
 # A fixed key of our own in PostgreSQL's advisory lock space.
 ADVISORY_KEY = zlib.crc32(b"regwatch run") & 0x7FFFFFFF
-
-
-class LockHeld(StoreError):
-    """Another `regwatch run` is using this database."""
 
 
 class InstanceLock:

@@ -10,13 +10,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from regwatch.errors import ConfigError
+from regwatch.errors import QuerySyntaxError
 
 __all__ = [
     "And",
     "Not",
     "Or",
-    "QuerySyntaxError",
     "Term",
     "parse",
     "terms_of",
@@ -27,12 +26,6 @@ __all__ = [
 Normalize = Callable[[str], list[str]]
 MAX_QUERY = 500
 MAX_TERMS = 32
-
-
-class QuerySyntaxError(ConfigError):
-    """The search text does not parse; the message says where and how to fix it."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

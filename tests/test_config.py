@@ -150,3 +150,92 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     s = config.load(write(tmp_path, ""), env={})
     with pytest.raises(AttributeError):
         s.fetch.timeout = 1.0  # type: ignore[misc]
+
+
+def _bounded() -> list[tuple[str, str, type, config.Bounds, object]]:
+    """(section, key, type, bounds, default) of every setting that declares bounds."""
+    import dataclasses
+    import typing
+
+    hints = typing.get_type_hints(config.Settings)
+    classes: list[tuple[str, type]] = [
+        (name, hints[name])
+        for name in ("database", "fetch", "nlp", "digest", "smtp", "delivery", "service", "web")
+    ]
+    classes += [("sources", config.SourceConfig), ("subscriptions", config.SubscriptionConfig)]
+    out = []
+    for section, cls in classes:
+        types_ = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if "bounds" in f.metadata:
+                out.append((section, f.name, types_[f.name], f.metadata["bounds"], f.default))
+    return out
+
+
+BOUNDED = _bounded()
+CONTEXT = {  # the least a list entry needs to be valid but for the key under test
+    "sources": '[[sources]]\nname = "a"\nurl = "https://x.example/feed"\n',
+    "subscriptions": '[[subscriptions]]\nname = "gr"\nwebhooks = ["json://h.example/x"]\n',
+}
+
+
+def _outside(tp: type, bounds: config.Bounds) -> list[str]:
+    """TOML values just outside each end of ``bounds``."""
+    values: list[float] = []
+    if bounds.low is not None:
+        values.append(bounds.low if bounds.low_open else bounds.low - (1 if tp is int else 0.5))
+    if bounds.high is not None:
+        values.append(bounds.high + (1 if tp is int else 0.5))
+    return [str(int(v)) if tp is int else repr(float(v)) for v in values]
+
+
+def test_settings_with_bounds_are_the_ones_expected() -> None:
+    assert len(BOUNDED) == 27 and {s for s, *_ in BOUNDED} == {
+        "fetch",
+        "nlp",
+        "digest",
+        "smtp",
+        "delivery",
+        "service",
+        "web",
+        "sources",
+        "subscriptions",
+    }
+
+
+@pytest.mark.parametrize(
+    ("section", "name", "tp", "bounds", "default"),
+    BOUNDED,
+    ids=[f"{s}.{n}" for s, n, *_ in BOUNDED],
+)
+def test_every_declared_bound_is_enforced(
+    tmp_path: Path, section: str, name: str, tp: type, bounds: config.Bounds, default: object
+) -> None:
+    assert isinstance(default, int | float) and bounds.admits(default), "the default is in range"
+    values = _outside(tp, bounds)
+    assert values, f"{section}.{name} declares bounds without an end"
+    for value in values:
+        if section in CONTEXT:
+            body, key = f"{CONTEXT[section]}{name} = {value}\n", rf"{section}\[0\] \(\w+\)\.{name}"
+        else:
+            body, key = f"[{section}]\n{name} = {value}\n", rf"{section}\.{name}"
+        path = write(tmp_path, body)
+        with pytest.raises(ConfigError, match=rf"{key} must be {re.escape(bounds.describe())}"):
+            config.load(path, env={})
+        ok = write(tmp_path, body.replace(f"{name} = {value}", f"{name} = {default}"))
+        config.load(ok, env={})  # the same file with the default loads
+
+
+def test_nan_is_out_of_every_float_range(tmp_path: Path) -> None:
+    for section, name, tp, _bounds, _default in BOUNDED:
+        if tp is float and section not in CONTEXT:
+            with pytest.raises(ConfigError, match=rf"{section}\.{name} must be"):
+                config.load(write(tmp_path, f"[{section}]\n{name} = nan\n"), env={})
+
+
+def test_the_fetch_policy_defaults_are_the_settings() -> None:
+    from regwatch.commands.common import fetch_policy
+    from regwatch.crawlers import FetchPolicy
+
+    assert fetch_policy(config.FetchConfig()) == FetchPolicy()
+    assert FetchPolicy().per_host_delay == config.FetchConfig().per_host_delay == 1.0

@@ -51,7 +51,7 @@ def test_repeated_polls_in_one_long_lived_service(
 ) -> None:
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(milliseconds=200))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
@@ -158,7 +158,7 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
         digest=digest_config(),
         env={},
     )
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(seconds=600))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
@@ -199,7 +199,7 @@ def test_three_scheduled_scrapy_crawls_in_one_process(
         summaries.append(summary)
         return summary
 
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
         service = Service([SourceJob(source, timedelta(milliseconds=300))], poll)
 
         async def main() -> None:

@@ -19,7 +19,7 @@ from regwatch.store import models as m
 from regwatch.store.queries import source_health
 from tests.conftest import LocalSite, Route
 
-POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True)
+POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Минцифры</title>{extra}
 <item><title>Законопроект об ИИ</title><link>__BASE__/n/1</link>

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from regwatch.alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
 from regwatch.alerts.render import safe_url
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store.facets import facet_counts, signal_page, summary, timeline
 from regwatch.web.deps import session
 from regwatch.web.params import Search, search_params
-from regwatch.web.views import document_view, source_views
+from regwatch.web.views import document_view, label, source_views
 
 __all__ = ["router"]
 
@@ -154,7 +153,7 @@ def signals(search: Checked, s: Db) -> SignalPage:
     try:
         rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
         total = summary(s, search.filter).total
-    except ConfigError as exc:
+    except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     return SignalPage(
         total=total,
@@ -162,14 +161,6 @@ def signals(search: Checked, s: Db) -> SignalPage:
         per_page=search.per_page,
         items=[signal_out(r) for r in rows],
     )
-
-
-def label(dimension: str, value: str) -> str:
-    if dimension == "category":
-        return CATEGORY_TITLES.get(value, value)
-    if dimension == "country":
-        return COUNTRY_TITLES.get(value, value)
-    return value
 
 
 @router.get("/facets", response_model=FacetsOut)

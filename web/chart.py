@@ -4,6 +4,7 @@ stacked bars per week, a y axis with round ticks, a legend. No script, nothing f
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from regwatch.store.facets import Timeline
@@ -72,7 +73,7 @@ def _step(peak: int) -> int:
     return int(10 * magnitude)  # pragma: no cover
 
 
-def draw(timeline: Timeline, titles: dict[str, str]) -> Chart:
+def draw(timeline: Timeline, titles: Mapping[str, str]) -> Chart:
     """The chart of ``timeline``; ``titles`` names the series keys."""
     weeks = timeline.weeks
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

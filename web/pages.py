@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
 
-from regwatch.alerts.digest import CATEGORY_TITLES, COUNTRY_TITLES
 from regwatch.alerts.render import safe_url
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store import db
 from regwatch.store.analyst import COLUMNS, iter_signals
 from regwatch.store.export import format_rows
@@ -24,7 +23,7 @@ from regwatch.store.facets import FACETS, facet_counts, signal_page, timeline
 from regwatch.web.chart import draw
 from regwatch.web.deps import session
 from regwatch.web.params import Search, search_params
-from regwatch.web.views import document_view, evidence, source_views
+from regwatch.web.views import document_view, evidence, label, source_views, titles
 
 __all__ = ["router"]
 
@@ -60,8 +59,7 @@ def _env() -> Environment:
     )
     env.filters["safe_url"] = safe_url
     env.filters["when"] = _when
-    env.globals["CATEGORY_TITLES"] = CATEGORY_TITLES
-    env.globals["COUNTRY_TITLES"] = COUNTRY_TITLES
+    env.globals["label"] = label
     return env
 
 
@@ -72,11 +70,6 @@ Db = Annotated[Session, Depends(session)]
 
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(ENV.get_template(name).render(**context), status_code=status)
-
-
-def _label(dimension: str, value: str) -> str:
-    titles = {"category": CATEGORY_TITLES, "country": COUNTRY_TITLES}.get(dimension, {})
-    return titles.get(value, value)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -96,7 +89,7 @@ def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
     try:
         fc = facet_counts(s, search.filter)
         rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
-    except ConfigError as exc:
+    except UsageError as exc:
         return _page(
             "search.html.j2",
             400,
@@ -114,7 +107,7 @@ def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
             FACET_TITLES[d],
             [
                 (
-                    _label(d, v),
+                    label(d, v),
                     n,
                     search.toggle("/", FACET_PARAMS[d], v),
                     search.chosen(FACET_PARAMS[d], v),
@@ -164,8 +157,7 @@ def timeline_page(
     if search.error:
         return _page("timeline.html.j2", 400, search=search, error=search.error, chart=None, by=by)
     t = timeline(s, search.filter, by)
-    titles = CATEGORY_TITLES if by == "category" else COUNTRY_TITLES
-    chart = draw(t, titles) if t.weeks else None
+    chart = draw(t, titles(by)) if t.weeks else None
     return _page("timeline.html.j2", search=search, error="", chart=chart, by=by)
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request
 
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store.analyst import SignalFilter
 from regwatch.store.search import parse
 
@@ -67,7 +67,7 @@ def _when(value: str, name: str, end_of_day: bool = False) -> datetime | None:
             return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ConfigError(
+        raise UsageError(
             f"{name} {value!r}: use a date (2026-11-01) or a time (2026-11-01T08:00+05:00)"
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
@@ -79,7 +79,7 @@ def _score(value: str) -> float:
     except ValueError:
         score = -1.0
     if not 0.0 <= score <= 1.0:  # also refuses nan
-        raise ConfigError(f"min_score {value!r}: use a number within 0..1")
+        raise UsageError(f"min_score {value!r}: use a number within 0..1")
     return score
 
 
@@ -125,6 +125,6 @@ def search_params(
             from regwatch.nlp.index import search_terms
 
             parse(flt.text, search_terms)
-    except ConfigError as exc:
+    except UsageError as exc:
         error = str(exc)
     return Search(flt, sort, page, size, params, error, raw)

@@ -4,6 +4,7 @@ changed between them, its signals, and the sources' health."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from regwatch.alerts.digest import COUNTRY_TITLES
 from regwatch.alerts.render import safe_url
 from regwatch.store.analyst import SignalFilter, signal_select
 from regwatch.store.models import Document, DocumentVersion, Signal, Source
@@ -24,11 +26,25 @@ __all__ = [
     "changes",
     "document_view",
     "evidence",
+    "label",
     "source_views",
+    "titles",
 ]
 
 MAX_DIFF_CHARS = 400_000  # beyond this the change is summarised, not diffed
 MAX_DIFF_LINES = 2_000
+
+
+def titles(dimension: str) -> Mapping[str, str]:
+    """The names of a facet's values: categories by their rules file's title, countries."""
+    from regwatch.nlp.rules import category_titles
+
+    return {"category": category_titles(), "country": COUNTRY_TITLES}.get(dimension, {})
+
+
+def label(dimension: str, value: str) -> str:
+    """How the UI and the API name a category, a country; other values as they are."""
+    return titles(dimension).get(value, value)
 
 
 def evidence(sentence: str, match: str) -> tuple[str, str, str]:

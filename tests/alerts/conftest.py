@@ -9,7 +9,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -264,6 +264,8 @@ def subscription(**kw: Any) -> SubscriptionConfig:
         digest_time=(utcnow() + timedelta(hours=12)).strftime("%H:%M"),
     )
     base.update(kw)
+    if isinstance(base["digest_time"], str):  # HH:MM, as in config.toml
+        base["digest_time"] = time.fromisoformat(base["digest_time"])
     for key in ("recipients", "categories", "countries", "tiers", "languages", "webhooks"):
         if key in base and isinstance(base[key], list):
             base[key] = tuple(base[key])

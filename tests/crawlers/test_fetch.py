@@ -10,7 +10,7 @@ from regwatch.crawlers.fetch import CachedResolver, Fetcher, FetchPolicy, check_
 from regwatch.errors import FetchError, UnsafeURLError
 from tests.conftest import LocalSite
 
-LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_private_networks=True)
+LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
 
 
 def test_get_returns_body_and_headers(site: LocalSite) -> None:
@@ -47,7 +47,7 @@ def test_redirect_to_other_scheme_is_refused(site: LocalSite) -> None:
 
 def test_loopback_refused_unless_allowed(site: LocalSite) -> None:
     url = site.add("/x", "hello")
-    with Fetcher(FetchPolicy()) as f, pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
+    with Fetcher(FetchPolicy(per_host_delay=0.0)) as f, pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
         f.get(url)
     assert site.hits == []  # refused before any connection
 
@@ -58,7 +58,7 @@ def test_hostname_resolving_to_private_address_is_refused() -> None:
 
     with (
         Fetcher(
-            FetchPolicy(),
+            FetchPolicy(per_host_delay=0.0),
             transport=httpx.MockTransport(transport),
             resolver=lambda host: ["10.1.2.3"],
         ) as f,
@@ -95,14 +95,14 @@ def test_gzip_bomb_stops_at_cap_after_decompression(site: LocalSite) -> None:
     url = site.add(
         "/bomb", bomb, content_type="application/xml", headers={"Content-Encoding": "gzip"}
     )
-    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_private_networks=True)
+    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_private_networks=True, per_host_delay=0.0)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="after decompression"):
         f.get(url)
 
 
 def test_declared_oversize_body_refused(site: LocalSite) -> None:
     url = site.add("/big", b"x" * 5000)
-    policy = FetchPolicy(timeout=5.0, max_bytes=1024, allow_private_networks=True)
+    policy = FetchPolicy(timeout=5.0, max_bytes=1024, allow_private_networks=True, per_host_delay=0.0)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="over the 1024-byte cap"):
         f.get(url)
 
@@ -115,7 +115,7 @@ def test_user_agent_is_sent() -> None:
         return httpx.Response(200, stream=httpx.ByteStream(b"ok"))
 
     with Fetcher(
-        FetchPolicy(user_agent="regwatch/9 (ops@example.org)"),
+        FetchPolicy(user_agent="regwatch/9 (ops@example.org)", per_host_delay=0.0),
         transport=httpx.MockTransport(handler),
         resolver=lambda h: ["93.184.216.34"],
     ) as f:
@@ -124,7 +124,7 @@ def test_user_agent_is_sent() -> None:
 
 
 def test_unreachable_host_is_a_fetch_error() -> None:
-    policy = FetchPolicy(timeout=2.0, allow_private_networks=True)
+    policy = FetchPolicy(timeout=2.0, allow_private_networks=True, per_host_delay=0.0)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="failed"):
         f.get("http://127.0.0.1:9/")  # discard port: connection refused
 
@@ -140,7 +140,7 @@ def test_redirect_hop_to_private_address_is_refused() -> None:
     def resolver(host: str) -> list[str]:
         return {"news.example": ["93.184.216.34"], "metadata.internal": ["169.254.169.254"]}[host]
 
-    fetcher = Fetcher(FetchPolicy(), transport=httpx.MockTransport(handler), resolver=resolver)
+    fetcher = Fetcher(FetchPolicy(per_host_delay=0.0), transport=httpx.MockTransport(handler), resolver=resolver)
     with fetcher as f, pytest.raises(UnsafeURLError, match=r"169\.254\.169\.254"):
         f.get("https://news.example/feed")
     assert seen == ["https://news.example/feed"]
@@ -152,7 +152,7 @@ def test_dns_rebinding_is_caught_at_connect_time(site: LocalSite) -> None:
     port = site.base.rsplit(":", 1)[1]
     answers = iter([["93.184.216.34"], ["127.0.0.1"]])
     site.add("/secret", "internal")
-    fetcher = Fetcher(FetchPolicy(timeout=3.0), resolver=lambda host: next(answers))
+    fetcher = Fetcher(FetchPolicy(timeout=3.0, per_host_delay=0.0), resolver=lambda host: next(answers))
     with fetcher as f, pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
         f.get(f"http://rebind.example:{port}/secret")
     assert site.hits == []
@@ -231,7 +231,7 @@ def test_a_dripping_body_cannot_outlast_the_total_deadline(status: int) -> None:
 
     drip = _Dripper(status, every=0.3)
     try:
-        with Fetcher(FetchPolicy(timeout=1.5, allow_private_networks=True)) as f:
+        with Fetcher(FetchPolicy(timeout=1.5, allow_private_networks=True, per_host_delay=0.0)) as f:
             started = time.monotonic()
             with pytest.raises(FetchError, match=r"timed out|took longer"):
                 f.get(drip.url)
@@ -257,7 +257,7 @@ def test_cached_dns_answers_are_still_checked_and_expire() -> None:
     transport = httpx.MockTransport(
         lambda request: httpx.Response(200, stream=httpx.ByteStream(b"ok"))
     )
-    with Fetcher(FetchPolicy(), transport=transport, resolver=cached) as f:
+    with Fetcher(FetchPolicy(per_host_delay=0.0), transport=transport, resolver=cached) as f:
         for i in range(5):
             assert f.get(f"https://News.example/a/{i}").body == b"ok"
         for _ in range(2):

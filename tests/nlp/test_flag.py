@@ -149,3 +149,17 @@ def test_admin_rules_change_behaviour_without_code(tmp_path: Path) -> None:
     assert [(h.category, h.text, h.score) for h in hits] == [
         ("procurement", "локального хостинга", 0.7)
     ]
+
+
+def test_every_bundled_category_has_its_title_in_its_rules_file(tmp_path: Path) -> None:
+    from regwatch.alerts.digest import section_title
+    from regwatch.nlp.rules import category_titles
+
+    rules = load_rules()
+    assert set(rules.titles) == set(rules.categories) == set(category_titles())
+    assert section_title("surveillance_biometrics") == "Surveillance and biometrics"
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\ntitle = "Misc\\nmore"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\n'
+    )
+    with pytest.raises(RulesError, match=r"x\.toml: title must be one line"):
+        load_rules(tmp_path)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text, update
 
 from regwatch.crawlers import Document
+from regwatch.errors import QuerySyntaxError
 from regwatch.nlp import Flagger
 from regwatch.nlp.index import search_terms
 from regwatch.store import db
@@ -19,7 +20,7 @@ from regwatch.store.analyst import COLUMNS, SignalFilter, iter_documents, iter_s
 from regwatch.store.export import write_rows
 from regwatch.store.fulltext import matching_documents
 from regwatch.store.models import Signal, utcnow
-from regwatch.store.search import QuerySyntaxError, parse
+from regwatch.store.search import parse
 from regwatch.store.sources import SourceSpec, sync_sources
 from tests.conftest import ingest_one
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from regwatch.store.lock import InstanceLock, LockHeld
+from regwatch.errors import LockHeld
+from regwatch.store.lock import InstanceLock
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = """

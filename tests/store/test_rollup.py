@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, func, insert, select, update
 
-from regwatch.errors import ConfigError
+from regwatch.errors import UsageError
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.analyst import SignalFilter, iter_signals
@@ -262,7 +262,7 @@ def test_filter_codes_are_normalised_and_checked() -> None:
     assert SignalFilter(countries=("KZ", " uz "), languages=("RU",)).countries == ("kz", "uz")
     assert SignalFilter(languages=("RU",)).languages == ("ru",)
     for bad in ("k,z", "%", "k"):
-        with pytest.raises(ConfigError, match="use codes of letters"):
+        with pytest.raises(UsageError, match="use codes of letters"):
             SignalFilter(countries=(bad,))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from regwatch.errors import QuerySyntaxError
 from regwatch.nlp.index import search_terms
 from regwatch.store.search import (
     And,
     Not,
     Or,
-    QuerySyntaxError,
     Term,
     parse,
     terms_of,
