@@ -11,7 +11,8 @@ only the edges (``cli.py``, ``scheduler.py``) turn them into exit codes and log 
     ├── ExtractError     an HTML page did not yield an article
     ├── RulesError       an NLP rules file is invalid (also a ConfigError)
     ├── StoreError       the database could not be opened or upgraded
-    └── DeliveryError    a digest or alert could not be written or sent
+    └── DeliveryError    a digest or alert could not be written or sent (retried)
+        └── PermanentError   retrying cannot help: marked failed at once
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "ExtractError",
     "FeedError",
     "FetchError",
+    "PermanentError",
     "RegwatchError",
     "RulesError",
     "StoreError",
@@ -74,3 +76,13 @@ class StoreError(RegwatchError):
 
 class DeliveryError(RegwatchError):
     """A digest or alert could not be rendered, written or sent."""
+
+
+class PermanentError(DeliveryError):
+    """A delivery that retrying cannot help (its subscription or channel is gone, or the
+    channel is turned off): the outbox marks the row failed at once, without back-off.
+
+    Its message starts with "not retried: ", as `regwatch alerts list` shows it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"not retried: {message}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from regwatch.alerts.channels import build_channels
 from regwatch.alerts.outbox import DispatchReport, Outbox
 from regwatch.alerts.report import digest_for, write_digest
 from regwatch.config import (
@@ -151,15 +152,14 @@ def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outb
             immediate_alerts=False,
         ),
     ]
+    smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid")
     return Outbox(
         engine,
         subscriptions=subscriptions,
-        smtp=SmtpConfig(
-            host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid"
-        ),
+        channels=build_channels(
+            subscriptions, smtp, webhook_timeout=10.0, allow_private_networks=True, env={}
+        ),  # no webhooks, no secrets in the demo
         delivery=DeliveryConfig(),
         digest=DigestConfig(),
-        allow_private_networks=True,
         sources=sources,
-        env={},
     )

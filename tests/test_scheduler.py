@@ -24,6 +24,7 @@ from tests.alerts.conftest import (
     SmtpServer,
     delivery_config,
     digest_config,
+    make_channels,
     smtp,
     subscription,
 )
@@ -150,13 +151,13 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
 
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
+    sub = subscription(alert_threshold=0.8)
     box = Outbox(
         engine,
-        subscriptions=[subscription(alert_threshold=0.8)],
-        smtp=smtp.config(),
+        subscriptions=[sub],
+        channels=make_channels(smtp.config(), sub),
         delivery=delivery_config(),
         digest=digest_config(),
-        env={},
     )
     with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
         service = Service(

@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 
+from regwatch.alerts.channels import Channels, build_channels
 from regwatch.config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
@@ -268,6 +269,22 @@ def subscription(**kw: Any) -> SubscriptionConfig:
         if key in base and isinstance(base[key], list):
             base[key] = tuple(base[key])
     return SubscriptionConfig(**base)
+
+
+def make_channels(
+    smtp: SmtpConfig,
+    *subs: SubscriptionConfig,
+    allow_private_networks: bool = True,
+    env: dict[str, str] | None = None,
+) -> Channels:
+    """The channels an outbox over ``subs`` sends through, as the edge builds them."""
+    return build_channels(
+        subs,
+        smtp,
+        webhook_timeout=5.0,
+        allow_private_networks=allow_private_networks,
+        env=env or {},
+    )
 
 
 def due_after(started: datetime, hours: int = 6) -> tuple[str, datetime]:

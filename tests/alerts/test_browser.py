@@ -24,6 +24,7 @@ from tests.alerts.conftest import (
     delivery_config,
     digest_config,
     due_after,
+    make_channels,
     seed,
     subscription,
 )
@@ -76,14 +77,13 @@ def test_digest_html_part_is_drawn_and_inert(
         doc.title = EVIL + " Dushanbe"
         doc.url = "javascript:window.__pwned=3"
     at, now = due_after(seeded.started)
+    sub = subscription(digest_time=at, immediate_alerts=False)
     box = Outbox(
         engine,
-        subscriptions=[subscription(digest_time=at, immediate_alerts=False)],
-        smtp=smtp.config(),
+        subscriptions=[sub],
+        channels=make_channels(smtp.config(), sub),
         delivery=delivery_config(),
         digest=digest_config(),
-        allow_private_networks=True,
-        env={},
     )
     assert box.dispatch(now).sent == 1
     [received] = smtp.inbox.messages

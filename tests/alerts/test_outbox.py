@@ -27,6 +27,7 @@ from tests.alerts.conftest import (
     delivery_config,
     digest_config,
     due_after,
+    make_channels,
     seed,
     subscription,
 )
@@ -35,14 +36,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def outbox(engine: Engine, smtp: SmtpConfig, *subs: SubscriptionConfig, **kw: Any) -> Outbox:
+    channels = make_channels(
+        smtp,
+        *subs,
+        allow_private_networks=kw.pop("allow_private_networks", True),
+        env=kw.pop("env", {}),
+    )
     return Outbox(
         engine,
         subscriptions=subs,
-        smtp=smtp,
+        channels=channels,
         delivery=kw.pop("delivery", delivery_config()),
         digest=kw.pop("digest", digest_config()),
-        allow_private_networks=kw.pop("allow_private_networks", True),
-        env=kw.pop("env", {}),
         **kw,
     )
 
@@ -278,7 +283,7 @@ def test_claims_are_exclusive(engine: Engine, flagger: Flagger, smtp: SmtpServer
     ) -> None:
         try:
             gate.wait(5)
-            box._deliver_one(*row, now, report)
+            box.sender.deliver_one(*row, now, report)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
