@@ -1,7 +1,7 @@
 """The delivery outbox: every digest period and every immediate alert is written to
 ``deliveries`` — rendered, with its target and a stable Message-ID — before anything is sent.
 
-It is two parts composed over one set of channels (:mod:`alerts.channels`, built at the edge):
+It is two parts over one set of channels (:mod:`alerts.channels`), composed at the edge:
 :class:`~regwatch.alerts.queue.OutboxQueue` writes the rows, each rendered by the channel that
 will carry it, and :class:`~regwatch.alerts.sender.Sender` claims a row with a conditional
 UPDATE (pending → sending, attempts + 1), sends it through its channel, and records the
@@ -19,21 +19,20 @@ outcome. So:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 
-from regwatch.alerts.channels import Channels
 from regwatch.alerts.digest import Digest
 from regwatch.alerts.queue import OutboxQueue
 from regwatch.alerts.sender import DispatchReport, Sender
-from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
+from regwatch.config import SubscriptionConfig
 from regwatch.store import db
 from regwatch.store.models import Delivery, utcnow
 
-__all__ = ["DeliveryRow", "DispatchReport", "Outbox"]
+__all__ = ["DeliveryRow", "DispatchReport", "Outbox", "OutboxQueue", "Sender"]
 
 
 @dataclass(frozen=True)
@@ -55,26 +54,10 @@ class DeliveryRow:
 class Outbox:
     """Queues and sends a configuration's digests and alerts through one database."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        subscriptions: Iterable[SubscriptionConfig],
-        channels: Channels,
-        delivery: DeliveryConfig,
-        digest: DigestConfig,
-        sources: Collection[str] | None = None,
-    ) -> None:
-        self.engine = engine
-        self.queue = OutboxQueue(
-            engine,
-            subscriptions=subscriptions,
-            channels=channels,
-            delivery=delivery,
-            digest=digest,
-            sources=sources,
-        )
-        self.sender = Sender(engine, channels, delivery)
+    def __init__(self, queue: OutboxQueue, sender: Sender) -> None:
+        self.queue = queue
+        self.sender = sender
+        self.engine = queue.engine
 
     def dispatch(self, now: datetime | None = None) -> DispatchReport:
         """One cycle: queue new alerts and due digests, then send what is due."""

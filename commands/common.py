@@ -46,7 +46,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
     """The outbox, with its channels built here once: the secrets config names (SMTP
     password, webhook URLs) are read from the environment now and passed down as values."""
     from regwatch.alerts.channels import build_channels
-    from regwatch.alerts.outbox import Outbox
+    from regwatch.alerts.outbox import Outbox, OutboxQueue, Sender
 
     channels = build_channels(
         s.subscriptions,
@@ -55,7 +55,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         allow_private_networks=s.fetch.allow_private_networks,
         env=os.environ,
     )
-    return Outbox(
+    queue = OutboxQueue(
         engine,
         subscriptions=s.subscriptions,
         channels=channels,
@@ -63,6 +63,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         digest=s.digest,
         sources={x.name for x in s.sources},
     )
+    return Outbox(queue, Sender(engine, channels, s.delivery))
 
 
 def redact(url: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from regwatch.alerts.channels import build_channels
-from regwatch.alerts.outbox import DispatchReport, Outbox
+from regwatch.alerts.outbox import DispatchReport, Outbox, OutboxQueue, Sender
 from regwatch.alerts.report import digest_for, write_digest
 from regwatch.config import (
     DeliveryConfig,
@@ -153,13 +153,16 @@ def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outb
         ),
     ]
     smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid")
-    return Outbox(
+    # no webhooks and no secrets in the demo
+    channels = build_channels(
+        subscriptions, smtp, webhook_timeout=10.0, allow_private_networks=True, env={}
+    )
+    queue = OutboxQueue(
         engine,
         subscriptions=subscriptions,
-        channels=build_channels(
-            subscriptions, smtp, webhook_timeout=10.0, allow_private_networks=True, env={}
-        ),  # no webhooks, no secrets in the demo
+        channels=channels,
         delivery=DeliveryConfig(),
         digest=DigestConfig(),
         sources=sources,
     )
+    return Outbox(queue, Sender(engine, channels, DeliveryConfig()))

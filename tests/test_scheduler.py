@@ -22,9 +22,7 @@ from regwatch.store import db
 from regwatch.store import models as m
 from tests.alerts.conftest import (
     SmtpServer,
-    delivery_config,
-    digest_config,
-    make_channels,
+    outbox,
     smtp,
     subscription,
 )
@@ -147,18 +145,11 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
     engine: Engine, flagger: Flagger, site: LocalSite, smtp: SmtpServer
 ) -> None:
     """The outbox's own tick is 10 minutes away: the alert comes from the poll's cycle."""
-    from regwatch.alerts.outbox import Outbox
 
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
     sub = subscription(alert_threshold=0.8)
-    box = Outbox(
-        engine,
-        subscriptions=[sub],
-        channels=make_channels(smtp.config(), sub),
-        delivery=delivery_config(),
-        digest=digest_config(),
-    )
+    box = outbox(engine, smtp.config(), sub)
     with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True)) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(seconds=600))],

@@ -15,16 +15,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine
 
-from regwatch.alerts.outbox import Outbox
 from regwatch.nlp import Flagger
 from regwatch.store import db
 from regwatch.store.models import Document
 from tests.alerts.conftest import (
     SmtpServer,
-    delivery_config,
-    digest_config,
     due_after,
-    make_channels,
+    outbox,
     seed,
     subscription,
 )
@@ -78,13 +75,7 @@ def test_digest_html_part_is_drawn_and_inert(
         doc.url = "javascript:window.__pwned=3"
     at, now = due_after(seeded.started)
     sub = subscription(digest_time=at, immediate_alerts=False)
-    box = Outbox(
-        engine,
-        subscriptions=[sub],
-        channels=make_channels(smtp.config(), sub),
-        delivery=delivery_config(),
-        digest=digest_config(),
-    )
+    box = outbox(engine, smtp.config(), sub)
     assert box.dispatch(now).sent == 1
     [received] = smtp.inbox.messages
     html = received.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
