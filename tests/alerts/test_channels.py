@@ -8,17 +8,17 @@ import socket
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine
 
 from regwatch.alerts.channels import Content, Kind, build_channels
+from regwatch.alerts.outbox import Outbox
 from regwatch.alerts.push import env_label
 from regwatch.config import SmtpConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError, PermanentError
 from regwatch.nlp import Flagger
-from regwatch.store import db
-from regwatch.store.models import Delivery
 from tests.alerts.conftest import (
     Receiver,
     SmtpServer,
@@ -61,54 +61,62 @@ class Recorder:
         return 1.0
 
 
-def rows(engine: Engine) -> list[tuple[str, str, int, str | None]]:
-    with db.session_scope(engine) as s:
-        return [
-            (r.channel, r.status, r.attempts, r.last_error)
-            for r in s.scalars(select(Delivery).order_by(Delivery.id))
-        ]
+def with_recorder(
+    engine: Engine, flagger: Flagger, smtp: SmtpConfig, recorder: Recorder, **kw: Any
+) -> tuple[Outbox, datetime]:
+    """An outbox over one subscription (to tj's story) that also uses ``recorder``, and a
+    moment when that story is fresh."""
+    seeded = seed(engine, flagger)
+    sub = subscription(countries=["tj"], **kw)
+    box = outbox(engine, smtp, sub, delivery=delivery_config(max_attempts=3))
+    box.queue.channels.use(sub.name, box.queue.channels.register(recorder))
+    return box, seeded.started + timedelta(hours=1)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_registered_channel_is_queued_and_sent_like_email(
     engine: Engine, flagger: Flagger, smtp: SmtpServer
 ) -> None:
-    seeded = seed(engine, flagger)
-    sub = subscription(countries=["tj"])
-    box = outbox(engine, smtp.config(), sub)
     recorder = Recorder()
-    box.queue.channels.use(sub.name, box.queue.channels.register(recorder))
-    report = box.dispatch(seeded.started + timedelta(hours=1))
+    box, now = with_recorder(engine, flagger, smtp.config(), recorder)
+    report = box.dispatch(now)
     assert report.sent == 2, report.errors
     assert len(smtp.inbox.messages) == 1
     [(target, payload)] = recorder.sent
     assert target == "the gr-team log"
-    assert (
-        payload.startswith("<regwatch.alert.gr-team.s")
-        and ".recorder@watch.example.org>" in payload
-    )
-    assert [(c, s) for c, s, _, _ in rows(engine)] == [("email", "sent"), ("recorder", "sent")]
+    assert payload.startswith("<regwatch.alert.gr-team.s")
+    assert ".recorder@watch.example.org>" in payload
+    assert sorted((r.channel, r.status) for r in box.rows()) == [
+        ("email", "sent"),
+        ("recorder", "sent"),
+    ]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_permanence_is_the_channels_call_by_class_not_by_wording(
-    engine: Engine, flagger: Flagger, smtp: SmtpServer
-) -> None:
-    seeded = seed(engine, flagger)
-    sub = subscription(countries=["tj"], alert_email=False)
-    now = seeded.started + timedelta(hours=1)
-    delivery = delivery_config(max_attempts=3)
-    for fail, status in [
+@pytest.mark.parametrize(
+    ("fail", "status"),
+    [
         (PermanentError("the log is gone"), "failed"),
         (DeliveryError("not retried: only in its wording"), "pending"),
-    ]:
-        with db.session_scope(engine) as s:
-            s.execute(delete(Delivery))
-        box = outbox(engine, smtp.config(), sub, delivery=delivery)
-        box.queue.channels.use(sub.name, box.queue.channels.register(Recorder(fail)))
-        box.dispatch(now)
-        assert rows(engine) == [("recorder", status, 1, str(fail))]
-    assert str(PermanentError("x")) == "not retried: x"  # as `alerts list` has always shown it
+    ],
+)
+def test_permanence_is_the_channels_call_by_class_not_by_wording(
+    engine: Engine, flagger: Flagger, smtp: SmtpServer, fail: DeliveryError, status: str
+) -> None:
+    box, now = with_recorder(engine, flagger, smtp.config(), Recorder(fail), alert_email=False)
+    box.dispatch(now)
+    [row] = box.rows()
+    assert (row.channel, row.status, row.attempts, row.last_error) == (
+        "recorder",
+        status,
+        1,
+        str(fail),
+    )
+
+
+def test_a_permanent_error_reads_as_it_always_has() -> None:
+    assert str(PermanentError("x")) == "not retried: x"  # as `alerts list` shows it
+    assert isinstance(PermanentError("x"), DeliveryError)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
