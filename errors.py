@@ -15,7 +15,8 @@ only the edges (``cli.py``, ``scheduler.py``) turn them into exit codes and log 
     ├── ExtractError     an HTML page did not yield an article
     ├── StoreError       the database could not be opened or upgraded
     │   └── LockHeld         another `regwatch run` is using this database
-    └── DeliveryError    a digest or alert could not be written or sent
+    └── DeliveryError    a digest or alert could not be written or sent (retried)
+        └── PermanentError   retrying cannot help: marked failed at once
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "FeedError",
     "FetchError",
     "LockHeld",
+    "PermanentError",
     "QuerySyntaxError",
     "RegwatchError",
     "RulesError",
@@ -96,3 +98,13 @@ class LockHeld(StoreError):
 
 class DeliveryError(RegwatchError):
     """A digest or alert could not be rendered, written or sent."""
+
+
+class PermanentError(DeliveryError):
+    """A delivery that retrying cannot help (its subscription or channel is gone, or the
+    channel is turned off): the outbox marks the row failed at once, without back-off.
+
+    Its message starts with "not retried: ", as `regwatch alerts list` shows it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"not retried: {message}")

@@ -1,4 +1,4 @@
-"""Alerts: the digest (pure), its rendering, and (later) delivery."""
+"""Alerts: the digest (pure), its rendering, and delivery (channels, the outbox)."""
 
 from regwatch.alerts.digest import Digest, DigestItem, Section, build_digest
 from regwatch.alerts.render import render_html, render_text, safe_url

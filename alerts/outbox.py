@@ -1,13 +1,17 @@
 """The delivery outbox: every digest period and every immediate alert is written to
 ``deliveries`` — rendered, with its target and a stable Message-ID — before anything is sent.
 
-Sending claims a row with a conditional UPDATE (pending → sending, attempts + 1), sends, and
-records the outcome. So:
+It is two parts over one set of channels (:mod:`alerts.channels`), composed at the edge:
+:class:`~regwatch.alerts.queue.OutboxQueue` writes the rows, each rendered by the channel that
+will carry it, and :class:`~regwatch.alerts.sender.Sender` claims a row with a conditional
+UPDATE (pending → sending, attempts + 1), sends it through its channel, and records the
+outcome. So:
 
 * a (subscription, channel, signal) or (subscription, channel, period) is queued once
   (unique keys), and a story raises one alert — for its strongest signal — not one per
   match, category or copy;
-* a failure leaves the row pending with an exponential back-off, until ``max_attempts``;
+* a failure leaves the row pending with an exponential back-off, until ``max_attempts`` —
+  unless the channel raised :class:`~regwatch.errors.PermanentError`: then it is failed at once;
 * a crash between sending and recording leaves the row "sending"; once the claim is stale
   (or at a service start, when no other sender can hold it) it is sent again, once, with the
   same Message-ID, so the receiving side can drop the copy.
@@ -15,29 +19,20 @@ records the outcome. So:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from regwatch.alerts.outbox_base import EMAIL as EMAIL
-from regwatch.alerts.outbox_base import DispatchReport
-from regwatch.alerts.outbox_base import PermanentError as PermanentError
-from regwatch.alerts.outbox_queue import ALERT_MEMORY as ALERT_MEMORY
-from regwatch.alerts.outbox_queue import FIRST_DIGEST_GRACE as FIRST_DIGEST_GRACE
-from regwatch.alerts.outbox_queue import MAX_CATCH_UP as MAX_CATCH_UP
-from regwatch.alerts.outbox_queue import Queueing
-from regwatch.alerts.outbox_send import BATCH as BATCH
-from regwatch.alerts.outbox_send import MAX_BACKOFF as MAX_BACKOFF
-from regwatch.alerts.outbox_send import Sending
+from regwatch.alerts.digest import Digest
+from regwatch.alerts.queue import OutboxQueue
+from regwatch.alerts.sender import DispatchReport, Sender
+from regwatch.config import SubscriptionConfig
 from regwatch.store import db
 from regwatch.store.models import Delivery, utcnow
 
-__all__ = ["DeliveryRow", "DispatchReport", "Outbox"]
-
-log = logging.getLogger("regwatch.alerts")
+__all__ = ["DeliveryRow", "DispatchReport", "Outbox", "OutboxQueue", "Sender"]
 
 
 @dataclass(frozen=True)
@@ -56,19 +51,45 @@ class DeliveryRow:
     message_id: str
 
 
-class Outbox(Queueing, Sending):
+class Outbox:
     """Queues and sends a configuration's digests and alerts through one database."""
 
-    # ------------------------------------------------------------------ the cycle, and admin
+    def __init__(self, queue: OutboxQueue, sender: Sender) -> None:
+        self.queue = queue
+        self.sender = sender
+        self.engine = queue.engine
 
     def dispatch(self, now: datetime | None = None) -> DispatchReport:
         """One cycle: queue new alerts and due digests, then send what is due."""
         now = now or utcnow()
-        alerts = self.queue_alerts(now)
-        digests = self.queue_due_digests(now)
-        report = self.deliver(now)
+        alerts = self.queue.queue_alerts(now)
+        digests = self.queue.queue_due_digests(now)
+        report = self.sender.deliver(now)
         report.alerts_queued, report.digests_queued = alerts, digests
         return report
+
+    # ------------------------------------------------------------------ the parts, for callers
+
+    def queue_alerts(self, now: datetime) -> int:
+        return self.queue.queue_alerts(now)
+
+    def queue_digest(self, sub: SubscriptionConfig, day: date, now: datetime) -> bool:
+        return self.queue.queue_digest(sub, day, now)
+
+    def digest_of(self, sub: SubscriptionConfig, day: date) -> Digest:
+        return self.queue.digest_of(sub, day)
+
+    def digest_status(self, sub: SubscriptionConfig, day: date) -> str | None:
+        return self.queue.digest_status(sub, day)
+
+    def deliver(self, now: datetime) -> DispatchReport:
+        return self.sender.deliver(now)
+
+    @property
+    def stale_claim(self) -> timedelta:
+        return self.sender.stale_claim
+
+    # ------------------------------------------------------------------ admin
 
     def rows(self, status: str | None = None, limit: int = 50) -> list[DeliveryRow]:
         stmt = select(Delivery).order_by(Delivery.id.desc()).limit(limit)

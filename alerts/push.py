@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from regwatch.crawlers.fetch import check_address, resolve_host
 from regwatch.errors import DeliveryError, FetchError
 
-__all__ = ["Webhook", "check_syntax", "check_webhook", "push", "webhooks_of"]
+__all__ = ["Webhook", "check_syntax", "check_webhook", "env_label", "push"]
 
 # Services whose host is the one in the URL: that host is checked like a crawled URL.
 HOSTED = {
@@ -36,21 +35,21 @@ class Webhook:
     url: str
     shown: str  # what logs and `alerts list` may show
 
+    @classmethod
+    def of_url(cls, url: str) -> Webhook:
+        """A webhook written in config.toml (``webhooks``)."""
+        return cls(_label(f"url:{url}"), url, _shown(url))
 
-def webhooks_of(
-    urls: tuple[str, ...], env_names: tuple[str, ...], env: Mapping[str, str]
-) -> list[Webhook]:
-    """A subscription's webhooks: plain URLs, then URLs held in environment variables."""
-    out = [Webhook(_label(f"url:{url}"), url, _shown(url)) for url in urls]
-    for name in env_names:
-        url = env.get(name, "")
-        if not url:
-            raise DeliveryError(
-                f"push: environment variable {name} is empty or not set; "
-                f"export {name}=<Apprise URL> before starting regwatch"
-            )
-        out.append(Webhook(_label(f"env:{name}"), url, f"${name}"))
-    return out
+    @classmethod
+    def of_env(cls, name: str, url: str) -> Webhook:
+        """A webhook held in the environment variable ``name`` (``webhook_env``), whose value
+        the caller read: ``url`` is never shown."""
+        return cls(env_label(name), url, f"${name}")
+
+
+def env_label(name: str) -> str:
+    """The label of the webhook held in the environment variable ``name``."""
+    return _label(f"env:{name}")
 
 
 def _label(key: str) -> str:

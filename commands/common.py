@@ -4,6 +4,7 @@ outbox — each built here, from its config section, and nowhere else."""
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -52,17 +53,27 @@ def open_engine(settings: Settings) -> Engine:
 
 
 def make_outbox(s: Settings, engine: Engine) -> Outbox:
-    from regwatch.alerts.outbox import Outbox
+    """The outbox, with its channels built here once: the secrets config names (SMTP
+    password, webhook URLs) are read from the environment now and passed down as values."""
+    from regwatch.alerts.channels import build_channels
+    from regwatch.alerts.outbox import Outbox, OutboxQueue, Sender
 
-    return Outbox(
+    channels = build_channels(
+        s.subscriptions,
+        s.smtp,
+        webhook_timeout=s.fetch.timeout,
+        allow_private_networks=s.fetch.allow_private_networks,
+        env=os.environ,
+    )
+    queue = OutboxQueue(
         engine,
         subscriptions=s.subscriptions,
-        smtp=s.smtp,
+        channels=channels,
         delivery=s.delivery,
         digest=s.digest,
-        allow_private_networks=s.fetch.allow_private_networks,
         sources={x.name for x in s.sources},
     )
+    return Outbox(queue, Sender(engine, channels, s.delivery))
 
 
 def redact(url: str) -> str:

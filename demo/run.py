@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from regwatch.alerts.outbox import DispatchReport, Outbox
+from regwatch.alerts.channels import build_channels
+from regwatch.alerts.outbox import DispatchReport, Outbox, OutboxQueue, Sender
 from regwatch.alerts.report import digest_for, write_digest
 from regwatch.commands.common import fetch_policy, make_flagger
 from regwatch.config import (
@@ -145,15 +146,17 @@ def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outb
             immediate_alerts=False,
         ),
     ]
-    return Outbox(
+    smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid")
+    # no webhooks and no secrets in the demo
+    channels = build_channels(
+        subscriptions, smtp, webhook_timeout=10.0, allow_private_networks=True, env={}
+    )
+    queue = OutboxQueue(
         engine,
         subscriptions=subscriptions,
-        smtp=SmtpConfig(
-            host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid"
-        ),
+        channels=channels,
         delivery=DeliveryConfig(),
         digest=DigestConfig(),
-        allow_private_networks=True,
         sources=sources,
-        env={},
     )
+    return Outbox(queue, Sender(engine, channels, DeliveryConfig()))

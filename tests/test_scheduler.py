@@ -22,8 +22,7 @@ from regwatch.store import db
 from regwatch.store import models as m
 from tests.alerts.conftest import (
     SmtpServer,
-    delivery_config,
-    digest_config,
+    outbox,
     smtp,
     subscription,
 )
@@ -146,18 +145,11 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
     engine: Engine, flagger: Flagger, site: LocalSite, smtp: SmtpServer
 ) -> None:
     """The outbox's own tick is 10 minutes away: the alert comes from the poll's cycle."""
-    from regwatch.alerts.outbox import Outbox
 
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
-    box = Outbox(
-        engine,
-        subscriptions=[subscription(alert_threshold=0.8)],
-        smtp=smtp.config(),
-        delivery=delivery_config(),
-        digest=digest_config(),
-        env={},
-    )
+    sub = subscription(alert_threshold=0.8)
+    box = outbox(engine, smtp.config(), sub)
     with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(seconds=600))],

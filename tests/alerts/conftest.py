@@ -22,6 +22,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import Engine
 
+from regwatch.alerts.channels import build_channels
+from regwatch.alerts.outbox import Outbox, OutboxQueue, Sender
 from regwatch.config import DeliveryConfig, DigestConfig, SmtpConfig, SubscriptionConfig
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
@@ -270,6 +272,35 @@ def subscription(**kw: Any) -> SubscriptionConfig:
         if key in base and isinstance(base[key], list):
             base[key] = tuple(base[key])
     return SubscriptionConfig(**base)
+
+
+def outbox(
+    engine: Engine,
+    smtp: SmtpConfig,
+    *subs: SubscriptionConfig,
+    allow_private_networks: bool = True,
+    env: dict[str, str] | None = None,
+    delivery: DeliveryConfig | None = None,
+    digest: DigestConfig | None = None,
+    webhook_timeout: float = 5.0,
+) -> Outbox:
+    """An outbox over ``subs``, built as the edge builds one."""
+    channels = build_channels(
+        subs,
+        smtp,
+        webhook_timeout=webhook_timeout,
+        allow_private_networks=allow_private_networks,
+        env=env or {},
+    )
+    delivery = delivery or delivery_config()
+    queue = OutboxQueue(
+        engine,
+        subscriptions=subs,
+        channels=channels,
+        delivery=delivery,
+        digest=digest or digest_config(),
+    )
+    return Outbox(queue, Sender(engine, channels, delivery))
 
 
 def due_after(started: datetime, hours: int = 6) -> tuple[str, datetime]:

@@ -15,15 +15,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine
 
-from regwatch.alerts.outbox import Outbox
 from regwatch.nlp import Flagger
 from regwatch.store import db
 from regwatch.store.models import Document
 from tests.alerts.conftest import (
     SmtpServer,
-    delivery_config,
-    digest_config,
     due_after,
+    outbox,
     seed,
     subscription,
 )
@@ -76,15 +74,8 @@ def test_digest_html_part_is_drawn_and_inert(
         doc.title = EVIL + " Dushanbe"
         doc.url = "javascript:window.__pwned=3"
     at, now = due_after(seeded.started)
-    box = Outbox(
-        engine,
-        subscriptions=[subscription(digest_time=at, immediate_alerts=False)],
-        smtp=smtp.config(),
-        delivery=delivery_config(),
-        digest=digest_config(),
-        allow_private_networks=True,
-        env={},
-    )
+    sub = subscription(digest_time=at, immediate_alerts=False)
+    box = outbox(engine, smtp.config(), sub)
     assert box.dispatch(now).sent == 1
     [received] = smtp.inbox.messages
     html = received.message.get_body(("html",)).get_content()  # type: ignore[union-attr]

@@ -11,13 +11,12 @@ from datetime import timedelta
 from email.utils import getaddresses
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
 
 from regwatch.alerts.outbox import DispatchReport, Outbox
-from regwatch.config import SmtpConfig, SubscriptionConfig, load
+from regwatch.config import load
 from regwatch.nlp import Flagger
 from regwatch.store import db
 from regwatch.store.models import Delivery, Document, utcnow
@@ -25,26 +24,13 @@ from tests.alerts.conftest import (
     Receiver,
     SmtpServer,
     delivery_config,
-    digest_config,
     due_after,
+    outbox,
     seed,
     subscription,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def outbox(engine: Engine, smtp: SmtpConfig, *subs: SubscriptionConfig, **kw: Any) -> Outbox:
-    return Outbox(
-        engine,
-        subscriptions=subs,
-        smtp=smtp,
-        delivery=kw.pop("delivery", delivery_config()),
-        digest=kw.pop("digest", digest_config()),
-        allow_private_networks=kw.pop("allow_private_networks", True),
-        env=kw.pop("env", {}),
-        **kw,
-    )
 
 
 def statuses(engine: Engine) -> list[tuple[str, str, str]]:
@@ -280,7 +266,7 @@ def test_claims_are_exclusive(engine: Engine, flagger: Flagger, smtp: SmtpServer
     ) -> None:
         try:
             gate.wait(5)
-            box._deliver_one(*row, now, report)
+            box.sender.deliver_one(*row, now, report)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 

@@ -1,24 +1,23 @@
-"""Queueing: each digest period and each immediate alert is written to ``deliveries``,
-rendered, with its target and a stable Message-ID, once (unique keys) — before anything is sent."""
+"""Queueing: each digest period and each immediate alert is written to ``deliveries`` for
+each channel that carries it, rendered by that channel, with its target and a stable
+Message-ID, once (unique keys) — before anything is sent."""
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from regwatch.alerts.channels import Channel, Channels, Content
 from regwatch.alerts.digest import Digest, story_keys
-from regwatch.alerts.email import build_message
-from regwatch.alerts.outbox_base import EMAIL, OutboxBase
-from regwatch.alerts.push import Webhook
 from regwatch.alerts.render import Alert, render_alert, render_html, render_text
 from regwatch.alerts.report import latest_period, period_end, subscription_digest, wanted
-from regwatch.config import SubscriptionConfig
+from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
 from regwatch.store.models import Delivery, Document, DocumentVersion, Signal
@@ -44,11 +43,28 @@ class _Queued:
     status: str = "pending"
 
 
-class Queueing(OutboxBase):
-    """The outbox's queueing half: digests and alerts into ``deliveries``."""
+class OutboxQueue:
+    """Digests and alerts into ``deliveries``, through the channels each subscription uses."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        subscriptions: Iterable[SubscriptionConfig],
+        channels: Channels,
+        delivery: DeliveryConfig,
+        digest: DigestConfig,
+        sources: Collection[str] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.subscriptions = {s.name: s for s in subscriptions}
+        self.channels = channels
+        self.delivery = delivery
+        self.digest = digest
+        self.sources = sources
 
     def _message_id(self, kind: str, sub: str, key: str, channel: str) -> str:
-        return f"<regwatch.{kind}.{sub}.{key}.{channel}@{self.domain}>"
+        return f"<regwatch.{kind}.{sub}.{key}.{channel}@{self.channels.message_domain}>"
 
     def period_bounds(self, sub: SubscriptionConfig, day: date) -> tuple[datetime, datetime]:
         """[start, end) of ``sub``'s digest for local ``day``: from the previous digest's end
@@ -89,37 +105,39 @@ class Queueing(OutboxBase):
             return session.scalar(
                 select(Delivery.status).where(
                     Delivery.subscription == sub.name,
-                    Delivery.channel == EMAIL,
+                    Delivery.kind == "digest",
                     Delivery.period == day.isoformat(),
                 )
             )
 
     def queue_digest(self, sub: SubscriptionConfig, day: date, now: datetime) -> bool:
         """Queue ``sub``'s digest for local ``day`` unless it is queued already; True if new."""
-        if not sub.recipients or self.digest_status(sub, day) is not None:
+        channels = self.channels.of(sub, "digest")
+        if not channels or self.digest_status(sub, day) is not None:
             return False
         period = day.isoformat()
         digest = self.digest_of(sub, day)
-        message_id = self._message_id("digest", sub.name, period, EMAIL)
-        target = ", ".join(sub.recipients)
-        if not digest.sections and sub.quiet_day == "skip":
-            item = _Queued(
-                sub.name, EMAIL, "digest", None, period, target, "", message_id, "skipped"
+        content = None  # a quiet day to skip: a row to remember it by, nothing to send
+        if digest.sections or sub.quiet_day != "skip":
+            content = Content(digest.subject, render_text(digest), render_html(digest))
+        items = []
+        for channel in channels:
+            message_id = self._message_id("digest", sub.name, period, channel.name)
+            payload = "" if content is None else channel.render(sub, content, message_id, now)
+            items.append(
+                _Queued(
+                    sub.name,
+                    channel.name,
+                    "digest",
+                    None,
+                    period,
+                    channel.target(sub),
+                    payload,
+                    message_id,
+                    "skipped" if content is None else "pending",
+                )
             )
-        else:
-            payload = build_message(
-                sender=self.smtp.sender,
-                recipients=list(sub.recipients),
-                subject=digest.subject,
-                text=render_text(digest),
-                html=render_html(digest),
-                message_id=message_id,
-                date=now,
-            )
-            item = _Queued(
-                sub.name, EMAIL, "digest", None, period, target, payload.decode("ascii"), message_id
-            )
-        return self._insert([item]) == 1
+        return self._insert(items) > 0
 
     def queue_due_digests(self, now: datetime) -> int:
         """Queue each subscription's newest digest period that has ended and is not queued.
@@ -158,27 +176,19 @@ class Queueing(OutboxBase):
             seen = self._alerted(session, now - ALERT_MEMORY)
         items: list[_Queued] = []
         for sub in subs:
-            channels = self._alert_channels(sub)
+            for problem in self.channels.problems(sub):  # the other channels still go
+                log.error("alerts for %s: %s", sub.name, problem)
+            channels = self.channels.of(sub, "alert")
             for row in rows:  # best score first
                 if not wanted(sub, row, sub.alert_threshold):
                     continue
                 keys = _story_keys(row)
-                for channel, hook in channels:
-                    if any((sub.name, channel, *k) in seen for k in keys):
+                for channel in channels:
+                    if any((sub.name, channel.name, *k) in seen for k in keys):
                         continue
-                    seen.update((sub.name, channel, *k) for k in keys)
-                    items.append(self._alert_item(sub, row, channel, hook, now))
+                    seen.update((sub.name, channel.name, *k) for k in keys)
+                    items.append(self._alert_item(sub, row, channel, now))
         return self._insert(items)
-
-    def _alert_channels(self, sub: SubscriptionConfig) -> list[tuple[str, Webhook | None]]:
-        channels: list[tuple[str, Webhook | None]] = []
-        if sub.alert_email and sub.recipients:
-            channels.append((EMAIL, None))
-        try:
-            channels.extend((hook.label, hook) for hook in self._hooks(sub))
-        except (DeliveryError, ValueError) as exc:  # a bad webhook must not stop the email
-            log.error("alerts for %s: %s", sub.name, exc)
-        return channels
 
     @staticmethod
     def _alerted(session: Session, since: datetime) -> set[tuple[object, ...]]:
@@ -214,31 +224,22 @@ class Queueing(OutboxBase):
         return seen
 
     def _alert_item(
-        self,
-        sub: SubscriptionConfig,
-        row: SignalRow,
-        channel: str,
-        hook: Webhook | None,
-        now: datetime,
+        self, sub: SubscriptionConfig, row: SignalRow, channel: Channel, now: datetime
     ) -> _Queued:
         alert = Alert.of(row, sub.name, sub.alert_threshold)
         text, html = render_alert(alert)
-        message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel)
-        if hook is None:
-            payload = build_message(
-                sender=self.smtp.sender,
-                recipients=list(sub.recipients),
-                subject=alert.subject,
-                text=text,
-                html=html,
-                message_id=message_id,
-                date=now,
-            ).decode("ascii")
-            target = ", ".join(sub.recipients)
-        else:
-            payload = json.dumps({"title": alert.subject, "body": text}, ensure_ascii=False)
-            target = hook.shown
-        return _Queued(sub.name, channel, "alert", row.signal_id, None, target, payload, message_id)
+        message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel.name)
+        payload = channel.render(sub, Content(alert.subject, text, html), message_id, now)
+        return _Queued(
+            sub.name,
+            channel.name,
+            "alert",
+            row.signal_id,
+            None,
+            channel.target(sub),
+            payload,
+            message_id,
+        )
 
     def _insert(self, items: list[_Queued]) -> int:
         """Insert each item in its own savepoint: a row another sender queued first is

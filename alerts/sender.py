@@ -1,19 +1,19 @@
 """Sending: a due row is claimed with a conditional UPDATE (pending → sending, attempts + 1),
-sent by email or webhook, and its outcome recorded; a failure backs off exponentially."""
+sent through its channel, and its outcome recorded. A failure backs off exponentially, unless
+the channel says retrying cannot help (:class:`~regwatch.errors.PermanentError`)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 
-from regwatch.alerts.email import MailServer, send_mail
-from regwatch.alerts.outbox_base import EMAIL, DispatchReport, OutboxBase, PermanentError
-from regwatch.alerts.push import push
-from regwatch.errors import DeliveryError
+from regwatch.alerts.channels import Channels
+from regwatch.config import DeliveryConfig
+from regwatch.errors import DeliveryError, PermanentError
 from regwatch.store import db
 from regwatch.store.models import Delivery, utcnow
 
@@ -23,8 +23,32 @@ MAX_BACKOFF = timedelta(hours=6)
 BATCH = 200
 
 
-class Sending(OutboxBase):
-    """The outbox's sending half: due rows out, each once."""
+@dataclass
+class DispatchReport:
+    alerts_queued: int = 0
+    digests_queued: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"outbox: {self.alerts_queued} alerts and {self.digests_queued} digests queued; "
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
+        )
+
+
+class Sender:
+    """Due rows out through their channels, each once."""
+
+    def __init__(self, engine: Engine, channels: Channels, delivery: DeliveryConfig) -> None:
+        self.engine = engine
+        self.channels = channels
+        self.delivery = delivery
+        # A claim older than this belongs to a sender that died mid-send: it outlasts the
+        # longest send any channel can make.
+        self.stale_claim = timedelta(seconds=channels.longest_send() + 5)
 
     def deliver(self, now: datetime) -> DispatchReport:
         """Send every due row: pending ones whose time has come, and rows a dead sender left
@@ -52,12 +76,14 @@ class Sending(OutboxBase):
         for row_id, status, attempts in due:
             # the clock moves on while a batch is sent: a claim carries the time it was made
             at = now + timedelta(seconds=time.monotonic() - started)
-            self._deliver_one(row_id, status, attempts, at, report)
+            self.deliver_one(row_id, status, attempts, at, report)
         return report
 
-    def _deliver_one(
+    def deliver_one(
         self, row_id: int, status: str, attempts: int, now: datetime, report: DispatchReport
     ) -> None:
+        """Claim the row if it is still as it was read (``status``, ``attempts``), send it
+        and record the outcome; another sender's claim wins."""
         with db.session_scope(self.engine) as session:
             claimed = session.execute(
                 update(Delivery)
@@ -73,17 +99,16 @@ class Sending(OutboxBase):
             row = session.get_one(Delivery, row_id)
             item = (row.subscription, row.channel, row.kind, row.target, row.payload)
         sub_name, channel, kind, target, payload = item
-        note: str | None = None
         try:
-            note = self._send(sub_name, channel, target, payload)
+            note = self.channels.find(sub_name, channel, target).send(target, payload)
         except DeliveryError as exc:
-            self._record_failure(row_id, attempts + 1, str(exc), now, report)
+            permanent = isinstance(exc, PermanentError)
+            self._record_failure(row_id, attempts + 1, str(exc), permanent, now, report)
             return
         except Exception as exc:  # a bug in one message must not stop the others
             log.exception("delivery %s: unexpected error", row_id)
-            self._record_failure(
-                row_id, attempts + 1, f"{exc.__class__.__name__}: {exc}", now, report
-            )
+            error = f"{exc.__class__.__name__}: {exc}"
+            self._record_failure(row_id, attempts + 1, error, False, now, report)
             return
         with db.session_scope(self.engine) as session:
             session.execute(
@@ -94,46 +119,15 @@ class Sending(OutboxBase):
         report.sent += 1
         log.info("sent %s %s to %s (%s)", kind, row_id, sub_name, channel)
 
-    def _send(self, sub_name: str, channel: str, target: str, payload: str) -> str | None:
-        sub = self.subscriptions.get(sub_name)
-        if sub is None:
-            raise PermanentError(f"subscription {sub_name!r} is no longer configured")
-        if channel == EMAIL:
-            if not self.smtp.host:
-                raise PermanentError("smtp.host is empty; set [smtp] to send email")
-            recipients = [r.strip() for r in target.split(",") if r.strip()]
-            refused = send_mail(self._server(), self.smtp.sender, recipients, payload.encode())
-            return f"refused by the server: {', '.join(refused)}" if refused else None
-        hooks = {h.label: h for h in self._hooks(sub)}
-        hook = hooks.get(channel)
-        if hook is None:
-            raise PermanentError(f"webhook {target} is no longer configured for {sub_name}")
-        message = json.loads(payload)
-        push(
-            hook,
-            message["title"],
-            message["body"],
-            allow_private=self.allow_private,
-            timeout=self.smtp.timeout,
-        )
-        return None
-
-    def _server(self) -> MailServer:
-        password = self.env.get(self.smtp.password_env) if self.smtp.password_env else None
-        return MailServer(
-            host=self.smtp.host,
-            port=self.smtp.port,
-            security=self.smtp.security,
-            username=self.smtp.username,
-            password=password,
-            ca_file=self.smtp.ca_file,
-            timeout=self.smtp.timeout,
-        )
-
     def _record_failure(
-        self, row_id: int, attempts: int, error: str, now: datetime, report: DispatchReport
+        self,
+        row_id: int,
+        attempts: int,
+        error: str,
+        permanent: bool,
+        now: datetime,
+        report: DispatchReport,
     ) -> None:
-        permanent = error.startswith(PermanentError.prefix)
         give_up = permanent or attempts >= self.delivery.max_attempts
         backoff = timedelta(
             seconds=min(
