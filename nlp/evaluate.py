@@ -8,9 +8,10 @@ at which signals reach the digest). Besides the per-category table the report gi
 the headline recall (digital security, the Dushanbe AI Center and draft instruments together)
 and, where a set has them, the share of hard negatives that raise any signal.
 
-    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …] [-v]     (``make eval``)
+    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …] [--splits=train,dev] [-v]  (``make eval``)
 
-A folder whose records carry ``split`` is reported once per split.
+A folder whose records carry ``split`` is reported once per split (``--splits`` picks some: tune
+on train and dev, never read the test split's mistakes).
 """
 
 from __future__ import annotations
@@ -184,12 +185,20 @@ def print_report(name: str, rep: Report, verbose: bool = False) -> None:
 
 def main(argv: Sequence[str]) -> int:
     verbose = "-v" in argv
-    paths = [Path(a) for a in argv if a != "-v"] or [p for p in DEFAULT_SETS if p.exists()]
+    only: set[str] | None = None
+    args = [a for a in argv if a != "-v"]
+    for a in list(args):
+        if a.startswith("--splits="):
+            only = set(a.split("=", 1)[1].split(","))
+            args.remove(a)
+    paths = [Path(a) for a in args] or [p for p in DEFAULT_SETS if p.exists()]
     flagger = Flagger.from_folder()
     for path in paths:
         examples = load_examples([path])
         splits = sorted({ex.split for ex in examples}, key=["train", "dev", "test", ""].index)
         for split in splits:
+            if only is not None and split and split not in only:
+                continue
             part = [ex for ex in examples if ex.split == split]
             name = f"{path.name} ({split})" if split else path.name
             print_report(name, report(flagger, part), verbose)
