@@ -31,8 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 eval: $(STAMP)
-	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/labelled
-	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/heldout
+	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/labelled tests/nlp/data/heldout tests/nlp/data/real
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache *.egg-info build
