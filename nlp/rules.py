@@ -13,7 +13,8 @@
     score = 0.35            # with no context anywhere in the document (0 drops the match)
     document_score = 0.6    # context elsewhere in the document
     sentence_score = 0.9    # context in the same sentence
-    exclude = ["…"]         # phrases that cancel a match in the same sentence
+    exclude = ["…"]         # phrases that cancel a match in the same sentence (or a term
+                            # list, "@name", whose every term does)
     requires = ["@region"]  # without one of these anywhere in the document: no signal
                             # ("@two_countries": two countries named in the sentence)
     self_context = true     # context words inside the match count ("draft AI strategy")
@@ -286,6 +287,16 @@ def _rule(
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise RulesError(f"{where}: {key} must be a number within 0..1, got {value!r}")
         scores[key] = float(value)
+    exclude: list[str] = []
+    for e in _strings(item.get("exclude", []), path, f"{rid}.exclude"):
+        if not e.startswith("@"):
+            exclude.append(e)
+        elif e[1:] in terms:
+            exclude += terms[e[1:]]
+        else:
+            raise RulesError(
+                f"{where}: exclude {e!r} names no term list; define it in terms.toml [terms]"
+            )
     instrument = item.get("instrument")
     if instrument is not None and instrument not in INSTRUMENTS:
         raise RulesError(f"{where}: instrument must be one of {', '.join(INSTRUMENTS)}")
@@ -301,7 +312,7 @@ def _rule(
         score=scores["score"],
         document_score=scores["document_score"],
         sentence_score=scores["sentence_score"],
-        exclude=_strings(item.get("exclude", []), path, f"{rid}.exclude"),
+        exclude=tuple(dict.fromkeys(exclude)),
     )
 
 

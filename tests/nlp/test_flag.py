@@ -132,6 +132,26 @@ def test_rules_reject_unknown_term_list(tmp_path: Path) -> None:
         load_rules(tmp_path)
 
 
+def test_an_exclusion_may_name_a_term_list(tmp_path: Path) -> None:
+    (tmp_path / "terms.toml").write_text('[terms]\nadvice = ["урок", "training"]\n')
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["кибербезопасность"]\n'
+        'exclude = ["пароль", "@advice"]\nscore = 0.7\n'
+    )
+    rules = load_rules(tmp_path)
+    assert rules.rules[0].exclude == ("пароль", "урок", "training")
+    flagger = Flagger(rules)
+    assert flagger.flag("", "Прошли уроки кибербезопасности для школьников.") == []
+    assert [m.text for m in flagger.flag("", "Закон о кибербезопасности принят.")] == [
+        "кибербезопасности"
+    ]
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\nexclude = ["@nope"]\n'
+    )
+    with pytest.raises(RulesError, match="exclude '@nope' names no term list"):
+        load_rules(tmp_path)
+
+
 def test_rules_reject_bad_token_pattern(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text(
         'category = "misc"\n[[rules]]\nid = "misc.a"\npatterns = [[{LOWR = "a"}]]\n'
