@@ -17,6 +17,8 @@
                             # list, "@name", whose every term does)
     requires = ["@region"]  # without one of these anywhere in the document: no signal
                             # ("@two_countries": two countries named in the sentence)
+    sentence_requires = ["@parties"]  # without one of these in the match's own sentence (its
+                            # own words count): no signal — a second condition beside context
     self_context = true     # context words inside the match count ("draft AI strategy")
     instrument = "law"      # draft_instrument only: law, code, decree, resolution, order,
                             # concept, strategy or programme
@@ -53,6 +55,7 @@ _RULE_KEYS = {
     "description",
     "instrument",
     "requires",
+    "sentence_requires",
     "self_context",
 }
 TWO_COUNTRIES = "@two_countries"
@@ -84,6 +87,7 @@ class Rule:
     instrument: str | None = None
     requires: tuple[str, ...] = ()
     self_context: bool = False
+    sentence_requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,8 @@ def _rule(
         raise RulesError(f"{where}: give phrases or patterns (or both)")
     context = _strings(item.get("context", []), path, f"{rid}.context")
     requires = _strings(item.get("requires", []), path, f"{rid}.requires")
-    for c in (*context, *(r for r in requires if r != TWO_COUNTRIES)):
+    in_sentence = _strings(item.get("sentence_requires", []), path, f"{rid}.sentence_requires")
+    for c in (*context, *(r for r in (*requires, *in_sentence) if r != TWO_COUNTRIES)):
         if c.startswith("@") and c[1:] not in terms:
             raise RulesError(
                 f"{where}: context {c!r} names no term list; define it in terms.toml [terms]"
@@ -303,6 +308,7 @@ def _rule(
     return Rule(
         instrument=instrument,
         requires=requires,
+        sentence_requires=in_sentence,
         self_context=bool(item.get("self_context", False)),
         id=rid,
         category=category,

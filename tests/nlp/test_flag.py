@@ -152,6 +152,37 @@ def test_an_exclusion_may_name_a_term_list(tmp_path: Path) -> None:
         load_rules(tmp_path)
 
 
+def test_sentence_requires_needs_its_terms_in_the_match_sentence(tmp_path: Path) -> None:
+    (tmp_path / "terms.toml").write_text(
+        '[terms]\nai = ["ИИ"]\nparties = ["правительства", "стороны"]\n'
+    )
+    (tmp_path / "misc.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.memo"\nphrases = ["меморандум"]\n'
+        'context = ["@ai"]\nsentence_requires = ["@parties", "@two_countries"]\n'
+        "score = 0.0\ndocument_score = 0.6\nsentence_score = 0.85\n"
+    )
+    (tmp_path / "gazetteer.toml").write_text(
+        '[countries.kz]\nnames = ["Казахстан"]\n[countries.uz]\nnames = ["Узбекистан"]\n'
+    )
+    flagger = Flagger(load_rules(tmp_path))
+    for text in (
+        "Правительства подписали меморандум об ИИ.",
+        "Казахстан и Узбекистан подписали меморандум об ИИ.",
+        "Стороны подписали меморандум. Он об ИИ.",  # context elsewhere: document_score
+    ):
+        assert [m.rule for m in flagger.flag("", text)] == ["misc.memo"], text
+        assert flagger.flag("", text) == flagger.flag("", text, prefilter=False)
+    for text in ("Компания подписала меморандум об ИИ.", "Стороны встретились. Меморандум об ИИ."):
+        assert flagger.flag("", text) == [], text
+        assert flagger.flag("", text, prefilter=False) == [], text
+    (tmp_path / "misc.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\n'
+        'sentence_requires = ["@nope"]\n'
+    )
+    with pytest.raises(RulesError, match="names no term list"):
+        load_rules(tmp_path)
+
+
 def test_rules_reject_bad_token_pattern(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text(
         'category = "misc"\n[[rules]]\nid = "misc.a"\npatterns = [[{LOWR = "a"}]]\n'
