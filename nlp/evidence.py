@@ -182,11 +182,24 @@ class Weigher:
             own[key] = [(r.start, r.end) for r in group]
         doc = _Document(occ, own)
         found = []
+        # a fallback rule's matches count only in sentences where no other rule of their
+        # category has a signal, and only the best of them there
+        fallbacks: dict[tuple[str, str, int], list[Match]] = defaultdict(list)
+        covered: set[tuple[str, str, int]] = set()
         for group in per_rule.values():
             for raw in group[:MAX_MATCHES_PER_RULE]:
                 match = self._weigh(raw, fields, doc, lang)
-                if match is not None and match.score >= self.min_score:
+                if match is None or match.score < self.min_score:
+                    continue
+                place = (match.category, raw.field, raw.sent_start)
+                if raw.rule.fallback:
+                    fallbacks[place].append(match)
+                else:
                     found.append(match)
+                    covered.add(place)
+        for place, matches in fallbacks.items():
+            if place not in covered:
+                found.append(max(matches, key=lambda m: (m.score, -m.start)))
         return best_per_place(found)
 
     def _weigh(self, raw: Raw, fields: dict[str, str], doc: _Document, lang: str) -> Match | None:

@@ -20,6 +20,9 @@
     sentence_requires = ["@parties"]  # without one of these in the match's own sentence (its
                             # own words count): no signal — a second condition beside context
     self_context = true     # context words inside the match count ("draft AI strategy")
+    fallback = true         # a signal only where no other rule of the category has one in the
+                            # same sentence (the best fallback there): a bill's procedural stage
+                            # where no "draft law" is named
     instrument = "law"      # draft_instrument only: law, code, decree, resolution, order,
                             # concept, strategy or programme
 
@@ -57,6 +60,7 @@ _RULE_KEYS = {
     "requires",
     "sentence_requires",
     "self_context",
+    "fallback",
 }
 TWO_COUNTRIES = "@two_countries"
 INSTRUMENTS = (
@@ -88,6 +92,7 @@ class Rule:
     requires: tuple[str, ...] = ()
     self_context: bool = False
     sentence_requires: tuple[str, ...] = ()
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -309,6 +314,7 @@ def _rule(
         instrument=instrument,
         requires=requires,
         sentence_requires=in_sentence,
+        fallback=bool(item.get("fallback", False)),
         self_context=bool(item.get("self_context", False)),
         id=rid,
         category=category,

@@ -183,6 +183,26 @@ def test_sentence_requires_needs_its_terms_in_the_match_sentence(tmp_path: Path)
         load_rules(tmp_path)
 
 
+def test_a_fallback_rule_yields_only_where_no_other_rule_of_its_category_does(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "misc.toml").write_text(
+        'category = "misc"\n'
+        '[[rules]]\nid = "misc.bill"\nphrases = ["законопроект"]\nscore = 0.9\n'
+        '[[rules]]\nid = "misc.reading"\nphrases = ["первое чтение"]\nscore = 0.8\n'
+        "fallback = true\n"
+        '[[rules]]\nid = "misc.chamber"\nphrases = ["Мажилис"]\nscore = 0.7\nfallback = true\n'
+    )
+    flagger = Flagger(load_rules(tmp_path))
+    text = "Мажилис одобрил законопроект в первом чтении. Мажилис одобрил закон в первом чтении."
+    for prefilter in (True, False):
+        found = flagger.flag("", text, prefilter=prefilter)
+        assert [(m.rule, m.text) for m in found] == [
+            ("misc.bill", "законопроект"),
+            ("misc.reading", "первом чтении"),
+        ]
+
+
 def test_rules_reject_bad_token_pattern(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text(
         'category = "misc"\n[[rules]]\nid = "misc.a"\npatterns = [[{LOWR = "a"}]]\n'
