@@ -79,6 +79,20 @@ def _flagger_settings(args: argparse.Namespace) -> tuple[str | None, float]:
     return None, 0.3
 
 
+def _model_path(args: argparse.Namespace) -> str | None:
+    """The learned stage's model: --model FILE, the bundled one, or none (--no-model)."""
+    from regwatch.nlp.learned import DEFAULT_MODEL
+
+    if args.no_model:
+        return None
+    return str(args.model or DEFAULT_MODEL)
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="FILE", help="learned-stage model to use (default: bundled)")
+    p.add_argument("--no-model", action="store_true", help="rules only, no learned stage")
+
+
 def cmd_flag(args: argparse.Namespace) -> int:
     import json
 
@@ -86,7 +100,8 @@ def cmd_flag(args: argparse.Namespace) -> int:
     from regwatch.nlp.jsonl import flag_lines, read_lines
 
     rules_dir, min_score = _flagger_settings(args)
-    flagger = Flagger.from_folder(rules_dir, min_score=min_score)
+    model = _model_path(args)
+    flagger = Flagger.from_folder(rules_dir, min_score=min_score, model=model)
     try:
         source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
@@ -94,7 +109,9 @@ def cmd_flag(args: argparse.Namespace) -> int:
         return 2
     with source:
         lines = read_lines(source)
-        for out in flag_lines(lines, flagger, workers=args.workers, rules_dir=rules_dir):
+        for out in flag_lines(
+            lines, flagger, workers=args.workers, rules_dir=rules_dir, model=model
+        ):
             sys.stdout.write(json.dumps(out, ensure_ascii=False, allow_nan=False) + "\n")
     return 0
 
@@ -106,7 +123,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     s = load_settings(args)
     engine = open_engine(s)
     rules_dir = args.rules or s.nlp.rules_dir or None
-    flagger = Flagger.from_folder(rules_dir, min_score=s.nlp.min_score)
+    flagger = Flagger.from_folder(rules_dir, min_score=s.nlp.min_score, model=_model_path(args))
     report = backtest(engine, flagger, limit=args.limit)
     print("\n".join(report.lines(show=args.show)))
     return 0
@@ -204,12 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     flg = sub.add_parser("flag", help="flag JSON Lines documents (id, text, title, lang, url)")
     flg.add_argument("file", nargs="?", default="-", help="JSON Lines file, or - for stdin")
     flg.add_argument("--workers", type=int, default=1, help="processes to flag with")
+    _model_options(flg)
     flg.set_defaults(func=cmd_flag)
 
     bt = sub.add_parser("backtest", help="compare current rules with the stored signals")
     bt.add_argument("--rules", metavar="DIR", help="rules folder to try (default: the configured)")
     bt.add_argument("--limit", type=int, help="only the N most recently seen documents")
     bt.add_argument("--show", type=int, default=20, help="changed signals to list (default 20)")
+    _model_options(bt)
     bt.set_defaults(func=cmd_backtest)
 
     qry = sub.add_parser("query", help="signals with their documents, filtered and sorted")
