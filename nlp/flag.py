@@ -56,7 +56,7 @@ class Flagger:
         self.rules = rules
         self.min_score = min_score
         self.model = model
-        self._learned = LearnedStage(model) if model is not None else None
+        self.learned = LearnedStage(model) if model is not None else None
         self.nlp = nlp or build_nlp()
         self._matcher = UnitMatcher(rules, self.nlp)
         triggers, guards = rule_requirements(rules)
@@ -88,17 +88,17 @@ class Flagger:
     ) -> list[Match]:
         """All signals in a document's title and text, best first within a category."""
         fields = {"title": scrub_surrogates(title), "text": scrub_surrogates(text)}
-        scan = self._prefilter.scan(fields) if prefilter or self._learned else None
+        scan = self._prefilter.scan(fields) if prefilter or self.learned else None
         selection = self._prefilter.select(fields, scan) if prefilter and scan else None
         matches = self._rules(fields, lang, selection if prefilter else None, prefilter)
-        if self._learned is None or scan is None:
+        if self.learned is None or scan is None:
             return matches
         if not prefilter:  # the same gate as with the prefilter
             selection = self._prefilter.select(fields, scan)
-        if not self._learned.reaches(selection is not None, scan.context):
+        if not self.learned.reaches(selection is not None, scan.context):
             return matches
         flagged = {m.category for m in matches}
-        extra = self._learned.signals(fields, lang or detect(f"{title}\n{text}"), flagged)
+        extra = self.learned.signals(fields, lang or detect(f"{title}\n{text}"), flagged)
         if not extra:
             return matches
         return sorted([*matches, *extra], key=lambda m: (m.category, -m.score, m.field, m.start))

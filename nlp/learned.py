@@ -217,6 +217,7 @@ class LearnedStage:
         self.model = model
         self.gate = frozenset(model.gate)
         self._row = {c: k for k, c in enumerate(model.categories)}
+        self.documents = 0  # documents scored so far (the bench reports the share)
 
     def reaches(self, selected: bool, context: Iterable[str]) -> bool:
         """Whether a document goes to the model: the rules' prefilter selected units in it
@@ -226,6 +227,7 @@ class LearnedStage:
     def signals(self, fields: Mapping[str, str], lang: str, flagged: Iterable[str]) -> list[Match]:
         """Signals for the categories not in ``flagged`` whose probability reaches the
         threshold, each with the sentence the model scores highest for it."""
+        self.documents += 1
         done = set(flagged)
         rows = [k for c, k in self._row.items() if c not in done]
         if not rows:
