@@ -8,7 +8,11 @@ at which signals reach the digest). Besides the per-category table the report gi
 the headline recall (digital security, the Dushanbe AI Center and draft instruments together)
 and, where a set has them, the share of hard negatives that raise any signal.
 
-    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …] [--splits=train,dev] [-v]  (``make eval``)
+    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …] [--splits=train,dev] [--model=FILE] [-v]
+                                    (``make eval``)
+
+With a model (the bundled one unless ``--model=`` names another, or none), each set is reported
+as rules only and rules + learned stage side by side.
 
 A folder whose records carry ``split`` is reported once per split (``--splits`` picks some: tune
 on train and dev, never read the test split's mistakes).
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from regwatch.errors import ConfigError
 from regwatch.nlp.flag import Flagger
+from regwatch.nlp.learned import DEFAULT_MODEL
 
 __all__ = [
     "DEFAULT_SET",
@@ -183,16 +188,43 @@ def print_report(name: str, rep: Report, verbose: bool = False) -> None:
         )
 
 
+def print_comparison(name: str, rules: Report, both: Report) -> None:
+    """Rules only and rules + learned stage side by side, per category."""
+    print(f"\n{name}: {both.examples} labelled texts; a category counts at score >= {THRESHOLD}")
+    head = f"{'P':>7}{'R':>7}{'F1':>7}"
+    print(f"{'':<26}{'rules only':^21} | {'rules + model':^21}{'tp':>5}{'fp':>5}{'fn':>5}")
+    print(f"{'category':<26}{head} | {head}")
+    rows = [*sorted(both.scores), "micro", "headline"]
+    for cat in rows:
+        a = rules.scores[cat] if cat in rules.scores else getattr(rules, cat)
+        b = both.scores[cat] if cat in both.scores else getattr(both, cat)
+        print(
+            f"{cat:<26}{a.precision:7.3f}{a.recall:7.3f}{a.f1:7.3f} | "
+            f"{b.precision:7.3f}{b.recall:7.3f}{b.f1:7.3f}{b.tp:5}{b.fp:5}{b.fn:5}"
+        )
+    if both.hard_negatives:
+        print(
+            f"hard negatives raising a signal: rules only {len(rules.hard_negatives_flagged)} "
+            f"({rules.false_alarm_rate:.1%}), rules + model {len(both.hard_negatives_flagged)} "
+            f"of {both.hard_negatives} ({both.false_alarm_rate:.1%})"
+        )
+
+
 def main(argv: Sequence[str]) -> int:
     verbose = "-v" in argv
     only: set[str] | None = None
+    model: str | None = str(DEFAULT_MODEL)
     args = [a for a in argv if a != "-v"]
     for a in list(args):
         if a.startswith("--splits="):
             only = set(a.split("=", 1)[1].split(","))
             args.remove(a)
+        elif a.startswith("--model="):
+            model = a.split("=", 1)[1] or None
+            args.remove(a)
     paths = [Path(a) for a in args] or [p for p in DEFAULT_SETS if p.exists()]
-    flagger = Flagger.from_folder()
+    flagger = Flagger.from_folder(model=model)
+    rules_only = Flagger(flagger.rules, nlp=flagger.nlp)
     for path in paths:
         examples = load_examples([path])
         splits = sorted({ex.split for ex in examples}, key=["train", "dev", "test", ""].index)
@@ -201,7 +233,13 @@ def main(argv: Sequence[str]) -> int:
                 continue
             part = [ex for ex in examples if ex.split == split]
             name = f"{path.name} ({split})" if split else path.name
-            print_report(name, report(flagger, part), verbose)
+            if flagger.model is None:
+                print_report(name, report(flagger, part), verbose)
+                continue
+            both = report(flagger, part)
+            print_comparison(name, report(rules_only, part), both)
+            if verbose:
+                print_report(f"{name}, rules + model", both, verbose)
     return 0
 
 
