@@ -119,7 +119,7 @@ def test_digest_goes_out_once_per_period_with_a_stable_message_id(
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert "Dushanbe AI Center" in text and "<mark>" in html and "glance" in html
+    assert "Dushanbe AI Center" in text and "<mark " in html and "glance" in html
     assert text.count("News from kz") == 1 and "also: " in text
     # the next cycles in the same period send nothing more
     assert box.dispatch(now + timedelta(minutes=10)).sent == 0
