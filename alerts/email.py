@@ -21,11 +21,11 @@ import ssl
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
+from functools import cached_property
 
 from regwatch.errors import DeliveryError
 
@@ -80,7 +80,8 @@ class _MailPolicy(EmailPolicy):
         if name.lower() == "subject" and not str(value).isascii():
             encoded = Header(str(value), "utf-8", header_name=name).encode(linesep=self.linesep)
             return f"{name}: {encoded}{self.linesep}"
-        return super().fold(name, value)
+        folded: str = super().fold(name, value)
+        return folded
 
 
 _POLICY = _MailPolicy(linesep="\r\n")

@@ -1,6 +1,11 @@
 """Queueing: each digest period and each immediate alert is written to ``deliveries`` for
 each channel that carries it, rendered by that channel, with its target and a stable
-Message-ID, once (unique keys) — before anything is sent."""
+Message-ID, once (unique keys) — before anything is sent.
+
+Alerts are queued incrementally: the queue remembers the highest signal id it has read and
+the stories it has alerted (loaded once from ``deliveries``, then only the rows added since),
+so a dispatch reads only what is new. Past ``delivery.alerts_per_hour`` a flood is held and
+bundled (:mod:`alerts.flood`)."""
 
 from __future__ import annotations
 
@@ -9,18 +14,19 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from regwatch.alerts.channels import Channel, Channels, Content
 from regwatch.alerts.digest import Digest, story_keys
-from regwatch.alerts.render import Alert, render_alert, render_html, render_text
+from regwatch.alerts.flood import Bundle, bundled_recently, held, sent_this_hour
+from regwatch.alerts.render import Alert, render_alert, render_bundle, render_html, render_text
 from regwatch.alerts.report import latest_period, period_end, subscription_digest, wanted
 from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
-from regwatch.store.models import Delivery, Document, DocumentVersion, Signal
+from regwatch.store.models import Delivery, Document, DocumentVersion, Signal, utcnow
 from regwatch.store.queries import SignalRow, signals_between
 
 log = logging.getLogger("regwatch.alerts")
@@ -41,6 +47,7 @@ class _Queued:
     payload: str
     message_id: str
     status: str = "pending"
+    created_at: datetime | None = None
 
 
 class OutboxQueue:
@@ -62,6 +69,10 @@ class OutboxQueue:
         self.delivery = delivery
         self.digest = digest
         self.sources = sources
+        self._signal_mark = 0  # the highest signal id queue_alerts has read
+        self._delivery_mark = 0  # the highest alert row whose stories are in _seen
+        self._seen: dict[tuple[object, ...], datetime] = {}  # story key -> when alerted
+        self._pruned: datetime | None = None
 
     def _message_id(self, kind: str, sub: str, key: str, channel: str) -> str:
         return f"<regwatch.{kind}.{sub}.{key}.{channel}@{self.channels.message_domain}>"
@@ -163,37 +174,51 @@ class OutboxQueue:
     def queue_alerts(self, now: datetime) -> int:
         """Queue an alert per channel for each new story with a signal at or above a
         subscription's threshold, detected within the lookback; the strongest signal speaks
-        for the story."""
+        for the story. Past the hour's allowance a story is held for the next bundle."""
         subs = [s for s in self.subscriptions.values() if s.immediate_alerts]
         if not subs:
             return 0
         since = now - timedelta(hours=self.delivery.alert_lookback_hours)
         threshold = min(s.alert_threshold for s in subs)
         with db.session_scope(self.engine) as session:
-            rows = signals_between(session, since, now + timedelta(microseconds=1), threshold)
-            if not rows:
-                return 0
-            seen = self._alerted(session, now - ALERT_MEMORY)
+            rows = signals_between(
+                session,
+                since,
+                now + timedelta(microseconds=1),
+                threshold,
+                after_id=self._signal_mark,
+            )
+            self._remember(session, now)
+            sent = sent_this_hour(session, now)
         items: list[_Queued] = []
-        for sub in subs:
-            for problem in self.channels.problems(sub):  # the other channels still go
-                log.error("alerts for %s: %s", sub.name, problem)
-            channels = self.channels.of(sub, "alert")
-            for row in rows:  # best score first
-                if not wanted(sub, row, sub.alert_threshold):
-                    continue
-                keys = _story_keys(row)
-                for channel in channels:
-                    if any((sub.name, channel.name, *k) in seen for k in keys):
-                        continue
-                    seen.update((sub.name, channel.name, *k) for k in keys)
-                    items.append(self._alert_item(sub, row, channel, now))
-        return self._insert(items)
+        if rows:
+            self._signal_mark = max(self._signal_mark, max(r.signal_id for r in rows))
+            for sub in subs:
+                for problem in self.channels.problems(sub):  # the other channels still go
+                    log.error("alerts for %s: %s", sub.name, problem)
+                mine = [r for r in rows if wanted(sub, r, sub.alert_threshold)]  # best first
+                for channel in self.channels.of(sub, "alert"):
+                    room = self.delivery.alerts_per_hour - sent[(sub.name, channel.name)]
+                    for row in mine:
+                        keys = [(sub.name, channel.name, *k) for k in _story_keys(row)]
+                        if any(k in self._seen for k in keys):
+                            continue
+                        self._seen.update((k, now) for k in keys)
+                        if room > 0:
+                            items.append(self._alert_item(sub, row, channel, now))
+                            room -= 1
+                        else:
+                            items.append(self._held_item(sub, row, channel, now))
+        return self._insert(items) + self._queue_bundles(now)
 
-    @staticmethod
-    def _alerted(session: Session, since: datetime) -> set[tuple[object, ...]]:
+    def _remember(self, session: Session, now: datetime) -> None:
+        """Add the stories of the alert rows written since the last look (by any sender) to
+        what suppresses a new alert; forget those older than ALERT_MEMORY (hourly)."""
+        memory = now - ALERT_MEMORY
         stmt = (
             select(
+                Delivery.id,
+                Delivery.created_at,
                 Delivery.subscription,
                 Delivery.channel,
                 Signal.id,
@@ -206,10 +231,15 @@ class OutboxQueue:
             .join(Signal, Delivery.signal_id == Signal.id)
             .join(Document, Signal.document_id == Document.id)
             .join(DocumentVersion, Signal.version_id == DocumentVersion.id)
-            .where(Delivery.kind == "alert", Delivery.created_at >= since)
+            .where(
+                Delivery.kind == "alert",
+                Delivery.id > self._delivery_mark,
+                Delivery.created_at >= memory,
+            )
         )
-        seen: set[tuple[object, ...]] = set()
         for (
+            row_id,
+            created,
             sub,
             channel,
             signal_id,
@@ -219,9 +249,83 @@ class OutboxQueue:
             title,
             published,
         ) in session.execute(stmt):
-            keys = _keys(signal_id, doc_id, content_hash, title, published or detected)
-            seen.update((sub, channel, *k) for k in keys)
-        return seen
+            self._delivery_mark = max(self._delivery_mark, row_id)
+            for k in _keys(signal_id, doc_id, content_hash, title, published or detected):
+                key = (sub, channel, *k)
+                self._seen[key] = max(created, self._seen.get(key, created))
+        if self._pruned is None or now - self._pruned >= timedelta(hours=1):
+            self._seen = {k: at for k, at in self._seen.items() if at >= memory}
+            self._pruned = now
+
+    def _held_item(
+        self, sub: SubscriptionConfig, row: SignalRow, channel: Channel, now: datetime
+    ) -> _Queued:
+        """A story past the hour's alerts: recorded, told in the next bundle."""
+        message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel.name)
+        return _Queued(
+            sub.name,
+            channel.name,
+            "alert",
+            row.signal_id,
+            None,
+            channel.target(sub),
+            "",
+            message_id,
+            "held",
+            now,
+        )
+
+    def _queue_bundles(self, now: datetime) -> int:
+        """One bundle per (subscription, channel) with held stories and no bundle within the
+        hour; its stories become "bundled", in the same transaction."""
+        queued = 0
+        with db.session_scope(self.engine) as session:
+            waiting = held(session)
+            if not waiting:
+                return 0
+            recent = bundled_recently(session, now)
+            for (sub_name, channel_name), stories in waiting.items():
+                sub = self.subscriptions.get(sub_name)
+                if sub is None or (sub_name, channel_name) in recent:
+                    continue  # a subscription no longer configured keeps its rows held
+                found = [c for c in self.channels.of(sub, "alert") if c.name == channel_name]
+                if not found:
+                    continue
+                channel = found[0]
+                bundle = Bundle.of(
+                    sub.name, sub.alert_threshold, self.delivery.alerts_per_hour, stories
+                )
+                text, html = render_bundle(bundle)
+                period = f"bundle {now:%Y-%m-%dT%H:%M:%S}Z"
+                stamp = f"{now:%Y%m%dT%H%M%S}"
+                message_id = self._message_id("bundle", sub.name, stamp, channel.name)
+                content = Content(bundle.subject, text, html)
+                row = Delivery(
+                    subscription=sub.name,
+                    channel=channel.name,
+                    kind="bundle",
+                    period=period,
+                    message_id=message_id,
+                    status="pending",
+                    target=channel.target(sub),
+                    payload=channel.render(sub, content, message_id, now),
+                    created_at=now,
+                )
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                        session.flush()
+                        session.execute(
+                            update(Delivery)
+                            .where(Delivery.id.in_([s.delivery_id for s in stories]))
+                            .where(Delivery.status == "held")
+                            .values(status="bundled", last_error=f"told in bundle {row.id}")
+                        )
+                except IntegrityError:  # another sender bundled them first
+                    continue
+                queued += 1
+                log.info("bundled %d held alerts for %s (%s)", bundle.count, sub.name, channel_name)
+        return queued
 
     def _alert_item(
         self, sub: SubscriptionConfig, row: SignalRow, channel: Channel, now: datetime
@@ -239,6 +343,7 @@ class OutboxQueue:
             channel.target(sub),
             payload,
             message_id,
+            created_at=now,
         )
 
     def _insert(self, items: list[_Queued]) -> int:
@@ -262,6 +367,7 @@ class OutboxQueue:
                                 status=item.status,
                                 target=item.target,
                                 payload=item.payload,
+                                created_at=item.created_at or utcnow(),
                             )
                         )
                     added += 1

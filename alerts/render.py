@@ -17,9 +17,18 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from regwatch.alerts.digest import Digest, Evidence
+from regwatch.alerts.flood import Bundle
 from regwatch.store.queries import SignalRow
 
-__all__ = ["Alert", "inline_css", "render_alert", "render_html", "render_text", "safe_url"]
+__all__ = [
+    "Alert",
+    "inline_css",
+    "render_alert",
+    "render_bundle",
+    "render_html",
+    "render_text",
+    "safe_url",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -98,6 +107,14 @@ class Alert:
     @property
     def subject(self) -> str:
         return f"[regwatch] {self.section}: {self.title or '(untitled)'}"
+
+
+def render_bundle(bundle: Bundle) -> tuple[str, str]:
+    """The (text, html) of a flood's bundled message."""
+    return (
+        _TEXT.get_template("bundle.txt.j2").render(b=bundle),
+        inline_css(_HTML.get_template("bundle.html.j2").render(b=bundle)),
+    )
 
 
 def render_alert(alert: Alert) -> tuple[str, str]:

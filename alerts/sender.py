@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, case, or_, select, update
 
 from regwatch.alerts.channels import Channels
 from regwatch.config import DeliveryConfig
@@ -70,7 +70,8 @@ class Sender:
                         and_(Delivery.status == "sending", Delivery.claimed_at <= stale),
                     )
                 )
-                .order_by(Delivery.id)
+                # digests first: a flood of alerts never holds the day's digest back
+                .order_by(case((Delivery.kind == "digest", 0), else_=1), Delivery.id)
                 .limit(BATCH)
             ).all()
         for row_id, status, attempts in due:

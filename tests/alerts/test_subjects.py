@@ -29,8 +29,7 @@ TITLES = {
     '"AI Act" во 2-м чтении',
     "en": "Kyrgyz Lawmakers Advance AI Bill Framed Around Digital Security (2026)",
     "kk": "Қазақстан Үкіметі жасанды интеллект туралы заң жобасын 2026 жылы мақұлдады",
-    "uz-latn": "Oʻzbekiston sunʼiy intellekt toʻgʻrisidagi qonun loyihasini 2-oʻqishda "
-    "maʼqulladi",
+    "uz-latn": "Oʻzbekiston sunʼiy intellekt toʻgʻrisidagi qonun loyihasini 2-oʻqishda maʼqulladi",
     "uz-cyrl": "Ўзбекистон Олий Мажлиси сунъий интеллект тўғрисидаги қонун лойиҳасини "
     "муҳокама қилди",
     "tg": "Маҷлиси намояндагон лоиҳаи Қонун «Дар бораи амнияти рақамӣ»-ро дар хониши аввал "
