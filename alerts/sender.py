@@ -99,6 +99,19 @@ class Sender:
                 return  # another sender has it
             row = session.get_one(Delivery, row_id)
             item = (row.subscription, row.channel, row.kind, row.target, row.payload)
+            if status == "sending":
+                log.warning(
+                    "delivery %s (%s %s for %s via %s): sending again — attempt %d was claimed "
+                    "and never recorded (the sender died mid-send; the server may have it), "
+                    "same Message-ID %s so the receiving side can drop a copy",
+                    row_id,
+                    row.kind,
+                    row.period or f"signal {row.signal_id}",
+                    row.subscription,
+                    row.channel,
+                    attempts,
+                    row.message_id,
+                )
         sub_name, channel, kind, target, payload = item
         try:
             note = self.channels.find(sub_name, channel, target).send(target, payload)
