@@ -18,10 +18,28 @@ from regwatch.store import db
 from regwatch.store.models import Delivery, utcnow
 from tests.alerts.conftest import SmtpServer, delivery_config, due_after, outbox, seed, subscription
 
-WORDS = (
-    "министерство цифрового развития опубликовало проект закона об искусственном интеллекте "
-    "и цифровой безопасности для обсуждения с экспертами рынка платформ данных облака"
-).split()
+WORDS = [
+    "министерство",
+    "цифрового",
+    "развития",
+    "опубликовало",
+    "проект",
+    "закона",
+    "об",
+    "искусственном",
+    "интеллекте",
+    "и",
+    "цифровой",
+    "безопасности",
+    "для",
+    "обсуждения",
+    "с",
+    "экспертами",
+    "рынка",
+    "платформ",
+    "данных",
+    "облака",
+]
 
 
 def flood(engine: Engine, flagger: Flagger, n: int, tag: str) -> None:
