@@ -227,8 +227,13 @@ def near_pairs(titles: list[frozenset[str]]) -> list[tuple[int, int]]:
     for j, words in enumerate(titles):
         ordered = sorted(words, key=lambda w: (df[w], w))
         prefix = ordered[: len(ordered) - int(NEAR_TITLE * len(ordered)) + 1]
+        shortest, longest = NEAR_TITLE * len(words), len(words) / NEAR_TITLE
         candidates = {i for w in prefix for i in index[w]}
-        pairs.update((i, j) for i in candidates if near(titles[i], words))
+        pairs.update(
+            (i, j)
+            for i in candidates
+            if shortest <= len(titles[i]) <= longest and near(titles[i], words)
+        )
         for w in prefix:
             index[w].append(j)
     return sorted(pairs)

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -347,29 +347,39 @@ class OutboxQueue:
         )
 
     def _insert(self, items: list[_Queued]) -> int:
-        """Insert each item in its own savepoint: a row another sender queued first is
-        skipped, the rest still go in."""
-        added = 0
+        """Insert the items in one statement; if another sender queued some of them first
+        (a unique key), insert each in its own savepoint instead: those are skipped, the
+        rest still go in."""
         if not items:
             return 0
+        values = [
+            {
+                "subscription": item.subscription,
+                "channel": item.channel,
+                "kind": item.kind,
+                "signal_id": item.signal_id,
+                "period": item.period,
+                "message_id": item.message_id,
+                "status": item.status,
+                "target": item.target,
+                "payload": item.payload,
+                "attempts": 0,
+                "created_at": item.created_at or utcnow(),
+            }
+            for item in items
+        ]
         with db.session_scope(self.engine) as session:
-            for item in items:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(Delivery), values)
+                return len(values)
+            except IntegrityError:
+                pass
+            added = 0
+            for one in values:
                 try:
                     with session.begin_nested():
-                        session.add(
-                            Delivery(
-                                subscription=item.subscription,
-                                channel=item.channel,
-                                kind=item.kind,
-                                signal_id=item.signal_id,
-                                period=item.period,
-                                message_id=item.message_id,
-                                status=item.status,
-                                target=item.target,
-                                payload=item.payload,
-                                created_at=item.created_at or utcnow(),
-                            )
-                        )
+                        session.execute(insert(Delivery), [one])
                     added += 1
                 except IntegrityError:
                     continue
