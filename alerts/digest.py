@@ -143,6 +143,8 @@ class Digest:
     @property
     def subject(self) -> str:
         day = (self.day or self.period_end.date()).isoformat()
+        if self.in_progress:
+            day += " (in progress)"
         if not self.sections:
             return f"{self.title} {day}: no new signals"
         n = len(self.sections)
