@@ -116,6 +116,7 @@ class Glance:
     days: tuple[date, ...]
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (title, count per day)
     basis: str = COUNT_BASIS  # which date a signal is counted on
+    earlier: int = 0  # signals detected in these days but published before them
 
     @property
     def peak(self) -> int:
@@ -323,12 +324,20 @@ def glance(
     index = {d: n for n, d in enumerate(day_list)}
     key = _key_of(group_by)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * days)
+    earlier = 0
     for row in rows:
-        n = index.get(counted_at(row.published_at, row.detected_at).astimezone(zone).date())
+        day = counted_at(row.published_at, row.detected_at).astimezone(zone).date()
+        n = index.get(day)
         if n is not None:
             counts[key(row)][n] += 1
+        elif day < day_list[0] and row.detected_at.astimezone(zone).date() >= day_list[0]:
+            earlier += 1
     ordered = sorted(counts.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
-    return Glance(day_list, tuple((section_title(k, group_by), tuple(v)) for k, v in ordered))
+    return Glance(
+        day_list,
+        tuple((section_title(k, group_by), tuple(v)) for k, v in ordered),
+        earlier=earlier,
+    )
 
 
 def _best(group: list[SignalRow]) -> SignalRow:

@@ -209,7 +209,9 @@ class OutboxQueue:
                             room -= 1
                         else:
                             items.append(self._held_item(sub, row, channel, now))
-        return self._insert(items) + self._queue_bundles(now)
+        self._insert(items)
+        messages = sum(1 for item in items if item.status != "held")
+        return messages + self._queue_bundles(now)
 
     def _remember(self, session: Session, now: datetime) -> None:
         """Add the stories of the alert rows written since the last look (by any sender) to
