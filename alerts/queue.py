@@ -16,24 +16,23 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from regwatch.alerts.channels import Channel, Channels, Content
-from regwatch.alerts.digest import Digest, story_keys
+from regwatch.alerts.digest import Digest
 from regwatch.alerts.flood import Bundle, bundled_recently, held, sent_this_hour
+from regwatch.alerts.memory import StoryMemory
 from regwatch.alerts.render import Alert, render_alert, render_bundle, render_html, render_text
 from regwatch.alerts.report import latest_period, period_end, subscription_digest, wanted
 from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
-from regwatch.store.models import Delivery, Document, DocumentVersion, Signal, utcnow
+from regwatch.store.models import Delivery, utcnow
 from regwatch.store.queries import SignalRow, signals_between
 
 log = logging.getLogger("regwatch.alerts")
 
 MAX_CATCH_UP = timedelta(days=7)  # a digest after downtime covers at most this much
 FIRST_DIGEST_GRACE = timedelta(hours=1)  # a new subscription's first digest: only if this fresh
-ALERT_MEMORY = timedelta(days=30)  # alerts older than this no longer suppress a new one
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,7 @@ class OutboxQueue:
         self.delivery = delivery
         self.digest = digest
         self.sources = sources
-        self._signal_mark = 0  # the highest signal id queue_alerts has read
-        self._delivery_mark = 0  # the highest alert row whose stories are in _seen
-        self._seen: dict[tuple[object, ...], datetime] = {}  # story key -> when alerted
-        self._pruned: datetime | None = None
+        self.memory = StoryMemory()
 
     def _message_id(self, kind: str, sub: str, key: str, channel: str) -> str:
         return f"<regwatch.{kind}.{sub}.{key}.{channel}@{self.channels.message_domain}>"
@@ -186,13 +182,13 @@ class OutboxQueue:
                 since,
                 now + timedelta(microseconds=1),
                 threshold,
-                after_id=self._signal_mark,
+                after_id=self.memory.signal_mark,
             )
-            self._remember(session, now)
+            self.memory.refresh(session, now)
             sent = sent_this_hour(session, now)
         items: list[_Queued] = []
         if rows:
-            self._signal_mark = max(self._signal_mark, max(r.signal_id for r in rows))
+            self.memory.signal_mark = max(self.memory.signal_mark, *(r.signal_id for r in rows))
             for sub in subs:
                 for problem in self.channels.problems(sub):  # the other channels still go
                     log.error("alerts for %s: %s", sub.name, problem)
@@ -200,82 +196,15 @@ class OutboxQueue:
                 for channel in self.channels.of(sub, "alert"):
                     room = self.delivery.alerts_per_hour - sent[(sub.name, channel.name)]
                     for row in mine:
-                        keys = [(sub.name, channel.name, *k) for k in _story_keys(row)]
-                        if any(k in self._seen for k in keys):
+                        keys = self.memory.keys(sub.name, channel.name, row)
+                        if self.memory.knows(keys):
                             continue
-                        self._seen.update((k, now) for k in keys)
-                        if room > 0:
-                            items.append(self._alert_item(sub, row, channel, now))
-                            room -= 1
-                        else:
-                            items.append(self._held_item(sub, row, channel, now))
+                        self.memory.add(keys, now)
+                        items.append(self._alert_item(sub, row, channel, now, held=room <= 0))
+                        room -= 1
         self._insert(items)
         messages = sum(1 for item in items if item.status != "held")
         return messages + self._queue_bundles(now)
-
-    def _remember(self, session: Session, now: datetime) -> None:
-        """Add the stories of the alert rows written since the last look (by any sender) to
-        what suppresses a new alert; forget those older than ALERT_MEMORY (hourly)."""
-        memory = now - ALERT_MEMORY
-        stmt = (
-            select(
-                Delivery.id,
-                Delivery.created_at,
-                Delivery.subscription,
-                Delivery.channel,
-                Signal.id,
-                Signal.detected_at,
-                Document.id,
-                DocumentVersion.content_hash,  # the story as it was when it was alerted
-                DocumentVersion.title,
-                Document.published_at,
-            )
-            .join(Signal, Delivery.signal_id == Signal.id)
-            .join(Document, Signal.document_id == Document.id)
-            .join(DocumentVersion, Signal.version_id == DocumentVersion.id)
-            .where(
-                Delivery.kind == "alert",
-                Delivery.id > self._delivery_mark,
-                Delivery.created_at >= memory,
-            )
-        )
-        for (
-            row_id,
-            created,
-            sub,
-            channel,
-            signal_id,
-            detected,
-            doc_id,
-            content_hash,
-            title,
-            published,
-        ) in session.execute(stmt):
-            self._delivery_mark = max(self._delivery_mark, row_id)
-            for k in _keys(signal_id, doc_id, content_hash, title, published or detected):
-                key = (sub, channel, *k)
-                self._seen[key] = max(created, self._seen.get(key, created))
-        if self._pruned is None or now - self._pruned >= timedelta(hours=1):
-            self._seen = {k: at for k, at in self._seen.items() if at >= memory}
-            self._pruned = now
-
-    def _held_item(
-        self, sub: SubscriptionConfig, row: SignalRow, channel: Channel, now: datetime
-    ) -> _Queued:
-        """A story past the hour's alerts: recorded, told in the next bundle."""
-        message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel.name)
-        return _Queued(
-            sub.name,
-            channel.name,
-            "alert",
-            row.signal_id,
-            None,
-            channel.target(sub),
-            "",
-            message_id,
-            "held",
-            now,
-        )
 
     def _queue_bundles(self, now: datetime) -> int:
         """One bundle per (subscription, channel) with held stories and no bundle within the
@@ -330,12 +259,22 @@ class OutboxQueue:
         return queued
 
     def _alert_item(
-        self, sub: SubscriptionConfig, row: SignalRow, channel: Channel, now: datetime
+        self,
+        sub: SubscriptionConfig,
+        row: SignalRow,
+        channel: Channel,
+        now: datetime,
+        *,
+        held: bool = False,
     ) -> _Queued:
-        alert = Alert.of(row, sub.name, sub.alert_threshold)
-        text, html = render_alert(alert)
+        """The alert row of ``row``'s story; when ``held`` (past the hour's alerts), a row that
+        records the story for the next bundle, with nothing rendered."""
         message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel.name)
-        payload = channel.render(sub, Content(alert.subject, text, html), message_id, now)
+        payload = ""
+        if not held:
+            alert = Alert.of(row, sub.name, sub.alert_threshold)
+            text, html = render_alert(alert)
+            payload = channel.render(sub, Content(alert.subject, text, html), message_id, now)
         return _Queued(
             sub.name,
             channel.name,
@@ -345,7 +284,8 @@ class OutboxQueue:
             channel.target(sub),
             payload,
             message_id,
-            created_at=now,
+            "held" if held else "pending",
+            now,
         )
 
     def _insert(self, items: list[_Queued]) -> int:
@@ -386,25 +326,3 @@ class OutboxQueue:
                 except IntegrityError:
                     continue
         return added
-
-
-def _story_keys(row: SignalRow) -> list[tuple[object, ...]]:
-    """A story is alerted once per channel, by its strongest signal, whatever else it holds
-    and wherever else it turns up (the digest's notion of a story)."""
-    return _keys(
-        row.signal_id,
-        row.document_id,
-        row.content_hash,
-        row.title,
-        row.published_at or row.detected_at,
-    )
-
-
-def _keys(
-    signal_id: int, document_id: int, content_hash: str, title: str, when: datetime
-) -> list[tuple[object, ...]]:
-    return [
-        ("signal", signal_id),
-        ("doc", document_id),
-        *story_keys(content_hash, title, when),
-    ]

@@ -118,7 +118,10 @@ def test_glance_shows_each_day(browser: Any) -> None:
     from tests.alerts.test_digest import row
 
     end = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-    rows = [row(i, detected_at=end - timedelta(days=i % 7, hours=1)) for i in range(14)]
+    rows = [  # undated: each counted on its detection day
+        row(i, detected_at=end - timedelta(days=i % 7, hours=1), published_at=None)
+        for i in range(14)
+    ]
     d = build_digest(rows, end - timedelta(days=1), end, glance=glance(rows, end, UTC))
     page = browser.new_page()
     page.set_content(render_html(d))

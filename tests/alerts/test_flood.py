@@ -136,13 +136,13 @@ def test_incremental_reads_only_new_signals(
     box = outbox(engine, smtp.config(), sub)
     now: datetime = seeded.started + timedelta(minutes=5)
     box.dispatch(now)
-    mark = box.queue._signal_mark
+    mark = box.queue.memory.signal_mark
     assert mark > 0
     box.dispatch(now + timedelta(minutes=1))
-    assert box.queue._signal_mark == mark  # nothing new was read
+    assert box.queue.memory.signal_mark == mark  # nothing new was read
     flood(engine, flagger, 1, "e")
     assert box.dispatch(now + timedelta(minutes=2)).alerts_queued == 1
-    assert box.queue._signal_mark > mark
+    assert box.queue.memory.signal_mark > mark
 
 
 def _brute(titles: list[frozenset[str]]) -> list[tuple[int, int]]:

@@ -14,25 +14,7 @@ from regwatch.nlp import Flagger
 from regwatch.store import db
 from regwatch.store.models import utcnow
 from tests.alerts.conftest import seed
-
-
-def _config(tmp_path: Path, db_file: Path, digest_time: str) -> str:
-    cfg = tmp_path / "preview.toml"
-    cfg.write_text(
-        f"""[database]
-url = "sqlite:///{db_file}"
-[smtp]
-host = "127.0.0.1"
-port = 2525
-[[subscriptions]]
-name = "gr-team"
-recipients = ["analyst@example.org"]
-digest_time = "{digest_time}"
-timezone = "UTC"
-""",
-        encoding="utf-8",
-    )
-    return str(cfg)
+from tests.test_cli import _alerts_config
 
 
 def test_preview_after_a_collection_shows_the_period_in_progress(
@@ -44,12 +26,12 @@ def test_preview_after_a_collection_shows_the_period_in_progress(
     seed(engine, flagger)  # just collected
     engine.dispose()
     due = utcnow() + timedelta(hours=3)
-    cfg = _config(tmp_path, db_file, due.strftime("%H:%M"))
+    cfg = str(_alerts_config(tmp_path, 2525, db_file, due.strftime("%H:%M")))  # nothing is sent
     assert main(["--config", cfg, "digest", "--preview"]) == 0
     out = capsys.readouterr().out
     first, second = out.splitlines()[:2]
-    assert first.startswith(f"regwatch · gr-team {due.date().isoformat()} (in progress): ")
-    assert "no new signals" not in first and "items in" in first
+    assert first.startswith(f"regwatch · gr-tj {due.date().isoformat()} (in progress): ")
+    assert first.endswith(": 1 item in 1 category"), first  # the tj story, just collected
     assert second.startswith("Period in progress (preview; the digest goes out at its end): ")
     assert f"{due:%Y-%m-%d %H:%M} UTC" in second
     assert "Dushanbe" in out
