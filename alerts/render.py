@@ -59,7 +59,8 @@ _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_link_tags=F
 
 def inline_css(html: str) -> str:
     """``html`` with its ``<style>`` rules moved into each element's ``style`` attribute."""
-    return _INLINER.inline(html)
+    inlined: str = _INLINER.inline(html)
+    return inlined
 
 
 def render_html(digest: Digest) -> str:
