@@ -201,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sub", required=True
     )
     lst = alr.add_parser("list", help="recent deliveries and their status")
-    lst.add_argument("--status", choices=["pending", "sending", "sent", "failed", "skipped"])
+    lst.add_argument(
+        "--status", choices=["pending", "sending", "sent", "failed", "skipped", "held", "bundled"]
+    )
     lst.add_argument("--limit", type=int, default=50)
     lst.set_defaults(func=cmd_alerts_list)
     rty = alr.add_parser("retry", help="send failed deliveries again")
