@@ -4,7 +4,11 @@ and wherever else it turns up (the digest's notion of a story).
 
 Read incrementally: loaded once from ``deliveries``, then only the alert rows written since
 (by this sender or any other), and forgotten after ALERT_MEMORY. ``signal_mark`` is the
-highest signal id already considered, so a dispatch reads only newer signals."""
+highest signal id already considered, so a dispatch reads only newer signals. That never skips
+a signal that commits late: every signal is written by ``pipeline.ingest`` under
+``store.db.write_lock`` (``BEGIN IMMEDIATE`` on SQLite, a transaction advisory lock on
+PostgreSQL, taken before any id is drawn), so signal ids become visible in the order they were
+drawn."""
 
 from __future__ import annotations
 
