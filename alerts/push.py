@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from regwatch.crawlers.fetch import check_address, resolve_host
+from regwatch.crawlers.addresses import check_address, resolve_host
 from regwatch.errors import DeliveryError, FetchError
 
 __all__ = ["Webhook", "check_syntax", "check_webhook", "env_label", "push"]

@@ -19,11 +19,9 @@ stack costing ~1.0 ms of CPU per request against ~0.3 ms for the sync one (bench
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,24 +30,21 @@ import httpcore
 import httpx
 
 from regwatch.config.settings import FetchConfig
+from regwatch.crawlers.addresses import (
+    CachedResolver,
+    Resolver,
+    check_address,
+    host_addresses,
+    system_resolver,
+)
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
-__all__ = [
-    "CachedResolver",
-    "FetchPolicy",
-    "Fetcher",
-    "Response",
-    "check_address",
-    "resolve_host",
-]
+__all__ = ["FetchPolicy", "Fetcher", "Response"]
 
 # Statuses whose Retry-After header is read into FetchError.retry_after.
 _RETRY_STATUSES = (429, 503)
-
-Resolver = Callable[[str], list[str]]
-
 
 _SETTINGS = FetchConfig()  # the [fetch] settings' declared defaults
 
@@ -100,84 +95,6 @@ class Response:
             if key.lower() == "charset" and value:
                 return value.strip("\"'").lower()
         return None
-
-
-def _system_resolver(host: str) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"fetch: cannot resolve host {host!r} ({exc})") from None
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-class CachedResolver:
-    """A resolver's answers kept for ``ttl`` seconds, so a crawl of a hundred articles on one
-    host asks DNS once instead of twice per request (the URL check, then the connection).
-
-    It weakens no rule: whatever it returns is checked when the URL is checked and again at
-    connect time, and connections go only to those checked addresses. Failures are not kept.
-    Thread-safe; the Fetcher's default."""
-
-    def __init__(
-        self,
-        resolve: Resolver,
-        ttl: float = 60.0,
-        max_hosts: int = 1024,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._resolve = resolve
-        self.ttl = ttl
-        self.max_hosts = max_hosts
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._answers: dict[str, tuple[float, tuple[str, ...]]] = {}
-
-    def __call__(self, host: str) -> list[str]:
-        key = host.lower()
-        now = self._clock()
-        with self._lock:
-            kept = self._answers.get(key)
-        if kept is not None and kept[0] > now:
-            return list(kept[1])
-        answer = self._resolve(host)  # outside the lock: lookups of other hosts go on
-        with self._lock:
-            if len(self._answers) >= self.max_hosts:
-                self._answers = {h: a for h, a in self._answers.items() if a[0] > now}
-                if len(self._answers) >= self.max_hosts:
-                    self._answers.clear()
-            self._answers[key] = (now + self.ttl, tuple(answer))
-        return answer
-
-
-def check_address(address: str) -> None:
-    """Raise UnsafeURLError when ``address`` is not a public unicast address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            embedded.append(ip.ipv4_mapped)
-        if ip.sixtofour is not None:
-            embedded.append(ip.sixtofour)
-        if ip.teredo is not None:
-            embedded.extend(ip.teredo)
-    for candidate in embedded:
-        if not candidate.is_global or candidate.is_multicast or candidate.is_reserved:
-            raise UnsafeURLError(
-                f"fetch: address {address} is not public (loopback/private/link-local/reserved); "
-                "set fetch.allow_private_networks = true only for local demos and tests"
-            )
-
-
-def _addresses(host: str, resolve: Resolver) -> list[str]:
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        return resolve(host)
-
-
-def resolve_host(host: str) -> list[str]:
-    """The addresses ``host`` stands for (itself when it is an IP literal)."""
-    return _addresses(host, _system_resolver)
 
 
 _DEADLINE = threading.local()  # .at: the monotonic deadline of this thread's request
@@ -252,7 +169,7 @@ class _GuardedBackend(_DeadlineBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = _addresses(host, self._resolve)
+        addresses = host_addresses(host, self._resolve)
         for address in addresses:
             check_address(address)
         error: Exception | None = None
@@ -297,7 +214,7 @@ class Fetcher:
         resolver: Resolver | None = None,
     ) -> None:
         self.policy = policy or FetchPolicy()
-        self._resolve = resolver or CachedResolver(_system_resolver)
+        self._resolve = resolver or CachedResolver(system_resolver)
         self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
         if transport is None:
             private = self.policy.allow_private_networks
@@ -332,7 +249,7 @@ class Fetcher:
             raise UnsafeURLError(f"fetch: {url!r} has no host")
         if self.policy.allow_private_networks:
             return
-        for address in _addresses(host, self._resolve):
+        for address in host_addresses(host, self._resolve):
             try:
                 check_address(address)
             except UnsafeURLError as exc:

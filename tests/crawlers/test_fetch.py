@@ -6,7 +6,8 @@ import zlib
 import httpx
 import pytest
 
-from regwatch.crawlers.fetch import CachedResolver, Fetcher, FetchPolicy, check_address
+from regwatch.crawlers.addresses import CachedResolver, check_address
+from regwatch.crawlers.fetch import Fetcher, FetchPolicy
 from regwatch.errors import FetchError, UnsafeURLError
 from tests.conftest import LocalSite
 
