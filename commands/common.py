@@ -30,7 +30,7 @@ def fetch_policy(f: FetchConfig) -> FetchPolicy:
         timeout=f.timeout,
         max_bytes=f.max_bytes,
         max_redirects=f.max_redirects,
-        allow_private_networks=f.allow_private_networks,
+        allow_networks=f.allow_networks,
         per_host_concurrency=f.per_host_concurrency,
         per_host_delay=f.per_host_delay,
     )
@@ -62,7 +62,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         s.subscriptions,
         s.smtp,
         webhook_timeout=s.fetch.timeout,
-        allow_private_networks=s.fetch.allow_private_networks,
+        allow_networks=s.fetch.allow_networks,
         env=os.environ,
     )
     queue = OutboxQueue(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from regwatch.config.settings import (
     COUNTRIES,
     LANGUAGES,
+    FetchConfig,
     Settings,
     SmtpConfig,
     SourceConfig,
@@ -31,6 +32,7 @@ _ADDRESS_RE = re.compile(
 
 def check(settings: Settings, where: str, env: Mapping[str, str]) -> None:
     """Everything about ``settings`` that a range beside a setting cannot say."""
+    _check_fetch(settings.fetch, where)
     check_sources(settings.sources, where)
     _check_smtp(settings.smtp, where, env)
     _check_web(settings.web, where)
@@ -86,6 +88,15 @@ def check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
                 'of the article links on its listing page, e.g. link_selector = "a.news-link"'
             )
+
+
+def _check_fetch(fetch: FetchConfig, where: str) -> None:
+    from regwatch.crawlers.addresses import parse_networks
+
+    try:
+        parse_networks(fetch.allow_networks)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: fetch.allow_networks: {exc}") from None
 
 
 def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:

@@ -10,15 +10,18 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from regwatch.errors import FetchError, UnsafeURLError
 
 __all__ = [
+    "SENSITIVE",
     "CachedResolver",
+    "IPNetwork",
     "Resolver",
     "check_address",
     "host_addresses",
+    "parse_networks",
     "resolve_host",
     "system_resolver",
 ]
@@ -74,22 +77,75 @@ class CachedResolver:
         return answer
 
 
-def check_address(address: str) -> None:
-    """Raise UnsafeURLError when ``address`` is not a public unicast address."""
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Refused even inside an allowed network, unless the allowed network lies within one of these
+# itself: link-local (where clouds answer metadata requests) and the cloud metadata addresses
+# outside it (AWS IPv6, Alibaba, Oracle's legacy one, Azure's WireServer).
+SENSITIVE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/16",
+        "fe80::/10",
+        "fd00:ec2::254/128",
+        "100.100.100.200/32",
+        "192.0.0.192/32",
+        "168.63.129.16/32",
+    )
+)
+
+
+def parse_networks(networks: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """``fetch.allow_networks`` entries as networks; ValueError names a bad entry."""
+    out: list[IPNetwork] = []
+    for entry in networks:
+        try:
+            out.append(ipaddress.ip_network(entry.strip(), strict=True))
+        except ValueError as exc:
+            raise ValueError(
+                f'{entry!r} is not a network in CIDR form like "127.0.0.0/8" or '
+                f'"10.20.0.0/16" ({exc})'
+            ) from None
+    return tuple(out)
+
+
+def check_address(address: str, allowed: Iterable[IPNetwork] = ()) -> None:
+    """Raise UnsafeURLError unless ``address`` is a public unicast address or lies in one of
+    the ``allowed`` networks. A link-local or cloud-metadata address (:data:`SENSITIVE`) is
+    refused unless an allowed network lies within that range itself: allowing
+    ``0.0.0.0/0`` or ``10.0.0.0/8`` never opens 169.254.169.254."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    allowed = tuple(allowed)
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            embedded.append(ip.ipv4_mapped)
+        if ip.ipv4_mapped is not None:  # the same address: judged as the IPv4 one
+            candidates = [ip.ipv4_mapped]
         if ip.sixtofour is not None:
-            embedded.append(ip.sixtofour)
+            candidates.append(ip.sixtofour)
         if ip.teredo is not None:
-            embedded.extend(ip.teredo)
-    for candidate in embedded:
+            candidates.extend(ip.teredo)
+    for candidate in candidates:
+        sensitive = [s for s in SENSITIVE if s.version == candidate.version and candidate in s]
+        if sensitive:
+            if not any(
+                n.version == candidate.version
+                and candidate in n
+                and any(n.subnet_of(s) for s in sensitive)  # type: ignore[arg-type]
+                for n in allowed
+            ):
+                raise UnsafeURLError(
+                    f"fetch: address {address} is link-local or a cloud metadata address; "
+                    f"refused unless fetch.allow_networks lists that network itself "
+                    f'(e.g. "{candidate}/{candidate.max_prefixlen}")'
+                )
+            continue
+        if any(n.version == candidate.version and candidate in n for n in allowed):
+            continue
         if not candidate.is_global or candidate.is_multicast or candidate.is_reserved:
             raise UnsafeURLError(
-                f"fetch: address {address} is not public (loopback/private/link-local/reserved); "
-                "set fetch.allow_private_networks = true only for local demos and tests"
+                f"fetch: address {address} is not public (loopback/private/reserved); "
+                "list its network in fetch.allow_networks (CIDR, e.g. "
+                '"127.0.0.0/8" for a local demo) if it must be fetched'
             )
 
 

@@ -3,7 +3,8 @@
 Rules applied to every request and every redirect hop: only http/https; the host's addresses
 are checked when the URL is checked *and again at connect time* — the connection goes to the
 address that was checked, so DNS rebinding cannot slip a private address in — refusing
-loopback, private, link-local, reserved and multicast ones unless ``allow_private_networks``;
+loopback, private, reserved and multicast ones unless their network is in ``allow_networks``,
+and link-local and cloud-metadata ones unless that very network is listed (crawlers/addresses.py);
 a deadline for the whole request including redirects; a body cap counted *after*
 decompression, decompressing ourselves in bounded steps (gzip/deflate/brotli bombs stop at
 the cap); a redirect limit; a per-host limit on requests in flight and a delay between request
@@ -32,9 +33,11 @@ import httpx
 from regwatch.config.settings import FetchConfig
 from regwatch.crawlers.addresses import (
     CachedResolver,
+    IPNetwork,
     Resolver,
     check_address,
     host_addresses,
+    parse_networks,
     system_resolver,
 )
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
@@ -58,7 +61,7 @@ class FetchPolicy:
     timeout: float = _SETTINGS.timeout
     max_bytes: int = _SETTINGS.max_bytes
     max_redirects: int = _SETTINGS.max_redirects
-    allow_private_networks: bool = _SETTINGS.allow_private_networks
+    allow_networks: tuple[str, ...] = _SETTINGS.allow_networks  # CIDR; the demo: 127.0.0.0/8
     per_host_concurrency: int = _SETTINGS.per_host_concurrency
     per_host_delay: float = _SETTINGS.per_host_delay
 
@@ -158,8 +161,9 @@ class _DeadlineBackend(httpcore.SyncBackend):
 class _GuardedBackend(_DeadlineBackend):
     """Resolves, checks and connects to the checked address itself."""
 
-    def __init__(self, resolve: Resolver) -> None:
+    def __init__(self, resolve: Resolver, allowed: tuple[IPNetwork, ...]) -> None:
         self._resolve = resolve
+        self._allowed = allowed
 
     def connect_tcp(
         self,
@@ -171,7 +175,7 @@ class _GuardedBackend(_DeadlineBackend):
     ) -> httpcore.NetworkStream:
         addresses = host_addresses(host, self._resolve)
         for address in addresses:
-            check_address(address)
+            check_address(address, self._allowed)
         error: Exception | None = None
         for address in addresses:
             try:
@@ -181,11 +185,11 @@ class _GuardedBackend(_DeadlineBackend):
         raise error or httpcore.ConnectError(f"no address for {host}")
 
 
-def _guarded_transport(resolve: Resolver | None) -> httpx.HTTPTransport:
-    """Our transport: address checks at connect time (unless ``resolve`` is None, when
-    private networks are allowed) and the total deadline on every read and write."""
+def _guarded_transport(resolve: Resolver, allowed: tuple[IPNetwork, ...]) -> httpx.HTTPTransport:
+    """Our transport: address checks at connect time and the total deadline on every read
+    and write."""
     transport = httpx.HTTPTransport()
-    backend = _GuardedBackend(resolve) if resolve is not None else _DeadlineBackend()
+    backend = _GuardedBackend(resolve, allowed)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(), network_backend=backend
     )
@@ -215,10 +219,13 @@ class Fetcher:
     ) -> None:
         self.policy = policy or FetchPolicy()
         self._resolve = resolver or CachedResolver(system_resolver)
+        try:
+            self._allowed = parse_networks(self.policy.allow_networks)
+        except ValueError as exc:
+            raise UnsafeURLError(f"fetch: fetch.allow_networks: {exc}") from None
         self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
         if transport is None:
-            private = self.policy.allow_private_networks
-            transport = _guarded_transport(None if private else self._resolve)
+            transport = _guarded_transport(self._resolve, self._allowed)
         self._client = httpx.Client(
             transport=transport,
             follow_redirects=False,
@@ -247,11 +254,9 @@ class Fetcher:
             raise UnsafeURLError(f"fetch: {url!r} is not http or https; only web URLs are fetched")
         if not host:
             raise UnsafeURLError(f"fetch: {url!r} has no host")
-        if self.policy.allow_private_networks:
-            return
         for address in host_addresses(host, self._resolve):
             try:
-                check_address(address)
+                check_address(address, self._allowed)
             except UnsafeURLError as exc:
                 raise UnsafeURLError(f"fetch: {url} resolves to {address}: {exc}") from None
 

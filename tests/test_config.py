@@ -50,7 +50,9 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
     [
         ("[fetch]\ntimout = 3\n", r"unknown key 'fetch\.timout'; did you mean 'timeout'"),
         ('[fetch]\ntimeout = "soon"\n', r"fetch\.timeout must be a number"),
-        ("[fetch]\nallow_private_networks = 1\n", r"must be true or false"),
+        ("[fetch]\nallow_private_networks = true\n", r"replaced by fetch\.allow_networks"),
+        ('[fetch]\nallow_networks = ["localhost"]\n', r"fetch\.allow_networks: 'localhost' is not"),
+        ('[fetch]\nallow_networks = ["10.0.0.1/8"]\n', r"CIDR form"),
         ('[[sources]]\nname = "a"\n', r"sources\[0\]\.url is missing"),
         ('[[sources]]\nname = "a"\nurl = "ftp://x"\n', r"must start with http"),
         ('[[sources]]\nname = "a"\nurl = "https://x"\ntier = "gossip"\n', r"tier must be one of"),

@@ -17,7 +17,7 @@ CONFIG = """# regwatch settings — a comment that must survive
 url = "sqlite:///r.db"  # beside this file
 
 [fetch]
-allow_private_networks = true
+allow_networks = ["127.0.0.0/8"]
 per_host_delay = 0.0
 
 [[sources]]
