@@ -45,11 +45,23 @@ def make_flagger(nlp: NlpConfig) -> Flagger:
 
 
 def open_engine(settings: Settings) -> Engine:
+    """A writing engine, the schema brought up to date first."""
     from regwatch.store import db
 
     engine = db.make_engine(settings.database.url)
     db.upgrade(engine)
     return engine
+
+
+def open_reader(settings: Settings) -> Engine:
+    """A read-only engine for the commands that only read (query, export, status, ...), after
+    the schema check — which writes nothing when the schema is current. It never takes the
+    write lock: on SQLite each transaction reads one WAL snapshot beside the writers, on
+    PostgreSQL a read-only repeatable-read transaction."""
+    from regwatch.store import db
+
+    open_engine(settings).dispose()
+    return db.make_engine(settings.database.url, readonly=True)
 
 
 def make_outbox(s: Settings, engine: Engine) -> Outbox:

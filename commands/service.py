@@ -21,6 +21,7 @@ from regwatch.commands.common import (
     make_flagger,
     make_outbox,
     open_engine,
+    open_reader,
 )
 
 
@@ -116,7 +117,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from regwatch.status import read_status
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_reader(s)
     status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
     engine.dispose()
     if args.format == "json":
