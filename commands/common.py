@@ -13,7 +13,7 @@ from regwatch.config import FetchConfig, NlpConfig, Settings, default_config_pat
 
 if TYPE_CHECKING:
     from regwatch.alerts.outbox import Outbox
-    from regwatch.crawlers import FetchPolicy
+    from regwatch.crawlers import Fetcher, FetchPolicy
     from regwatch.nlp import Flagger
 
 
@@ -34,6 +34,21 @@ def fetch_policy(f: FetchConfig) -> FetchPolicy:
         per_host_concurrency=f.per_host_concurrency,
         per_host_delay=f.per_host_delay,
     )
+
+
+def make_fetcher(s: Settings) -> Fetcher:
+    """The one fetcher, with each source's credentials (``auth_env``/``headers_env``) read
+    from the environment now and sent only to that source's origin."""
+    from regwatch.config.checks import source_headers
+    from regwatch.crawlers import Fetcher
+    from regwatch.crawlers.fetch import origin_of
+
+    origins: dict[str, dict[str, str]] = {}
+    for src in s.sources:
+        headers = source_headers(src, os.environ)  # checked when the config was read
+        if headers:
+            origins.setdefault(origin_of(src.url), {}).update(headers)
+    return Fetcher(fetch_policy(s.fetch), origin_headers=origins)
 
 
 def make_flagger(nlp: NlpConfig) -> Flagger:

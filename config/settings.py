@@ -101,8 +101,8 @@ class FetchConfig:
     max_redirects: int = setting(5, "redirect hops followed, each re-checked", Bounds(0, 20))
     allow_networks: tuple[str, ...] = setting(
         [],
-        "networks (CIDR) fetched although not public, e.g. [\"127.0.0.0/8\"] for a local demo "
-        "or [\"10.20.0.0/16\"] for an intranet feed; link-local and cloud-metadata addresses "
+        'networks (CIDR) fetched although not public, e.g. ["127.0.0.0/8"] for a local demo '
+        'or ["10.20.0.0/16"] for an intranet feed; link-local and cloud-metadata addresses '
         "(169.254.0.0/16, fd00:ec2::254, 100.100.100.200, ...) only when that network itself is "
         "listed; every redirect hop and webhook target is checked against it",
     )
@@ -284,6 +284,16 @@ class SourceConfig:
         True, "html/sitemap: obey robots.txt; false only with the owner's consent"
     )
     user_agent: str = setting("", "this source's User-Agent; empty: fetch.user_agent")
+    auth_env: str = setting(
+        "",
+        "name of the environment variable holding user:password for HTTP Basic on this "
+        "source's host (never the secret itself)",
+    )
+    headers_env: str = setting(
+        "",
+        "name of the environment variable holding one header sent to this source's host, "
+        "e.g. 'Authorization: Bearer ...' (never the secret itself)",
+    )
 
 
 @dataclass(frozen=True)

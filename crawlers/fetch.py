@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -44,7 +44,7 @@ from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
-__all__ = ["FetchPolicy", "Fetcher", "Response"]
+__all__ = ["FetchPolicy", "Fetcher", "Response", "origin_of"]
 
 # Statuses whose Retry-After header is read into FetchError.retry_after.
 _RETRY_STATUSES = (429, 503)
@@ -197,6 +197,17 @@ def _guarded_transport(resolve: Resolver, allowed: tuple[IPNetwork, ...]) -> htt
 
 
 _DRAIN_BYTES = 64 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url``, lower case, the port always written."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return ""
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _drain(resp: httpx.Response) -> None:
@@ -216,8 +227,12 @@ class Fetcher:
         policy: FetchPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
+        origin_headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        """``origin_headers``: headers sent only to one origin (``https://host:443``), such as
+        a source's credentials (``auth_env``/``headers_env``); never to a redirect elsewhere."""
         self.policy = policy or FetchPolicy()
+        self._origin_headers = {origin_of(o): dict(h) for o, h in (origin_headers or {}).items()}
         self._resolve = resolver or CachedResolver(system_resolver)
         try:
             self._allowed = parse_networks(self.policy.allow_networks)
@@ -282,7 +297,8 @@ class Fetcher:
             with self.limiter.slot(host):
                 if deadline is None:  # waiting for a slot is not part of the request's time
                     deadline = time.monotonic() + self.policy.timeout
-                status, resp_headers, body, location = self._once(current, sent, deadline)
+                hop = {**sent, **self._origin_headers.get(origin_of(current), {})}
+                status, resp_headers, body, location = self._once(current, hop, deadline)
             if location is None:
                 if status == 304 and validators:
                     return Response(url=current, status=status, headers=resp_headers)

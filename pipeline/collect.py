@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from regwatch.config import SourceConfig
+from regwatch.config.checks import MAX_URL
 from regwatch.crawlers import Document, Fetcher, collect
 from regwatch.crawlers.politeness import Validators, backoff_seconds
 from regwatch.errors import FetchError, RegwatchError
@@ -196,9 +197,10 @@ def _collect_one(
         retry_at = now + timedelta(seconds=wait) if wait else None
         _fail(engine, source, source_id, message, summary, retry_at)
         return
-    summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
-    skipped = len(collected.skipped)
-    failed = _ingest(engine, flagger, source, collected.documents, summary)
+    documents, too_long = fit_urls(collected.documents)
+    summary.skipped.extend(f"{source.name}: {s}" for s in [*collected.skipped, *too_long])
+    skipped = len(collected.skipped) + len(too_long)
+    failed = _ingest(engine, flagger, source, documents, summary)
     if failed:
         # Validators, freshness and the listing's state stay as they were, so the next poll
         # fetches this response again and stores what is missing (nothing is stored twice).
@@ -207,7 +209,7 @@ def _collect_one(
             engine,
             source,
             source_id,
-            f"{len(failed)} of {len(collected.documents)} items not stored ({first}); "
+            f"{len(failed)} of {len(documents)} items not stored ({first}); "
             "they are fetched again on the next poll",
             summary,
             None,
@@ -229,6 +231,22 @@ def _collect_one(
         pending.append(success)
     else:
         _record_successes(engine, [success], summary)
+
+
+def fit_urls(documents: list[Document]) -> tuple[list[Document], list[str]]:
+    """The documents whose URL the store can keep, and a reason for each one left out (a
+    link longer than the database column: skipped, never a failed batch)."""
+    kept: list[Document] = []
+    skipped: list[str] = []
+    for doc in documents:
+        if len(doc.canonical_url) > MAX_URL:
+            skipped.append(
+                f"{doc.url[:80]}…: link of {len(doc.canonical_url)} characters, over the "
+                f"{MAX_URL} the database keeps"
+            )
+        else:
+            kept.append(doc)
+    return kept, skipped
 
 
 def _message(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from regwatch.config import SourceConfig
 from regwatch.crawlers.imports import ImportItem
 from regwatch.nlp import Flagger
-from regwatch.pipeline.collect import RunSummary, source_spec
+from regwatch.pipeline.collect import RunSummary, fit_urls, source_spec
 from regwatch.pipeline.ingest import BATCH, ingest
 from regwatch.pipeline.runs import finish_run, open_run
 from regwatch.store import db
@@ -38,7 +38,8 @@ def import_documents(
     def store(batch: list[ImportItem]) -> None:
         """Documents of one source, in order (the source's row first)."""
         source = batch[0].source
-        docs = [item.document for item in batch]
+        docs, too_long = fit_urls([item.document for item in batch])
+        summary.skipped.extend(too_long)
         try:
             if source not in recorded:
                 _import_source(engine, batch[0], known.get(source))

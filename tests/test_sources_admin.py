@@ -224,3 +224,42 @@ def test_edits_keep_the_file_mode_and_write_through_a_symlink(cfg: Path, tmp_pat
     assert run(link, "disable", "new") == 0
     assert link.is_symlink() and config.load(cfg).source("new").enabled is False
     assert cfg.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "expected"),
+    [
+        ("http://reader:s3cr3t@127.0.0.1:1/feed", "x", "carries credentials"),
+        ("http://127.0.0.1:8888\\@example.org/", "x", "parsers read differently"),
+        ("__BASE__/rss.xml", "Bad Name", "--name must be lowercase"),
+    ],
+)
+def test_add_refuses_before_fetching_anything(
+    cfg: Path,
+    site: LocalSite,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    name: str,
+    expected: str,
+) -> None:
+    before = cfg.read_text(encoding="utf-8")
+    url = url.replace("__BASE__", site.base)
+    assert run(cfg, "add", url, "--name", name, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert expected in err and "s3cr3t" not in err
+    assert site.hits == [] and cfg.read_text(encoding="utf-8") == before
+
+
+def test_dry_run_applies_the_checks_of_the_real_add(
+    cfg: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page announcing its feed at a URL with a space: the URL found would be written as is;
+    the dry run refuses it as the real add does."""
+    site.add("/", PAGE.replace('href="/rss.xml"', 'href="/rss feed.xml"'))
+    site.add("/rss%20feed.xml", FEED, content_type="application/rss+xml")
+    before = cfg.read_text(encoding="utf-8")
+    for dry in (["--dry-run"], []):
+        assert run(cfg, "add", site.base + "/", "--name", "spaced", *dry) != 0
+        err = capsys.readouterr().err
+        assert "parsers read differently" in err and "nothing was changed" in err
+    assert cfg.read_text(encoding="utf-8") == before

@@ -384,3 +384,23 @@ def test_a_failing_robots_txt_allows_all_without_an_error(
     assert titles(got.documents) == ["Открытая"]
     assert got.skipped == [f"fetch: {site.base}/gone answered HTTP 404"]
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_an_unresolvable_off_site_robots_txt_is_one_line_not_a_traceback(
+    site: LocalSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+    site.add(
+        "/list",
+        "<a class='n' href='/news/1'>1</a><a class='n' href='http://gone.invalid/news/2'>2</a>",
+    )
+    site.add("/news/1", page("Своя"))
+    source = SourceConfig(name="r", url=site.base + "/list", type="html", link_selector="a.n")
+    with caplog.at_level(logging.WARNING), Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Своя"]
+    assert any("gone.invalid" in s for s in got.skipped), got.skipped
+    robots = [r for r in caplog.records if "gone.invalid/robots.txt" in r.getMessage()]
+    assert len(robots) == 1 and robots[0].levelno == logging.WARNING
+    assert robots[0].exc_info is None and "cannot resolve" in robots[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -313,3 +313,20 @@ def test_only_listed_private_networks_are_fetched(site: LocalSite) -> None:
         assert f.get(url).body == b"hello"
     with pytest.raises(ValueError, match="CIDR"):
         parse_networks(["10.0.0.1/8"])
+
+
+def test_source_credentials_go_to_their_origin_only(site: LocalSite) -> None:
+    other = LocalSite()
+    try:
+        site.add("/feed", "", status=302, Location=other.base + "/elsewhere")
+        site.add("/own", "ok")
+        other.add("/elsewhere", "moved")
+        secret = {"Authorization": "Basic cmVhZGVyOnB3"}
+        with Fetcher(LOCAL, origin_headers={site.base + "/feed": secret}) as f:
+            assert f.get(site.base + "/own").body == b"ok"
+            assert f.get(site.base + "/feed").body == b"moved"
+        assert site.requests[0][1]["authorization"] == "Basic cmVhZGVyOnB3"
+        assert site.requests[1][1]["authorization"] == "Basic cmVhZGVyOnB3"
+        assert "authorization" not in other.requests[0][1]  # never past a redirect elsewhere
+    finally:
+        other.close()

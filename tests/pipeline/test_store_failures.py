@@ -121,7 +121,9 @@ def test_a_write_lock_past_the_busy_timeout_fails_one_source_not_the_run(
     site.routes["/a.xml"] = feed_a
     a = SourceConfig(name="a", url=site.base + "/a.xml", country="kz")
     feed_b = FEED.replace("POISON", "Вторая").replace("/n/", "/m/")
-    b = SourceConfig(name="b", url=site.add("/b.xml", feed_b, content_type="application/rss+xml"), country="kz")
+    b = SourceConfig(
+        name="b", url=site.add("/b.xml", feed_b, content_type="application/rss+xml"), country="kz"
+    )
 
     def progress(line: str) -> None:
         if other.in_transaction:
@@ -193,3 +195,16 @@ def test_a_killed_run_reads_and_closes_as_interrupted(engine: Engine) -> None:
         if proc.poll() is None:
             proc.kill()
         proc.communicate()
+
+
+def test_an_item_link_longer_than_the_column_is_skipped_with_a_reason(
+    engine: Engine, flagger: Flagger, site: LocalSite
+) -> None:
+    long_link = "__BASE__/n/" + "x" * 2100
+    body = FEED.replace("__BASE__/n/2", long_link)
+    source = SourceConfig(name="feed", url=_conditional_feed(site, body, '"v1"'), country="kz")
+    with Fetcher(POLICY) as fetcher:
+        summary = collect_sources(engine, flagger, fetcher, [source])
+    assert summary.sources_ok == 1 and summary.outcomes["new"] == 2 and not summary.not_stored
+    assert any("over the 2048 the database keeps" in s for s in summary.skipped)
+    assert _titles(engine) == {"Первая новость", "Третья новость"}
