@@ -263,3 +263,38 @@ def test_dry_run_applies_the_checks_of_the_real_add(
         err = capsys.readouterr().err
         assert "parsers read differently" in err and "nothing was changed" in err
     assert cfg.read_text(encoding="utf-8") == before
+
+
+def test_a_source_behind_basic_auth_is_collected_and_its_secret_never_shown(
+    cfg: Path,
+    site: LocalSite,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import base64
+
+    expected = "Basic " + base64.b64encode(b"reader:s3cr3t-pw").decode()
+    data = FEED.replace("__BASE__", site.base).encode()
+
+    def feed(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if headers.get("authorization") != expected:
+            return 401, {"WWW-Authenticate": 'Basic realm="feed"'}, b"who are you?"
+        return 200, {"Content-Type": "application/rss+xml"}, data
+
+    site.routes["/private.xml"] = feed
+    cfg.write_text(
+        CONFIG.split("[[sources]]")[0]
+        + f'[[sources]]\nname = "priv"\nurl = "{site.base}/private.xml"\ncountry = "kz"\n'
+        'auth_env = "PRIV_FEED_AUTH"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PRIV_FEED_AUTH", "reader:s3cr3t-pw")
+    assert main(["--config", str(cfg), "-v", "collect"]) == 0
+    out = capsys.readouterr()
+    assert "2 new" in out.out
+    shown = out.out + out.err + caplog.text
+    assert "s3cr3t" not in shown and base64.b64encode(b"reader:s3cr3t-pw").decode() not in shown
+    monkeypatch.delenv("PRIV_FEED_AUTH")
+    assert main(["--config", str(cfg), "collect"]) != 0  # named but unset: a ConfigError
+    assert "PRIV_FEED_AUTH, which is not set" in capsys.readouterr().err
