@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +22,7 @@ from regwatch.pipeline.runs import open_run
 from regwatch.status import read_status
 from regwatch.store import db
 from regwatch.store import models as m
-from tests.conftest import LocalSite
+from tests.conftest import LocalSite, spawn_python
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
@@ -156,14 +154,7 @@ sys.stdin.read()
 
 def test_a_killed_run_reads_and_closes_as_interrupted(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, url],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_python(RUNNER, url)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().split()
