@@ -150,8 +150,9 @@ def is_locked(exc: BaseException) -> bool:
 def locked_message(engine: Engine, doing: str) -> str:
     return (
         f"store: {doing}: the SQLite database {engine.url.database} stayed locked by another "
-        f"writer for more than the {BUSY_TIMEOUT_MS / 1000:g} s busy timeout; it is retried on "
-        "the next run (a long `regwatch run`, `collect` or `import` holds it while it writes)"
+        f"writer for more than the {BUSY_TIMEOUT_MS / 1000:g} s busy timeout (a `regwatch run`, "
+        "`collect` or `import` holds the lock while it writes); what was not stored is fetched "
+        "again on the next poll, or run the command again when the other one is done"
     )
 
 
