@@ -12,7 +12,7 @@ from regwatch.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from regwatch.store.analyst import SignalFilter
 
-from regwatch.commands.common import load_settings, make_flagger, open_engine
+from regwatch.commands.common import load_settings, make_flagger, open_engine, open_reader
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
 
@@ -61,7 +61,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     from regwatch.store.export import write_rows
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_reader(s)
     flt = _signal_filter(args)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit}: use a positive number")
@@ -79,7 +79,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from regwatch.store.export import write_rows
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_reader(s)
     out: TextIO = (
         open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
         if args.out
@@ -130,7 +130,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from regwatch.nlp.components import morph
-    from regwatch.store import db
     from regwatch.web import WebOptions, create_app, is_loopback
 
     s = load_settings(args)
@@ -151,8 +150,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"first (export {s.web.token_env}=$(python3 -c 'import secrets; "
             "print(secrets.token_urlsafe(32))')) or bind 127.0.0.1"
         )
-    open_engine(s).dispose()  # upgrade the schema with a writing engine, then only read
-    engine = db.make_engine(s.database.url, readonly=True)
+    engine = open_reader(s)
     options = WebOptions(token=token, page_size=s.web.page_size, quiet_days=s.digest.quiet_days)
     where = f"[{host}]" if ":" in host else host
     print(

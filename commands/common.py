@@ -13,7 +13,7 @@ from regwatch.config import FetchConfig, NlpConfig, Settings, default_config_pat
 
 if TYPE_CHECKING:
     from regwatch.alerts.outbox import Outbox
-    from regwatch.crawlers import FetchPolicy
+    from regwatch.crawlers import Fetcher, FetchPolicy
     from regwatch.nlp import Flagger
 
 
@@ -30,10 +30,25 @@ def fetch_policy(f: FetchConfig) -> FetchPolicy:
         timeout=f.timeout,
         max_bytes=f.max_bytes,
         max_redirects=f.max_redirects,
-        allow_private_networks=f.allow_private_networks,
+        allow_networks=f.allow_networks,
         per_host_concurrency=f.per_host_concurrency,
         per_host_delay=f.per_host_delay,
     )
+
+
+def make_fetcher(s: Settings) -> Fetcher:
+    """The one fetcher, with each source's credentials (``auth_env``/``headers_env``) read
+    from the environment now and sent only to that source's origin."""
+    from regwatch.config.checks import source_headers
+    from regwatch.crawlers import Fetcher
+    from regwatch.crawlers.fetch import origin_of
+
+    origins: dict[str, dict[str, str]] = {}
+    for src in s.sources:
+        headers = source_headers(src, os.environ)  # checked when the config was read
+        if headers:
+            origins.setdefault(origin_of(src.url), {}).update(headers)
+    return Fetcher(fetch_policy(s.fetch), origin_headers=origins)
 
 
 def make_flagger(nlp: NlpConfig, model: str | Literal["bundled"] | None = "bundled") -> Flagger:
@@ -48,11 +63,23 @@ def make_flagger(nlp: NlpConfig, model: str | Literal["bundled"] | None = "bundl
 
 
 def open_engine(settings: Settings) -> Engine:
+    """A writing engine, the schema brought up to date first."""
     from regwatch.store import db
 
     engine = db.make_engine(settings.database.url)
     db.upgrade(engine)
     return engine
+
+
+def open_reader(settings: Settings) -> Engine:
+    """A read-only engine for the commands that only read (query, export, status, ...), after
+    the schema check — which writes nothing when the schema is current. It never takes the
+    write lock: on SQLite each transaction reads one WAL snapshot beside the writers, on
+    PostgreSQL a read-only repeatable-read transaction."""
+    from regwatch.store import db
+
+    open_engine(settings).dispose()
+    return db.make_engine(settings.database.url, readonly=True)
 
 
 def make_outbox(s: Settings, engine: Engine) -> Outbox:
@@ -65,7 +92,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         s.subscriptions,
         s.smtp,
         webhook_timeout=s.fetch.timeout,
-        allow_private_networks=s.fetch.allow_private_networks,
+        allow_networks=s.fetch.allow_networks,
         env=os.environ,
     )
     queue = OutboxQueue(

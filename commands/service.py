@@ -16,11 +16,12 @@ if TYPE_CHECKING:
     from regwatch.nlp import Flagger
 
 from regwatch.commands.common import (
-    fetch_policy,
     load_settings,
+    make_fetcher,
     make_flagger,
     make_outbox,
     open_engine,
+    open_reader,
 )
 
 
@@ -28,7 +29,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import time
 
-    from regwatch.crawlers import Fetcher
     from regwatch.crawlers.crawl import stop_crawls
     from regwatch.metrics import Metrics
     from regwatch.pipeline import collect_sources
@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         metrics = Metrics()
         if s.service.metrics_port:
             metrics.serve(s.service.metrics_host, s.service.metrics_port)
-        with Fetcher(fetch_policy(s.fetch)) as fetcher:
+        with make_fetcher(s) as fetcher:
             outbox = [make_outbox(s, engine)]  # replaced when the configuration changes
             watched = s.path or default_config_path()
             seen = [_mtime(watched)]
@@ -90,12 +90,11 @@ def _mtime(path: Path) -> int:
 def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:
     """One full cycle for cron or a systemd timer: poll every due source, flag, store, then
     queue and send alerts and due digests."""
-    from regwatch.crawlers import Fetcher
     from regwatch.pipeline import collect_sources
     from regwatch.status import due_sources
 
     due = due_sources(engine, s.sources, datetime.now(UTC))
-    with Fetcher(fetch_policy(s.fetch)) as fetcher:
+    with make_fetcher(s) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
     report = make_outbox(s, engine).dispatch()
     print(
@@ -116,7 +115,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from regwatch.status import read_status
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_reader(s)
     status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
     engine.dispose()
     if args.format == "json":

@@ -13,7 +13,13 @@ from regwatch.errors import UsageError
 if TYPE_CHECKING:
     from regwatch.crawlers import Document
 
-from regwatch.commands.common import fetch_policy, load_settings, make_flagger, open_engine
+from regwatch.commands.common import (
+    fetch_policy,
+    load_settings,
+    make_fetcher,
+    make_flagger,
+    open_engine,
+)
 
 
 def _progress(line: str) -> None:
@@ -21,14 +27,13 @@ def _progress(line: str) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from regwatch.crawlers import Fetcher
     from regwatch.pipeline import collect_sources
 
     s = load_settings(args)
     sources = [s.source(args.source)] if args.source else list(s.sources)
     engine = open_engine(s)
     flagger = make_flagger(s.nlp)
-    with Fetcher(fetch_policy(s.fetch)) as fetcher:
+    with make_fetcher(s) as fetcher:
         summary = collect_sources(
             engine,
             flagger,
@@ -104,6 +109,7 @@ def _source_name(args: argparse.Namespace, url: str) -> str:
 
 def cmd_sources_add(args: argparse.Namespace) -> int:
     from regwatch.config import COUNTRIES, LANGUAGES, SourceConfig, add_source
+    from regwatch.config.checks import is_source_name, url_problem
     from regwatch.crawlers import Fetcher, collect
     from regwatch.crawlers.discover import discover
 
@@ -117,7 +123,15 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
         raise UsageError(f"sources add: --country must be one of {' '.join(COUNTRIES)}")
     if args.interval < 1:
         raise UsageError("sources add: --interval must be at least 1 (minutes)")
+    problem = url_problem(args.url)
+    if problem:
+        raise UsageError(f"sources add: the URL {problem}")
     name = _source_name(args, args.url)
+    if not is_source_name(name):
+        raise UsageError(
+            f"sources add: --name must be lowercase letters, digits, - or _ (e.g. 'kz-maidd'), "
+            f"got {name!r}"
+        )
     if any(x.name == name for x in s.sources):
         raise UsageError(f"sources add: a source named {name!r} exists; pick another --name")
     with Fetcher(fetch_policy(s.fetch)) as fetcher:
@@ -149,21 +163,22 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
     }
     if args.interval != 60:
         block["interval_minutes"] = args.interval
+    title = found.feed.title if found.feed else ""
+    comment = f"Added by 'regwatch sources add {args.url}'. {title}"
+    add_source(s.path, block, comment=comment, dry_run=args.dry_run)  # the same checks
     if args.dry_run:
         print(f"not saved (--dry-run); it would be [[sources]] {name!r} in {s.path}")
         return 0
-    title = found.feed.title if found.feed else ""
-    add_source(s.path, block, comment=f"Added by 'regwatch sources add {args.url}'. {title}")
     print(f"saved source {name!r} in {s.path}")
     return 0
 
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
-    from regwatch.crawlers import Fetcher, collect
+    from regwatch.crawlers import collect
 
     s = load_settings(args)
     src = s.source(args.name)
-    with Fetcher(fetch_policy(s.fetch)) as fetcher:
+    with make_fetcher(s) as fetcher:
         got = collect(src, fetcher)
     print(f"{src.name}: {src.type} at {src.url} answers")
     _print_preview(s, got.documents)

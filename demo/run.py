@@ -76,7 +76,10 @@ class DemoReport:
 
 # The bundled sites are served on this machine: no politeness delay between requests.
 FETCH = FetchConfig(
-    user_agent="regwatch-demo/0.1", timeout=10.0, allow_private_networks=True, per_host_delay=0.0
+    user_agent="regwatch-demo/0.1",
+    timeout=10.0,
+    allow_networks=("127.0.0.0/8",),
+    per_host_delay=0.0,
 )
 
 
@@ -149,7 +152,7 @@ def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outb
     smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid")
     # no webhooks and no secrets in the demo
     channels = build_channels(
-        subscriptions, smtp, webhook_timeout=10.0, allow_private_networks=True, env={}
+        subscriptions, smtp, webhook_timeout=10.0, allow_networks=("127.0.0.0/8",), env={}
     )
     queue = OutboxQueue(
         engine,

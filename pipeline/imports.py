@@ -10,8 +10,9 @@ from sqlalchemy import Engine, select
 from regwatch.config import SourceConfig
 from regwatch.crawlers.imports import ImportItem
 from regwatch.nlp import Flagger
-from regwatch.pipeline.collect import RunSummary, close_run, source_spec
+from regwatch.pipeline.collect import RunSummary, fit_urls, source_spec
 from regwatch.pipeline.ingest import BATCH, ingest
+from regwatch.pipeline.runs import finish_run, open_run
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.sources import SourceSpec, sync_sources
@@ -32,16 +33,13 @@ def import_documents(
     known = {s.name: s for s in configured}
     summary = RunSummary()
     recorded: set[str] = set()  # sources whose row is there
-    with db.session_scope(engine) as session:
-        run = m.Run(kind="import")
-        session.add(run)
-        session.flush()
-        run_id = run.id
+    run_id, holder, _ = open_run(engine, "import")
 
     def store(batch: list[ImportItem]) -> None:
         """Documents of one source, in order (the source's row first)."""
         source = batch[0].source
-        docs = [item.document for item in batch]
+        docs, too_long = fit_urls([item.document for item in batch])
+        summary.skipped.extend(too_long)
         try:
             if source not in recorded:
                 _import_source(engine, batch[0], known.get(source))
@@ -49,16 +47,26 @@ def import_documents(
         except Exception as exc:  # a source that cannot be recorded: its documents are skipped
             log.warning("import: source %s: %s", source, exc)
             summary.skipped.extend(f"{d.url}: not stored ({exc})" for d in docs)
+            summary.not_stored += len(docs)
             return
-        for doc, result in ingest(engine, flagger, docs):
-            if isinstance(result, Exception):  # one bad document never stops the others
-                log.warning("import: could not ingest %s: %s", doc.url, result)
-                summary.skipped.append(f"{doc.url}: not stored ({result})")
-                continue
-            summary.outcomes[result.outcome] += 1
-            summary.signals_new += result.signals_new
+        done = 0
+        try:
+            for doc, result in ingest(engine, flagger, docs):
+                done += 1
+                if isinstance(result, Exception):  # one bad document never stops the others
+                    log.warning("import: could not ingest %s: %s", doc.url, result)
+                    summary.skipped.append(f"{doc.url}: not stored ({result})")
+                    summary.not_stored += 1
+                    continue
+                summary.outcomes[result.outcome] += 1
+                summary.signals_new += result.signals_new
+        except Exception as exc:  # the store failed as a whole (a lock): the next batch goes on
+            log.warning("import: a batch of %d documents failed: %s", len(docs) - done, exc)
+            summary.skipped.extend(f"{d.url}: not stored ({exc})" for d in docs[done:])
+            summary.not_stored += len(docs) - done
 
     pending: list[ImportItem] = []
+    error: BaseException | None = None
     try:
         for _n, item in items:
             if isinstance(item, str):
@@ -71,9 +79,11 @@ def import_documents(
             pending.append(item)
         if pending:
             store(pending)
+    except BaseException as exc:
+        error = exc
+        raise
     finally:
-        with db.session_scope(engine) as session:
-            close_run(session.get_one(m.Run, run_id), summary)
+        finish_run(engine, run_id, holder, summary, error)
     return summary
 
 

@@ -196,7 +196,7 @@ def test_run_once_polls_due_sources_and_sends_then_nothing_twice(
         f"""[database]
 url = "sqlite:///{tmp_path / "once.db"}"
 [fetch]
-allow_private_networks = true
+allow_networks = ["127.0.0.0/8"]
 [smtp]
 host = "127.0.0.1"
 port = {smtp.port}

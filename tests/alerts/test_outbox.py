@@ -462,7 +462,7 @@ def test_webhook_to_a_private_address_is_refused(
     if scheme == "signal":  # a self-hosted signal-cli REST API: its host is ours to check
         url = f"signal://127.0.0.1:{receiver.port}/+15551230000/+15551230001"
     sub = subscription(countries=["tj"], alert_email=False, webhooks=[url])
-    box = outbox(engine, smtp.config(), sub, allow_private_networks=False)
+    box = outbox(engine, smtp.config(), sub, allow_networks=())
     report = box.dispatch(seeded.started + timedelta(hours=1))
     assert report.sent == 0 and "not public" in report.errors[0]
     assert receiver.received == []
@@ -474,7 +474,7 @@ def test_refusal_of_a_secret_webhook_keeps_the_secret(
     seeded = seed(engine, flagger)
     sub = subscription(countries=["tj"], alert_email=False, webhook_env=("HOOK",))
     env = {"HOOK": "json://10.0.0.5/hooks/SECRET-TOKEN-123"}
-    box = outbox(engine, smtp.config(), sub, allow_private_networks=False, env=env)
+    box = outbox(engine, smtp.config(), sub, allow_networks=(), env=env)
     report = box.dispatch(seeded.started + timedelta(hours=1))
     assert report.retrying == 1 and "$HOOK" in report.errors[0]
     with db.session_scope(engine) as s:
