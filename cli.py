@@ -1,11 +1,17 @@
-"""``regwatch`` subcommands. Thin: parse arguments, call the domain, turn RegwatchError into
-a message on stderr and its exit code (errors.py: 2 for a ConfigError or a UsageError — a bad
-argument, as argparse's own — 1 for any other)."""
+"""regwatch: collect Central Asian sources, flag AI-regulation signals, search them and send
+digests and alerts. Start with 'regwatch config init', then 'regwatch collect'.
+
+Exit codes: 0 done; 1 an error; 2 a bad setting or argument; 3 done, but some sources or
+deliveries failed."""
+
+# Thin: parse arguments, call the domain, turn RegwatchError into a message on stderr and its
+# exit code (errors.py). Output closed early (`regwatch query | head`) ends quietly.
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +24,13 @@ from regwatch.commands.alerts import (
     cmd_digest,
 )
 from regwatch.commands.analyst import cmd_export, cmd_import, cmd_query, cmd_serve
-from regwatch.commands.common import load_settings, make_flagger, open_engine, redact
+from regwatch.commands.common import (
+    load_settings,
+    make_flagger,
+    open_engine,
+    plural,
+    redact,
+)
 from regwatch.commands.service import cmd_run, cmd_status
 from regwatch.commands.sources import (
     cmd_collect,
@@ -55,7 +67,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
             )
     enabled = sum(1 for src in s.sources if src.enabled)
     print(
-        f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "
+        f"{s.path}: OK — {plural(len(s.sources), 'source')} ({enabled} enabled), "
         f"database {redact(s.database.url)}"
     )
     return 0
@@ -100,7 +112,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from regwatch.pipeline import backtest
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_engine(s, read=True)
     nlp = dataclasses.replace(s.nlp, rules_dir=args.rules) if args.rules else s.nlp
     report = backtest(engine, make_flagger(nlp), limit=args.limit)
     print("\n".join(report.lines(show=args.show)))
@@ -116,7 +128,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="regwatch", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="regwatch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"regwatch {__version__}")
     p.add_argument(
         "--config",
@@ -215,6 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--what", choices=["signals", "documents"], default="signals")
     exp.add_argument("--format", choices=["jsonl", "csv", "json"], default="jsonl")
     exp.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    exp.add_argument(
+        "--bom",
+        action="store_true",
+        help="start the CSV with a UTF-8 byte-order mark, so Excel shows Cyrillic correctly",
+    )
     exp.set_defaults(func=cmd_export)
 
     imp = sub.add_parser(
@@ -265,7 +286,9 @@ def _query_arguments(p: argparse.ArgumentParser) -> None:
             flag, action="append", metavar="X[,Y]", help=f"{what}; repeat or comma-separate"
         )
     p.add_argument("--since", metavar="WHEN", help="detected at or after: 2026-11-01, 7d, 36h")
-    p.add_argument("--until", metavar="WHEN", help="detected before")
+    p.add_argument(
+        "--until", metavar="WHEN", help="detected up to: a day (that whole day), a time or a span"
+    )
     p.add_argument("--min-score", type=float, default=0.0, metavar="S")
     p.add_argument(
         "--text",
@@ -281,7 +304,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose or args.command == "run", True if args.log_json else None)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly; no flush at exit may raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
     except RegwatchError as exc:
         print(f"regwatch: {exc}", file=sys.stderr)
         return exc.exit_code

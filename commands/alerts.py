@@ -36,7 +36,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from regwatch.alerts.report import digest_for, latest_period, write_digest
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_engine(s, read=not args.send)
     now = datetime.now(UTC)
     day = _day(args.date)
     subs = [s.subscription(args.subscription)] if args.subscription else list(s.subscriptions)
@@ -109,7 +109,7 @@ def _send_digests(
 
 def cmd_alerts_list(args: argparse.Namespace) -> int:
     s = load_settings(args)
-    rows = make_outbox(s, open_engine(s)).rows(args.status, args.limit)
+    rows = make_outbox(s, open_engine(s, read=True)).rows(args.status, args.limit)
     print(
         f"{'id':>6} {'subscription':<16} {'kind':<6} {'about':<14} {'channel':<18} "
         f"{'status':<8} {'tries':>5}  when / last error"
@@ -126,7 +126,7 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
 
 def cmd_alerts_retry(args: argparse.Namespace) -> int:
     s = load_settings(args)
-    outbox = make_outbox(s, open_engine(s))
+    outbox = make_outbox(s, open_engine(s, read=True))
     n = outbox.retry(args.ids)
     print(f"{n} failed deliveries queued again")
     report = outbox.deliver(datetime.now(UTC))

@@ -44,12 +44,32 @@ def make_flagger(nlp: NlpConfig) -> Flagger:
     return Flagger.from_folder(nlp.rules_dir or None, min_score=nlp.min_score)
 
 
-def open_engine(settings: Settings) -> Engine:
+def open_engine(settings: Settings, *, read: bool = False) -> Engine:
+    """The database, migrated to the latest schema. A ``read`` command (query, export,
+    status, …) refuses a SQLite file that is not there rather than create an empty one."""
     from regwatch.store import db
 
+    if read:
+        _must_exist(settings)
     engine = db.make_engine(settings.database.url)
     db.upgrade(engine)
     return engine
+
+
+def _must_exist(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    from regwatch.errors import StoreError
+
+    url = make_url(settings.database.url)
+    name = url.database or ""
+    on_disk = url.get_backend_name() == "sqlite" and name not in ("", ":memory:")
+    if on_disk and not os.path.exists(name):
+        raise StoreError(
+            f"store: database {name} does not exist (database.url in "
+            f"{settings.path or 'config.toml'}, or $REGWATCH_DATABASE_URL); check the path, "
+            "or create it with 'regwatch collect' or 'regwatch db upgrade'"
+        )
 
 
 def make_outbox(s: Settings, engine: Engine) -> Outbox:
@@ -80,3 +100,8 @@ def redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def plural(n: int, noun: str, nouns: str = "") -> str:
+    """``1 source``, ``2 sources``; ``nouns`` for an irregular plural."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"

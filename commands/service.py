@@ -116,7 +116,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from regwatch.status import read_status
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_engine(s, read=True)
     status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
     engine.dispose()
     if args.format == "json":

@@ -54,7 +54,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
     from regwatch.store.sources import sync_sources
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_engine(s, read=True)
     with db.session_scope(engine) as session:
         sync_sources(session, (source_spec(x) for x in s.sources))
         rows = source_health(session, {x.name for x in s.sources})

@@ -18,14 +18,14 @@ from regwatch.alerts.render import safe_url
 from regwatch.errors import UsageError
 from regwatch.store import db
 from regwatch.store.analyst import COLUMNS, iter_signals
-from regwatch.store.export import format_rows
+from regwatch.store.export import BOM, format_rows
 from regwatch.store.facets import FACETS, facet_counts, signal_page, timeline
 from regwatch.web.chart import draw
 from regwatch.web.deps import session
 from regwatch.web.params import Search, search_params
 from regwatch.web.views import document_view, evidence, label, source_views, titles
 
-__all__ = ["router"]
+__all__ = ["html_error", "router"]
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -72,7 +72,14 @@ def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(ENV.get_template(name).render(**context), status_code=status)
 
 
-@router.get("/", response_class=HTMLResponse)
+def html_error(status: int, message: str) -> HTMLResponse:
+    """An error as a page, for the HTML routes: a mistyped address in a browser gets words,
+    not the API's JSON."""
+    title = {404: "Not found", 405: "Not allowed"}.get(status, "Cannot show this page")
+    return _page("message.html.j2", status, title=title, message=message)
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
     if search.error:
         return _page(
@@ -135,7 +142,7 @@ def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
     )
 
 
-@router.get("/documents/{document_id}", response_class=HTMLResponse)
+@router.api_route("/documents/{document_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def document_page(document_id: int, s: Db) -> HTMLResponse:
     view = document_view(s, document_id)
     if view is None:
@@ -150,7 +157,7 @@ def document_page(document_id: int, s: Db) -> HTMLResponse:
     return _page("document.html.j2", doc=view)
 
 
-@router.get("/timeline", response_class=HTMLResponse)
+@router.api_route("/timeline", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def timeline_page(
     search: Searched, s: Db, by: Literal["category", "country"] = "category"
 ) -> HTMLResponse:
@@ -161,7 +168,7 @@ def timeline_page(
     return _page("timeline.html.j2", search=search, error="", chart=chart, by=by)
 
 
-@router.get("/sources", response_class=HTMLResponse)
+@router.api_route("/sources", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def sources_page(request: Request, s: Db) -> HTMLResponse:
     days = request.app.state.options.quiet_days
     return _page(
@@ -169,7 +176,7 @@ def sources_page(request: Request, s: Db) -> HTMLResponse:
     )
 
 
-@router.get("/export.csv", response_model=None)
+@router.api_route("/export.csv", methods=["GET", "HEAD"], response_model=None)
 def export_csv(request: Request, search: Searched) -> StreamingResponse | HTMLResponse:
     """Every signal of the current filter as CSV (the columns of `regwatch export`),
     streamed: rows leave as they are read."""
@@ -179,7 +186,7 @@ def export_csv(request: Request, search: Searched) -> StreamingResponse | HTMLRe
 
     def chunks() -> Iterator[bytes]:
         with db.session_scope(engine) as s:
-            buffered: list[str] = []
+            buffered: list[str] = [BOM]  # Excel on Windows reads UTF-8 only after a BOM
             size = 0
             for piece in format_rows(iter_signals(s, search.filter, search.sort), COLUMNS, "csv"):
                 buffered.append(piece)

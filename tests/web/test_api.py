@@ -159,7 +159,7 @@ def test_csv_export_of_the_filter(seeded: Seeded, http: httpx.Client) -> None:
     r = http.get("/export.csv", params={"q": "Dushanbe", "sort": "oldest"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.text)))
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     expected = _python_rows(seeded.url, SignalFilter(text="Dushanbe"))
     assert sorted(int(x["signal_id"]) for x in rows) == sorted(
         int(e["signal_id"]) for e in expected
