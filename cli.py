@@ -31,6 +31,7 @@ from regwatch.commands.common import (
     plural,
     redact,
 )
+from regwatch.commands.output import add_format, emit, wants_json
 from regwatch.commands.service import cmd_run, cmd_status
 from regwatch.commands.sources import (
     cmd_collect,
@@ -115,7 +116,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     engine = open_engine(s, read=True)
     nlp = dataclasses.replace(s.nlp, rules_dir=args.rules) if args.rules else s.nlp
     report = backtest(engine, make_flagger(nlp), limit=args.limit)
-    print("\n".join(report.lines(show=args.show)))
+    if wants_json(args):
+        emit(report)
+    else:
+        print("\n".join(report.lines(show=args.show)))
     return 0
 
 
@@ -162,10 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="poll even sources that asked to be left alone for now (Retry-After, TTL, back-off)",
     )
+    add_format(col)
     col.set_defaults(func=cmd_collect)
 
     src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)
-    src.add_parser("list", help="sources and their health").set_defaults(func=cmd_sources_list)
+    sls = src.add_parser("list", help="sources and their health")
+    add_format(sls)
+    sls.set_defaults(func=cmd_sources_list)
     add = src.add_parser("add", help="discover a feed or sitemap, preview it, add it to config")
     add.add_argument("url", help="a feed, a sitemap, or a page announcing its feed")
     add.add_argument("--name", help="short unique name (default: from the host)")
@@ -177,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_sources_add)
     chk = src.add_parser("check", help="test-fetch a configured source and preview it")
     chk.add_argument("name")
+    add_format(chk)
     chk.set_defaults(func=cmd_sources_check)
     for verb, what in (
         ("remove", "remove from"),
@@ -204,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst = alr.add_parser("list", help="recent deliveries and their status")
     lst.add_argument("--status", choices=["pending", "sending", "sent", "failed", "skipped"])
     lst.add_argument("--limit", type=int, default=50)
+    add_format(lst)
     lst.set_defaults(func=cmd_alerts_list)
     rty = alr.add_parser("retry", help="send failed deliveries again")
     rty.add_argument("ids", nargs="*", type=int, help="delivery ids (default: every failed one)")
@@ -221,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--rules", metavar="DIR", help="rules folder to try (default: the configured)")
     bt.add_argument("--limit", type=int, help="only the N most recently seen documents")
     bt.add_argument("--show", type=int, default=20, help="changed signals to list (default 20)")
+    add_format(bt)
     bt.set_defaults(func=cmd_backtest)
 
     qry = sub.add_parser("query", help="signals with their documents, filtered and sorted")
@@ -245,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     sts = sub.add_parser("status", help="jobs, runs, health, outbox; exit 1 when unhealthy")
-    sts.add_argument("--format", choices=["text", "json"], default="text")
+    add_format(sts)
     sts.set_defaults(func=cmd_status)
 
     run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
@@ -254,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one full cycle (due sources, alerts, due digests), then exit — for cron",
     )
+    add_format(run)
     run.set_defaults(func=cmd_run)
 
     srv = sub.add_parser("serve", help="the read-only web UI and JSON API")

@@ -12,8 +12,11 @@ from regwatch.errors import UsageError
 
 if TYPE_CHECKING:
     from regwatch.crawlers import Document
+    from regwatch.pipeline import Preview
+    from regwatch.store.queries import SourceHealth
 
 from regwatch.commands.common import fetch_policy, load_settings, make_flagger, open_engine
+from regwatch.commands.output import emit, wants_json
 
 
 def _progress(line: str) -> None:
@@ -26,6 +29,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
     s = load_settings(args)
     sources = [s.source(args.source)] if args.source else list(s.sources)
+    if args.source and not sources[0].enabled:
+        raise UsageError(
+            f"collect --source {args.source}: the source is disabled in {s.path}; "
+            f"enable it first with 'regwatch sources enable {args.source}'"
+        )
     engine = open_engine(s)
     flagger = make_flagger(s.nlp)
     with Fetcher(fetch_policy(s.fetch)) as fetcher:
@@ -38,6 +46,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
             force=args.force,
             progress=_progress if sys.stderr.isatty() or args.verbose else None,
         )
+    if wants_json(args):
+        emit(summary)
+        return 0 if not summary.sources_failed else 3
     print(f"sources: {summary.sources_text()}; {summary.items_seen} items: {summary.counts_text()}")
     # Skipped items included: broken selectors show up there.
     for note in summary.notes():
@@ -60,6 +71,32 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
         rows = source_health(session, {x.name for x in s.sources})
     now = datetime.now(UTC)
     enabled = {x.name: x.enabled for x in s.sources}
+
+    def state(r: SourceHealth) -> str:
+        quiet = r.quiet_since(now, s.digest.quiet_days) is not None
+        if not r.last_success_at and not r.consecutive_failures:
+            return "new"
+        return "failing" if r.consecutive_failures else "quiet" if quiet else "ok"
+
+    if wants_json(args):
+        emit(
+            [
+                {
+                    "name": r.name,
+                    "url": r.url,
+                    "enabled": enabled.get(r.name, False),
+                    "state": state(r),
+                    "last_success_at": r.last_success_at,
+                    "consecutive_failures": r.consecutive_failures,
+                    "items_last_run": r.items_last_run,
+                    "skipped_last_run": r.skipped_last_run,
+                    "next_retry_at": r.next_retry_at,
+                    "last_error": r.last_error,
+                }
+                for r in rows
+            ]
+        )
+        return 0
     print(
         f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5} "
         f"{'skip':>5} {'state':<7} {'next retry':<17} last error"
@@ -68,15 +105,12 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
         ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
         on = "yes" if enabled.get(r.name, False) else "no"
         err = (r.last_error or "")[:80] if r.consecutive_failures else ""
-        quiet = r.quiet_since(now, s.digest.quiet_days) is not None
-        state = "failing" if r.consecutive_failures else "quiet" if quiet else "ok"
-        if not r.last_success_at and not r.consecutive_failures:
-            state = "new"
         retry = r.next_retry_at.strftime("%Y-%m-%d %H:%M") if r.next_retry_at else ""
-        print(
+        line = (
             f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "
-            f"{r.items_last_run:>5} {r.skipped_last_run:>5} {state:<7} {retry:<17} {err}".rstrip()
+            f"{r.items_last_run:>5} {r.skipped_last_run:>5} {state(r):<7} {retry:<17} {err}"
         )
+        print(line.rstrip())
     return 0
 
 
@@ -84,6 +118,10 @@ def _print_preview(settings: Settings, documents: list[Document]) -> None:
     from regwatch.pipeline import preview
 
     p = preview(make_flagger(settings.nlp), documents)
+    _print_preview_of(p)
+
+
+def _print_preview_of(p: Preview) -> None:
     langs = ", ".join(f"{k} {v}" for k, v in sorted(p.languages.items(), key=lambda x: -x[1]))
     print(f"items: {p.items}" + (f" (languages: {langs})" if langs else ""))
     for title in p.titles:
@@ -160,13 +198,19 @@ def cmd_sources_add(args: argparse.Namespace) -> int:
 
 def cmd_sources_check(args: argparse.Namespace) -> int:
     from regwatch.crawlers import Fetcher, collect
+    from regwatch.pipeline import preview
 
     s = load_settings(args)
     src = s.source(args.name)
     with Fetcher(fetch_policy(s.fetch)) as fetcher:
         got = collect(src, fetcher)
+    p = preview(make_flagger(s.nlp), got.documents)
+    if wants_json(args):
+        emit({"source": src.name, "type": src.type, "url": src.url, "preview": p,
+              "skipped": got.skipped})  # fmt: skip
+        return 0
     print(f"{src.name}: {src.type} at {src.url} answers")
-    _print_preview(s, got.documents)
+    _print_preview_of(p)
     for skipped in got.skipped[:10]:
         print(f"  skipped: {skipped}")
     return 0
