@@ -33,6 +33,7 @@ __all__ = [
     "SORTS",
     "SignalFilter",
     "check_categories",
+    "conditions",
     "country_clause",
     "iter_documents",
     "iter_signals",
@@ -193,20 +194,20 @@ def signal_select(
         .join(Document, Signal.document_id == Document.id)
         .join(Source, Document.source_id == Source.id)
     )
-    conditions = _conditions(f, dialect)
+    where = conditions(f, dialect)
     if limit is None:
-        return stmt.where(*conditions).order_by(*SORTS[sort])
+        return stmt.where(*where).order_by(*SORTS[sort])
     page = select(Signal.id)
     if f.sources or f.countries:
         page = page.join(Source, Source.id == Signal.source_id)
     if sort == "published":
         page = page.join(Document, Document.id == Signal.document_id)
-    page = page.where(*conditions).order_by(*SORTS[sort]).offset(offset).limit(limit)
+    page = page.where(*where).order_by(*SORTS[sort]).offset(offset).limit(limit)
     ids = page.subquery()
     return stmt.where(Signal.id.in_(select(ids.c.id))).order_by(*SORTS[sort])
 
 
-def _conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
+def conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
     """``f`` as conditions on signals and their source (no document column needed)."""
     out: list[ColumnElement[bool]] = []
     if f.categories:
