@@ -31,6 +31,7 @@ from regwatch.commands.common import (
     plural,
     redact,
 )
+from regwatch.commands.first_steps import cmd_alerts_test, cmd_config_init
 from regwatch.commands.output import add_format, emit, wants_json
 from regwatch.commands.service import cmd_run, cmd_status
 from regwatch.commands.sources import (
@@ -153,6 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="sub", required=True)
     cfg.add_parser("check", help="validate the configuration").set_defaults(func=cmd_config_check)
+    ini = cfg.add_parser("init", help="write the settings template, every key documented")
+    ini.add_argument("path", nargs="?", help="where (default: $REGWATCH_CONFIG or ./config.toml)")
+    ini.add_argument("--force", action="store_true", help="replace a file that is there")
+    ini.set_defaults(func=cmd_config_init)
 
     dbp = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
     dbp.add_parser("upgrade", help="upgrade the schema to the latest migration").set_defaults(
@@ -217,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     rty = alr.add_parser("retry", help="send failed deliveries again")
     rty.add_argument("ids", nargs="*", type=int, help="delivery ids (default: every failed one)")
     rty.set_defaults(func=cmd_alerts_retry)
+    tst = alr.add_parser("test", help="send a test message through each channel of a subscription")
+    tst.add_argument("subscription", help="its name in config.toml")
+    tst.set_defaults(func=cmd_alerts_test)
     alr.add_parser(
         "dispatch", help="one cycle: queue new alerts and due digests, send what is due"
     ).set_defaults(func=cmd_alerts_dispatch)

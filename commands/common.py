@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from regwatch.config import FetchConfig, NlpConfig, Settings, default_config_path, load
 
 if TYPE_CHECKING:
+    from regwatch.alerts.channels import Channels
     from regwatch.alerts.outbox import Outbox
     from regwatch.crawlers import FetchPolicy
     from regwatch.nlp import Flagger
@@ -75,16 +76,9 @@ def _must_exist(settings: Settings) -> None:
 def make_outbox(s: Settings, engine: Engine) -> Outbox:
     """The outbox, with its channels built here once: the secrets config names (SMTP
     password, webhook URLs) are read from the environment now and passed down as values."""
-    from regwatch.alerts.channels import build_channels
     from regwatch.alerts.outbox import Outbox, OutboxQueue, Sender
 
-    channels = build_channels(
-        s.subscriptions,
-        s.smtp,
-        webhook_timeout=s.fetch.timeout,
-        allow_private_networks=s.fetch.allow_private_networks,
-        env=os.environ,
-    )
+    channels = make_channels(s)
     queue = OutboxQueue(
         engine,
         subscriptions=s.subscriptions,
@@ -94,6 +88,19 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         sources={x.name for x in s.sources},
     )
     return Outbox(queue, Sender(engine, channels, s.delivery))
+
+
+def make_channels(s: Settings) -> Channels:
+    """Every subscription's channels, the secrets config names read from the environment."""
+    from regwatch.alerts.channels import build_channels
+
+    return build_channels(
+        s.subscriptions,
+        s.smtp,
+        webhook_timeout=s.fetch.timeout,
+        allow_private_networks=s.fetch.allow_private_networks,
+        env=os.environ,
+    )
 
 
 def redact(url: str) -> str:
