@@ -64,7 +64,7 @@ webhooks = ["json://127.0.0.1:9/hook"]
     assert len(smtp.inbox.messages) == 1
     got = smtp.inbox.messages[0]
     assert sorted(got.rcpt_tos) == ["a@example.org", "b@example.org"]
-    parsed = email.message_from_bytes(got.content, policy=email.policy.default)
+    parsed = email.message_from_bytes(got.data, policy=email.policy.default)
     assert parsed["Subject"] == "regwatch test message for gr"
     assert main(["--config", str(cfg), "alerts", "test", "nobody"]) == 2
     assert "no subscription named 'nobody'" in capsys.readouterr().err
