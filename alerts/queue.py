@@ -20,6 +20,7 @@ from regwatch.alerts.report import latest_period, period_end, subscription_diges
 from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
+from regwatch.store.analyst import text_documents
 from regwatch.store.models import Delivery, Document, DocumentVersion, Signal
 from regwatch.store.queries import SignalRow, signals_between
 
@@ -179,8 +180,10 @@ class OutboxQueue:
             for problem in self.channels.problems(sub):  # the other channels still go
                 log.error("alerts for %s: %s", sub.name, problem)
             channels = self.channels.of(sub, "alert")
+            with db.session_scope(self.engine) as session:  # sub.text: its saved search
+                found = text_documents(session, sub.text)
             for row in rows:  # best score first
-                if not wanted(sub, row, sub.alert_threshold):
+                if not wanted(sub, row, sub.alert_threshold, found):
                     continue
                 keys = _story_keys(row)
                 for channel in channels:

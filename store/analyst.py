@@ -40,6 +40,7 @@ __all__ = [
     "mentions_country",
     "parse_when",
     "signal_select",
+    "text_documents",
 ]
 
 # The columns of `signal_view`, in order: stable names for exports and the API.
@@ -231,6 +232,15 @@ def conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
         ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()
         out.append(Signal.document_id.in_(select(ids.c.id)))
     return out
+
+
+def text_documents(session: Session, text: str) -> frozenset[int]:
+    """The ids of the documents a full-text search matches (none for an empty one)."""
+    if not text.strip():
+        return frozenset()
+    from regwatch.store.rollup import text_ids
+
+    return frozenset(session.scalars(text_ids(text, session.get_bind().dialect.name)))
 
 
 def country_clause(countries: tuple[str, ...]) -> ColumnElement[bool]:
