@@ -107,13 +107,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"import: cannot read {args.file}: {exc.strerror}") from None
+    moved: list[str] = []
     with stream:
-        summary = import_documents(engine, flagger, read_documents(read_lines(stream)), s.sources)
+        lines = read_documents(read_lines(stream))
+        summary = import_documents(engine, flagger, lines, s.sources, notes=moved)
     print(
         f"imported {summary.items_seen} documents: {summary.counts_text()}; "
         f"{len(summary.skipped)} lines skipped"
     )
-    for note in summary.notes(skipped=50):
+    for note in [*moved, *summary.notes(skipped=50)]:
         print(f"  {note}", file=sys.stderr)
     return 0 if not summary.skipped else 3
 

@@ -156,3 +156,31 @@ def test_read_commands_never_create_a_database(
     assert main(["--config", str(cfg), *argv]) == 1
     assert f"database {typo} does not exist" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [cfg]
+
+
+def test_import_keeps_each_lines_own_country(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REGWATCH_DATABASE_URL", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "i.db"}"\n', encoding="utf-8")
+    text = "Министерство опубликовало законопроект об искусственном интеллекте."
+    lines = [
+        {"url": "https://x.example/uz", "title": "Узбекистан", "text": text,
+         "source": "archive", "country": "uz"},
+        {"url": "https://x.example/kg", "title": "Кыргызстан", "text": text,
+         "source": "archive", "country": "kg"},
+        {"url": "https://x.example/kg2", "title": "Кыргызстан 2", "text": text,
+         "source": "archive", "country": "kg"},
+    ]  # fmt: skip
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
+    assert main(["--config", str(cfg), "import", str(src)]) == 0
+    err = capsys.readouterr().err
+    assert "line 2: country 'kg' differs from its source's ('uz'): stored under source " \
+        "'archive-kg'" in err and "line 3" not in err  # fmt: skip
+    assert main(["--config", str(cfg), "query", "--format", "jsonl"]) == 0
+    rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    where = {r["url"].rsplit("/", 1)[1]: (r["source"], r["source_country"]) for r in rows}
+    assert where == {"uz": ("archive", "uz"), "kg": ("archive-kg", "kg"),
+                     "kg2": ("archive-kg", "kg")}  # fmt: skip
