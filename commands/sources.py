@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +21,33 @@ from regwatch.commands.common import fetch_policy, load_settings, make_flagger, 
 from regwatch.commands.output import emit, wants_json
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+@contextmanager
+def _progress(total: int, verbose: bool) -> Iterator[Callable[[str], None] | None]:
+    """On a terminal, a live bar of the sources polled (rich) with a line per source as it
+    finishes; elsewhere nothing, or with -v the plain lines, for a log."""
+    if not sys.stderr.isatty():
+        yield (lambda line: print(line, file=sys.stderr, flush=True)) if verbose else None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (SpinnerColumn(), TextColumn("collecting"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("sources"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("collect", total=total)
+
+        def report(line: str) -> None:
+            bar.console.print(line, markup=False, highlight=False)
+            bar.advance(task)
+
+        yield report
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -36,7 +63,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         )
     engine = open_engine(s)
     flagger = make_flagger(s.nlp)
-    with Fetcher(fetch_policy(s.fetch)) as fetcher:
+    live = _progress(sum(1 for x in sources if x.enabled), args.verbose)
+    with Fetcher(fetch_policy(s.fetch)) as fetcher, live as progress:
         summary = collect_sources(
             engine,
             flagger,
@@ -44,7 +72,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
             sources,
             max_wait=s.fetch.max_wait_hours * 3600,
             force=args.force,
-            progress=_progress if sys.stderr.isatty() or args.verbose else None,
+            progress=progress,
         )
     if wants_json(args):
         emit(summary)
