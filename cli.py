@@ -152,14 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="sub", required=True)
+    cfg = sub.add_parser("config", help="write or check the settings file").add_subparsers(
+        dest="sub", required=True
+    )
     cfg.add_parser("check", help="validate the configuration").set_defaults(func=cmd_config_check)
     ini = cfg.add_parser("init", help="write the settings template, every key documented")
     ini.add_argument("path", nargs="?", help="where (default: $REGWATCH_CONFIG or ./config.toml)")
     ini.add_argument("--force", action="store_true", help="replace a file that is there")
     ini.set_defaults(func=cmd_config_init)
 
-    dbp = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
+    dbp = sub.add_parser("db", help="upgrade the database schema").add_subparsers(
+        dest="sub", required=True
+    )
     dbp.add_parser("upgrade", help="upgrade the schema to the latest migration").set_defaults(
         func=cmd_db_upgrade
     )
@@ -174,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_format(col)
     col.set_defaults(func=cmd_collect)
 
-    src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)
+    src = sub.add_parser(
+        "sources", help="list, add, check, enable, disable or remove sources"
+    ).add_subparsers(dest="sub", required=True)
     sls = src.add_parser("list", help="sources and their health")
     add_format(sls)
     sls.set_defaults(func=cmd_sources_list)
@@ -211,9 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     dig.add_argument("--html", action="store_true", help="print HTML instead of text")
     dig.set_defaults(func=cmd_digest)
 
-    alr = sub.add_parser("alerts", help="the delivery outbox").add_subparsers(
-        dest="sub", required=True
-    )
+    alr = sub.add_parser(
+        "alerts", help="the outbox: list, retry, test, dispatch deliveries"
+    ).add_subparsers(dest="sub", required=True)
     lst = alr.add_parser("list", help="recent deliveries and their status")
     lst.add_argument("--status", choices=["pending", "sending", "sent", "failed", "skipped"])
     lst.add_argument("--limit", type=int, default=50)

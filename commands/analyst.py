@@ -112,8 +112,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         lines = read_documents(read_lines(stream))
         summary = import_documents(engine, flagger, lines, s.sources, notes=moved)
     print(
-        f"imported {summary.items_seen} documents: {summary.counts_text()}; "
-        f"{len(summary.skipped)} lines skipped"
+        f"imported {plural(summary.items_seen, 'document')}: {summary.counts_text()}; "
+        f"{plural(len(summary.skipped), 'line')} skipped"
     )
     for note in [*moved, *summary.notes(skipped=50)]:
         print(f"  {note}", file=sys.stderr)
