@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, sel
 from sqlalchemy.orm import Session
 
 from regwatch.errors import UsageError
-from regwatch.store.analyst import SignalFilter, conditions, signal_select
+from regwatch.store.analyst import SORTS, SignalFilter, conditions, signal_select
 from regwatch.store.models import Document, DocumentVersion, Signal, Source
 from regwatch.store.rollup import text_ids
 
@@ -124,15 +124,49 @@ def _order(stmt: Select[Any], sort: str) -> Select[Any]:
     return select(sub).order_by(*orders[sort])
 
 
+def _by_signals(
+    session: Session, f: SignalFilter, sort: str, offset: int, limit: int
+) -> tuple[int, list[int]]:
+    """Documents with a matching signal, read off the signals in sort order (an index): the
+    first signal of a document in that order is its best (or newest, or oldest), so a page
+    needs only the signals down to its last document, not every signal grouped."""
+    dialect = session.get_bind().dialect.name
+    where = conditions(f, dialect)
+
+    def narrow(stmt: Select[Any]) -> Select[Any]:
+        if f.sources or f.countries:
+            stmt = stmt.join(Source, Source.id == Signal.source_id)
+        return stmt.where(*where)
+
+    total = int(session.scalar(narrow(select(func.count(func.distinct(Signal.document_id))))) or 0)
+    order = select(Signal.document_id)
+    if sort == "published":
+        order = order.join(Document, Document.id == Signal.document_id)
+    seen: dict[int, None] = {}
+    result = session.execute(
+        narrow(order).order_by(*SORTS[sort]).execution_options(yield_per=1000)
+    )
+    try:
+        for (document_id,) in result:
+            seen.setdefault(document_id)
+            if len(seen) >= offset + limit:
+                break
+    finally:
+        result.close()
+    return total, list(seen)[offset:]
+
+
 def document_hits(
     session: Session, f: SignalFilter, sort: str = "score", offset: int = 0, limit: int = 50
 ) -> tuple[int, list[DocumentHit]]:
     """How many documents match ``f``, and one page of them, each with its signals."""
     dialect = session.get_bind().dialect.name
-    ranked, _bare = _ranked(f, sort, dialect)
-    total = int(session.scalar(select(func.count()).select_from(ranked.subquery())) or 0)
-    page = list(session.execute(_order(ranked, sort).offset(offset).limit(limit)))
-    ids = [row.id for row in page]
+    ranked, bare = _ranked(f, sort, dialect)
+    if bare:  # documents without signals count too: rank them all (a text search narrows)
+        total = int(session.scalar(select(func.count()).select_from(ranked.subquery())) or 0)
+        ids = [row.id for row in session.execute(_order(ranked, sort).offset(offset).limit(limit))]
+    else:
+        total, ids = _by_signals(session, f, sort, offset, limit)
     if not ids:
         return total, []
     docs = {
@@ -160,9 +194,9 @@ def document_hits(
         ).all()
     )
     hits = []
-    for row in page:
-        doc, src = docs[row.id]
-        mine = signals.get(row.id, [])
+    for document_id in ids:
+        doc, src = docs[document_id]
+        mine = signals.get(document_id, [])
         categories = list(dict.fromkeys(s["category"] for s in mine))
         hits.append(
             DocumentHit(
@@ -175,12 +209,12 @@ def document_hits(
                 src.country,
                 src.tier,
                 doc.lang,
-                row.best,
-                int(row.n or 0),
+                mine[0]["score"] if mine else None,
+                len(mine),
                 categories,
                 mine[0] if mine else None,
                 mine[:PER_DOCUMENT],
-                texts.get(row.id, ""),
+                texts.get(document_id, ""),
             )
         )
     return total, hits

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,10 +15,12 @@ from sqlalchemy import Engine, func, select
 from regwatch.crawlers import Document
 from regwatch.nlp import Flagger
 from regwatch.store import db
+from regwatch.store.analyst import SignalFilter, iter_signals
 from regwatch.store.models import Signal
+from regwatch.store.results import document_hits
 from regwatch.store.sources import SourceSpec, sync_sources
 from tests.conftest import ingest_one
-from tests.web.conftest import serve
+from tests.web.conftest import Seeded, serve
 
 MANY = (  # one document, several categories
     "Министерство опубликовало законопроект об искусственном интеллекте. Законопроект "
@@ -92,3 +95,31 @@ def test_the_search_word_and_the_rule_match_are_marked_apart(
     assert '<mark class="term" title="a word of your search">серверах</mark>' in page
     documents = http.get("/", params={"q": "сервер"}).text
     assert _results(documents) == [str(ids["many"])]
+
+
+@pytest.mark.parametrize("sort", ["score", "detected", "oldest"])
+def test_document_order_is_the_order_of_each_documents_best_signal(
+    seeded: Seeded, sort: str
+) -> None:
+    """The page read off the signals in sort order equals grouping every signal by document
+    (best score, newest or oldest detection), page by page."""
+    engine = db.make_engine(seeded.url, readonly=True)
+    try:
+        with db.session_scope(engine) as s:
+            rows = list(iter_signals(s, SignalFilter(), "score"))
+            best: dict[int, tuple[Any, int]] = {}  # document → its first signal in sort order
+            for r in rows:
+                when = r["score"] if sort == "score" else r["detected_at"]
+                key = (when, r["signal_id"])  # ties go as SORTS breaks them: by signal id
+                old = best.get(r["document_id"])
+                if old is None or (key < old if sort == "oldest" else key > old):
+                    best[r["document_id"]] = key
+            expected = sorted(best, key=lambda d: best[d], reverse=sort != "oldest")
+            total, first = document_hits(s, SignalFilter(), sort, 0, 2)
+            _, rest = document_hits(s, SignalFilter(), sort, 2, 50)
+    finally:
+        engine.dispose()
+    assert total == len(expected)
+    assert [h.document_id for h in first + rest] == expected
+    assert all(h.score == max(r["score"] for r in rows if r["document_id"] == h.document_id)
+               for h in first + rest)  # fmt: skip
