@@ -33,16 +33,20 @@ class Store:
     database: Path
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    folder = tmp_path_factory.mktemp("cli")
-    database = folder / "r.db"
+def imported(folder: Path, lines: list[dict[str, str]]) -> Store:
+    """A SQLite store in ``folder`` holding ``lines``, put in by `regwatch import`."""
+    database = folder / "regwatch.db"
     cfg = folder / "c.toml"
     cfg.write_text(f'[database]\nurl = "sqlite:///{database}"\n', encoding="utf-8")
     src = folder / "in.jsonl"
-    src.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in LINES), "utf-8")
+    src.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), "utf-8")
     assert main(["--config", str(cfg), "import", str(src)]) == 0
     return Store(cfg, database)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return imported(tmp_path_factory.mktemp("cli"), LINES)
 
 
 def _count(store: Store, capsys: pytest.CaptureFixture[str], *argv: str) -> int:

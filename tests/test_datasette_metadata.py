@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from regwatch.cli import main
+from tests.test_cli_edges import imported
 
 METADATA = Path(__file__).resolve().parent.parent / "docs" / "datasette-metadata.json"
 DOCS = [
@@ -26,14 +26,7 @@ PARAMS = {"min_score": "0.3", "days": "30", "country": "kz", "term": "закон
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ds")
-    database = folder / "regwatch.db"
-    cfg = folder / "c.toml"
-    cfg.write_text(f'[database]\nurl = "sqlite:///{database}"\n', encoding="utf-8")
-    lines = folder / "in.jsonl"
-    lines.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DOCS), "utf-8")
-    assert main(["--config", str(cfg), "import", str(lines)]) == 0
-    return database
+    return imported(tmp_path_factory.mktemp("ds"), DOCS).database
 
 
 def _db() -> dict[str, object]:
