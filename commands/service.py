@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from regwatch.commands.output import emit, wants_json
 from regwatch.config import Settings, default_config_path, load
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ from regwatch.commands.common import (
     make_outbox,
     open_engine,
     open_reader,
+    plural,
 )
 
 
@@ -42,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         flagger = make_flagger(s.nlp)
         max_wait = s.fetch.max_wait_hours * 3600
         if args.once:
-            return _run_once(s, engine, flagger, max_wait)
+            return _run_once(s, engine, flagger, max_wait, wants_json(args))
         metrics = Metrics()
         if s.service.metrics_port:
             metrics.serve(s.service.metrics_host, s.service.metrics_port)
@@ -87,7 +89,9 @@ def _mtime(path: Path) -> int:
         return 0
 
 
-def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:
+def _run_once(
+    s: Settings, engine: Engine, flagger: Flagger, max_wait: float, json_out: bool = False
+) -> int:
     """One full cycle for cron or a systemd timer: poll every due source, flag, store, then
     queue and send alerts and due digests."""
     from regwatch.pipeline import collect_sources
@@ -97,8 +101,13 @@ def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) ->
     with make_fetcher(s) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
     report = make_outbox(s, engine).dispatch()
+    code = 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
+    if json_out:
+        emit({"due": [x.name for x in due], "collect": summary, "outbox": report})
+        engine.dispose()
+        return code
     print(
-        f"run --once: {len(due)} sources due — {summary.sources_text()}; "
+        f"run --once: {plural(len(due), 'source')} due — {summary.sources_text()}; "
         f"{summary.items_seen} items: {summary.counts_text()}\n{report.line()}"
     )
     for note in summary.notes():
@@ -106,7 +115,7 @@ def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) ->
     for err in report.errors:
         print(f"  {err}", file=sys.stderr)
     engine.dispose()
-    return 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
+    return code
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -250,6 +250,14 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
             )
         if not sub.recipients and not sub.webhooks and not sub.webhook_env:
             raise ConfigError(f"{where}: {key} has nowhere to deliver; add recipients or webhooks")
+        if sub.text.strip():
+            from regwatch.errors import QuerySyntaxError
+            from regwatch.store.search import parse
+
+            try:  # the syntax only: words are normalized when the search runs
+                parse(sub.text, lambda t: re.findall(r"\w+", t.lower()))
+            except QuerySyntaxError as exc:
+                raise ConfigError(f"{where}: {key}.text: {exc}") from None
         for field_name, allowed in (
             ("countries", COUNTRIES),
             ("languages", LANGUAGES),

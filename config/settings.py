@@ -224,6 +224,9 @@ class SubscriptionConfig:
     )
     tiers: tuple[str, ...] = setting([], "source tiers: official news analysis; empty means all")
     languages: tuple[str, ...] = setting([], "languages: en ru kk ky tg uz; empty means all")
+    text: str = setting(
+        "", 'a saved search, as query --text: words, "phrases", AND OR NOT ( ); empty means all'
+    )
     min_score: float = setting(0.5, "signals scoring below this stay out of this digest", SCORE)
     group_by: GroupBy = setting("category", "digest sections by category or by country")
     digest_time: time = setting(time(8, 0), "local time the daily digest goes out, HH:MM")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable
 
@@ -25,12 +26,20 @@ def import_documents(
     flagger: Flagger,
     items: Iterable[tuple[int, ImportItem | str]],
     configured: Iterable[SourceConfig] = (),
+    notes: list[str] | None = None,
 ) -> RunSummary:
     """Ingest documents read by :func:`regwatch.crawlers.imports.read_documents` — the same dedupe,
     flag and store as crawled ones — under their named source: a configured one, one already
     in the database, or a new row of type "import". A bad line or document is reported in
-    ``skipped`` and the rest go on; the run is recorded as kind "import"."""
+    ``skipped`` and the rest go on; the run is recorded as kind "import".
+
+    A source has one country. A line whose own ``country`` differs from its source's goes to
+    the source ``<source>-<country>`` (made for it), and ``notes`` says so once per pair."""
     known = {s.name: s for s in configured}
+    with db.session_scope(engine) as session:
+        countries = dict(session.execute(select(m.Source.name, m.Source.country)).all())
+    countries.update({name: src.country for name, src in known.items()})
+    moved: set[tuple[str, str]] = set()
     summary = RunSummary()
     recorded: set[str] = set()  # sources whose row is there
     run_id, holder, _ = open_run(engine, "import")
@@ -68,11 +77,22 @@ def import_documents(
     pending: list[ImportItem] = []
     error: BaseException | None = None
     try:
-        for _n, item in items:
+        for n, item in items:
             if isinstance(item, str):
                 summary.skipped.append(item)
                 continue
             summary.items_seen += 1
+            own = countries.setdefault(item.source, item.country or "regional")
+            line_country = item.country
+            if line_country and line_country != own:
+                item = _moved(item, f"{item.source}-{line_country}"[:64])
+                if (item.source, own) not in moved and notes is not None:
+                    notes.append(
+                        f"line {n}: country {line_country!r} differs from its source's "
+                        f"({own!r}): stored under source {item.source!r}"
+                    )
+                moved.add((item.source, own))
+                countries.setdefault(item.source, line_country)
             if pending and (pending[0].source != item.source or len(pending) >= BATCH):
                 store(pending)
                 pending = []
@@ -85,6 +105,11 @@ def import_documents(
     finally:
         finish_run(engine, run_id, holder, summary, error)
     return summary
+
+
+def _moved(item: ImportItem, source: str) -> ImportItem:
+    doc = dataclasses.replace(item.document, source=source)
+    return dataclasses.replace(item, source=source, document=doc)
 
 
 def _import_source(engine: Engine, item: ImportItem, configured: SourceConfig | None) -> int:
