@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import spacy
 from spacy.language import Language
+from spacy.util import compile_suffix_regex
 
 import regwatch.nlp.components  # noqa: F401  (registers the factories)
 
 __all__ = ["build_nlp"]
+
+FOOTNOTE = r"\[\d{1,3}\]"
 
 
 def build_nlp() -> Language:
@@ -17,6 +20,10 @@ def build_nlp() -> Language:
     no statistical model is needed or loaded.
     """
     nlp = spacy.blank("xx")
+    # a footnote marker glued to a word and its full stop ("информации.[1]") is its own token,
+    # as web pages copied from encyclopaedias print them
+    suffixes = [*nlp.Defaults.suffixes, FOOTNOTE]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("regwatch_lemmatizer")
     return nlp
