@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import spacy
 from spacy.language import Language
 from spacy.util import compile_suffix_regex
@@ -22,8 +24,9 @@ def build_nlp() -> Language:
     nlp = spacy.blank("xx")
     # a footnote marker glued to a word and its full stop ("информации.[1]") is its own token,
     # as web pages copied from encyclopaedias print them
-    suffixes = [*nlp.Defaults.suffixes, FOOTNOTE]
-    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    tokenizer: Any = nlp.tokenizer  # spaCy's Tokenizer (compiled, no type stubs)
+    suffixes = [*(nlp.Defaults.suffixes or ()), FOOTNOTE]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("regwatch_lemmatizer")
     return nlp
