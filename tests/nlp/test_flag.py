@@ -234,3 +234,11 @@ def test_every_bundled_category_has_its_title_in_its_rules_file(tmp_path: Path) 
     )
     with pytest.raises(RulesError, match=r"x\.toml: title must be one line"):
         load_rules(tmp_path)
+
+
+def test_footnote_marker_after_full_stop(flagger: Flagger) -> None:
+    """A footnote glued to the full stop ("информации.[1]") does not hide the last word."""
+    text = "Кодекс предусматривает ответственность за распространение ложной информации.[1]"
+    hits = [m for m in flagger.flag("", text) if m.category == "content_control"]
+    assert [h.text for h in hits] == ["ложной информации"]
+    assert flagger.nlp("ложной информации.[12] Далее")[3].text == "[12]"

@@ -10,10 +10,10 @@ import pytest
 
 from bench.corpus import generate
 from regwatch.demo.corpus import load_corpus
-from regwatch.nlp import Flagger
+from regwatch.nlp import Flagger, load_rules
 from regwatch.nlp.components import lemma_of
 from regwatch.nlp.evaluate import DEFAULT_SET, load_examples
-from regwatch.nlp.stems import phrase_requirement, word_stems
+from regwatch.nlp.stems import pattern_requirement, phrase_requirement, word_stems
 from regwatch.nlp.terms import words_of
 from regwatch.nlp.text import fold, spaced, split_units
 
@@ -320,3 +320,15 @@ def test_any_other_pipeline_runs_whole_on_each_unit(flagger: Flagger) -> None:
     texts = [(e.title, e.text) for e in load_examples([DEFAULT_SET])]
     assert sum(len(flagger.flag(t, x)) for t, x in texts) > 200
     assert [reordered.flag(t, x) for t, x in texts] == [flagger.flag(t, x) for t, x in texts]
+
+
+def test_every_bundled_pattern_is_indexed() -> None:
+    """A token pattern with no literal the prefilter can index (a regex such as "^(sites?)$",
+    with "?" or "$" inside its group) would send every unit of a document to spaCy."""
+    bare = [
+        (rule.id, i)
+        for rule in load_rules().rules
+        for i, pattern in enumerate(rule.patterns)
+        if not pattern_requirement(pattern)
+    ]
+    assert not bare, bare
