@@ -7,6 +7,11 @@ Stories in order of size (labels + records, ties by the slug's SHA-1), each to t
 below its share (60 / 20 / 20) on the story's labels, hard negatives and languages. A story never
 straddles two splits. Run once when the set was built; re-running on the same records gives the
 same split, so a test can check that the stored split is this one.
+
+Records added later (no ``split`` yet; they carry ``"added": <round>``) never change a story already placed and never go to test:
+a new record of a known story joins that story's split (one that would join a test story is
+refused — collect another), and new stories go to train or dev (75 / 25) the same greedy way.
+The test split stays the one that was fixed when the set was built.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ def _keys(records: list[dict[str, Any]]) -> Counter[str]:
 
 def assign(records: list[dict[str, Any]]) -> dict[str, str]:
     """story slug → split."""
+    if any(not r.get("split") for r in records) and any(r.get("split") for r in records):
+        return _assign_new(records)
     stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         stories[r["story"]].append(r)
@@ -66,6 +73,40 @@ def assign(records: list[dict[str, Any]]) -> dict[str, str]:
         out[slug] = best
         have[best] += k
         count[best] += len(stories[slug])
+    return out
+
+
+def _assign_new(records: list[dict[str, Any]]) -> dict[str, str]:
+    """Keep every placed story where it is; new stories to train or dev."""
+    fixed = {r["story"]: r["split"] for r in records if r.get("split")}
+    new = [r for r in records if not r.get("split") and r["story"] not in fixed]
+    joining_test = sorted(
+        r["id"] for r in records if not r.get("split") and fixed.get(r["story"]) == "test"
+    )
+    if joining_test:
+        raise SystemExit(f"these new records belong to test stories; drop them: {joining_test}")
+    stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in new:
+        stories[r["story"]].append(r)
+    shares = {"train": 0.75, "dev": 0.25}
+    total: Counter[str] = Counter()
+    have = {s: Counter[str]() for s in shares}
+    for r in records:  # what train and dev hold already counts toward their shares
+        if r.get("split") in shares:
+            have[r["split"]] += _keys([r])
+        if r.get("split") != "test":
+            total += _keys([r])
+    out = dict(fixed)
+    for slug in sorted(stories, key=lambda s: (-len(stories[s]), hashlib.sha1(s.encode()).hexdigest())):
+        k = _keys(stories[slug])
+
+        def need(split: str, k: Counter[str] = k) -> tuple[float, float]:
+            gap = sum(v * (shares[split] * total[key] - have[split][key]) / total[key] for key, v in k.items())
+            return gap, shares[split]
+
+        best = max(shares, key=need)
+        out[slug] = best
+        have[best] += k
     return out
 
 
