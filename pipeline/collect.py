@@ -196,6 +196,7 @@ def _collect_one(
         return
     summary.sources_ok += 1
     summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
+    summary.skipped.extend(f"{source.name}: {w}" for w in collected.warnings)
     skipped = len(collected.skipped)
     if collected.not_modified:
         summary.not_modified.append(source.name)
@@ -216,6 +217,7 @@ def _collect_one(
         (v.etag, v.last_modified) if v or not collected.not_modified else None,
         m.utcnow() + timedelta(seconds=fresh) if fresh else None,
         skipped,
+        "; ".join(collected.warnings) or None,
     )
     if collected.not_modified:  # nothing else to write: recorded with others, in one go
         pending.append(success)
@@ -230,6 +232,7 @@ class _Success:
     validators: tuple[str | None, str | None] | None
     fresh_until: datetime | None
     skipped: int = 0
+    warning: str | None = None  # what the poll noticed though it worked
 
 
 HEALTH_BATCH = 100
@@ -245,6 +248,7 @@ def _record_successes(engine: Engine, successes: list[_Success]) -> None:
                 validators=x.validators,
                 fresh_until=x.fresh_until,
                 skipped=x.skipped,
+                warning=x.warning,
             )
     successes.clear()
 

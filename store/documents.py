@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from regwatch.crawlers import Document
@@ -21,12 +21,16 @@ from regwatch.store.fulltext import index_document, index_documents
 
 __all__ = [
     "Flagged",
+    "Hit",
+    "Keys",
     "Stored",
     "add_version",
+    "adopt_guid",
     "batched",
     "insert_new",
     "mark_seen",
     "restore_version",
+    "signal_history",
     "source_ids",
     "stored",
     "version_with",
@@ -55,27 +59,55 @@ class Flagged:
 
 
 @dataclass(frozen=True)
-class Stored:
-    """What the store holds of some canonical URLs and content hashes."""
+class Hit:
+    """A stored document as dedupe sees it."""
 
-    urls: dict[str, tuple[int, str]]  # canonical URL -> (document id, content hash)
+    id: int
+    content_hash: str
+    source: str  # its source's name
+    guid: str | None
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What to look up: canonical URLs, (source name, guid) pairs and content hashes."""
+
+    urls: Collection[str]
+    guids: Collection[tuple[str, str]]
+    hashes: Collection[str]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the store holds of some canonical URLs, guids and content hashes."""
+
+    urls: dict[str, Hit]  # canonical URL -> its document
+    guids: dict[tuple[str, str], Hit]  # (source name, guid) -> its document
     twins: dict[str, tuple[int, str]]  # content hash -> (its first document's id, its URL)
 
 
-def stored(session: Session, urls: Collection[str], hashes: Collection[str]) -> Stored:
-    """The documents stored under ``urls``, and the first document stored with each of
-    ``hashes``: two queries per 500 values."""
-    D = m.Document
-    found = Stored({}, {})
-    for part in batched(sorted(set(urls)), IN_CHUNK):
+def stored(session: Session, keys: Keys) -> Stored:
+    """The documents stored under ``keys.urls`` and ``keys.guids``, and the first document
+    stored with each of ``keys.hashes``: a few queries per 500 values."""
+    D, S = m.Document, m.Source
+    found = Stored({}, {}, {})
+    cols = (D.canonical_url, D.id, D.content_hash, S.name, D.guid)
+    for part in batched(sorted(set(keys.urls)), IN_CHUNK):
         rows = session.execute(
-            select(D.canonical_url, D.id, D.content_hash).where(D.canonical_url.in_(part))
+            select(*cols).join(S, S.id == D.source_id).where(D.canonical_url.in_(part))
         )
-        found.urls.update((url, (id_, h)) for url, id_, h in rows)
-    for part in batched(sorted(set(hashes)), IN_CHUNK):
+        found.urls.update((url, Hit(id_, h, src, g)) for url, id_, h, src, g in rows)
+    for pairs in batched(sorted(set(keys.guids)), IN_CHUNK):
+        rows = session.execute(
+            select(*cols).join(S, S.id == D.source_id).where(tuple_(S.name, D.guid).in_(pairs))
+        )
+        found.guids.update(((src, g), Hit(id_, h, src, g)) for _, id_, h, src, g in rows if g)
+    for part in batched(sorted(set(keys.hashes)), IN_CHUNK):
         first = select(func.min(D.id)).where(D.content_hash.in_(part)).group_by(D.content_hash)
-        rows = session.execute(select(D.content_hash, D.id, D.canonical_url).where(D.id.in_(first)))
-        found.twins.update((h, (id_, url)) for h, id_, url in rows)
+        twins = session.execute(
+            select(D.content_hash, D.id, D.canonical_url).where(D.id.in_(first))
+        )
+        found.twins.update((h, (id_, url)) for h, id_, url in twins)
     return found
 
 
@@ -97,9 +129,10 @@ def _table(model: type[m.Base]) -> Table:
     return cast(Table, model.__table__)  # Core inserts: no ORM work per row
 
 
-def insert_new(session: Session, items: Sequence[Flagged]) -> list[int]:
+def insert_new(session: Session, items: Sequence[Flagged], urls: Sequence[str]) -> list[int]:
     """New documents, each with its first version, its signals and its full-text row, in
-    multi-row inserts; their ids in order. Each goes under the source its document names."""
+    multi-row inserts, under the canonical URLs dedupe chose; their ids in order. Each goes
+    under the source its document names."""
     if not items:
         return []
     names = {f.doc.source for f in items}
@@ -114,7 +147,8 @@ def insert_new(session: Session, items: Sequence[Flagged]) -> list[int]:
             {
                 "source_id": sources[f.doc.source],
                 "url": f.doc.url,
-                "canonical_url": f.doc.canonical_url,
+                "canonical_url": url,
+                "guid": f.doc.guid,
                 "title": f.doc.title,
                 "lang": f.lang,
                 "published_at": f.doc.published,
@@ -123,7 +157,7 @@ def insert_new(session: Session, items: Sequence[Flagged]) -> list[int]:
                 "content_hash": f.doc.content_hash,
                 "version": 1,
             }
-            for f in items
+            for f, url in zip(items, urls, strict=True)
         ],
     ).all()
     version_ids = session.scalars(
@@ -163,17 +197,34 @@ def version_with(session: Session, document_id: int, content_hash: str) -> int |
 
 
 def restore_version(session: Session, document_id: int, version: int, flagged: Flagged) -> None:
-    """The page changed back: that version (and its signals) is current again."""
+    """The page changed back: that version is current again, and so are its signals (back
+    from history); the signals of the version it replaces become history."""
     row = session.get_one(m.Document, document_id)
     doc = flagged.doc
     row.version, row.title, row.content_hash = version, doc.title, doc.content_hash
     row.last_seen_at = m.utcnow()
+    _to_history(session, document_id)
+    version_id = session.scalar(
+        select(m.DocumentVersion.id).where(
+            m.DocumentVersion.document_id == document_id, m.DocumentVersion.version == version
+        )
+    )
+    H = m.SignalHistory
+    back = H.document_id == document_id, H.version_id == version_id
+    columns = [getattr(H, c) for c in m.SIGNAL_COLUMNS]
+    session.execute(
+        insert(_table(m.Signal)).from_select(
+            list(m.SIGNAL_COLUMNS), select(*columns).where(*back).order_by(H.combo_id, H.id)
+        )
+    )
+    session.execute(delete(H).where(*back))
     index_document(session, row.id, flagged.terms)
 
 
 def add_version(session: Session, document_id: int, flagged: Flagged) -> None:
-    """The page changed: a new current version with its signals. The signals go under the
-    document's source, which a known URL keeps when another source brings it again."""
+    """The page changed: a new current version with its signals; the old version's signals
+    become history. The signals go under the document's source, which a known document
+    keeps."""
     row = session.get_one(m.Document, document_id)
     doc = flagged.doc
     row.version = max(v.version for v in row.versions) + 1
@@ -189,10 +240,40 @@ def add_version(session: Session, document_id: int, flagged: Flagged) -> None:
     )
     session.add(version)
     session.flush()
+    _to_history(session, document_id)
     rows = [_signal_values(row.id, version.id, row.source_id, x) for x in flagged.matches]
     _add_combos(session, rows)
-    session.add_all(m.Signal(**r) for r in rows)
+    if rows:
+        session.execute(insert(_table(m.Signal)), rows)
     index_document(session, row.id, flagged.terms)
+
+
+def adopt_guid(session: Session, document_id: int, guid: str) -> None:
+    """A document stored before its guid was known takes it."""
+    session.execute(update(m.Document).where(m.Document.id == document_id).values(guid=guid))
+
+
+def _to_history(session: Session, document_id: int) -> None:
+    """The document's current signals become history (counted nowhere from now on)."""
+    S = m.Signal
+    columns = [getattr(S, c) for c in m.SIGNAL_COLUMNS]
+    session.execute(
+        insert(_table(m.SignalHistory)).from_select(
+            ["signal_id", *m.SIGNAL_COLUMNS],
+            select(S.id, *columns).where(S.document_id == document_id).order_by(S.id),
+        )
+    )
+    session.execute(delete(S).where(S.document_id == document_id))
+
+
+def signal_history(session: Session, document_id: int) -> list[m.SignalHistory]:
+    """The document's signals of earlier versions, newest first: for its page."""
+    H = m.SignalHistory
+    return list(
+        session.scalars(
+            select(H).where(H.document_id == document_id).order_by(H.version_id.desc(), H.id)
+        )
+    )
 
 
 def _add_combos(session: Session, rows: list[dict[str, Any]]) -> None:
