@@ -96,6 +96,12 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+_WIDE_STARTS = (
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00?\x00", "utf-16-le"),
+    (b"\x00<\x00?", "utf-16-be"),
+)
 _LABEL = rb"""["']?([A-Za-z0-9._:-]{1,40})"""
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*" + _LABEL)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*" + _LABEL, re.I)
@@ -147,6 +153,9 @@ def decode_text(body: bytes, content_type: str = "") -> Decoded:
     for bom, name in _BOMS:
         if body.startswith(bom):
             return _decode(body[len(bom) :], name, bom=True)
+    for start, name in _WIDE_STARTS:  # no BOM, but "<?" in a wide encoding (XML 1.0, F.1)
+        if body.startswith(start):
+            return _decode(body, name)
     head = body[:2048]
     declared = _XML_DECL.match(head) or _META_CHARSET.search(head)
     http = _HTTP_CHARSET.search(content_type)
