@@ -228,7 +228,7 @@ def test_entity_declarations_in_utf32_are_refused(encoding: str) -> None:
         '<rss version="2.0"><channel><title>t</title><item><title>&big;&big;&big;</title>'
         "<link>https://example.org/a</link></item></channel></rss>"
     )
-    with pytest.raises(FeedError, match="declares (XML )?entities"):
+    with pytest.raises(FeedError, match=r"declares (XML )?entities"):
         parse_feed(feed.encode(encoding), "https://example.org/feed", "s")
 
 
