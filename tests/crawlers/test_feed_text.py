@@ -62,7 +62,7 @@ def test_a_declared_single_byte_encoding_is_read_as_declared() -> None:
     assert doc.text == TEXT_1
 
 
-@pytest.mark.parametrize("codec,bom", [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
+@pytest.mark.parametrize(("codec", "bom"), [("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")])
 def test_a_byte_order_mark_wins_over_the_declared_encoding(codec: str, bom: bytes) -> None:
     body = bom + _rss(_item(1, TEXT_1), encoding="utf-8").encode(codec)
     result = parse_feed(body, "https://gov.example/rss", "s", "application/rss+xml; charset=utf-8")
