@@ -12,7 +12,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from regwatch.crawlers.document import Document, clean_text
 from regwatch.crawlers.extract import html_to_text, known_date_shape, parse_date
 from regwatch.errors import FeedError
 
-__all__ = ["FeedResult", "check_xml_safety", "parse_feed"]
+__all__ = ["FeedResult", "check_xml_safety", "distinct_identities", "parse_feed"]
 
 # feedparser flags these as "bozo" though the feed itself is well-formed.
 _BENIGN = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
@@ -171,7 +171,7 @@ def parse_feed(
             skipped.append(f"item {i + 1}: {exc}")
     return FeedResult(
         title=clean_text(str(feed_meta.get("title") or "")).replace("\n", " "),
-        documents=documents,
+        documents=distinct_identities(documents),
         skipped=skipped,
         ttl_seconds=feed_ttl(feed_meta),
         warnings=warnings,
@@ -236,6 +236,27 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     if content:
         lang = _lang(content[0].get("language"))
     return _make_document(link, guid, feed_url, title, text, source, published, lang or feed_lang)
+
+
+def distinct_identities(docs: list[Document]) -> list[Document]:
+    """Items of one feed that claim one identity but differ would take turns as the
+    document's version on every poll: a guid shared by different items is no guid; items
+    without one that share a link are known by their content."""
+    contents: dict[str, set[str]] = {}
+    for doc in docs:
+        if doc.guid:
+            contents.setdefault(doc.guid, set()).add(doc.content_hash)
+    docs = [replace(d, guid=None) if d.guid and len(contents[d.guid]) > 1 else d for d in docs]
+    links: dict[str, set[str]] = {}
+    for doc in docs:
+        if not doc.guid:
+            links.setdefault(doc.canonical_url, set()).add(doc.content_hash)
+    return [
+        replace(d, guid=f"content:{d.content_hash}")
+        if not d.guid and len(links[d.canonical_url]) > 1
+        else d
+        for d in docs
+    ]
 
 
 def _entry_date(raw: str, stamp: Any) -> datetime | None:
@@ -329,7 +350,9 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
     title = clean_text(str(data.get("title") or "")).replace("\n", " ")
-    return FeedResult(title, documents, skipped, warnings=[note] if note else [])
+    return FeedResult(
+        title, distinct_identities(documents), skipped, warnings=[note] if note else []
+    )
 
 
 def _lang(value: Any) -> str | None:

@@ -71,8 +71,28 @@ BULLETIN = (
 )
 
 
+# A CMS that gives every item guid "1" and one link; a site whose guid-less items share a link.
+CMS = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>CMS</title>'
+    + "".join(
+        f"<item><guid>1</guid><title>Запись {i}</title><link>__BASE__/cms</link>"
+        f"<description>{BODY}Запись {i}.</description></item>"
+        for i in range(1, 3)
+    )
+    + "</channel></rss>"
+)
+SHARED = CMS.replace("<guid>1</guid>", "").replace("/cms", "/home").replace("Запись", "Заметка")
+
+
 def _feeds(site: LocalSite) -> list[SourceConfig]:
-    paths = {"blog-rss": BLOG_RSS, "blog-atom": BLOG_ATOM, "portal": PORTAL, "bulletin": BULLETIN}
+    paths = {
+        "blog-rss": BLOG_RSS,
+        "blog-atom": BLOG_ATOM,
+        "portal": PORTAL,
+        "bulletin": BULLETIN,
+        "cms": CMS,
+        "shared": SHARED,
+    }
     return [
         SourceConfig(name=name, url=site.add(f"/{name}.xml", body, content_type="text/xml"))
         for name, body in paths.items()
@@ -95,14 +115,15 @@ def test_an_unchanged_repoll_of_feeds_sharing_urls_reports_nothing_updated(
 ) -> None:
     sources = _feeds(site)
     first = _collect(engine, flagger, sources)
-    # 3 blog posts (the Atom feed's are duplicates), 3 announcements, 2 bulletin items.
-    assert (first.outcomes["new"], first.outcomes["duplicate"]) == (8, 3)
+    # 3 blog posts (the Atom feed's are duplicates), 3 announcements, 2 bulletin items, 2 CMS
+    # records, 2 items of the shared link.
+    assert (first.outcomes["new"], first.outcomes["duplicate"]) == (12, 3)
     assert first.outcomes["updated"] == 0 and first.skipped == []
     for _ in range(2):
         again = _collect(engine, flagger, sources)
         assert again.outcomes["updated"] == 0 and again.outcomes["new"] == 0
-        assert again.outcomes["unchanged"] + again.outcomes["duplicate"] == 11
-    assert _documents(engine) == 8
+        assert again.outcomes["unchanged"] + again.outcomes["duplicate"] == 15
+    assert _documents(engine) == 12
     with db.session_scope(engine) as s:
         assert s.scalar(select(func.max(m.Document.version))) == 1
         portal = s.scalars(select(m.Document).where(m.Document.guid.like("ann-%"))).all()
