@@ -4,9 +4,10 @@ body cap), and its characters (:func:`decode_text`).
 gzip, deflate (zlib-wrapped or raw) and brotli; each ``feed()`` call yields at most ``room + 1``
 bytes at a time, so the caller sees the cap crossed before more memory is spent.
 
-Characters: a byte-order mark wins, then the encoding the document declares, then the HTTP
-charset, else UTF-8. Bytes the encoding cannot read become U+FFFD one by one and are counted —
-one stray byte never sends the whole document to another code page.
+Characters: a byte-order mark wins; then valid UTF-8 is UTF-8; then the encoding the document
+declares, then the HTTP charset, else UTF-8 — unless most of the text is not UTF-8, when the
+region's likeliest legacy encoding is detected. Bytes the encoding cannot read become U+FFFD one
+by one and are counted — one stray byte never sends the whole document to another code page.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import brotli
+import charset_normalizer
 
 from regwatch.errors import FetchError
 
-__all__ = ["ACCEPT_ENCODING", "Decoded", "Decoder", "decode_text"]
+__all__ = ["ACCEPT_ENCODING", "LIKELY_ENCODINGS", "Decoded", "Decoder", "decode_text"]
 
 ACCEPT_ENCODING = "gzip, deflate, br"
 
@@ -102,6 +104,10 @@ _WIDE_STARTS = (
     (b"<\x00?\x00", "utf-16-le"),
     (b"\x00<\x00?", "utf-16-be"),
 )
+# Encodings an undeclared (or wrongly declared) text from the region is likely to be in.
+LIKELY_ENCODINGS = ["utf_8", "cp1251", "koi8_r", "koi8_u", "cp866", "iso8859_5", "cp1252"]
+_SNIFF = 64 * 1024
+_ASCII = bytes(range(128))
 _LABEL = rb"""["']?([A-Za-z0-9._:-]{1,40})"""
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*" + _LABEL)
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*" + _LABEL, re.I)
@@ -166,7 +172,24 @@ def decode_text(body: bytes, content_type: str = "") -> Decoded:
     )
     if encoding.startswith(("utf-16", "utf-32")):  # declared so, but no BOM: read ASCII as is
         encoding = "utf-8"
-    return _decode(body, encoding)
+    wide = len(body.translate(None, _ASCII))  # bytes past ASCII (ASCII deleted)
+    if wide and encoding != "utf-8" and _is_utf8(body):
+        encoding = "utf-8"  # valid UTF-8 beyond ASCII is never a legacy page by accident
+    decoded = _decode(body, encoding)
+    if encoding == "utf-8" and decoded.replaced * 10 > wide:
+        # Mostly not UTF-8: the declaration (or its absence) is wrong, not a stray byte.
+        best = charset_normalizer.from_bytes(body[:_SNIFF], cp_isolation=LIKELY_ENCODINGS).best()
+        if best is not None and _codec(best.encoding) not in (None, "utf-8"):
+            return _decode(body, _codec(best.encoding) or "utf-8")
+    return decoded
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode(data: bytes, encoding: str, *, bom: bool = False) -> Decoded:

@@ -18,6 +18,7 @@ from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
+from regwatch.crawlers.decode import LIKELY_ENCODINGS
 from regwatch.crawlers.main_text import MainText, main_text
 from regwatch.errors import ExtractError
 
@@ -71,7 +72,7 @@ class Article:
 
 
 # Encodings an undeclared page from the region is likely to be in; detection picks among them.
-_LIKELY_ENCODINGS = ["utf_8", "cp1251", "koi8_r", "koi8_u", "cp866", "iso8859_5", "cp1252"]
+_LIKELY_ENCODINGS = LIKELY_ENCODINGS
 _SNIFF_BYTES = 64 * 1024
 
 

@@ -4,6 +4,10 @@ a real store, where the source's health must say what happened."""
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, select
 
@@ -52,8 +56,14 @@ def test_one_stray_byte_costs_one_character_not_the_whole_feed() -> None:
 
 
 def test_replacements_are_counted_byte_by_byte() -> None:
-    decoded = decode_text(b"ok \xe9\xff and \xc3", "text/xml; charset=utf-8")
-    assert (decoded.text, decoded.replaced) == ("ok \ufffd\ufffd and \ufffd", 3)
+    decoded = decode_text("Опубликован проект ".encode() + b"\xe9\xff and \xc3", "text/xml")
+    assert (decoded.text, decoded.replaced) == ("Опубликован проект \ufffd\ufffd and \ufffd", 3)
+
+
+def test_a_body_mostly_not_in_its_declared_encoding_is_detected_not_replaced() -> None:
+    body = _rss(_item(1, TEXT_1), encoding="utf-8").encode("cp1251")  # declared wrong
+    result = parse_feed(body, "https://gov.example/rss", "s", "application/rss+xml")
+    assert [d.text for d in result.documents] == [TEXT_1] and result.warnings == []
 
 
 def test_a_declared_single_byte_encoding_is_read_as_declared() -> None:
@@ -143,3 +153,31 @@ def test_a_cut_feed_stores_complete_items_and_never_touches_stored_ones(
     assert "truncated" in (row.last_warning or "") and row.last_error is None
     assert row.etag is None  # read in full next time, not answered 304
     assert _texts(engine) == before  # the half item did not become an empty version
+
+
+CORPORA = Path(
+    os.environ.get("REGWATCH_CORPORA", Path(__file__).resolve().parents[3] / "shared" / "corpora")
+)
+MINIFLUX = CORPORA / "feeds" / "miniflux" / "internal" / "reader"
+# Mojibake: UTF-8 read as a single-byte code page ("Ã©" for é, "Ð¾" for о), or the reverse.
+MOJIBAKE = re.compile("[ÃÐÑ][\u0080-\u00bf]|[ЂЃѓ‚„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—™љ›њќћџ]{2}")
+
+
+def test_real_world_feeds_that_lie_about_their_encoding_read_clean() -> None:
+    """Miniflux's fixtures: windows-1251, KOI8-R and ISO-8859-1 feeds, a feed declaring
+    ISO-8859-1 that is UTF-8, one declaring nothing that is ISO-8859-1."""
+    files = sorted(MINIFLUX.glob("*/testdata/*.xml"))
+    if not files:
+        pytest.skip(f"no corpus at {CORPORA}; set REGWATCH_CORPORA to ../shared/corpora")
+    read = 0
+    for path in files:
+        result = parse_feed(path.read_bytes(), f"https://corpus.example/{path.name}", "c")
+        text = " ".join(f"{d.title} {d.text}" for d in result.documents)
+        assert "\ufffd" not in text and not MOJIBAKE.search(text), (path, text[:200])
+        assert result.warnings == [], path
+        read += len(result.documents)
+    assert read > 200
+    cyrillic = parse_feed((MINIFLUX / "xml/testdata/koi8r.xml").read_bytes(), "https://k/", "k")
+    assert cyrillic.documents[0].title == "Первая новость"
+    latin = (MINIFLUX / "parser/testdata/no_encoding_ISO-8859-1.xml").read_bytes()
+    assert "études" in " ".join(d.text for d in parse_feed(latin, "https://l/", "l").documents)
