@@ -20,6 +20,7 @@ from regwatch.nlp import Flagger
 from regwatch.pipeline import collect_sources
 from regwatch.store import db
 from regwatch.store import models as m
+from regwatch.store.queries import source_health
 from tests.conftest import LocalSite
 
 TEXT_1 = "Опубликован проект закона о цифровой безопасности и искусственном интеллекте."
@@ -129,6 +130,9 @@ def test_collect_reports_replaced_bytes_on_the_source_and_flags_the_text(
     row = _collect(engine, flagger, url)
     assert row.last_error is None and row.items_last_run == 2
     assert "1 bytes were not valid utf-8" in (row.last_warning or "")
+    with db.session_scope(engine) as s:  # what sources list, the web UI and the digest read
+        [health] = source_health(s)
+        assert health.last_warning == row.last_warning
     with db.session_scope(engine) as s:  # the Russian text is read, so its signals are found
         assert s.scalars(select(m.Signal.category)).all()
 
