@@ -224,7 +224,23 @@ def combo_ids(conn: Any, keys: Iterable[ComboKey]) -> dict[ComboKey, int]:
     return {k: ids[k] for k in wanted}
 
 
-class Signal(Base):
+class _Evidence:
+    """The columns of a match's evidence, alike in ``signals`` and ``signal_history``."""
+
+    category: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Signal(_Evidence, Base):
     """One flagged match with its evidence. Unique per (version, rule, field, offset)."""
 
     __tablename__ = "signals"
@@ -246,17 +262,6 @@ class Signal(Base):
     source_id: Mapped[int] = mapped_column(
         ForeignKey("sources.id", ondelete="CASCADE"), default=_document_source
     )
-    category: Mapped[str] = mapped_column(String(64))
-    rule: Mapped[str] = mapped_column(String(128))
-    field: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    sentence: Mapped[str] = mapped_column(Text)
-    score: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(Text)
-    lang: Mapped[str | None] = mapped_column(String(8))
-    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     # ``countries`` as ",kg,kz," (sorted, each once; "" for none): what facets group and filter by.
     mentions: Mapped[str] = mapped_column(String(256), default=_mentions_default, server_default="")
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -269,7 +274,7 @@ class Signal(Base):
     document: Mapped[Document] = relationship(back_populates="signals")
 
 
-class SignalHistory(Base):
+class SignalHistory(_Evidence, Base):
     """A signal of a version that is no longer current, kept as history (the document page
     shows it) and counted nowhere: ``signals`` holds the current version's signals only. It
     goes back to ``signals`` (under a new id) if its version becomes current again."""
@@ -282,17 +287,6 @@ class SignalHistory(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"))
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
-    category: Mapped[str] = mapped_column(String(64))
-    rule: Mapped[str] = mapped_column(String(128))
-    field: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    sentence: Mapped[str] = mapped_column(Text)
-    score: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(Text)
-    lang: Mapped[str | None] = mapped_column(String(8))
-    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     mentions: Mapped[str] = mapped_column(String(256), server_default="")
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

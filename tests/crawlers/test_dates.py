@@ -141,19 +141,12 @@ def test_an_unknown_date_sorts_by_when_it_was_first_seen(engine: Engine, flagger
     with db.session_scope(engine) as s:
         sync_sources(s, [SourceSpec("s", "https://gov.example/rss", "rss", "kz", ("ru",), "news")])
     text = "Министерство опубликовало законопроект о цифровой безопасности."
-    dated = Document(
-        "https://gov.example/old",
-        "Старый",
-        text + " Раз.",
-        "s",
-        published=datetime(2026, 1, 5, tzinfo=UTC),
-    )
-    undated = Document(
-        "https://gov.example/new",
-        "Новый",
-        text + " Два.",
-        "s",
-        published=datetime(1970, 1, 1, tzinfo=UTC),
+    dated, undated = (
+        Document(f"https://gov.example/{n}", title, f"{text} {n}.", "s", published=when)
+        for n, title, when in (
+            ("old", "Старый", datetime(2026, 1, 5, tzinfo=UTC)),
+            ("new", "Новый", datetime(1970, 1, 1, tzinfo=UTC)),
+        )
     )
     for doc in (dated, undated):
         assert ingest_one(engine, flagger, doc).signals_new
