@@ -15,7 +15,8 @@ from regwatch.config import SourceConfig
 from regwatch.crawlers import Fetcher, FetchPolicy
 from regwatch.crawlers.decode import decode_text
 from regwatch.crawlers.feeds import parse_feed
-from regwatch.errors import FeedError
+from regwatch.crawlers.sitemaps import read_sitemap
+from regwatch.errors import ExtractError, FeedError
 from regwatch.nlp import Flagger
 from regwatch.pipeline import collect_sources
 from regwatch.store import db
@@ -85,6 +86,8 @@ def test_a_byte_order_mark_wins_over_the_declared_encoding(codec: str, bom: byte
 def test_an_empty_body_is_an_error(body: bytes) -> None:
     with pytest.raises(FeedError, match="empty body"):
         parse_feed(body, "https://gov.example/rss", "s", "application/rss+xml")
+    with pytest.raises(ExtractError, match="empty body"):
+        read_sitemap(body.removeprefix(b"\xef\xbb\xbf"), "https://gov.example/sitemap.xml", 1024)
 
 
 # Cut inside the second item's description, as a dropped connection leaves it.
