@@ -127,8 +127,12 @@ def settle(known: Stored, docs: Sequence[Document]) -> list[IngestResult | None]
     for doc in docs:
         result = None
         marks = _marks(doc)
-        if not marks & earlier:
-            d = classify(doc, known)
+        d = classify(doc, known)
+        if doc.guid and (doc.source, doc.guid) in known.guids:  # found by guid: only a repeat
+            ties = {f"{doc.source}\n{doc.guid}"}  # of that guid could change it
+        else:
+            ties = marks
+        if not ties & earlier:
             twin = known.twins.get(doc.content_hash)
             twin_moves = d.outcome is Outcome.DUPLICATE and twin is not None and twin[1] in earlier
             if d.outcome in (Outcome.UNCHANGED, Outcome.DUPLICATE) and not twin_moves:

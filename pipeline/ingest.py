@@ -134,11 +134,11 @@ def _write_one(session: Session, flagged: Flagged) -> IngestResult:
     if outcome is not Outcome.UPDATED:  # UNCHANGED, DUPLICATE: nothing else to write
         return IngestResult(outcome, doc_id)
     earlier = store.version_with(session, doc_id, doc.content_hash)
-    if earlier is not None:  # changed back: that version (and its signals) is current again
-        store.restore_version(session, doc_id, earlier, flagged)
-        return IngestResult(outcome, doc_id)
-    store.add_version(session, doc_id, flagged)
-    return IngestResult(outcome, doc_id, len(flagged.matches))
+    if earlier is not None:  # changed back: that version is current again
+        return IngestResult(
+            outcome, doc_id, store.restore_version(session, doc_id, earlier, flagged)
+        )
+    return IngestResult(outcome, doc_id, store.add_version(session, doc_id, flagged))
 
 
 def _store_alone(engine: Engine, flagged: Flagged) -> IngestResult:

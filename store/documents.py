@@ -196,35 +196,28 @@ def version_with(session: Session, document_id: int, content_hash: str) -> int |
     )
 
 
-def restore_version(session: Session, document_id: int, version: int, flagged: Flagged) -> None:
-    """The page changed back: that version is current again, and so are its signals (back
-    from history); the signals of the version it replaces become history."""
+def restore_version(session: Session, document_id: int, version: int, flagged: Flagged) -> int:
+    """The page changed back: that version is current again, with its signals; the number
+    of signals that are new (see :func:`_current_signals`)."""
     row = session.get_one(m.Document, document_id)
     doc = flagged.doc
     row.version, row.title, row.content_hash = version, doc.title, doc.content_hash
     row.last_seen_at = m.utcnow()
-    _to_history(session, document_id)
     version_id = session.scalar(
         select(m.DocumentVersion.id).where(
             m.DocumentVersion.document_id == document_id, m.DocumentVersion.version == version
         )
     )
-    H = m.SignalHistory
-    back = H.document_id == document_id, H.version_id == version_id
-    columns = [getattr(H, c) for c in m.SIGNAL_COLUMNS]
-    session.execute(
-        insert(_table(m.Signal)).from_select(
-            list(m.SIGNAL_COLUMNS), select(*columns).where(*back).order_by(H.combo_id, H.id)
-        )
-    )
-    session.execute(delete(H).where(*back))
+    assert version_id is not None
+    new = _current_signals(session, row, version_id, flagged.matches)
     index_document(session, row.id, flagged.terms)
+    return new
 
 
-def add_version(session: Session, document_id: int, flagged: Flagged) -> None:
-    """The page changed: a new current version with its signals; the old version's signals
-    become history. The signals go under the document's source, which a known document
-    keeps."""
+def add_version(session: Session, document_id: int, flagged: Flagged) -> int:
+    """The page changed: a new current version with its signals; the number of signals that
+    are new (see :func:`_current_signals`). The signals go under the document's source,
+    which a known document keeps."""
     row = session.get_one(m.Document, document_id)
     doc = flagged.doc
     row.version = max(v.version for v in row.versions) + 1
@@ -240,30 +233,63 @@ def add_version(session: Session, document_id: int, flagged: Flagged) -> None:
     )
     session.add(version)
     session.flush()
-    _to_history(session, document_id)
-    rows = [_signal_values(row.id, version.id, row.source_id, x) for x in flagged.matches]
-    _add_combos(session, rows)
-    if rows:
-        session.execute(insert(_table(m.Signal)), rows)
+    new = _current_signals(session, row, version.id, flagged.matches)
     index_document(session, row.id, flagged.terms)
+    return new
+
+
+def _carry_key(values: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes a signal of the new version the same finding as one of the old."""
+    return tuple(values[k] for k in ("category", "rule", "field", "text", "lang", "mentions"))
+
+
+def _current_signals(
+    session: Session, row: m.Document, version_id: int, matches: Sequence[Match]
+) -> int:
+    """The document's signals become ``matches`` of version ``version_id``. Every signal it
+    had is kept in history as it was. A match the document already had stays the same signal
+    (its id, detection time and deliveries: no second alert), moved to the new version; the
+    others go; the new ones are inserted. Returns how many are new."""
+    S = m.Signal
+    old = list(session.scalars(select(S).where(S.document_id == row.id).order_by(S.start, S.id)))
+    columns = [getattr(S, c) for c in m.SIGNAL_COLUMNS]
+    session.execute(
+        insert(_table(m.SignalHistory)).from_select(
+            ["signal_id", *m.SIGNAL_COLUMNS],
+            select(S.id, *columns).where(S.document_id == row.id).order_by(S.id),
+        )
+    )
+    pool: dict[tuple[Any, ...], list[m.Signal]] = {}
+    for signal in old:
+        key = _carry_key({c: getattr(signal, c) for c in ("category", "rule", "field", "text")}
+                         | {"lang": signal.lang, "mentions": signal.mentions})  # fmt: skip
+        pool.setdefault(key, []).append(signal)
+    fresh: list[dict[str, Any]] = []
+    kept: list[tuple[m.Signal, dict[str, Any]]] = []
+    for match in matches:
+        values = _signal_values(row.id, version_id, row.source_id, match)
+        same = pool.get(_carry_key(values))
+        if same:
+            kept.append((same.pop(0), values))
+        else:
+            fresh.append(values)
+    gone = [signal.id for signals in pool.values() for signal in signals]
+    for part in batched(gone, IN_CHUNK):
+        session.execute(delete(S).where(S.id.in_(part)))
+    for signal, values in kept:  # never the columns the counts are kept by (fixed)
+        for name in ("version_id", "start", "end", "sentence", "score", "reason", "bodies",
+                     "attributes"):  # fmt: skip
+            setattr(signal, name, values[name])
+    session.flush()
+    _add_combos(session, fresh)
+    if fresh:
+        session.execute(insert(_table(S)), fresh)
+    return len(fresh)
 
 
 def adopt_guid(session: Session, document_id: int, guid: str) -> None:
     """A document stored before its guid was known takes it."""
     session.execute(update(m.Document).where(m.Document.id == document_id).values(guid=guid))
-
-
-def _to_history(session: Session, document_id: int) -> None:
-    """The document's current signals become history (counted nowhere from now on)."""
-    S = m.Signal
-    columns = [getattr(S, c) for c in m.SIGNAL_COLUMNS]
-    session.execute(
-        insert(_table(m.SignalHistory)).from_select(
-            ["signal_id", *m.SIGNAL_COLUMNS],
-            select(S.id, *columns).where(S.document_id == document_id).order_by(S.id),
-        )
-    )
-    session.execute(delete(S).where(S.document_id == document_id))
 
 
 def signal_history(session: Session, document_id: int) -> list[m.SignalHistory]:

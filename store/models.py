@@ -275,9 +275,10 @@ class Signal(_Evidence, Base):
 
 
 class SignalHistory(_Evidence, Base):
-    """A signal of a version that is no longer current, kept as history (the document page
-    shows it) and counted nowhere: ``signals`` holds the current version's signals only. It
-    goes back to ``signals`` (under a new id) if its version becomes current again."""
+    """A document's signal as it was before the document changed, kept as history (the
+    document page shows it) and counted nowhere: ``signals`` holds the current version's
+    signals only. A finding the new version still has stays the same row of ``signals``
+    (store.documents), so its id and deliveries survive the edit."""
 
     __tablename__ = "signal_history"
     __table_args__ = (Index("ix_signal_history_document_id", "document_id"),)

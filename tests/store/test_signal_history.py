@@ -41,13 +41,20 @@ def _edited(engine: Engine, flagger: Flagger, digests: list[int] | None = None) 
     if digests is not None:
         digests.append(_digest_items(engine))
     edit = ingest_one(engine, flagger, Document(URL, "Новость", TEXT + " Обновлено.", "s"))
-    assert edit.outcome is Outcome.UPDATED and edit.signals_new == first.signals_new > 0
+    # The same findings in the edit: the same signals (ids kept, so their alerts stay on
+    # record), none new, now of version 2.
+    assert edit.outcome is Outcome.UPDATED and edit.signals_new == 0 < first.signals_new
     return first.document_id, first.signals_new
 
 
 def _count(engine: Engine, table: str, column: str = "*") -> int:
     with engine.connect() as conn:
         return int(conn.scalar(text(f"SELECT coalesce(sum({column}), 0) FROM {table}")) or 0)
+
+
+def _ids(engine: Engine, table: str, column: str = "id") -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.scalars(text(f"SELECT {column} FROM {table}")))
 
 
 def _rows(engine: Engine, table: str) -> int:
@@ -60,6 +67,7 @@ def test_an_edited_document_counts_its_current_signals_once_everywhere(
 ) -> None:
     digests: list[int] = []
     doc_id, n = _edited(engine, flagger, digests)
+    assert set(_ids(engine, "signals")) == set(_ids(engine, "signal_history", "signal_id"))
     everything = SignalFilter()
     with db.session_scope(engine) as s:
         assert counts(s)["signals"] == n
@@ -79,12 +87,14 @@ def test_an_edited_document_counts_its_current_signals_once_everywhere(
     assert len(page.history) == n and {r["version"] for r in page.history} == {1}
 
 
-def test_a_page_changed_back_brings_its_signals_back_from_history(
+def test_a_page_changed_back_keeps_its_signals_and_their_history(
     engine: Engine, flagger: Flagger
 ) -> None:
     doc_id, n = _edited(engine, flagger)
+    ids = set(_ids(engine, "signals"))
     back = ingest_one(engine, flagger, Document(URL, "Новость", TEXT, "s"))
-    assert back.outcome is Outcome.UPDATED
+    assert back.outcome is Outcome.UPDATED and back.signals_new == 0
+    assert set(_ids(engine, "signals")) == ids
     with db.session_scope(engine) as s:
         versions = set(
             s.scalars(
@@ -94,8 +104,23 @@ def test_a_page_changed_back_brings_its_signals_back_from_history(
             )
         )
         assert versions == {1} and counts(s)["signals"] == n
-    assert _rows(engine, "signal_history") == n
+    assert _rows(engine, "signal_history") == 2 * n  # as they were in version 1, then 2
     assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == n
+
+
+def test_an_edit_that_drops_a_finding_moves_it_to_history_and_adds_the_new_one(
+    engine: Engine, flagger: Flagger
+) -> None:
+    doc_id, n = _edited(engine, flagger)
+    changed = "Министерство опубликовало законопроект об искусственном интеллекте."
+    edit = ingest_one(engine, flagger, Document(URL, "Новость", changed, "s"))
+    now = len(flagger.flag("Новость", changed))
+    assert edit.outcome is Outcome.UPDATED and edit.signals_new == 0 and 0 < now < n
+    with db.session_scope(engine) as s:
+        assert counts(s)["signals"] == now and facet_counts(s, SignalFilter()).summary.total == now
+        page = document_view(s, doc_id)
+    assert page is not None and {r["version"] for r in page.history} == {1, 2}
+    assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == now
 
 
 def test_migration_0009_fixes_a_store_with_old_signals_beside_new_and_steps_down(
@@ -104,9 +129,32 @@ def test_migration_0009_fixes_a_store_with_old_signals_beside_new_and_steps_down
     _, n = _edited(engine, flagger)
     db.downgrade(engine, "0008")  # the store as the old code left it: both versions' signals
     assert _rows(engine, "signals") == 2 * n
+    with engine.begin() as conn:  # an alert sent for version 1's first finding
+        old_id, rule, found = conn.execute(
+            text(
+                "SELECT s.id, s.rule, s.text FROM signals s JOIN document_versions v "
+                "ON v.id = s.version_id WHERE v.version = 1 ORDER BY s.id LIMIT 1"
+            )
+        ).one()
+        conn.execute(
+            text(
+                "INSERT INTO deliveries (subscription, channel, kind, signal_id, message_id, "
+                "status, attempts, target, payload, created_at) VALUES ('team', 'email', "
+                "'alert', :s, '<m1@x>', 'sent', 1, 't', 'p', CURRENT_TIMESTAMP)"
+            ),
+            {"s": old_id},
+        )
     assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == 2 * n
     db.upgrade(engine)
     assert (_rows(engine, "signals"), _rows(engine, "signal_history")) == (n, n)
+    with engine.connect() as conn:  # still on record, on version 2's signal of that finding
+        moved = conn.execute(
+            text(
+                "SELECT v.version, s.rule, s.text FROM deliveries dl JOIN signals s "
+                "ON s.id = dl.signal_id JOIN document_versions v ON v.id = s.version_id"
+            )
+        ).all()
+    assert moved == [(2, rule, found)]
     assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == n
     with db.session_scope(engine) as s:
         current = s.scalar(select(m.DocumentVersion.id).where(m.DocumentVersion.version == 2))

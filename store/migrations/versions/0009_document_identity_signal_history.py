@@ -33,9 +33,16 @@ TO_HISTORY = (
     f"INSERT INTO signal_history (signal_id, {COLUMNS}, superseded_at) "  # noqa: S608
     f"SELECT id, {COLUMNS}, CURRENT_TIMESTAMP FROM signals WHERE id IN ({OLD}) ORDER BY id"
 )
+# Each (version, rule, field, offset) once: history may hold a version's signals more than
+# once (archived again after the version came back), and the version may be current.
 FROM_HISTORY = (
     f"INSERT INTO signals ({COLUMNS}) "  # noqa: S608
-    f"SELECT {COLUMNS} FROM signal_history ORDER BY combo_id, signal_id"
+    f"SELECT {COLUMNS} FROM signal_history h "
+    "WHERE h.id = (SELECT min(o.id) FROM signal_history o WHERE o.version_id = h.version_id "
+    "AND o.rule = h.rule AND o.field = h.field AND o.start = h.start) "
+    "AND NOT EXISTS (SELECT 1 FROM signals s WHERE s.version_id = h.version_id "
+    "AND s.rule = h.rule AND s.field = h.field AND s.start = h.start) "
+    "ORDER BY h.combo_id, h.signal_id"
 )
 
 
@@ -91,8 +98,41 @@ def upgrade() -> None:
     op.create_index("ix_signal_history_document_id", "signal_history", ["document_id"])
     # Stores that already hold an edited document's old signals beside its new ones: the old
     # ones become history; the triggers on signals take them out of every count.
+    _repoint_deliveries(op.get_bind())
     op.execute(TO_HISTORY)
     op.execute(f"DELETE FROM signals WHERE id IN ({OLD})")  # noqa: S608
+
+
+# Deliveries of an old version's signal, and the current version's signal of the same finding.
+DELIVERED = f"""SELECT dl.id, dl.subscription, dl.channel, min(cur.id) FROM deliveries dl
+JOIN signals old ON old.id = dl.signal_id
+JOIN documents d ON d.id = old.document_id
+JOIN document_versions cv ON cv.document_id = d.id AND cv.version = d.version
+JOIN signals cur ON cur.version_id = cv.id AND cur.rule = old.rule AND cur.field = old.field
+  AND cur.text = old.text
+WHERE old.id IN ({OLD})
+GROUP BY dl.id, dl.subscription, dl.channel
+ORDER BY dl.id"""  # noqa: S608
+
+
+def _repoint_deliveries(bind: sa.Connection) -> None:
+    """An alert sent for a finding the current version still has stays on record (on that
+    version's signal): deleting the old signal would delete it, and the story would be
+    alerted again."""
+    taken = {
+        (sub, channel, signal)
+        for sub, channel, signal in bind.execute(
+            sa.text("SELECT subscription, channel, signal_id FROM deliveries")
+        )
+        if signal is not None
+    }
+    moves = []
+    for delivery, sub, channel, current in bind.execute(sa.text(DELIVERED)):
+        if (sub, channel, current) not in taken:
+            taken.add((sub, channel, current))
+            moves.append({"d": delivery, "s": current})
+    if moves:
+        bind.execute(sa.text("UPDATE deliveries SET signal_id = :s WHERE id = :d"), moves)
 
 
 def downgrade() -> None:
