@@ -246,41 +246,34 @@ def _carry_key(values: dict[str, Any]) -> tuple[Any, ...]:
 def _current_signals(
     session: Session, row: m.Document, version_id: int, matches: Sequence[Match]
 ) -> int:
-    """The document's signals become ``matches`` of version ``version_id``. Every signal it
-    had is kept in history as it was. A match the document already had stays the same signal
-    (its id, detection time and deliveries: no second alert), moved to the new version; the
-    others go; the new ones are inserted. Returns how many are new."""
+    """The document's signals become the findings of ``matches`` (of version ``version_id``).
+    A finding it already has stays the signal it is, untouched: its id, detection time,
+    evidence from the version it was found in, and deliveries (no second alert). A finding
+    the version no longer has moves to history; the new ones are inserted. Returns how many
+    are new."""
     S = m.Signal
-    old = list(session.scalars(select(S).where(S.document_id == row.id).order_by(S.start, S.id)))
-    columns = [getattr(S, c) for c in m.SIGNAL_COLUMNS]
-    session.execute(
-        insert(_table(m.SignalHistory)).from_select(
-            ["signal_id", *m.SIGNAL_COLUMNS],
-            select(S.id, *columns).where(S.document_id == row.id).order_by(S.id),
-        )
-    )
-    pool: dict[tuple[Any, ...], list[m.Signal]] = {}
-    for signal in old:
-        key = _carry_key({c: getattr(signal, c) for c in ("category", "rule", "field", "text")}
-                         | {"lang": signal.lang, "mentions": signal.mentions})  # fmt: skip
-        pool.setdefault(key, []).append(signal)
+    pool: dict[tuple[Any, ...], list[int]] = {}
+    for signal in session.scalars(select(S).where(S.document_id == row.id).order_by(S.id)):
+        values = {c: getattr(signal, c) for c in ("category", "rule", "field", "text", "lang")}
+        pool.setdefault(_carry_key(values | {"mentions": signal.mentions}), []).append(signal.id)
     fresh: list[dict[str, Any]] = []
-    kept: list[tuple[m.Signal, dict[str, Any]]] = []
     for match in matches:
         values = _signal_values(row.id, version_id, row.source_id, match)
         same = pool.get(_carry_key(values))
         if same:
-            kept.append((same.pop(0), values))
+            same.pop(0)
         else:
             fresh.append(values)
-    gone = [signal.id for signals in pool.values() for signal in signals]
+    gone = sorted(i for ids in pool.values() for i in ids)
+    columns = [getattr(S, c) for c in m.SIGNAL_COLUMNS]
     for part in batched(gone, IN_CHUNK):
+        session.execute(
+            insert(_table(m.SignalHistory)).from_select(
+                ["signal_id", *m.SIGNAL_COLUMNS],
+                select(S.id, *columns).where(S.id.in_(part)).order_by(S.id),
+            )
+        )
         session.execute(delete(S).where(S.id.in_(part)))
-    for signal, values in kept:  # never the columns the counts are kept by (fixed)
-        for name in ("version_id", "start", "end", "sentence", "score", "reason", "bodies",
-                     "attributes"):  # fmt: skip
-            setattr(signal, name, values[name])
-    session.flush()
     _add_combos(session, fresh)
     if fresh:
         session.execute(insert(_table(S)), fresh)

@@ -275,10 +275,10 @@ class Signal(_Evidence, Base):
 
 
 class SignalHistory(_Evidence, Base):
-    """A document's signal as it was before the document changed, kept as history (the
-    document page shows it) and counted nowhere: ``signals`` holds the current version's
-    signals only. A finding the new version still has stays the same row of ``signals``
-    (store.documents), so its id and deliveries survive the edit."""
+    """A finding a document had and its current version no longer has, kept as history
+    (the document page shows it) and counted nowhere: ``signals`` holds the current
+    version's findings only, each once. A finding an edit keeps stays its row of ``signals``
+    untouched (store.documents), so its id, evidence and deliveries survive the edit."""
 
     __tablename__ = "signal_history"
     __table_args__ = (Index("ix_signal_history_document_id", "document_id"),)

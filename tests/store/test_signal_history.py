@@ -41,8 +41,8 @@ def _edited(engine: Engine, flagger: Flagger, digests: list[int] | None = None) 
     if digests is not None:
         digests.append(_digest_items(engine))
     edit = ingest_one(engine, flagger, Document(URL, "Новость", TEXT + " Обновлено.", "s"))
-    # The same findings in the edit: the same signals (ids kept, so their alerts stay on
-    # record), none new, now of version 2.
+    # The same findings in the edit: the same signals (ids, evidence and alerts kept), none
+    # new — where the old code added a second copy of each.
     assert edit.outcome is Outcome.UPDATED and edit.signals_new == 0 < first.signals_new
     return first.document_id, first.signals_new
 
@@ -67,7 +67,6 @@ def test_an_edited_document_counts_its_current_signals_once_everywhere(
 ) -> None:
     digests: list[int] = []
     doc_id, n = _edited(engine, flagger, digests)
-    assert set(_ids(engine, "signals")) == set(_ids(engine, "signal_history", "signal_id"))
     everything = SignalFilter()
     with db.session_scope(engine) as s:
         assert counts(s)["signals"] == n
@@ -75,16 +74,13 @@ def test_an_edited_document_counts_its_current_signals_once_everywhere(
         assert len(signal_page(s, everything, "score", 0, 100)) == n  # the signal list
         assert facet_counts(s, everything).summary.total == n
         assert facet_counts(s, SignalFilter(text="безопасности")).summary.total == n  # search
-        current = s.scalar(select(m.DocumentVersion.id).where(m.DocumentVersion.version == 2))
-        assert set(s.scalars(select(m.Signal.version_id))) == {current}
         page = document_view(s, doc_id)
     assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == n
     assert _digest_items(engine) == digests[0] > 0  # the edit adds no digest items
-    # The document page: current signals, and the earlier version's as history.
-    assert (
-        page is not None and len(page.signals) == n and {r["version"] for r in page.signals} == {2}
-    )
-    assert len(page.history) == n and {r["version"] for r in page.history} == {1}
+    # The document page: each finding once, with its evidence from the version it was found
+    # in; nothing went, so no history.
+    assert page is not None and page.version == 2 and len(page.signals) == n
+    assert {r["version"] for r in page.signals} == {1} and page.history == []
 
 
 def test_a_page_changed_back_keeps_its_signals_and_their_history(
@@ -94,23 +90,13 @@ def test_a_page_changed_back_keeps_its_signals_and_their_history(
     ids = set(_ids(engine, "signals"))
     back = ingest_one(engine, flagger, Document(URL, "Новость", TEXT, "s"))
     assert back.outcome is Outcome.UPDATED and back.signals_new == 0
-    assert set(_ids(engine, "signals")) == ids
+    assert set(_ids(engine, "signals")) == ids and _rows(engine, "signal_history") == 0
     with db.session_scope(engine) as s:
-        versions = set(
-            s.scalars(
-                select(m.DocumentVersion.version)
-                .join(m.Signal, m.Signal.version_id == m.DocumentVersion.id)
-                .where(m.Signal.document_id == doc_id)
-            )
-        )
-        assert versions == {1} and counts(s)["signals"] == n
-    assert _rows(engine, "signal_history") == 2 * n  # as they were in version 1, then 2
+        assert counts(s)["signals"] == n and s.get_one(m.Document, doc_id).version == 1
     assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == n
 
 
-def test_an_edit_that_drops_a_finding_moves_it_to_history_and_adds_the_new_one(
-    engine: Engine, flagger: Flagger
-) -> None:
+def test_an_edit_that_drops_a_finding_moves_it_to_history(engine: Engine, flagger: Flagger) -> None:
     doc_id, n = _edited(engine, flagger)
     changed = "Министерство опубликовало законопроект об искусственном интеллекте."
     edit = ingest_one(engine, flagger, Document(URL, "Новость", changed, "s"))
@@ -119,7 +105,8 @@ def test_an_edit_that_drops_a_finding_moves_it_to_history_and_adds_the_new_one(
     with db.session_scope(engine) as s:
         assert counts(s)["signals"] == now and facet_counts(s, SignalFilter()).summary.total == now
         page = document_view(s, doc_id)
-    assert page is not None and {r["version"] for r in page.history} == {1, 2}
+    assert page is not None and len(page.signals) == now
+    assert len(page.history) == n - now and {r["version"] for r in page.history} == {1}
     assert _count(engine, "signal_combos", "n") == _count(engine, "signal_weekly", "n") == now
 
 

@@ -135,8 +135,27 @@ def _repoint_deliveries(bind: sa.Connection) -> None:
         bind.execute(sa.text("UPDATE deliveries SET signal_id = :s WHERE id = :d"), moves)
 
 
+# Since 0009 a finding an edit keeps stays on the version it was found in; before, each
+# version had its own copy: the current version gets one (as 0009's upgrade expects).
+CURRENT_COPIES = """INSERT INTO signals (document_id, version_id, source_id, category, rule, field,
+  text, start, "end", sentence, score, reason, lang, countries, mentions, bodies, attributes,
+  detected_at, combo_id)
+SELECT s.document_id, cv.id, s.source_id, s.category, s.rule, s.field, s.text, s.start,
+  s."end", s.sentence, s.score, s.reason, s.lang, s.countries, s.mentions, s.bodies,
+  s.attributes, s.detected_at, s.combo_id
+FROM signals s
+JOIN documents d ON d.id = s.document_id
+JOIN document_versions v ON v.id = s.version_id
+JOIN document_versions cv ON cv.document_id = d.id AND cv.version = d.version
+WHERE v.version <> d.version AND NOT EXISTS (SELECT 1 FROM signals t WHERE t.version_id = cv.id
+  AND t.rule = s.rule AND t.field = s.field AND (t.text = s.text OR t.start = s.start))
+ORDER BY s.combo_id, s.id"""
+
+
 def downgrade() -> None:
-    # Before 0009 every version's signals were in signals: history goes back there.
+    # Before 0009 every version had its own copy of each of its findings in signals, and
+    # nothing was history: the findings go back there.
+    op.execute(CURRENT_COPIES)
     op.execute(FROM_HISTORY)
     op.drop_index("ix_signal_history_document_id", table_name="signal_history")
     op.drop_table("signal_history")
