@@ -1,10 +1,10 @@
-# make demo | test | lint | bench | eval — each creates or refreshes .venv on first use.
+# make demo | test | lint | bench | eval | train — each creates or refreshes .venv on first use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench eval venv clean
+.PHONY: demo test lint bench eval train venv clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 eval: $(STAMP)
-	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/labelled
-	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/heldout
+	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/labelled tests/nlp/data/heldout tests/nlp/data/real
+
+# the learned stage: fit on the real train split (+ team-written set), threshold on the real dev
+# split; writes nlp/models/learned.json (deterministic: same data, same file)
+train: $(STAMP)
+	$(BIN)/python -m regwatch.nlp.train
 
 clean:
 	rm -rf $(VENV) demo-out .mypy_cache .ruff_cache .pytest_cache *.egg-info build

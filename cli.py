@@ -76,13 +76,28 @@ def _nlp_settings(args: argparse.Namespace) -> NlpConfig:
     return NlpConfig()
 
 
+def _model_path(args: argparse.Namespace) -> str | None:
+    """The learned stage's model: --model FILE, the bundled one, or none (--no-model)."""
+    from regwatch.nlp.learned import DEFAULT_MODEL
+
+    if args.no_model:
+        return None
+    return str(args.model or DEFAULT_MODEL)
+
+
+def _model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="FILE", help="learned-stage model to use (default: bundled)")
+    p.add_argument("--no-model", action="store_true", help="rules only, no learned stage")
+
+
 def cmd_flag(args: argparse.Namespace) -> int:
     import json
 
     from regwatch.nlp.jsonl import flag_lines, read_lines
 
     nlp = _nlp_settings(args)
-    flagger = make_flagger(nlp)
+    model = _model_path(args)
+    flagger = make_flagger(nlp, model=model)
     try:
         source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
@@ -90,7 +105,7 @@ def cmd_flag(args: argparse.Namespace) -> int:
     with source:
         lines = read_lines(source)
         for out in flag_lines(
-            lines, flagger, workers=args.workers, rules_dir=nlp.rules_dir or None
+            lines, flagger, workers=args.workers, rules_dir=nlp.rules_dir or None, model=model
         ):
             sys.stdout.write(json.dumps(out, ensure_ascii=False, allow_nan=False) + "\n")
     return 0
@@ -102,7 +117,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     s = load_settings(args)
     engine = open_engine(s)
     nlp = dataclasses.replace(s.nlp, rules_dir=args.rules) if args.rules else s.nlp
-    report = backtest(engine, make_flagger(nlp), limit=args.limit)
+    report = backtest(engine, make_flagger(nlp, model=_model_path(args)), limit=args.limit)
     print("\n".join(report.lines(show=args.show)))
     return 0
 
@@ -186,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sub", required=True
     )
     lst = alr.add_parser("list", help="recent deliveries and their status")
-    lst.add_argument("--status", choices=["pending", "sending", "sent", "failed", "skipped"])
+    lst.add_argument(
+        "--status", choices=["pending", "sending", "sent", "failed", "skipped", "held", "bundled"]
+    )
     lst.add_argument("--limit", type=int, default=50)
     lst.set_defaults(func=cmd_alerts_list)
     rty = alr.add_parser("retry", help="send failed deliveries again")
@@ -199,12 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     flg = sub.add_parser("flag", help="flag JSON Lines documents (id, text, title, lang, url)")
     flg.add_argument("file", nargs="?", default="-", help="JSON Lines file, or - for stdin")
     flg.add_argument("--workers", type=int, default=1, help="processes to flag with")
+    _model_options(flg)
     flg.set_defaults(func=cmd_flag)
 
     bt = sub.add_parser("backtest", help="compare current rules with the stored signals")
     bt.add_argument("--rules", metavar="DIR", help="rules folder to try (default: the configured)")
     bt.add_argument("--limit", type=int, help="only the N most recently seen documents")
     bt.add_argument("--show", type=int, default=20, help="changed signals to list (default 20)")
+    _model_options(bt)
     bt.set_defaults(func=cmd_backtest)
 
     qry = sub.add_parser("query", help="signals with their documents, filtered and sorted")

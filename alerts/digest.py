@@ -1,4 +1,6 @@
-"""Pure: signal rows → a Digest (sections by category, one item per story, best first)."""
+"""Pure: signal rows → a Digest: a section for every category (or country) with signals in the
+period, each with its count and its best stories; a story is listed once in full and
+referenced from the other sections it touches."""
 
 from __future__ import annotations
 
@@ -7,12 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from regwatch.alerts.dates import COUNT_BASIS, counted_at
 from regwatch.store.queries import SignalRow, SourceHealth
 
 __all__ = [
     "COUNTRY_TITLES",
     "Digest",
     "DigestItem",
+    "DigestRef",
     "Evidence",
     "Glance",
     "Section",
@@ -80,11 +84,29 @@ class DigestItem:
 
 
 @dataclass(frozen=True)
+class DigestRef:
+    """A story listed in full in another section: its title, link and where to find it."""
+
+    title: str
+    url: str
+    score: float  # of its best signal in this section
+    listed_in: str  # the title of the section that lists it in full
+    anchor: str
+
+
+@dataclass(frozen=True)
 class Section:
     key: str  # a category id, or a country code when the digest is grouped by country
     title: str
     items: tuple[DigestItem, ...]
-    hidden: int = 0  # items past the per-section cap
+    hidden: int = 0  # stories past the per-section cap
+    refs: tuple[DigestRef, ...] = ()  # stories listed in full in another section
+    anchors: tuple[str, ...] = ()  # each item's anchor, for the references
+
+    @property
+    def count(self) -> int:
+        """The stories with signals in this section."""
+        return len(self.items) + len(self.refs) + self.hidden
 
 
 @dataclass(frozen=True)
@@ -93,6 +115,8 @@ class Glance:
 
     days: tuple[date, ...]
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (title, count per day)
+    basis: str = COUNT_BASIS  # which date a signal is counted on
+    earlier: int = 0  # signals detected in these days but published before them
 
     @property
     def peak(self) -> int:
@@ -110,14 +134,18 @@ class Digest:
     title: str = "regwatch digest"
     group_by: str = "category"
     day: date | None = None  # the subscriber's local day the digest is for
+    stories: int = 0  # distinct stories in the period
+    in_progress: bool = False  # a preview of a period that has not ended
 
     @property
     def item_count(self) -> int:
-        return sum(len(s.items) + s.hidden for s in self.sections)
+        return self.stories
 
     @property
     def subject(self) -> str:
         day = (self.day or self.period_end.date()).isoformat()
+        if self.in_progress:
+            day += " (in progress)"
         if not self.sections:
             return f"{self.title} {day}: no new signals"
         n = len(self.sections)
@@ -146,28 +174,51 @@ def build_digest(
     best first.
 
     A story is one document, or the same text reached through other URLs or sources (same
-    content hash), or the same title (folded, at least four words) on the same day. It appears
-    once in the whole digest — in the section of its strongest signal, naming the other
-    sections it also touches — listing all its sources."""
+    content hash), or the same title (folded, at least four words) on the same day. Every
+    category it has signals in counts it, and lists it among its best ``max_items`` when its
+    signal there is strong enough: in full once — in the section of its strongest signal, or
+    the first that shows it — naming its other sections and all its sources, and as a
+    reference to that listing everywhere else."""
     key = _key_of(group_by)
-    by_section: dict[str, list[DigestItem]] = defaultdict(list)
-    for group in _stories(rows):
-        best = _best(group)
-        others = sorted({key(r) for r in group} - {key(best)})
-        item = _item(group, tuple(section_title(k, group_by) for k in others))
-        by_section[key(best)].append(item)
+    groups = _stories(rows)
+    touching: dict[str, list[tuple[float, int]]] = defaultdict(list)  # key -> (score, story)
+    for n, group in enumerate(groups):
+        best_in: dict[str, float] = {}
+        for r in group:
+            best_in[key(r)] = max(r.score, best_in.get(key(r), r.score))
+        for k, score in best_in.items():
+            touching[k].append((score, n))
+    for listed in touching.values():
+        listed.sort(key=lambda si: (-si[0], groups[si[1]][0].title, si[1]))
+    order = sorted(touching, key=lambda k: (-touching[k][0][0], k))
+    shown = {k: {n for _, n in touching[k][:max_items]} for k in order}
+    full_at: dict[int, str] = {}  # story -> the section that lists it in full
+    for n, group in enumerate(groups):
+        home = key(_best(group))
+        full_at[n] = home if n in shown[home] else next((k for k in order if n in shown[k]), home)
     sections = []
-    for section_key, items in by_section.items():
-        items.sort(key=lambda i: (-i.score, i.title))
+    for k in order:
+        items, anchors, refs = [], [], []
+        for score, n in touching[k][:max_items]:
+            group = groups[n]
+            if full_at[n] == k:
+                others = sorted({key(r) for r in group} - {k})
+                items.append(_item(group, tuple(section_title(o, group_by) for o in others)))
+                anchors.append(f"story-{n}")
+            else:
+                best = _best(group)
+                where = section_title(full_at[n], group_by)
+                refs.append(DigestRef(best.title, best.url, score, where, f"story-{n}"))
         sections.append(
             Section(
-                section_key,
-                section_title(section_key, group_by),
-                tuple(items[:max_items]),
-                max(0, len(items) - max_items),
+                k,
+                section_title(k, group_by),
+                tuple(items),
+                max(0, len(touching[k]) - max_items),
+                tuple(refs),
+                tuple(anchors),
             )
         )
-    sections.sort(key=lambda s: (-max(i.score for i in s.items), s.key))
     failing = tuple(h for h in (health or []) if h.consecutive_failures > 0)
     quiet = tuple(
         (h, since)
@@ -175,7 +226,16 @@ def build_digest(
         if (since := h.quiet_since(period_end, quiet_days)) is not None
     )
     return Digest(
-        period_start, period_end, tuple(sections), failing, quiet, glance, title, group_by, day
+        period_start,
+        period_end,
+        tuple(sections),
+        failing,
+        quiet,
+        glance,
+        title,
+        group_by,
+        day,
+        stories=len(groups),
     )
 
 
@@ -200,14 +260,43 @@ def _stories(rows: list[SignalRow]) -> list[list[SignalRow]]:
                 titled[story_key[2]].append((i, frozenset(str(story_key[1]).split())))
             parent[find(i)] = find(first.setdefault(story_key, i))
     for same_day in titled.values():  # near-identical titles: one word changed, one added
-        for n, (i, words) in enumerate(same_day):
-            for j, other in same_day[n + 1 :]:
-                if len(words & other) >= NEAR_TITLE * len(words | other):
-                    parent[find(j)] = find(i)
+        for i, j in near_pairs([words for _, words in same_day]):
+            parent[find(same_day[j][0])] = find(same_day[i][0])
     groups: dict[int, list[SignalRow]] = defaultdict(list)
     for i, row in enumerate(rows):
         groups[find(i)].append(row)
     return list(groups.values())
+
+
+def near(words: frozenset[str], other: frozenset[str]) -> bool:
+    """Two titles share at least NEAR_TITLE of their words (Jaccard)."""
+    return len(words & other) >= NEAR_TITLE * len(words | other)
+
+
+def near_pairs(titles: list[frozenset[str]]) -> list[tuple[int, int]]:
+    """Every pair (i, j), i < j, of ``near`` titles — found through an index of their rarest
+    words instead of by comparing every pair (prefix filtering: two sets with Jaccard >= t
+    share a word among the first ``len - floor(t * len) + 1`` of each, words ordered from
+    rare to common). Equal to the all-pairs comparison; ~linear on a day of news."""
+    df: dict[str, int] = defaultdict(int)
+    for words in titles:
+        for w in words:
+            df[w] += 1
+    index: dict[str, list[int]] = defaultdict(list)
+    pairs: set[tuple[int, int]] = set()
+    for j, words in enumerate(titles):
+        ordered = sorted(words, key=lambda w: (df[w], w))
+        prefix = ordered[: len(ordered) - int(NEAR_TITLE * len(ordered)) + 1]
+        shortest, longest = NEAR_TITLE * len(words), len(words) / NEAR_TITLE
+        candidates = {i for w in prefix for i in index[w]}
+        pairs.update(
+            (i, j)
+            for i in candidates
+            if shortest <= len(titles[i]) <= longest and near(titles[i], words)
+        )
+        for w in prefix:
+            index[w].append(j)
+    return sorted(pairs)
 
 
 def story_keys(content_hash: str, title: str, when: datetime) -> list[tuple[object, ...]]:
@@ -228,18 +317,27 @@ def _fold(title: str) -> str:
 def glance(
     rows: list[SignalRow], end: datetime, zone: tzinfo, group_by: str = "category", days: int = 7
 ) -> Glance:
-    """Signals per local day over the ``days`` before ``end``, per section key."""
+    """Signals per local day over the ``days`` before ``end``, per section key, each on its
+    published date where known (:func:`~regwatch.alerts.dates.counted_at`)."""
     last = end.astimezone(zone).date()
     day_list = tuple(last - timedelta(days=n) for n in range(days - 1, -1, -1))
     index = {d: n for n, d in enumerate(day_list)}
     key = _key_of(group_by)
     counts: dict[str, list[int]] = defaultdict(lambda: [0] * days)
+    earlier = 0
     for row in rows:
-        n = index.get(row.detected_at.astimezone(zone).date())
+        day = counted_at(row.published_at, row.detected_at).astimezone(zone).date()
+        n = index.get(day)
         if n is not None:
             counts[key(row)][n] += 1
+        elif day < day_list[0] and row.detected_at.astimezone(zone).date() >= day_list[0]:
+            earlier += 1
     ordered = sorted(counts.items(), key=lambda kv: (-sum(kv[1]), kv[0]))
-    return Glance(day_list, tuple((section_title(k, group_by), tuple(v)) for k, v in ordered))
+    return Glance(
+        day_list,
+        tuple((section_title(k, group_by), tuple(v)) for k, v in ordered),
+        earlier=earlier,
+    )
 
 
 def _best(group: list[SignalRow]) -> SignalRow:

@@ -60,10 +60,11 @@ class Outbox:
         self.engine = queue.engine
 
     def dispatch(self, now: datetime | None = None) -> DispatchReport:
-        """One cycle: queue new alerts and due digests, then send what is due."""
+        """One cycle: queue due digests and new alerts, then send what is due (digests
+        first)."""
         now = now or utcnow()
-        alerts = self.queue.queue_alerts(now)
         digests = self.queue.queue_due_digests(now)
+        alerts = self.queue.queue_alerts(now)
         report = self.sender.deliver(now)
         report.alerts_queued, report.digests_queued = alerts, digests
         return report

@@ -1,6 +1,11 @@
 """Queueing: each digest period and each immediate alert is written to ``deliveries`` for
 each channel that carries it, rendered by that channel, with its target and a stable
-Message-ID, once (unique keys) — before anything is sent."""
+Message-ID, once (unique keys) — before anything is sent.
+
+Alerts are queued incrementally: the queue remembers the highest signal id it has read and
+the stories it has alerted (loaded once from ``deliveries``, then only the rows added since),
+so a dispatch reads only what is new. Past ``delivery.alerts_per_hour`` a flood is held and
+bundled (:mod:`alerts.flood`)."""
 
 from __future__ import annotations
 
@@ -9,25 +14,25 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from regwatch.alerts.channels import Channel, Channels, Content
-from regwatch.alerts.digest import Digest, story_keys
-from regwatch.alerts.render import Alert, render_alert, render_html, render_text
+from regwatch.alerts.digest import Digest
+from regwatch.alerts.flood import Bundle, bundled_recently, held, sent_this_hour
+from regwatch.alerts.memory import StoryMemory
+from regwatch.alerts.render import Alert, render_alert, render_bundle, render_html, render_text
 from regwatch.alerts.report import latest_period, period_end, subscription_digest, wanted
 from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
-from regwatch.store.models import Delivery, Document, DocumentVersion, Signal
+from regwatch.store.models import Delivery, utcnow
 from regwatch.store.queries import SignalRow, signals_between
 
 log = logging.getLogger("regwatch.alerts")
 
 MAX_CATCH_UP = timedelta(days=7)  # a digest after downtime covers at most this much
 FIRST_DIGEST_GRACE = timedelta(hours=1)  # a new subscription's first digest: only if this fresh
-ALERT_MEMORY = timedelta(days=30)  # alerts older than this no longer suppress a new one
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class _Queued:
     payload: str
     message_id: str
     status: str = "pending"
+    created_at: datetime | None = None
 
 
 class OutboxQueue:
@@ -62,6 +68,7 @@ class OutboxQueue:
         self.delivery = delivery
         self.digest = digest
         self.sources = sources
+        self.memory = StoryMemory()
 
     def _message_id(self, kind: str, sub: str, key: str, channel: str) -> str:
         return f"<regwatch.{kind}.{sub}.{key}.{channel}@{self.channels.message_domain}>"
@@ -163,73 +170,111 @@ class OutboxQueue:
     def queue_alerts(self, now: datetime) -> int:
         """Queue an alert per channel for each new story with a signal at or above a
         subscription's threshold, detected within the lookback; the strongest signal speaks
-        for the story."""
+        for the story. Past the hour's allowance a story is held for the next bundle."""
         subs = [s for s in self.subscriptions.values() if s.immediate_alerts]
         if not subs:
             return 0
         since = now - timedelta(hours=self.delivery.alert_lookback_hours)
         threshold = min(s.alert_threshold for s in subs)
         with db.session_scope(self.engine) as session:
-            rows = signals_between(session, since, now + timedelta(microseconds=1), threshold)
-            if not rows:
-                return 0
-            seen = self._alerted(session, now - ALERT_MEMORY)
-        items: list[_Queued] = []
-        for sub in subs:
-            for problem in self.channels.problems(sub):  # the other channels still go
-                log.error("alerts for %s: %s", sub.name, problem)
-            channels = self.channels.of(sub, "alert")
-            for row in rows:  # best score first
-                if not wanted(sub, row, sub.alert_threshold):
-                    continue
-                keys = _story_keys(row)
-                for channel in channels:
-                    if any((sub.name, channel.name, *k) in seen for k in keys):
-                        continue
-                    seen.update((sub.name, channel.name, *k) for k in keys)
-                    items.append(self._alert_item(sub, row, channel, now))
-        return self._insert(items)
-
-    @staticmethod
-    def _alerted(session: Session, since: datetime) -> set[tuple[object, ...]]:
-        stmt = (
-            select(
-                Delivery.subscription,
-                Delivery.channel,
-                Signal.id,
-                Signal.detected_at,
-                Document.id,
-                DocumentVersion.content_hash,  # the story as it was when it was alerted
-                DocumentVersion.title,
-                Document.published_at,
+            rows = signals_between(
+                session,
+                since,
+                now + timedelta(microseconds=1),
+                threshold,
+                after_id=self.memory.signal_mark,
             )
-            .join(Signal, Delivery.signal_id == Signal.id)
-            .join(Document, Signal.document_id == Document.id)
-            .join(DocumentVersion, Signal.version_id == DocumentVersion.id)
-            .where(Delivery.kind == "alert", Delivery.created_at >= since)
-        )
-        seen: set[tuple[object, ...]] = set()
-        for (
-            sub,
-            channel,
-            signal_id,
-            detected,
-            doc_id,
-            content_hash,
-            title,
-            published,
-        ) in session.execute(stmt):
-            keys = _keys(signal_id, doc_id, content_hash, title, published or detected)
-            seen.update((sub, channel, *k) for k in keys)
-        return seen
+            self.memory.refresh(session, now)
+            sent = sent_this_hour(session, now)
+        items: list[_Queued] = []
+        if rows:
+            self.memory.signal_mark = max(self.memory.signal_mark, *(r.signal_id for r in rows))
+            for sub in subs:
+                for problem in self.channels.problems(sub):  # the other channels still go
+                    log.error("alerts for %s: %s", sub.name, problem)
+                mine = [r for r in rows if wanted(sub, r, sub.alert_threshold)]  # best first
+                for channel in self.channels.of(sub, "alert"):
+                    room = self.delivery.alerts_per_hour - sent[(sub.name, channel.name)]
+                    for row in mine:
+                        keys = self.memory.keys(sub.name, channel.name, row)
+                        if self.memory.knows(keys):
+                            continue
+                        self.memory.add(keys, now)
+                        items.append(self._alert_item(sub, row, channel, now, held=room <= 0))
+                        room -= 1
+        self._insert(items)
+        messages = sum(1 for item in items if item.status != "held")
+        return messages + self._queue_bundles(now)
+
+    def _queue_bundles(self, now: datetime) -> int:
+        """One bundle per (subscription, channel) with held stories and no bundle within the
+        hour; its stories become "bundled", in the same transaction."""
+        queued = 0
+        with db.session_scope(self.engine) as session:
+            waiting = held(session)
+            if not waiting:
+                return 0
+            recent = bundled_recently(session, now)
+            for (sub_name, channel_name), stories in waiting.items():
+                sub = self.subscriptions.get(sub_name)
+                if sub is None or (sub_name, channel_name) in recent:
+                    continue  # a subscription no longer configured keeps its rows held
+                found = [c for c in self.channels.of(sub, "alert") if c.name == channel_name]
+                if not found:
+                    continue
+                channel = found[0]
+                bundle = Bundle.of(
+                    sub.name, sub.alert_threshold, self.delivery.alerts_per_hour, stories
+                )
+                text, html = render_bundle(bundle)
+                period = f"bundle {now:%Y-%m-%dT%H:%M:%S}Z"
+                stamp = f"{now:%Y%m%dT%H%M%S}"
+                message_id = self._message_id("bundle", sub.name, stamp, channel.name)
+                content = Content(bundle.subject, text, html)
+                row = Delivery(
+                    subscription=sub.name,
+                    channel=channel.name,
+                    kind="bundle",
+                    period=period,
+                    message_id=message_id,
+                    status="pending",
+                    target=channel.target(sub),
+                    payload=channel.render(sub, content, message_id, now),
+                    created_at=now,
+                )
+                try:
+                    with session.begin_nested():
+                        session.add(row)
+                        session.flush()
+                        session.execute(
+                            update(Delivery)
+                            .where(Delivery.id.in_([s.delivery_id for s in stories]))
+                            .where(Delivery.status == "held")
+                            .values(status="bundled", last_error=f"told in bundle {row.id}")
+                        )
+                except IntegrityError:  # another sender bundled them first
+                    continue
+                queued += 1
+                log.info("bundled %d held alerts for %s (%s)", bundle.count, sub.name, channel_name)
+        return queued
 
     def _alert_item(
-        self, sub: SubscriptionConfig, row: SignalRow, channel: Channel, now: datetime
+        self,
+        sub: SubscriptionConfig,
+        row: SignalRow,
+        channel: Channel,
+        now: datetime,
+        *,
+        held: bool = False,
     ) -> _Queued:
-        alert = Alert.of(row, sub.name, sub.alert_threshold)
-        text, html = render_alert(alert)
+        """The alert row of ``row``'s story; when ``held`` (past the hour's alerts), a row that
+        records the story for the next bundle, with nothing rendered."""
         message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel.name)
-        payload = channel.render(sub, Content(alert.subject, text, html), message_id, now)
+        payload = ""
+        if not held:
+            alert = Alert.of(row, sub.name, sub.alert_threshold)
+            text, html = render_alert(alert)
+            payload = channel.render(sub, Content(alert.subject, text, html), message_id, now)
         return _Queued(
             sub.name,
             channel.name,
@@ -239,54 +284,45 @@ class OutboxQueue:
             channel.target(sub),
             payload,
             message_id,
+            "held" if held else "pending",
+            now,
         )
 
     def _insert(self, items: list[_Queued]) -> int:
-        """Insert each item in its own savepoint: a row another sender queued first is
-        skipped, the rest still go in."""
-        added = 0
+        """Insert the items in one statement; if another sender queued some of them first
+        (a unique key), insert each in its own savepoint instead: those are skipped, the
+        rest still go in."""
         if not items:
             return 0
+        values = [
+            {
+                "subscription": item.subscription,
+                "channel": item.channel,
+                "kind": item.kind,
+                "signal_id": item.signal_id,
+                "period": item.period,
+                "message_id": item.message_id,
+                "status": item.status,
+                "target": item.target,
+                "payload": item.payload,
+                "attempts": 0,
+                "created_at": item.created_at or utcnow(),
+            }
+            for item in items
+        ]
         with db.session_scope(self.engine) as session:
-            for item in items:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(Delivery), values)
+                return len(values)
+            except IntegrityError:
+                pass
+            added = 0
+            for one in values:
                 try:
                     with session.begin_nested():
-                        session.add(
-                            Delivery(
-                                subscription=item.subscription,
-                                channel=item.channel,
-                                kind=item.kind,
-                                signal_id=item.signal_id,
-                                period=item.period,
-                                message_id=item.message_id,
-                                status=item.status,
-                                target=item.target,
-                                payload=item.payload,
-                            )
-                        )
+                        session.execute(insert(Delivery), [one])
                     added += 1
                 except IntegrityError:
                     continue
         return added
-
-
-def _story_keys(row: SignalRow) -> list[tuple[object, ...]]:
-    """A story is alerted once per channel, by its strongest signal, whatever else it holds
-    and wherever else it turns up (the digest's notion of a story)."""
-    return _keys(
-        row.signal_id,
-        row.document_id,
-        row.content_hash,
-        row.title,
-        row.published_at or row.detected_at,
-    )
-
-
-def _keys(
-    signal_id: int, document_id: int, content_hash: str, title: str, when: datetime
-) -> list[tuple[object, ...]]:
-    return [
-        ("signal", signal_id),
-        ("doc", document_id),
-        *story_keys(content_hash, title, when),
-    ]

@@ -1,7 +1,9 @@
 """Render a Digest as HTML and plain text with Jinja2.
 
 The HTML environment autoescapes every template whatever its file name (crawled titles and
-sentences are hostile input); links are shown only when they are http(s).
+sentences are hostile input); links are shown only when they are http(s). The templates' CSS
+is inlined into ``style`` attributes by css-inline (Outlook desktop and several webmail
+clients drop ``<head>`` styles); nothing remote is ever loaded.
 """
 
 from __future__ import annotations
@@ -11,12 +13,22 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from regwatch.alerts.digest import Digest, Evidence
+from regwatch.alerts.flood import Bundle
 from regwatch.store.queries import SignalRow
 
-__all__ = ["Alert", "render_alert", "render_html", "render_text", "safe_url"]
+__all__ = [
+    "Alert",
+    "inline_css",
+    "render_alert",
+    "render_bundle",
+    "render_html",
+    "render_text",
+    "safe_url",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -42,10 +54,17 @@ def _env(autoescape: bool) -> Environment:
 
 _HTML = _env(autoescape=True)
 _TEXT = _env(autoescape=False)
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_link_tags=False)
+
+
+def inline_css(html: str) -> str:
+    """``html`` with its ``<style>`` rules moved into each element's ``style`` attribute."""
+    inlined: str = _INLINER.inline(html)
+    return inlined
 
 
 def render_html(digest: Digest) -> str:
-    return _HTML.get_template("digest.html.j2").render(d=digest)
+    return inline_css(_HTML.get_template("digest.html.j2").render(d=digest))
 
 
 def render_text(digest: Digest) -> str:
@@ -91,9 +110,17 @@ class Alert:
         return f"[regwatch] {self.section}: {self.title or '(untitled)'}"
 
 
+def render_bundle(bundle: Bundle) -> tuple[str, str]:
+    """The (text, html) of a flood's bundled message."""
+    return (
+        _TEXT.get_template("bundle.txt.j2").render(b=bundle),
+        inline_css(_HTML.get_template("bundle.html.j2").render(b=bundle)),
+    )
+
+
 def render_alert(alert: Alert) -> tuple[str, str]:
     """The alert's (text, html)."""
     return (
         _TEXT.get_template("alert.txt.j2").render(a=alert),
-        _HTML.get_template("alert.html.j2").render(a=alert),
+        inline_css(_HTML.get_template("alert.html.j2").render(a=alert)),
     )

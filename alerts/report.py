@@ -23,6 +23,7 @@ __all__ = [
     "digest_for",
     "latest_period",
     "period_end",
+    "period_in_progress",
     "subscription_digest",
     "wanted",
     "write_digest",
@@ -65,6 +66,12 @@ def latest_period(sub: SubscriptionConfig, now: datetime) -> tuple[date, datetim
         day -= timedelta(days=1)
         end = period_end(sub, day)
     return day, end
+
+
+def period_in_progress(sub: SubscriptionConfig, now: datetime) -> tuple[date, datetime]:
+    """The digest period that has not ended by ``now``: its local day and its end."""
+    day, _ = latest_period(sub, now)
+    return day + timedelta(days=1), period_end(sub, day + timedelta(days=1))
 
 
 def subscription_digest(

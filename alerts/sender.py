@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, case, or_, select, update
 
 from regwatch.alerts.channels import Channels
 from regwatch.config import DeliveryConfig
@@ -70,7 +70,8 @@ class Sender:
                         and_(Delivery.status == "sending", Delivery.claimed_at <= stale),
                     )
                 )
-                .order_by(Delivery.id)
+                # digests first: a flood of alerts never holds the day's digest back
+                .order_by(case((Delivery.kind == "digest", 0), else_=1), Delivery.id)
                 .limit(BATCH)
             ).all()
         for row_id, status, attempts in due:
@@ -98,6 +99,19 @@ class Sender:
                 return  # another sender has it
             row = session.get_one(Delivery, row_id)
             item = (row.subscription, row.channel, row.kind, row.target, row.payload)
+            if status == "sending":
+                log.warning(
+                    "delivery %s (%s %s for %s via %s): sending again — attempt %d was claimed "
+                    "and never recorded (the sender died mid-send; the server may have it), "
+                    "same Message-ID %s so the receiving side can drop a copy",
+                    row_id,
+                    row.kind,
+                    row.period or f"signal {row.signal_id}",
+                    row.subscription,
+                    row.channel,
+                    attempts,
+                    row.message_id,
+                )
         sub_name, channel, kind, target, payload = item
         try:
             note = self.channels.find(sub_name, channel, target).send(target, payload)

@@ -1,8 +1,9 @@
 """``make bench``: run every benchmark."""
 
-from bench import collection, nlp_throughput, store_ingest, store_queries
+from bench import alerts_flood, collection, nlp_throughput, store_ingest, store_queries
 
 collection.main()
 nlp_throughput.main()
 store_queries.main()
 store_ingest.main()
+alerts_flood.main()

@@ -32,8 +32,10 @@ def _day(text: str | None) -> date | None:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from regwatch.alerts.render import render_html, render_text
-    from regwatch.alerts.report import digest_for, latest_period, write_digest
+    from regwatch.alerts.report import digest_for, period_end, period_in_progress, write_digest
 
     s = load_settings(args)
     engine = open_engine(s)
@@ -63,7 +65,11 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 f"(one of {', '.join(x.name for x in subs)})"
             )
         outbox = make_outbox(s, engine)
-        digests = [outbox.digest_of(sub, day or latest_period(sub, now)[0]) for sub in subs]
+        digests = []
+        for sub in subs:  # by default the period in progress: what the next digest will say
+            period = day or period_in_progress(sub, now)[0]
+            digest = outbox.digest_of(sub, period)
+            digests.append(replace(digest, in_progress=period_end(sub, period) > now))
     for digest in digests:
         if args.out:
             out = Path(args.out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Engine
 
@@ -36,12 +36,15 @@ def fetch_policy(f: FetchConfig) -> FetchPolicy:
     )
 
 
-def make_flagger(nlp: NlpConfig) -> Flagger:
-    """The flagger from the [nlp] settings: the rules folder (empty: the bundled rules) and the
-    minimum score of a stored signal."""
+def make_flagger(nlp: NlpConfig, model: str | Literal["bundled"] | None = "bundled") -> Flagger:
+    """The flagger from the [nlp] settings: the rules folder (empty: the bundled rules), the
+    minimum score of a stored signal, and the learned stage's model (the bundled one unless a
+    path is given; None: rules only)."""
     from regwatch.nlp import Flagger
+    from regwatch.nlp.learned import DEFAULT_MODEL
 
-    return Flagger.from_folder(nlp.rules_dir or None, min_score=nlp.min_score)
+    path = DEFAULT_MODEL if model == "bundled" else model
+    return Flagger.from_folder(nlp.rules_dir or None, min_score=nlp.min_score, model=path)
 
 
 def open_engine(settings: Settings) -> Engine:

@@ -177,6 +177,12 @@ class DeliveryConfig:
         "signals detected this recently can raise an immediate alert (no replay of history)",
         Bounds(1, 24 * 30, text="1..720 (30 days)"),
     )
+    alerts_per_hour: int = setting(
+        10,
+        "immediate alerts per subscription and channel in an hour; the rest of a flood "
+        'comes as one "N more strong signals" message (at most one an hour)',
+        Bounds(1, 1000),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,21 @@
 """Measure the flagger on a labelled set: precision, recall and F1 per category.
 
-A labelled file is JSON Lines: ``{"id", "lang", "title", "text", "labels": [category, …]}``.
-A text counts as flagged for a category when it has a signal of that category scoring at
-least ``threshold`` (the level at which signals reach the digest).
+A labelled file is JSON Lines: ``{"id", "lang", "title", "text", "labels": [category, …]}``;
+the real-text set (``tests/nlp/data/real/``, see its GUIDE.md) adds ``split`` (train, dev or
+test), ``hard_negative``, ``url``, ``query``, ``story`` and ``spans``. A text counts as flagged
+for a category when it has a signal of that category scoring at least ``threshold`` (the level
+at which signals reach the digest). Besides the per-category table the report gives micro-F1,
+the headline recall (digital security, the Dushanbe AI Center and draft instruments together)
+and, where a set has them, the share of hard negatives that raise any signal.
 
-    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …]     (``make eval``)
+    python -m regwatch.nlp.evaluate [FOLDER_OR_FILE …] [--splits=train,dev] [--model=FILE] [-v]
+                                    (``make eval``)
+
+With a model (the bundled one unless ``--model=`` names another, or none), each set is reported
+as rules only and rules + learned stage side by side.
+
+A folder whose records carry ``split`` is reported once per split (``--splits`` picks some: tune
+on train and dev, never read the test split's mistakes).
 """
 
 from __future__ import annotations
@@ -17,11 +28,24 @@ from pathlib import Path
 
 from regwatch.errors import ConfigError
 from regwatch.nlp.flag import Flagger
+from regwatch.nlp.learned import DEFAULT_MODEL
 
-__all__ = ["DEFAULT_SET", "Example", "Score", "evaluate", "load_examples"]
+__all__ = [
+    "DEFAULT_SET",
+    "HEADLINE",
+    "Example",
+    "Report",
+    "Score",
+    "evaluate",
+    "load_examples",
+    "report",
+]
 
-DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "nlp" / "data" / "labelled"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "nlp" / "data"
+DEFAULT_SET = DATA / "labelled"
+DEFAULT_SETS = (DATA / "labelled", DATA / "heldout", DATA / "real")
 THRESHOLD = 0.5
+HEADLINE = ("digital_security", "dushanbe_ai_center", "draft_instrument")
 
 
 @dataclass(frozen=True)
@@ -31,6 +55,8 @@ class Example:
     title: str
     text: str
     labels: frozenset[str]
+    split: str = ""
+    hard_negative: bool = False
 
 
 @dataclass
@@ -73,6 +99,8 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
                         str(d.get("title", "")),
                         str(d["text"]),
                         frozenset(d.get("labels", [])),
+                        str(d.get("split", "")),
+                        bool(d.get("hard_negative", False)),
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -99,18 +127,121 @@ def evaluate(
     return scores
 
 
-def main(argv: Sequence[str]) -> int:
-    paths = [Path(a) for a in argv] or [DEFAULT_SET]
-    examples = load_examples(paths)
-    scores = evaluate(Flagger.from_folder(), examples)
-    print(f"{len(examples)} labelled texts; a category counts at score >= {THRESHOLD}")
+@dataclass
+class Report:
+    """A flagger's scores on one set: per category, micro-averaged, headline, hard negatives."""
+
+    scores: dict[str, Score]
+    examples: int
+    hard_negatives: int = 0
+    hard_negatives_flagged: list[str] = field(default_factory=list)
+
+    def _total(self, categories: Iterable[str]) -> Score:
+        t = Score()
+        for c in categories:
+            s = self.scores[c]
+            t.tp, t.fp, t.fn = t.tp + s.tp, t.fp + s.fp, t.fn + s.fn
+        return t
+
+    @property
+    def micro(self) -> Score:
+        return self._total(self.scores)
+
+    @property
+    def headline(self) -> Score:
+        return self._total(c for c in HEADLINE if c in self.scores)
+
+    @property
+    def false_alarm_rate(self) -> float:
+        """The share of hard negatives that raise any signal at the threshold."""
+        if not self.hard_negatives:
+            return 0.0
+        return len(self.hard_negatives_flagged) / self.hard_negatives
+
+
+def report(
+    flagger: Flagger, examples: Sequence[Example], threshold: float = THRESHOLD
+) -> Report:
+    scores = evaluate(flagger, examples, threshold)
+    negatives = [ex for ex in examples if ex.hard_negative and not ex.labels]
+    flagged = [
+        ex.id
+        for ex in negatives
+        if any(m.score >= threshold for m in flagger.flag(ex.title, ex.text))
+    ]
+    return Report(scores, len(examples), len(negatives), flagged)
+
+
+def print_report(name: str, rep: Report, verbose: bool = False) -> None:
+    print(f"\n{name}: {rep.examples} labelled texts; a category counts at score >= {THRESHOLD}")
     print(f"{'category':<26}{'P':>7}{'R':>7}{'F1':>7}{'tp':>5}{'fp':>5}{'fn':>5}")
-    for cat, s in sorted(scores.items()):
+    rows = [*sorted(rep.scores.items()), ("micro", rep.micro), ("headline", rep.headline)]
+    for cat, s in rows:
         print(f"{cat:<26}{s.precision:7.3f}{s.recall:7.3f}{s.f1:7.3f}{s.tp:5}{s.fp:5}{s.fn:5}")
-        if "-v" in sys.argv:
+        if verbose and cat in rep.scores:
             print(f"    fp: {' '.join(s.false_positives)}\n    fn: {' '.join(s.false_negatives)}")
+    if rep.hard_negatives:
+        print(
+            f"hard negatives raising a signal: {len(rep.hard_negatives_flagged)} of "
+            f"{rep.hard_negatives} ({rep.false_alarm_rate:.1%})"
+            + (f": {' '.join(rep.hard_negatives_flagged)}" if verbose else "")
+        )
+
+
+def print_comparison(name: str, rules: Report, both: Report) -> None:
+    """Rules only and rules + learned stage side by side, per category."""
+    print(f"\n{name}: {both.examples} labelled texts; a category counts at score >= {THRESHOLD}")
+    head = f"{'P':>7}{'R':>7}{'F1':>7}"
+    print(f"{'':<26}{'rules only':^21} | {'rules + model':^21}{'tp':>5}{'fp':>5}{'fn':>5}")
+    print(f"{'category':<26}{head} | {head}")
+    rows = [*sorted(both.scores), "micro", "headline"]
+    for cat in rows:
+        a = rules.scores[cat] if cat in rules.scores else getattr(rules, cat)
+        b = both.scores[cat] if cat in both.scores else getattr(both, cat)
+        print(
+            f"{cat:<26}{a.precision:7.3f}{a.recall:7.3f}{a.f1:7.3f} | "
+            f"{b.precision:7.3f}{b.recall:7.3f}{b.f1:7.3f}{b.tp:5}{b.fp:5}{b.fn:5}"
+        )
+    if both.hard_negatives:
+        print(
+            f"hard negatives raising a signal: rules only {len(rules.hard_negatives_flagged)} "
+            f"({rules.false_alarm_rate:.1%}), rules + model {len(both.hard_negatives_flagged)} "
+            f"of {both.hard_negatives} ({both.false_alarm_rate:.1%})"
+        )
+
+
+def main(argv: Sequence[str]) -> int:
+    verbose = "-v" in argv
+    only: set[str] | None = None
+    model: str | None = str(DEFAULT_MODEL)
+    args = [a for a in argv if a != "-v"]
+    for a in list(args):
+        if a.startswith("--splits="):
+            only = set(a.split("=", 1)[1].split(","))
+            args.remove(a)
+        elif a.startswith("--model="):
+            model = a.split("=", 1)[1] or None
+            args.remove(a)
+    paths = [Path(a) for a in args] or [p for p in DEFAULT_SETS if p.exists()]
+    flagger = Flagger.from_folder(model=model)
+    rules_only = Flagger(flagger.rules, nlp=flagger.nlp)
+    for path in paths:
+        examples = load_examples([path])
+        splits = sorted({ex.split for ex in examples}, key=["train", "dev", "test", ""].index)
+        for split in splits:
+            if only is not None and split and split not in only:
+                continue
+            part = [ex for ex in examples if ex.split == split]
+            name = f"{path.name} ({split})" if split else path.name
+            if flagger.model is None:
+                print_report(name, report(flagger, part), verbose)
+                continue
+            both = report(flagger, part)
+            print_comparison(name, report(rules_only, part), both)
+            if verbose:
+                print_report(f"{name}, rules + model", both, verbose)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main([a for a in sys.argv[1:] if a != "-v"]))
+    sys.exit(main(sys.argv[1:]))

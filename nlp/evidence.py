@@ -86,14 +86,15 @@ def all_context(rules: RuleSet) -> dict[str, tuple[str, ...]]:
     for rule in rules.rules:
         out.update(rules.context_phrases(rule))
         out.update(rules.context_phrases(rule, rule.requires))
+        out.update(rules.context_phrases(rule, rule.sentence_requires))
     return out
 
 
 def context_conditions(rules: RuleSet) -> dict[str, list[frozenset[str]]]:
     """Per rule (its phrases' label and its patterns'), the sets of context labels from each
-    of which one must occur for the rule to yield a signal: its required context (unless two
-    countries in a sentence will do), and the context a rule that scores 0 without it needs
-    (see :meth:`Weigher._weigh`)."""
+    of which one must occur for the rule to yield a signal: its required context and the
+    context it requires in the sentence (each unless two countries in a sentence will do), and
+    the context a rule that scores 0 without it needs (see :meth:`Weigher._weigh`)."""
     out: dict[str, list[frozenset[str]]] = {}
     for rule in rules.rules:
         needs = frozenset(rules.context_phrases(rule))
@@ -103,6 +104,9 @@ def context_conditions(rules: RuleSet) -> dict[str, list[frozenset[str]]]:
             conditions.append(needs)
         if required and TWO_COUNTRIES not in rule.requires:
             conditions.append(required)
+        in_sentence = frozenset(rules.context_phrases(rule, rule.sentence_requires))
+        if in_sentence and TWO_COUNTRIES not in rule.sentence_requires:
+            conditions.append(in_sentence)
         out[rule.id] = out[rule.id + PATTERNS] = conditions
     return out
 
@@ -160,6 +164,10 @@ class Weigher:
             r.id: frozenset(f"ctx:{c}" for c in rules.context_phrases(r, r.requires))
             for r in rules.rules
         }
+        self._sentence_labels = {
+            r.id: frozenset(f"ctx:{c}" for c in rules.context_phrases(r, r.sentence_requires))
+            for r in rules.rules
+        }
 
     def weigh_all(
         self, raws: Iterable[Raw], fields: dict[str, str], occ: dict[str, Occurrences], lang: str
@@ -174,11 +182,24 @@ class Weigher:
             own[key] = [(r.start, r.end) for r in group]
         doc = _Document(occ, own)
         found = []
+        # a fallback rule's matches count only in sentences where no other rule of their
+        # category has a signal, and only the best of them there
+        fallbacks: dict[tuple[str, str, int], list[Match]] = defaultdict(list)
+        covered: set[tuple[str, str, int]] = set()
         for group in per_rule.values():
             for raw in group[:MAX_MATCHES_PER_RULE]:
                 match = self._weigh(raw, fields, doc, lang)
-                if match is not None and match.score >= self.min_score:
+                if match is None or match.score < self.min_score:
+                    continue
+                place = (match.category, raw.field, raw.sent_start)
+                if raw.rule.fallback:
+                    fallbacks[place].append(match)
+                else:
                     found.append(match)
+                    covered.add(place)
+        for place, matches in fallbacks.items():
+            if place not in covered:
+                found.append(max(matches, key=lambda m: (m.score, -m.start)))
         return best_per_place(found)
 
     def _weigh(self, raw: Raw, fields: dict[str, str], doc: _Document, lang: str) -> Match | None:
@@ -188,6 +209,8 @@ class Weigher:
             return None
         everywhere = doc.everywhere()
         if rule.requires and not self._required(rule, in_sentence, everywhere):
+            return None
+        if rule.sentence_requires and not self._in_sentence(rule, in_sentence):
             return None
         labels = self._context_labels[rule.id]
         near = labels & in_sentence
@@ -238,6 +261,12 @@ class Weigher:
             return True
         countries = {lab for lab in in_sentence if lab.startswith("country:")}
         return TWO_COUNTRIES in rule.requires and len(countries) >= 2
+
+    def _in_sentence(self, rule: Rule, in_sentence: set[str]) -> bool:
+        if self._sentence_labels[rule.id] & in_sentence:
+            return True
+        countries = {lab for lab in in_sentence if lab.startswith("country:")}
+        return TWO_COUNTRIES in rule.sentence_requires and len(countries) >= 2
 
     def _stage(self, in_sentence: set[str], sentence: str) -> tuple[str, float]:
         """The first stage (in instruments.toml order) named in the instrument's own sentence;

@@ -8,6 +8,11 @@ of some rule go through spaCy (nlp/prefilter.py), and context, exclusions and th
 looked up only at words an Aho-Corasick scan finds (nlp/terms.py). Without it, every unit goes
 through spaCy and every word is looked up: the reference the prefiltered output is tested
 against.
+
+After the rules, the learned stage (nlp/learned.py), when the Flagger has a model, scores the
+categories the rules did not flag, in documents where the prefilter selected units or the
+model's gate context occurs; its signals name it: ``rule`` is "model" and the reason reads
+``model: 0.83 for regional_cooperation``.
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ from regwatch.nlp.evidence import (
     term_items,
 )
 from regwatch.nlp.langid import detect
+from regwatch.nlp.learned import DEFAULT_MODEL, LearnedStage, Model
 from regwatch.nlp.matching import UnitMatcher
 from regwatch.nlp.pipeline import build_nlp
-from regwatch.nlp.prefilter import Prefilter
+from regwatch.nlp.prefilter import Prefilter, Selection
 from regwatch.nlp.rules import RuleSet, load_rules
 from regwatch.nlp.stems import phrase_requirement, rule_requirements
 from regwatch.nlp.terms import Occurrences, TermMatcher, words_of
@@ -39,9 +45,18 @@ __all__ = ["Flagger", "Match"]
 class Flagger:
     """Holds the pipeline and compiled rules; build once, call :meth:`flag` per document."""
 
-    def __init__(self, rules: RuleSet, *, nlp: Language | None = None, min_score: float = 0.0):
+    def __init__(
+        self,
+        rules: RuleSet,
+        *,
+        nlp: Language | None = None,
+        min_score: float = 0.0,
+        model: Model | None = None,
+    ):
         self.rules = rules
         self.min_score = min_score
+        self.model = model
+        self.learned = LearnedStage(model) if model is not None else None
         self.nlp = nlp or build_nlp()
         self._matcher = UnitMatcher(rules, self.nlp)
         triggers, guards = rule_requirements(rules)
@@ -57,18 +72,49 @@ class Flagger:
         self._weigher = Weigher(rules, min_score)
 
     @classmethod
-    def from_folder(cls, folder: Path | str | None = None, min_score: float = 0.0) -> Flagger:
-        return cls(load_rules(folder), min_score=min_score)
+    def from_folder(
+        cls,
+        folder: Path | str | None = None,
+        min_score: float = 0.0,
+        model: Path | str | None = DEFAULT_MODEL,
+    ) -> Flagger:
+        """The rules in ``folder`` (default: the bundled ones) and the model at ``model``
+        (default: the bundled one; None: rules only)."""
+        learned = Model.load(model) if model is not None else None
+        return cls(load_rules(folder), min_score=min_score, model=learned)
 
     def flag(
         self, title: str, text: str, lang: str | None = None, *, prefilter: bool = True
     ) -> list[Match]:
         """All signals in a document's title and text, best first within a category."""
         fields = {"title": scrub_surrogates(title), "text": scrub_surrogates(text)}
+        scan = self._prefilter.scan(fields) if prefilter or self.learned else None
+        selection = self._prefilter.select(fields, scan) if prefilter and scan else None
+        matches = self._rules(fields, lang, selection if prefilter else None, prefilter)
+        if self.learned is None or scan is None:
+            return matches
+        if not prefilter:  # the same gate as with the prefilter
+            selection = self._prefilter.select(fields, scan)
+        if not self.learned.reaches(selection is not None, scan.context):
+            return matches
+        flagged = {m.category for m in matches}
+        extra = self.learned.signals(fields, lang or detect(f"{title}\n{text}"), flagged)
+        if not extra:
+            return matches
+        return sorted([*matches, *extra], key=lambda m: (m.category, -m.score, m.field, m.start))
+
+    def _rules(
+        self,
+        fields: dict[str, str],
+        lang: str | None,
+        selection: Selection | None,
+        prefilter: bool,
+    ) -> list[Match]:
+        """The rules' signals: in the prefilter's ``selection`` (none: no signal), or, without
+        the prefilter, in every unit."""
         raws: list[Raw] = []
         folded = None
         if prefilter:
-            selection = self._prefilter.select(fields)
             if selection is None:
                 return []
             folded = selection.folded
@@ -81,6 +127,7 @@ class Flagger:
                     raws += self._matcher.match(value, name, u0, u1)
         if not raws:
             return []
+        title, text = fields["title"], fields["text"]
         lang = lang or detect(f"{title}\n{text}")
         occ = {
             name: Occurrences(

@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 from regwatch.nlp.flag import Flagger, Match
 from regwatch.nlp.langid import detect
+from regwatch.nlp.learned import DEFAULT_MODEL
 from regwatch.nlp.text import scrub_surrogates as _scrub
 
 __all__ = ["flag_lines", "match_json", "read_lines"]
@@ -79,10 +80,10 @@ def _flag_one(flagger: Flagger, item: dict[str, Any], n: int = 0) -> dict[str, A
 _WORKER: Flagger | None = None
 
 
-def _init_worker(rules_dir: str | None, min_score: float) -> None:
+def _init_worker(rules_dir: str | None, min_score: float, model: str | None) -> None:
     global _WORKER
     if _WORKER is None:  # not inherited from the parent (a "spawn" or "forkserver" start)
-        _WORKER = Flagger.from_folder(rules_dir, min_score=min_score)
+        _WORKER = Flagger.from_folder(rules_dir, min_score=min_score, model=model)
 
 
 def _flag_line(flagger: Flagger, n: int, line: str) -> dict[str, Any]:
@@ -110,12 +111,13 @@ def flag_lines(
     *,
     workers: int = 1,
     rules_dir: str | None = None,
+    model: str | None = str(DEFAULT_MODEL),
     chunk: int = 64,
 ) -> Iterator[dict[str, Any]]:
     """One output object per input line, in order. With ``workers`` > 1, worker processes
     parse and flag blocks of ``chunk`` lines and send back only the output objects (signals,
     never Docs). Forked workers inherit ``flagger`` (building one takes about a second);
-    others build their own from ``rules_dir``."""
+    others build their own from ``rules_dir`` and ``model`` (the learned stage's file, or None)."""
     if workers <= 1:
         for n, line in enumerate(lines, 1):
             yield _flag_line(flagger, n, line)
@@ -124,7 +126,7 @@ def flag_lines(
     _WORKER = flagger  # forked workers start with this one instead of building their own
     try:
         with ProcessPoolExecutor(
-            workers, initializer=_init_worker, initargs=(rules_dir, flagger.min_score)
+            workers, initializer=_init_worker, initargs=(rules_dir, flagger.min_score, model)
         ) as pool:
             # blocks of lines go out as they are read; two per worker are in flight, so
             # workers never wait for the parent and memory stays bounded; results in order

@@ -25,7 +25,7 @@ from regwatch.nlp.components import lemma_of
 from regwatch.nlp.stems import WHOLE, Guards, Requirement
 from regwatch.nlp.text import spaced, split_units
 
-__all__ = ["Hits", "Prefilter", "Selection", "TermSet", "TriggerIndex"]
+__all__ = ["Hits", "Prefilter", "Scan", "Selection", "TermSet", "TriggerIndex"]
 
 TOKEN_SPAN = 64  # a requirement's stems must lie within this many characters per token
 GUARDED_WORD = 64  # longer "words" are not lemmatised for a guard (they are kept)
@@ -163,6 +163,17 @@ class TermSet:
 
 
 @dataclass(frozen=True)
+class Scan:
+    """One Aho-Corasick scan of a document's fields: the joined and the spaced text, the stems
+    found and the context labels that may occur (by the presence of their stems)."""
+
+    joined: str
+    folded: str
+    hits: Hits
+    context: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Selection:
     """What the prefilter leaves for spaCy: per field, its spaced text (for the context scan)
     and the units to match, each with the labels (rules, or rules' patterns) met in it."""
@@ -194,15 +205,21 @@ class Prefilter:
         )
         self._possible: dict[frozenset[str], frozenset[str]] = {}
 
-    def select(self, fields: Mapping[str, str]) -> Selection | None:
-        """The units of ``fields`` (name -> text) worth matching; None when there are none.
-
-        The fields are scanned as one text, joined by newlines (a unit never crosses one), each
-        field spaced on its own."""
+    def scan(self, fields: Mapping[str, str]) -> Scan:
+        """One scan of ``fields`` (name -> text), joined by newlines (a unit never crosses
+        one), each field spaced on its own; with the context labels that may occur."""
         joined = "\n".join(fields.values())
         folded = " ".join(map(spaced, fields.values()))
         hits = self._index.scan(folded)
-        possible = self.possible(self._context.present(hits.keys()))
+        return Scan(joined, folded, hits, frozenset(self._context.present(hits.keys())))
+
+    def select(self, fields: Mapping[str, str], scan: Scan | None = None) -> Selection | None:
+        """The units of ``fields`` worth matching; None when there are none. ``scan`` is
+        :meth:`scan` of the same fields, when the caller has it already."""
+        if scan is None:
+            scan = self.scan(fields)
+        joined, folded, hits = scan.joined, scan.folded, scan.hits
+        possible = self.possible(scan.context)
         if not possible:
             return None
         labels = self._triggers.met(hits, possible)

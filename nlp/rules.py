@@ -14,10 +14,16 @@
     score = 0.35            # with no context anywhere in the document (0 drops the match)
     document_score = 0.6    # context elsewhere in the document
     sentence_score = 0.9    # context in the same sentence
-    exclude = ["…"]         # phrases that cancel a match in the same sentence
+    exclude = ["…"]         # phrases that cancel a match in the same sentence (or a term
+                            # list, "@name", whose every term does)
     requires = ["@region"]  # without one of these anywhere in the document: no signal
                             # ("@two_countries": two countries named in the sentence)
+    sentence_requires = ["@parties"]  # without one of these in the match's own sentence (its
+                            # own words count): no signal — a second condition beside context
     self_context = true     # context words inside the match count ("draft AI strategy")
+    fallback = true         # a signal only where no other rule of the category has one in the
+                            # same sentence (the best fallback there): a bill's procedural stage
+                            # where no "draft law" is named
     instrument = "law"      # draft_instrument only: law, code, decree, resolution, order,
                             # concept, strategy or programme
 
@@ -65,7 +71,9 @@ _RULE_KEYS = {
     "description",
     "instrument",
     "requires",
+    "sentence_requires",
     "self_context",
+    "fallback",
 }
 TWO_COUNTRIES = "@two_countries"
 INSTRUMENTS = (
@@ -96,6 +104,8 @@ class Rule:
     instrument: str | None = None
     requires: tuple[str, ...] = ()
     self_context: bool = False
+    sentence_requires: tuple[str, ...] = ()
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -306,7 +316,8 @@ def _rule(
         raise RulesError(f"{where}: give phrases or patterns (or both)")
     context = _strings(item.get("context", []), path, f"{rid}.context")
     requires = _strings(item.get("requires", []), path, f"{rid}.requires")
-    for c in (*context, *(r for r in requires if r != TWO_COUNTRIES)):
+    in_sentence = _strings(item.get("sentence_requires", []), path, f"{rid}.sentence_requires")
+    for c in (*context, *(r for r in (*requires, *in_sentence) if r != TWO_COUNTRIES)):
         if c.startswith("@") and c[1:] not in terms:
             raise RulesError(
                 f"{where}: context {c!r} names no term list; define it in terms.toml [terms]"
@@ -317,12 +328,24 @@ def _rule(
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise RulesError(f"{where}: {key} must be a number within 0..1, got {value!r}")
         scores[key] = float(value)
+    exclude: list[str] = []
+    for e in _strings(item.get("exclude", []), path, f"{rid}.exclude"):
+        if not e.startswith("@"):
+            exclude.append(e)
+        elif e[1:] in terms:
+            exclude += terms[e[1:]]
+        else:
+            raise RulesError(
+                f"{where}: exclude {e!r} names no term list; define it in terms.toml [terms]"
+            )
     instrument = item.get("instrument")
     if instrument is not None and instrument not in INSTRUMENTS:
         raise RulesError(f"{where}: instrument must be one of {', '.join(INSTRUMENTS)}")
     return Rule(
         instrument=instrument,
         requires=requires,
+        sentence_requires=in_sentence,
+        fallback=bool(item.get("fallback", False)),
         self_context=bool(item.get("self_context", False)),
         id=rid,
         category=category,
@@ -332,7 +355,7 @@ def _rule(
         score=scores["score"],
         document_score=scores["document_score"],
         sentence_score=scores["sentence_score"],
-        exclude=_strings(item.get("exclude", []), path, f"{rid}.exclude"),
+        exclude=tuple(dict.fromkeys(exclude)),
     )
 
 

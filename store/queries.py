@@ -103,14 +103,21 @@ def source_health(session: Session, names: Collection[str] | None = None) -> lis
 
 
 def signals_between(
-    session: Session, since: datetime, until: datetime, min_score: float = 0.0
+    session: Session,
+    since: datetime,
+    until: datetime,
+    min_score: float = 0.0,
+    *,
+    after_id: int = 0,
 ) -> list[SignalRow]:
-    """Signals detected in [since, until) with their document and source, best first."""
+    """Signals detected in [since, until) with their document and source, best first; only
+    those with an id above ``after_id`` (what a reader that has seen the rest asks for)."""
     stmt = (
         select(Signal, Document, Source)
         .join(Document, Signal.document_id == Document.id)
         .join(Source, Document.source_id == Source.id)
         .where(Signal.detected_at >= since, Signal.detected_at < until, Signal.score >= min_score)
+        .where(Signal.id > after_id)
         .order_by(Signal.score.desc(), Signal.id)
     )
     return [

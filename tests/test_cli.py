@@ -83,7 +83,8 @@ def test_digest_preview_send_and_alerts_commands(
     due = (seeded.started - timedelta(minutes=1)).strftime("%H:%M")
     cfg = str(_alerts_config(tmp_path, smtp.port, db_file, due))
     out = tmp_path / "preview.html"
-    assert main(["--config", cfg, "digest", "--preview", "--out", str(out)]) == 0
+    today = seeded.started.date().isoformat()  # the period that ended a minute ago
+    assert main(["--config", cfg, "digest", "--preview", "--date", today, "--out", str(out)]) == 0
     assert "Dushanbe" in out.read_text() and out.with_suffix(".txt").exists()
     assert smtp.inbox.messages == []  # a preview sends nothing
     capsys.readouterr()

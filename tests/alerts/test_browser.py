@@ -118,10 +118,56 @@ def test_glance_shows_each_day(browser: Any) -> None:
     from tests.alerts.test_digest import row
 
     end = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
-    rows = [row(i, detected_at=end - timedelta(days=i % 7, hours=1)) for i in range(14)]
+    rows = [  # undated: each counted on its detection day
+        row(i, detected_at=end - timedelta(days=i % 7, hours=1), published_at=None)
+        for i in range(14)
+    ]
     d = build_digest(rows, end - timedelta(days=1), end, glance=glance(rows, end, UTC))
     page = browser.new_page()
     page.set_content(render_html(d))
     heights = page.eval_on_selector_all(".bar", "bars => bars.map(b => b.offsetHeight)")
     assert len(heights) == 7 and min(heights) > 0
+    page.close()
+
+
+def _as_outlook_shows(html: str) -> str:
+    """The HTML part as a client that drops ``<head>`` styles sees it: every <style> gone."""
+    import re
+
+    return re.sub(r"<style\b.*?</style>", "", html, flags=re.S | re.I)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_email_html_keeps_its_looks_without_head_styles(
+    engine: Engine, flagger: Flagger, smtp: SmtpServer, browser: Any
+) -> None:
+    """The digest and an alert as received, their <style> blocks removed: the title is a
+    blue, underlined link, the glance bars are drawn, the match is highlighted."""
+    seeded = seed(engine, flagger)
+    at, now = due_after(seeded.started)
+    sub = subscription(digest_time=at, alert_threshold=0.0)
+    box = outbox(engine, smtp.config(), sub)
+    assert box.dispatch(now).sent >= 2
+    parts = {
+        m.message["Subject"]: m.message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        for m in smtp.inbox.messages
+    }
+    digest = next(html for subject, html in parts.items() if "items in" in subject)
+    alert = next(html for subject, html in parts.items() if subject.startswith("[regwatch]"))
+    page = browser.new_page(viewport={"width": 800, "height": 1200})
+    page.route("**/*", lambda route: route.abort())
+    for html in (digest, alert):
+        page.set_content(_as_outlook_shows(html), wait_until="load")
+        assert page.evaluate("document.querySelectorAll('style').length") == 0
+        link = page.locator("a.title").first
+        style = link.evaluate(
+            "a => { const s = getComputedStyle(a);"
+            " return [s.color, s.textDecorationLine, s.fontWeight]; }"
+        )
+        assert style == ["rgb(11, 87, 208)", "underline", "600"]
+        mark = page.locator("blockquote mark").first
+        assert _pixels_near(mark.screenshot(), (0xFF, 0xE5, 0x8A)) > 50
+    page.set_content(_as_outlook_shows(digest), wait_until="load")
+    glance = page.locator("table.glance")
+    assert _pixels_near(glance.screenshot(), (0x2F, 0x7B, 0xD1)) > 200
     page.close()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from regwatch.alerts import build_digest, render_html, render_text, safe_url
@@ -79,7 +80,7 @@ def test_hostile_content_is_inert_in_html() -> None:
     assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "{{7*7}}" in html and "49" not in html
     assert "javascript:" not in html
-    assert "<mark>законопроект</mark>" in html
+    assert re.search(r"<mark style=\"[^\"]*\">законопроект</mark>", html)
 
 
 def test_match_highlighted_in_text_and_link_kept() -> None:
@@ -149,13 +150,14 @@ def test_glance_counts_per_local_day() -> None:
     from regwatch.alerts.digest import glance
 
     dushanbe = ZoneInfo("Asia/Dushanbe")  # UTC+5
+    undated = {"published_at": None}  # counted on their detection date
     rows = [
-        row(1, detected_at=NOW - timedelta(hours=1)),  # 07:00 local on the 26th
-        row(2, detected_at=NOW - timedelta(hours=4)),  # 04:00 local on the 26th
-        row(3, detected_at=NOW - timedelta(hours=6)),  # 02:00 local on the 26th
-        row(4, detected_at=NOW - timedelta(hours=9)),  # 23:00 local on the 25th
-        row(5, category="content_control", detected_at=NOW - timedelta(days=6, hours=1)),
-        row(6, detected_at=NOW - timedelta(days=8)),  # outside the 7 days
+        row(1, detected_at=NOW - timedelta(hours=1), **undated),  # 07:00 local on the 26th
+        row(2, detected_at=NOW - timedelta(hours=4), **undated),  # 04:00 local on the 26th
+        row(3, detected_at=NOW - timedelta(hours=6), **undated),  # 02:00 local on the 26th
+        row(4, detected_at=NOW - timedelta(hours=9), **undated),  # 23:00 local on the 25th
+        row(5, category="content_control", detected_at=NOW - timedelta(days=6, hours=1), **undated),
+        row(6, detected_at=NOW - timedelta(days=8), **undated),  # outside the 7 days
     ]
     g = glance(rows, NOW, dushanbe)
     assert [d.day for d in g.days] == [20, 21, 22, 23, 24, 25, 26]
@@ -181,3 +183,77 @@ def test_quiet_sources_are_listed() -> None:
     assert [h.name for h, _ in d.quiet_sources] == ["silent", "stale"]
     txt = render_text(d)
     assert "stale: quiet — nothing new since 2026-11-17" in txt and "fresh" not in txt
+
+
+def test_glance_counts_by_published_date_and_says_so() -> None:
+    """Ten days of articles collected in one go spread over their published days; a date
+    unknown or after the detection falls back to the detection date."""
+    from regwatch.alerts.digest import glance
+
+    collected = NOW - timedelta(hours=1)
+    rows = [row(i, detected_at=collected, published_at=NOW - timedelta(days=i)) for i in range(10)]
+    rows.append(row(20, detected_at=collected, published_at=None))
+    rows.append(row(21, detected_at=collected, published_at=NOW + timedelta(days=3)))
+    g = glance(rows, NOW, UTC)
+    assert g.rows == (("Draft laws, decrees and concepts", (1, 1, 1, 1, 1, 1, 3)),)
+    assert g.basis == "published date (detection date where unknown)"
+    d = build_digest(rows, NOW - timedelta(days=1), NOW, glance=g)
+    assert "signals by published date (detection date where unknown)" in render_text(d)
+    assert "signals by published date (detection date where unknown)" in render_html(d)
+
+
+def test_counted_at_sql_matches_the_python_rule() -> None:
+    """The SQL form the web UI's timeline can group by gives the same date as the Python one."""
+    from sqlalchemy import Column, DateTime, MetaData, Table, create_engine, insert, select
+
+    from regwatch.alerts.dates import counted_at, counted_at_sql
+
+    day = datetime(2026, 11, 20, 12, 0)
+    cases = [(None, day), (day - timedelta(days=2), day), (day + timedelta(days=5), day)]
+    table = Table("t", MetaData(), Column("p", DateTime), Column("d", DateTime))
+    engine = create_engine("sqlite://")
+    table.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table), [{"p": p, "d": d} for p, d in cases])
+        got = conn.execute(select(counted_at_sql(table.c.p, table.c.d))).scalars().all()
+    assert got == [counted_at(p, d) for p, d in cases] == [day, day - timedelta(days=2), day]
+
+
+def test_every_category_with_signals_gets_its_section_count_and_stories() -> None:
+    """Stories whose strongest signal is always Dushanbe or digital security still show in
+    the draft-law section: counted there, referenced to their one full listing."""
+    rows = []
+    for i in range(4):  # each story: a strong Dushanbe signal and a weaker draft-law one
+        rows.append(row(10 * i, document_id=i, category="dushanbe_ai_center", score=0.97))
+        rows.append(row(10 * i + 1, document_id=i, content_hash=f"h{10 * i}", score=0.8 - i / 10))
+    rows.append(row(99, document_id=99, category="digital_security", score=0.96))
+    d = build_digest(rows, NOW - timedelta(days=1), NOW, max_items=3)
+    by_key = {s.key: s for s in d.sections}
+    assert set(by_key) == {"dushanbe_ai_center", "draft_instrument", "digital_security"}
+    dushanbe, draft = by_key["dushanbe_ai_center"], by_key["draft_instrument"]
+    assert (dushanbe.count, len(dushanbe.items), dushanbe.hidden) == (4, 3, 1)
+    assert draft.count == 4 and draft.hidden == 1
+    # the three listed in full under Dushanbe are referenced from the draft-law section
+    assert [r.listed_in for r in draft.refs] == [
+        "Dushanbe AI Center and Tajikistan's AI corporation"
+    ] * 3
+    assert {r.anchor for r in draft.refs} == set(dushanbe.anchors)
+    assert d.item_count == 5  # stories, each once
+    # a story hidden by the cap at home is listed in full where it shows
+    assert [i.title for i in draft.items] == []
+    text = render_text(d)
+    assert "== Draft laws, decrees and concepts (4) ==" in text
+    assert text.count("→ listed under Dushanbe AI Center") == 3
+    html = render_html(d)
+    for anchor in dushanbe.anchors:
+        assert f'id="{anchor}"' in html and f'href="#{anchor}"' in html
+
+
+def test_a_story_hidden_at_home_is_listed_in_full_where_it_shows() -> None:
+    rows = [row(i, document_id=i, category="dushanbe_ai_center", score=0.99) for i in range(3)]
+    rows.append(row(50, document_id=50, category="dushanbe_ai_center", score=0.9))
+    rows.append(row(51, document_id=50, content_hash="h50", score=0.85))  # its draft-law signal
+    d = build_digest(rows, NOW - timedelta(days=1), NOW, max_items=3)
+    draft = next(s for s in d.sections if s.key == "draft_instrument")
+    assert [i.title for i in draft.items] == ["Title 50"] and draft.refs == ()
+    assert "Dushanbe AI Center and Tajikistan's AI corporation" in draft.items[0].also

@@ -3,6 +3,7 @@ on SQLite and PostgreSQL. Nothing is lost, nothing is sent twice."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -114,15 +115,17 @@ def test_digest_goes_out_once_per_period_with_a_stable_message_id(
     [received] = smtp.inbox.messages
     msg = received.message
     day = f"{seeded.started + timedelta(hours=6):%Y-%m-%d}"  # the period: the local day it ends
-    # three stories: kz (digital security and a draft: shown once, under its first-found
-    # strongest signal, naming the other), uz (a draft), tj (the Dushanbe centre)
+    # three stories: kz (digital security and a draft: shown in full once, under its
+    # first-found strongest signal, naming the other, and referenced from the other's
+    # section), uz (a draft), tj (the Dushanbe centre)
     assert msg["Subject"] == f"regwatch · gr-team {day}: 3 items in 3 categories"
     assert msg["Message-ID"] == f"<regwatch.digest.gr-team.{day}.email@watch.example.org>"
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert "Dushanbe AI Center" in text and "<mark>" in html and "glance" in html
-    assert text.count("News from kz") == 1 and "also: " in text
+    assert "Dushanbe AI Center" in text and "<mark " in html and "glance" in html
+    assert text.count("News from kz") == 2 and "also: " in text
+    assert text.count("→ listed under") == 1
     # the next cycles in the same period send nothing more
     assert box.dispatch(now + timedelta(minutes=10)).sent == 0
     assert box.dispatch(now + timedelta(hours=3)).sent == 0
@@ -200,7 +203,11 @@ def test_gives_up_after_max_attempts_and_retry_brings_it_back(
 
 
 def test_crash_mid_send_resends_once_with_the_same_message_id(
-    engine: Engine, flagger: Flagger, smtp: SmtpServer, tmp_path: Path
+    engine: Engine,
+    flagger: Flagger,
+    smtp: SmtpServer,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """`regwatch alerts dispatch` is SIGKILLed after the server took the message but before
     the sender recorded it: the row stays "sending"; once the claim is stale it is sent
@@ -239,11 +246,18 @@ countries = ["tj"]
     box = outbox(engine, settings.smtp, *settings.subscriptions)
     now = utcnow()
     assert box.deliver(now).sent == 0  # the claim is not stale yet: the sender may be alive
-    assert box.deliver(now + box.stale_claim).sent == 1
+    with caplog.at_level(logging.WARNING, logger="regwatch.alerts"):
+        assert box.deliver(now + box.stale_claim).sent == 1
     assert box.deliver(now + 2 * box.stale_claim).sent == 0
     first, second = smtp.inbox.messages
     assert first.data == second.data
-    assert first.message["Message-ID"] == second.message["Message-ID"]
+    message_id = first.message["Message-ID"]
+    assert message_id == second.message["Message-ID"]
+    [resent] = [r.getMessage() for r in caplog.records if "sending again" in r.getMessage()]
+    with db.session_scope(engine) as s:
+        row_id, signal_id = s.execute(select(Delivery.id, Delivery.signal_id)).one()
+    assert resent.startswith(f"delivery {row_id} (alert signal {signal_id} for gr-team via email)")
+    assert "attempt 1 was claimed and never recorded" in resent and message_id in resent
     assert statuses(engine) == [("alert", "email", "sent")]
 
 

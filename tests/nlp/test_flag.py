@@ -132,6 +132,77 @@ def test_rules_reject_unknown_term_list(tmp_path: Path) -> None:
         load_rules(tmp_path)
 
 
+def test_an_exclusion_may_name_a_term_list(tmp_path: Path) -> None:
+    (tmp_path / "terms.toml").write_text('[terms]\nadvice = ["урок", "training"]\n')
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["кибербезопасность"]\n'
+        'exclude = ["пароль", "@advice"]\nscore = 0.7\n'
+    )
+    rules = load_rules(tmp_path)
+    assert rules.rules[0].exclude == ("пароль", "урок", "training")
+    flagger = Flagger(rules)
+    assert flagger.flag("", "Прошли уроки кибербезопасности для школьников.") == []
+    assert [m.text for m in flagger.flag("", "Закон о кибербезопасности принят.")] == [
+        "кибербезопасности"
+    ]
+    (tmp_path / "x.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\nexclude = ["@nope"]\n'
+    )
+    with pytest.raises(RulesError, match="exclude '@nope' names no term list"):
+        load_rules(tmp_path)
+
+
+def test_sentence_requires_needs_its_terms_in_the_match_sentence(tmp_path: Path) -> None:
+    (tmp_path / "terms.toml").write_text(
+        '[terms]\nai = ["ИИ"]\nparties = ["правительства", "стороны"]\n'
+    )
+    (tmp_path / "misc.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.memo"\nphrases = ["меморандум"]\n'
+        'context = ["@ai"]\nsentence_requires = ["@parties", "@two_countries"]\n'
+        "score = 0.0\ndocument_score = 0.6\nsentence_score = 0.85\n"
+    )
+    (tmp_path / "gazetteer.toml").write_text(
+        '[countries.kz]\nnames = ["Казахстан"]\n[countries.uz]\nnames = ["Узбекистан"]\n'
+    )
+    flagger = Flagger(load_rules(tmp_path))
+    for text in (
+        "Правительства подписали меморандум об ИИ.",
+        "Казахстан и Узбекистан подписали меморандум об ИИ.",
+        "Стороны подписали меморандум. Он об ИИ.",  # context elsewhere: document_score
+    ):
+        assert [m.rule for m in flagger.flag("", text)] == ["misc.memo"], text
+        assert flagger.flag("", text) == flagger.flag("", text, prefilter=False)
+    for text in ("Компания подписала меморандум об ИИ.", "Стороны встретились. Меморандум об ИИ."):
+        assert flagger.flag("", text) == [], text
+        assert flagger.flag("", text, prefilter=False) == [], text
+    (tmp_path / "misc.toml").write_text(
+        'category = "misc"\n[[rules]]\nid = "misc.a"\nphrases = ["a"]\n'
+        'sentence_requires = ["@nope"]\n'
+    )
+    with pytest.raises(RulesError, match="names no term list"):
+        load_rules(tmp_path)
+
+
+def test_a_fallback_rule_yields_only_where_no_other_rule_of_its_category_does(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "misc.toml").write_text(
+        'category = "misc"\n'
+        '[[rules]]\nid = "misc.bill"\nphrases = ["законопроект"]\nscore = 0.9\n'
+        '[[rules]]\nid = "misc.reading"\nphrases = ["первое чтение"]\nscore = 0.8\n'
+        "fallback = true\n"
+        '[[rules]]\nid = "misc.chamber"\nphrases = ["Мажилис"]\nscore = 0.7\nfallback = true\n'
+    )
+    flagger = Flagger(load_rules(tmp_path))
+    text = "Мажилис одобрил законопроект в первом чтении. Мажилис одобрил закон в первом чтении."
+    for prefilter in (True, False):
+        found = flagger.flag("", text, prefilter=prefilter)
+        assert [(m.rule, m.text) for m in found] == [
+            ("misc.bill", "законопроект"),
+            ("misc.reading", "первом чтении"),
+        ]
+
+
 def test_rules_reject_bad_token_pattern(tmp_path: Path) -> None:
     (tmp_path / "x.toml").write_text(
         'category = "misc"\n[[rules]]\nid = "misc.a"\npatterns = [[{LOWR = "a"}]]\n'
