@@ -1,10 +1,10 @@
-# make demo | test | lint | bench | eval | train — each creates or refreshes .venv on first use.
+# make demo | serve | test | lint | bench | eval | train — each creates or refreshes .venv on first use.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench eval train venv clean
+.PHONY: demo serve test lint bench eval train venv clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/regwatch demo
+
+# The web UI on the demo's database, with the settings `make demo` wrote.
+serve: $(STAMP)
+	@test -f demo-out/config.toml || { echo "no demo-out/config.toml yet: run 'make demo' first"; exit 2; }
+	$(BIN)/regwatch --config demo-out/config.toml serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

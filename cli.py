@@ -1,11 +1,17 @@
-"""``regwatch`` subcommands. Thin: parse arguments, call the domain, turn RegwatchError into
-a message on stderr and its exit code (errors.py: 2 for a ConfigError or a UsageError — a bad
-argument, as argparse's own — 1 for any other)."""
+"""regwatch: collect Central Asian sources, flag AI-regulation signals, search them and send
+digests and alerts. Start with 'regwatch config init', then 'regwatch collect'.
+
+Exit codes: 0 done; 1 an error; 2 a bad setting or argument; 3 done, but some sources or
+deliveries failed."""
+
+# Thin: parse arguments, call the domain, turn RegwatchError into a message on stderr and its
+# exit code (errors.py). Output closed early (`regwatch query | head`) ends quietly.
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +24,15 @@ from regwatch.commands.alerts import (
     cmd_digest,
 )
 from regwatch.commands.analyst import cmd_export, cmd_import, cmd_query, cmd_serve
-from regwatch.commands.common import load_settings, make_flagger, open_engine, redact
+from regwatch.commands.common import (
+    load_settings,
+    make_flagger,
+    open_engine,
+    plural,
+    redact,
+)
+from regwatch.commands.first_steps import cmd_alerts_test, cmd_config_init
+from regwatch.commands.output import add_format, emit, wants_json
 from regwatch.commands.service import cmd_run, cmd_status
 from regwatch.commands.sources import (
     cmd_collect,
@@ -55,7 +69,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
             )
     enabled = sum(1 for src in s.sources if src.enabled)
     print(
-        f"{s.path}: OK — {len(s.sources)} sources ({enabled} enabled), "
+        f"{s.path}: OK — {plural(len(s.sources), 'source')} ({enabled} enabled), "
         f"database {redact(s.database.url)}"
     )
     return 0
@@ -115,10 +129,13 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from regwatch.pipeline import backtest
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_engine(s, read=True)
     nlp = dataclasses.replace(s.nlp, rules_dir=args.rules) if args.rules else s.nlp
     report = backtest(engine, make_flagger(nlp, model=_model_path(args)), limit=args.limit)
-    print("\n".join(report.lines(show=args.show)))
+    if wants_json(args):
+        emit(report)
+    else:
+        print("\n".join(report.lines(show=args.show)))
     return 0
 
 
@@ -131,7 +148,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="regwatch", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="regwatch",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"regwatch {__version__}")
     p.add_argument(
         "--config",
@@ -146,10 +167,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    cfg = sub.add_parser("config", help="configuration").add_subparsers(dest="sub", required=True)
+    cfg = sub.add_parser("config", help="write or check the settings file").add_subparsers(
+        dest="sub", required=True
+    )
     cfg.add_parser("check", help="validate the configuration").set_defaults(func=cmd_config_check)
+    ini = cfg.add_parser("init", help="write the settings template, every key documented")
+    ini.add_argument("path", nargs="?", help="where (default: $REGWATCH_CONFIG or ./config.toml)")
+    ini.add_argument("--force", action="store_true", help="replace a file that is there")
+    ini.set_defaults(func=cmd_config_init)
 
-    dbp = sub.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
+    dbp = sub.add_parser("db", help="upgrade the database schema").add_subparsers(
+        dest="sub", required=True
+    )
     dbp.add_parser("upgrade", help="upgrade the schema to the latest migration").set_defaults(
         func=cmd_db_upgrade
     )
@@ -161,10 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="poll even sources that asked to be left alone for now (Retry-After, TTL, back-off)",
     )
+    add_format(col)
     col.set_defaults(func=cmd_collect)
 
-    src = sub.add_parser("sources", help="sources").add_subparsers(dest="sub", required=True)
-    src.add_parser("list", help="sources and their health").set_defaults(func=cmd_sources_list)
+    src = sub.add_parser(
+        "sources", help="list, add, check, enable, disable or remove sources"
+    ).add_subparsers(dest="sub", required=True)
+    sls = src.add_parser("list", help="sources and their health")
+    add_format(sls)
+    sls.set_defaults(func=cmd_sources_list)
     add = src.add_parser("add", help="discover a feed or sitemap, preview it, add it to config")
     add.add_argument("url", help="a feed, a sitemap, or a page announcing its feed")
     add.add_argument("--name", help="short unique name (default: from the host)")
@@ -176,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.set_defaults(func=cmd_sources_add)
     chk = src.add_parser("check", help="test-fetch a configured source and preview it")
     chk.add_argument("name")
+    add_format(chk)
     chk.set_defaults(func=cmd_sources_check)
     for verb, what in (
         ("remove", "remove from"),
@@ -197,18 +232,22 @@ def build_parser() -> argparse.ArgumentParser:
     dig.add_argument("--html", action="store_true", help="print HTML instead of text")
     dig.set_defaults(func=cmd_digest)
 
-    alr = sub.add_parser("alerts", help="the delivery outbox").add_subparsers(
-        dest="sub", required=True
-    )
+    alr = sub.add_parser(
+        "alerts", help="the outbox: list, retry, test, dispatch deliveries"
+    ).add_subparsers(dest="sub", required=True)
     lst = alr.add_parser("list", help="recent deliveries and their status")
     lst.add_argument(
         "--status", choices=["pending", "sending", "sent", "failed", "skipped", "held", "bundled"]
     )
     lst.add_argument("--limit", type=int, default=50)
+    add_format(lst)
     lst.set_defaults(func=cmd_alerts_list)
     rty = alr.add_parser("retry", help="send failed deliveries again")
     rty.add_argument("ids", nargs="*", type=int, help="delivery ids (default: every failed one)")
     rty.set_defaults(func=cmd_alerts_retry)
+    tst = alr.add_parser("test", help="send a test message through each channel of a subscription")
+    tst.add_argument("subscription", help="its name in config.toml")
+    tst.set_defaults(func=cmd_alerts_test)
     alr.add_parser(
         "dispatch", help="one cycle: queue new alerts and due digests, send what is due"
     ).set_defaults(func=cmd_alerts_dispatch)
@@ -224,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--limit", type=int, help="only the N most recently seen documents")
     bt.add_argument("--show", type=int, default=20, help="changed signals to list (default 20)")
     _model_options(bt)
+    add_format(bt)
     bt.set_defaults(func=cmd_backtest)
 
     qry = sub.add_parser("query", help="signals with their documents, filtered and sorted")
@@ -234,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--what", choices=["signals", "documents"], default="signals")
     exp.add_argument("--format", choices=["jsonl", "csv", "json"], default="jsonl")
     exp.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    exp.add_argument(
+        "--bom",
+        action="store_true",
+        help="start the CSV with a UTF-8 byte-order mark, so Excel shows Cyrillic correctly",
+    )
     exp.set_defaults(func=cmd_export)
 
     imp = sub.add_parser(
@@ -243,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     sts = sub.add_parser("status", help="jobs, runs, health, outbox; exit 1 when unhealthy")
-    sts.add_argument("--format", choices=["text", "json"], default="text")
+    add_format(sts)
     sts.set_defaults(func=cmd_status)
 
     run = sub.add_parser("run", help="the long-running service: poll each source on schedule")
@@ -252,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one full cycle (due sources, alerts, due digests), then exit — for cron",
     )
+    add_format(run)
     run.set_defaults(func=cmd_run)
 
     srv = sub.add_parser("serve", help="the read-only web UI and JSON API")
@@ -284,7 +330,9 @@ def _query_arguments(p: argparse.ArgumentParser) -> None:
             flag, action="append", metavar="X[,Y]", help=f"{what}; repeat or comma-separate"
         )
     p.add_argument("--since", metavar="WHEN", help="detected at or after: 2026-11-01, 7d, 36h")
-    p.add_argument("--until", metavar="WHEN", help="detected before")
+    p.add_argument(
+        "--until", metavar="WHEN", help="detected up to: a day (that whole day), a time or a span"
+    )
     p.add_argument("--min-score", type=float, default=0.0, metavar="S")
     p.add_argument(
         "--text",
@@ -300,7 +348,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.setup(args.verbose or args.command == "run", True if args.log_json else None)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly; no flush at exit may raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
     except RegwatchError as exc:
         print(f"regwatch: {exc}", file=sys.stderr)
         return exc.exit_code

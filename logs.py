@@ -48,5 +48,6 @@ def setup(verbose: bool, as_json: bool | None = None) -> None:
     root.handlers[:] = [h for h in root.handlers if not getattr(h, "_regwatch", False)]
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.ERROR)
-    for noisy in ("alembic", "pymorphy3", "apscheduler"):
+    # httpx logs every request at INFO: -v means regwatch's progress, not a request log
+    for noisy in ("alembic", "pymorphy3", "apscheduler", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 from regwatch.alerts.report import latest_period, period_end
 from regwatch.config import SourceConfig, SubscriptionConfig
 from regwatch.errors import LockHeld
+from regwatch.pipeline.runs import stale_runs
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.lock import InstanceLock
@@ -150,19 +151,29 @@ def read_status(
             status.jobs.append({"job": f"poll {src.name}", "next_run": when, "note": note})
         status.jobs.append({"job": "alerts and digests (outbox)", "next_run": None,
                             "note": f"every {int(dispatch_every.total_seconds())} s"})  # fmt: skip
-        runs = session.scalars(select(m.Run).order_by(m.Run.id.desc()).limit(5))
+        runs = list(session.scalars(select(m.Run).order_by(m.Run.id.desc()).limit(5)))
+        stale = stale_runs(engine, runs)  # "running", but the process doing it is gone
         status.runs = [
             {
                 "kind": r.kind,
                 "started_at": r.started_at,
                 "finished_at": r.finished_at,
-                "status": r.status,
+                "status": "interrupted" if r.id in stale else r.status,
                 "items_seen": r.items_seen,
                 "documents_new": r.documents_new,
                 "signals_new": r.signals_new,
             }
             for r in runs
         ]
+        latest: dict[str, dict[str, Any]] = {}
+        for run in status.runs:
+            latest.setdefault(run["kind"], run)
+        for kind, run in latest.items():
+            if run["status"] == "interrupted":
+                status.problems.append(
+                    f"the last {kind} run (started {run['started_at']:%Y-%m-%d %H:%M} UTC) was "
+                    "interrupted before it finished; the next run closes it and fetches the rest"
+                )
         last_collect = session.scalar(
             select(func.max(m.Run.finished_at)).where(m.Run.kind == "collect")
         )

@@ -123,10 +123,12 @@ class WebhookChannel:
     """A push notification through Apprise: a subscription's immediate alerts (a digest is
     too long for a chat message; it goes by email)."""
 
-    def __init__(self, hook: Webhook, *, allow_private: bool, timeout: float) -> None:
+    def __init__(
+        self, hook: Webhook, *, allow_networks: tuple[str, ...], timeout: float
+    ) -> None:
         self.name = hook.label
         self.hook = hook
-        self.allow_private = allow_private
+        self.allow_networks = allow_networks
         self.timeout = timeout
 
     def serves(self, sub: SubscriptionConfig, kind: Kind) -> bool:
@@ -146,7 +148,7 @@ class WebhookChannel:
             self.hook,
             message["title"],
             message["body"],
-            allow_private=self.allow_private,
+            allow_networks=self.allow_networks,
             timeout=self.timeout,
         )
         return None
@@ -214,7 +216,7 @@ def build_channels(
     smtp: SmtpConfig,
     *,
     webhook_timeout: float,
-    allow_private_networks: bool,
+    allow_networks: tuple[str, ...],
     env: Mapping[str, str],
 ) -> Channels:
     """Every channel the subscriptions use, built once where the outbox is built.
@@ -239,7 +241,7 @@ def build_channels(
 
     def webhook(hook: Webhook) -> str:
         return channels.register(
-            WebhookChannel(hook, allow_private=allow_private_networks, timeout=webhook_timeout)
+            WebhookChannel(hook, allow_networks=allow_networks, timeout=webhook_timeout)
         )
 
     for sub in subs:

@@ -2,7 +2,8 @@
 
 A webhook target passes the crawler's URL-safety rules before anything is sent: only the
 Apprise services listed here, a target host of our own choosing must resolve to public
-addresses (unless ``fetch.allow_private_networks``), and redirects are not followed.
+addresses or lie in ``fetch.allow_networks`` (the fetcher's rules, crawlers/addresses.py),
+and redirects are not followed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from regwatch.crawlers.fetch import check_address, resolve_host
+from regwatch.crawlers.addresses import check_address, parse_networks, resolve_host
 from regwatch.errors import DeliveryError, FetchError
 
 __all__ = ["Webhook", "check_syntax", "check_webhook", "env_label", "push"]
@@ -93,27 +94,30 @@ def check_syntax(url: str, shown: str | None = None) -> object:
     return plugin
 
 
-def check_webhook(url: str, allow_private: bool, shown: str | None = None) -> object:
+def check_webhook(url: str, allow_networks: tuple[str, ...], shown: str | None = None) -> object:
     """The Apprise plugin for ``url`` once it passes the safety rules; else DeliveryError."""
     shown = shown or _shown(url)
     plugin = check_syntax(url, shown)
     plugin.redirects = False  # type: ignore[attr-defined] # a redirect could lead anywhere
-    if urlsplit(url).scheme.lower() in HOSTED and not allow_private:
+    if urlsplit(url).scheme.lower() in HOSTED:
         host = str(getattr(plugin, "host", "") or "")
         try:
+            allowed = parse_networks(allow_networks)
             for address in resolve_host(host):
-                check_address(address)
-        except FetchError as exc:
+                check_address(address, allowed)
+        except (FetchError, ValueError) as exc:
             reason = str(exc).replace(host, "the webhook host") if host else str(exc)
             raise DeliveryError(f"push: {shown!r}: {reason}") from None
     return plugin
 
 
-def push(hook: Webhook, title: str, body: str, *, allow_private: bool, timeout: float) -> None:
+def push(
+    hook: Webhook, title: str, body: str, *, allow_networks: tuple[str, ...], timeout: float
+) -> None:
     """Send one notification; raise DeliveryError with Apprise's reason when it fails."""
     import apprise
 
-    plugin = check_webhook(hook.url, allow_private, hook.shown)
+    plugin = check_webhook(hook.url, allow_networks, hook.shown)
     for attr in ("socket_connect_timeout", "socket_read_timeout"):
         if hasattr(plugin, attr):
             setattr(plugin, attr, timeout)

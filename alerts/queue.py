@@ -26,6 +26,7 @@ from regwatch.alerts.report import latest_period, period_end, subscription_diges
 from regwatch.config import DeliveryConfig, DigestConfig, SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
+from regwatch.store.analyst import text_documents
 from regwatch.store.models import Delivery, utcnow
 from regwatch.store.queries import SignalRow, signals_between
 
@@ -186,13 +187,16 @@ class OutboxQueue:
             )
             self.memory.refresh(session, now)
             sent = sent_this_hour(session, now)
+            found = {sub.name: text_documents(session, sub.text) for sub in subs}  # saved searches
         items: list[_Queued] = []
         if rows:
             self.memory.signal_mark = max(self.memory.signal_mark, *(r.signal_id for r in rows))
             for sub in subs:
                 for problem in self.channels.problems(sub):  # the other channels still go
                     log.error("alerts for %s: %s", sub.name, problem)
-                mine = [r for r in rows if wanted(sub, r, sub.alert_threshold)]  # best first
+                mine = [  # best first
+                    r for r in rows if wanted(sub, r, sub.alert_threshold, found[sub.name])
+                ]
                 for channel in self.channels.of(sub, "alert"):
                     room = self.delivery.alerts_per_hour - sent[(sub.name, channel.name)]
                     for row in mine:

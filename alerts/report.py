@@ -16,6 +16,7 @@ from regwatch.alerts.render import render_html, render_text
 from regwatch.config import SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
+from regwatch.store.analyst import text_documents
 from regwatch.store.queries import SignalRow, signals_between, source_health
 
 __all__ = [
@@ -38,10 +39,19 @@ class DigestFiles:
     text: Path
 
 
-def wanted(sub: SubscriptionConfig, row: SignalRow, min_score: float | None = None) -> bool:
+def wanted(
+    sub: SubscriptionConfig,
+    row: SignalRow,
+    min_score: float | None = None,
+    documents: Collection[int] = frozenset(),
+) -> bool:
     """Whether a signal belongs to the subscription: its filters, and a minimum score
-    (``sub.min_score`` unless given). A country matches by source or by mention."""
+    (``sub.min_score`` unless given). A country matches by source or by mention; with a
+    saved search (``sub.text``) the signal's document is one of ``documents``, those it
+    matches (:func:`regwatch.store.analyst.text_documents`)."""
     if row.score < (sub.min_score if min_score is None else min_score):
+        return False
+    if sub.text.strip() and row.document_id not in documents:
         return False
     if sub.categories and row.category not in sub.categories:
         return False
@@ -88,7 +98,12 @@ def subscription_digest(
     """The digest of ``sub``'s signals detected in [start, end), with a 7-day glance."""
     since = min(start, end - timedelta(days=GLANCE_DAYS))
     with db.session_scope(engine) as session:
-        rows = [r for r in signals_between(session, since, end, sub.min_score) if wanted(sub, r)]
+        found = text_documents(session, sub.text)
+        rows = [
+            r
+            for r in signals_between(session, since, end, sub.min_score)
+            if wanted(sub, r, documents=found)
+        ]
         health = source_health(session, sources)
     in_period = [r for r in rows if r.detected_at >= start]
     return build_digest(

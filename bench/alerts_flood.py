@@ -129,7 +129,9 @@ def subscriptions(due: datetime) -> list[SubscriptionConfig]:
 
 def make_outbox(engine: Engine, port: int, subs: list[SubscriptionConfig], per_hour: int) -> Outbox:
     smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", sender="rw@bench.example")
-    channels = build_channels(subs, smtp, webhook_timeout=5.0, allow_private_networks=True, env={})
+    channels = build_channels(
+        subs, smtp, webhook_timeout=5.0, allow_networks=("127.0.0.0/8",), env={}
+    )
     delivery = DeliveryConfig(alerts_per_hour=per_hour)
     queue = OutboxQueue(
         engine, subscriptions=subs, channels=channels, delivery=delivery, digest=DigestConfig()

@@ -56,7 +56,7 @@ def _policy() -> FetchPolicy:
     return fetch_policy(
         FetchConfig(
             timeout=30.0,
-            allow_private_networks=True,
+            allow_networks=("127.0.0.0/8",),
             per_host_concurrency=CONCURRENCY,
             per_host_delay=0.0,
         )

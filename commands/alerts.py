@@ -16,7 +16,8 @@ from regwatch.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     pass
 
-from regwatch.commands.common import load_settings, make_outbox, open_engine
+from regwatch.commands.common import load_settings, make_outbox, open_engine, plural
+from regwatch.commands.output import emit, wants_json
 
 
 def _day(text: str | None) -> date | None:
@@ -38,7 +39,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from regwatch.alerts.report import digest_for, period_end, period_in_progress, write_digest
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_engine(s, read=not args.send)
     now = datetime.now(UTC)
     day = _day(args.date)
     subs = [s.subscription(args.subscription)] if args.subscription else list(s.subscriptions)
@@ -115,7 +116,10 @@ def _send_digests(
 
 def cmd_alerts_list(args: argparse.Namespace) -> int:
     s = load_settings(args)
-    rows = make_outbox(s, open_engine(s)).rows(args.status, args.limit)
+    rows = make_outbox(s, open_engine(s, read=True)).rows(args.status, args.limit)
+    if wants_json(args):
+        emit(rows)
+        return 0
     print(
         f"{'id':>6} {'subscription':<16} {'kind':<6} {'about':<14} {'channel':<18} "
         f"{'status':<8} {'tries':>5}  when / last error"
@@ -132,12 +136,40 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
 
 def cmd_alerts_retry(args: argparse.Namespace) -> int:
     s = load_settings(args)
-    outbox = make_outbox(s, open_engine(s))
+    engine = open_engine(s, read=True)
+    _check_retryable(engine, args.ids)
+    outbox = make_outbox(s, engine)
     n = outbox.retry(args.ids)
-    print(f"{n} failed deliveries queued again")
+    print(f"{plural(n, 'failed delivery', 'failed deliveries')} queued again")
     report = outbox.deliver(datetime.now(UTC))
     print(report.line())
     return 0 if not (report.failed or report.retrying) else 3
+
+
+def _check_retryable(engine: Engine, ids: list[int]) -> None:
+    """Every id named is a delivery that failed: else say which is not, and why."""
+    if not ids:
+        return
+    from sqlalchemy import select
+
+    from regwatch.store import db
+    from regwatch.store.models import Delivery
+
+    with db.session_scope(engine) as session:
+        found = dict(
+            session.execute(select(Delivery.id, Delivery.status).where(Delivery.id.in_(ids))).all()
+        )
+    for i in ids:
+        if i not in found:
+            raise UsageError(
+                f"alerts retry: there is no delivery {i}; 'regwatch alerts list --status failed' "
+                "shows the ids of failed ones"
+            )
+        if found[i] != "failed":
+            raise UsageError(
+                f"alerts retry: delivery {i} is {found[i]}, not failed; only failed deliveries "
+                "are sent again"
+            )
 
 
 def cmd_alerts_dispatch(args: argparse.Namespace) -> int:

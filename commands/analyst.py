@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from regwatch.errors import ConfigError, UsageError
@@ -12,31 +11,14 @@ from regwatch.errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from regwatch.store.analyst import SignalFilter
 
-from regwatch.commands.common import load_settings, make_flagger, open_engine
+from regwatch.commands.common import load_settings, make_flagger, open_engine, open_reader, plural
+from regwatch.store.export import BOM
 
 DOCUMENT_COLUMNS = ("url", "title", "text", "published", "source", "lang", "country")
 
 
-def _when(text: str | None, flag: str) -> datetime | None:
-    """An instant from YYYY-MM-DD, an ISO 8601 time, or a span back from now: 36h, 7d, 2w."""
-    if text is None:
-        return None
-    units = {"h": 1, "d": 24, "w": 24 * 7}
-    value = text.strip()
-    if value[:-1].isdigit() and value[-1:] in units:
-        return datetime.now(UTC) - timedelta(hours=int(value[:-1]) * units[value[-1]])
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{flag} {text!r}: use a date (2026-11-01), a time (2026-11-01T08:00+05:00) "
-            "or a span back from now (36h, 7d, 2w)"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
 def _signal_filter(args: argparse.Namespace) -> SignalFilter:
-    from regwatch.store.analyst import SignalFilter
+    from regwatch.store.analyst import SignalFilter, parse_when
 
     def many(values: list[str] | None) -> tuple[str, ...]:
         return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
@@ -48,8 +30,8 @@ def _signal_filter(args: argparse.Namespace) -> SignalFilter:
         countries=many(args.country),
         sources=many(args.source),
         languages=many(args.lang),
-        since=_when(args.since, "--since"),
-        until=_when(args.until, "--until"),
+        since=parse_when(args.since, "--since", spans=True),
+        until=parse_when(args.until, "--until", end_of_day=True, spans=True),
         min_score=args.min_score,
         text=args.text or "",
     )
@@ -57,19 +39,20 @@ def _signal_filter(args: argparse.Namespace) -> SignalFilter:
 
 def cmd_query(args: argparse.Namespace) -> int:
     from regwatch.store import db
-    from regwatch.store.analyst import COLUMNS, iter_signals
+    from regwatch.store.analyst import COLUMNS, check_categories, iter_signals
     from regwatch.store.export import write_rows
 
     s = load_settings(args)
-    engine = open_engine(s)
     flt = _signal_filter(args)
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit}: use a positive number")
+    engine = open_reader(s)
     with db.session_scope(engine) as session:
+        check_categories(session, flt.categories)
         rows = iter_signals(session, flt, args.sort, args.limit)
         n = write_rows(rows, COLUMNS, args.format, sys.stdout)
     if args.format == "table":
-        print(f"({n} signals)", file=sys.stderr)
+        print(f"({plural(n, 'signal')})", file=sys.stderr)
     return 0
 
 
@@ -79,12 +62,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     from regwatch.store.export import write_rows
 
     s = load_settings(args)
-    engine = open_engine(s)
-    out: TextIO = (
-        open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        if args.out
-        else sys.stdout
-    )
+    engine = open_reader(s)
+    if args.bom and args.format != "csv":
+        raise UsageError("export --bom: a byte-order mark is for CSV only; add --format csv")
+    try:
+        out: TextIO = (
+            open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            if args.out
+            else sys.stdout
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"export --out {args.out}: cannot write there ({exc.strerror}); "
+            "pick a file in a folder that exists"
+        ) from None
+    if args.bom:
+        out.write(BOM)
     try:
         with db.session_scope(engine) as session:
             if args.what == "documents":
@@ -96,7 +89,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         if args.out:
             out.close()
-    print(f"exported {n} {args.what}" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
+    noun = args.what.removesuffix("s")
+    where = f" to {args.out}" if args.out else ""
+    print(f"exported {plural(n, noun)}{where}", file=sys.stderr)
     return 0
 
 
@@ -112,13 +107,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"import: cannot read {args.file}: {exc.strerror}") from None
+    moved: list[str] = []
     with stream:
-        summary = import_documents(engine, flagger, read_documents(read_lines(stream)), s.sources)
+        lines = read_documents(read_lines(stream))
+        summary = import_documents(engine, flagger, lines, s.sources, notes=moved)
     print(
-        f"imported {summary.items_seen} documents: {summary.counts_text()}; "
-        f"{len(summary.skipped)} lines skipped"
+        f"imported {plural(summary.items_seen, 'document')}: {summary.counts_text()}; "
+        f"{plural(len(summary.skipped), 'line')} skipped"
     )
-    for note in summary.notes(skipped=50):
+    for note in [*moved, *summary.notes(skipped=50)]:
         print(f"  {note}", file=sys.stderr)
     return 0 if not summary.skipped else 3
 
@@ -130,7 +127,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from regwatch.nlp.components import morph
-    from regwatch.store import db
     from regwatch.web import WebOptions, create_app, is_loopback
 
     s = load_settings(args)
@@ -151,8 +147,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"first (export {s.web.token_env}=$(python3 -c 'import secrets; "
             "print(secrets.token_urlsafe(32))')) or bind 127.0.0.1"
         )
-    open_engine(s).dispose()  # upgrade the schema with a writing engine, then only read
-    engine = db.make_engine(s.database.url, readonly=True)
+    engine = open_reader(s)
     options = WebOptions(token=token, page_size=s.web.page_size, quiet_days=s.digest.quiet_days)
     where = f"[{host}]" if ":" in host else host
     print(

@@ -10,17 +10,20 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from regwatch.commands.output import emit, wants_json
 from regwatch.config import Settings, default_config_path, load
 
 if TYPE_CHECKING:
     from regwatch.nlp import Flagger
 
 from regwatch.commands.common import (
-    fetch_policy,
     load_settings,
+    make_fetcher,
     make_flagger,
     make_outbox,
     open_engine,
+    open_reader,
+    plural,
 )
 
 
@@ -28,7 +31,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import time
 
-    from regwatch.crawlers import Fetcher
     from regwatch.crawlers.crawl import stop_crawls
     from regwatch.metrics import Metrics
     from regwatch.pipeline import collect_sources
@@ -42,11 +44,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         flagger = make_flagger(s.nlp)
         max_wait = s.fetch.max_wait_hours * 3600
         if args.once:
-            return _run_once(s, engine, flagger, max_wait)
+            return _run_once(s, engine, flagger, max_wait, wants_json(args))
         metrics = Metrics()
         if s.service.metrics_port:
             metrics.serve(s.service.metrics_host, s.service.metrics_port)
-        with Fetcher(fetch_policy(s.fetch)) as fetcher:
+        with make_fetcher(s) as fetcher:
             outbox = [make_outbox(s, engine)]  # replaced when the configuration changes
             watched = s.path or default_config_path()
             seen = [_mtime(watched)]
@@ -87,19 +89,25 @@ def _mtime(path: Path) -> int:
         return 0
 
 
-def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) -> int:
+def _run_once(
+    s: Settings, engine: Engine, flagger: Flagger, max_wait: float, json_out: bool = False
+) -> int:
     """One full cycle for cron or a systemd timer: poll every due source, flag, store, then
     queue and send alerts and due digests."""
-    from regwatch.crawlers import Fetcher
     from regwatch.pipeline import collect_sources
     from regwatch.status import due_sources
 
     due = due_sources(engine, s.sources, datetime.now(UTC))
-    with Fetcher(fetch_policy(s.fetch)) as fetcher:
+    with make_fetcher(s) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
     report = make_outbox(s, engine).dispatch()
+    code = 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
+    if json_out:
+        emit({"due": [x.name for x in due], "collect": summary, "outbox": report})
+        engine.dispose()
+        return code
     print(
-        f"run --once: {len(due)} sources due — {summary.sources_text()}; "
+        f"run --once: {plural(len(due), 'source')} due — {summary.sources_text()}; "
         f"{summary.items_seen} items: {summary.counts_text()}\n{report.line()}"
     )
     for note in summary.notes():
@@ -107,7 +115,7 @@ def _run_once(s: Settings, engine: Engine, flagger: Flagger, max_wait: float) ->
     for err in report.errors:
         print(f"  {err}", file=sys.stderr)
     engine.dispose()
-    return 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
+    return code
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -116,7 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from regwatch.status import read_status
 
     s = load_settings(args)
-    engine = open_engine(s)
+    engine = open_reader(s)
     status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
     engine.dispose()
     if args.format == "json":

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from regwatch.config.settings import (
     COUNTRIES,
     LANGUAGES,
+    FetchConfig,
     Settings,
     SmtpConfig,
     SourceConfig,
@@ -31,10 +32,18 @@ _ADDRESS_RE = re.compile(
 
 def check(settings: Settings, where: str, env: Mapping[str, str]) -> None:
     """Everything about ``settings`` that a range beside a setting cannot say."""
+    _check_fetch(settings.fetch, where)
     check_sources(settings.sources, where)
+    for i, src in enumerate(settings.sources):
+        _check_source_secrets(src, f"{where}: sources[{i}] ({src.name})", env)
     _check_smtp(settings.smtp, where, env)
     _check_web(settings.web, where)
     _check_subscriptions(settings, where, env)
+
+
+def is_source_name(value: str) -> bool:
+    """A source's (or subscription's) name: lowercase letters, digits, - and _."""
+    return bool(_NAME_RE.fullmatch(value))
 
 
 def is_env_name(value: str) -> bool:
@@ -54,17 +63,9 @@ def check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
         if src.name in seen:
             raise ConfigError(f"{where}: {key}.name is used twice; give each source its own name")
         seen.add(src.name)
-        try:
-            parts = urlsplit(src.url)
-            _ = parts.port  # raises on a port out of range
-        except ValueError as exc:
-            raise ConfigError(
-                f"{where}: {key}.url {src.url!r} is not a valid URL ({exc})"
-            ) from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"{where}: {key}.url must start with http:// or https:// and name a host"
-            )
+        problem = url_problem(src.url)
+        if problem:
+            raise ConfigError(f"{where}: {key}.url {problem}")
         if src.country not in COUNTRIES:
             raise ConfigError(
                 f"{where}: {key}.country must be one of {', '.join(COUNTRIES)}, got {src.country!r}"
@@ -81,11 +82,121 @@ def check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
                 raise ConfigError(
                     f"{where}: {key}: {pattern!r} in allow/deny is not a valid regex ({exc})"
                 ) from None
+        for name in SELECTORS:
+            selector = getattr(src, name)
+            if selector and (why := selector_problem(selector)):
+                raise ConfigError(
+                    f"{where}: {key}.{name} {selector!r} is not a valid CSS selector ({why}); "
+                    'e.g. "a.news-link" or "div.list h3 > a"'
+                )
+        for name in ("auth_env", "headers_env"):
+            var = getattr(src, name)
+            if var and not _ENV_RE.fullmatch(var):
+                raise ConfigError(
+                    f"{where}: {key}.{name} must be an environment variable name like "
+                    f"REGWATCH_KZ_GOV_AUTH (never the secret itself), got {var!r}"
+                )
         if src.type == "html" and not src.link_selector:
             raise ConfigError(
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
                 'of the article links on its listing page, e.g. link_selector = "a.news-link"'
             )
+
+
+MAX_URL = 2048  # characters: the store's canonical_url column (String(2048))
+SELECTORS = ("link_selector", "title_selector", "text_selector", "date_selector", "next_selector")
+_MISREAD = re.compile(r"[\x00-\x20\x7f-\x9f\\]")  # parsers disagree on these (WHATWG vs RFC 3986)
+AUTH_HINT = (
+    "put them in an environment variable named by the source's auth_env (HTTP Basic; its "
+    "value user:password) or headers_env (its value one header, e.g. 'Authorization: Bearer "
+    "…'); secrets never go in config.toml"
+)
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a source's URL (the words after "url"), or None. Never quotes a
+    URL that carries credentials."""
+    bad = _MISREAD.search(url)
+    if bad:
+        return (
+            f"contains {bad.group()!r} (a backslash, whitespace or a control character), "
+            "which URL parsers read differently; percent-encode it (%5C, %20)"
+        )
+    try:
+        has_credentials = "@" in urlsplit(url).netloc
+    except ValueError:
+        has_credentials = False
+    if has_credentials:
+        return f"carries credentials (user:password@); remove them and {AUTH_HINT}"
+    if len(url) > MAX_URL:
+        return f"is {len(url)} characters long, over the {MAX_URL} the database keeps"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port out of range
+    except ValueError as exc:
+        return f"{url!r} is not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must start with http:// or https:// and name a host"
+    return None
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why the CSS ``selector`` does not parse (the crawler's parser: parsel), or None."""
+    from parsel import Selector
+
+    try:
+        Selector(text="<html></html>").css(selector)
+    except Exception as exc:  # cssselect raises several types on a bad selector
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def source_headers(src: SourceConfig, env: Mapping[str, str]) -> dict[str, str]:
+    """The headers ``auth_env``/``headers_env`` name, from ``env``; ValueError says what is
+    wrong with a value without quoting it."""
+    import base64
+
+    out: dict[str, str] = {}
+    if src.auth_env:
+        value = env.get(src.auth_env, "")
+        if ":" not in value or "\n" in value or "\r" in value:
+            raise ValueError(
+                f"auth_env names {src.auth_env}, which is "
+                + ("not set" if not value else "not of the form user:password")
+                + f"; export {src.auth_env}='user:password' before starting regwatch"
+            )
+        out["Authorization"] = "Basic " + base64.b64encode(value.encode()).decode("ascii")
+    if src.headers_env:
+        value = env.get(src.headers_env, "")
+        name, _, content = value.partition(":")
+        if (
+            not re.fullmatch(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+", name)
+            or not content.strip()
+            or any(c in value for c in "\r\n\0")
+        ):
+            raise ValueError(
+                f"headers_env names {src.headers_env}, which is "
+                + ("not set" if not value else "not one header like 'Name: value'")
+                + f"; export {src.headers_env}='Authorization: Bearer …' before starting regwatch"
+            )
+        out[name] = content.strip()
+    return out
+
+
+def _check_source_secrets(src: SourceConfig, key: str, env: Mapping[str, str]) -> None:
+    try:
+        source_headers(src, env)
+    except ValueError as exc:
+        raise ConfigError(f"{key}.{exc}") from None
+
+
+def _check_fetch(fetch: FetchConfig, where: str) -> None:
+    from regwatch.crawlers.addresses import parse_networks
+
+    try:
+        parse_networks(fetch.allow_networks)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: fetch.allow_networks: {exc}") from None
 
 
 def _check_smtp(smtp: SmtpConfig, where: str, env: Mapping[str, str]) -> None:
@@ -139,6 +250,14 @@ def _check_subscriptions(settings: Settings, where: str, env: Mapping[str, str])
             )
         if not sub.recipients and not sub.webhooks and not sub.webhook_env:
             raise ConfigError(f"{where}: {key} has nowhere to deliver; add recipients or webhooks")
+        if sub.text.strip():
+            from regwatch.errors import QuerySyntaxError
+            from regwatch.store.search import parse
+
+            try:  # the syntax only: words are normalized when the search runs
+                parse(sub.text, lambda t: re.findall(r"\w+", t.lower()))
+            except QuerySyntaxError as exc:
+                raise ConfigError(f"{where}: {key}.text: {exc}") from None
         for field_name, allowed in (
             ("countries", COUNTRIES),
             ("languages", LANGUAGES),

@@ -17,15 +17,18 @@ from regwatch.errors import ConfigError
 # untouched.
 
 
-def add_source(path: Path, block: Mapping[str, Any], comment: str = "") -> None:
-    """Append a ``[[sources]]`` block (plain values) at the end of the file."""
+def add_source(
+    path: Path, block: Mapping[str, Any], comment: str = "", *, dry_run: bool = False
+) -> None:
+    """Append a ``[[sources]]`` block (plain values) at the end of the file; ``dry_run``
+    applies every check of the real edit and leaves the file as it is."""
     import tomlkit
 
     text = path.read_text(encoding="utf-8")
     rendered = tomlkit.dumps({"sources": [dict(block)]})
     note = "".join(f"# {line}\n" for line in comment.splitlines() if line.strip())
     header, _, body = rendered.partition("\n")
-    _replace_validated(path, f"{text.rstrip()}\n\n{header}\n{note}{body}")
+    _replace_validated(path, f"{text.rstrip()}\n\n{header}\n{note}{body}", dry_run=dry_run)
 
 
 def set_source_enabled(path: Path, name: str, enabled: bool) -> None:
@@ -52,7 +55,7 @@ def _source_table(path: Path, name: str) -> tuple[Any, Any]:
     raise ConfigError(f"{path}: no source named {name!r} (known: {known})")
 
 
-def _replace_validated(path: Path, text: str) -> None:
+def _replace_validated(path: Path, text: str, *, dry_run: bool = False) -> None:
     path = path.resolve()  # a symlinked config.toml is edited where it lives
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -65,6 +68,7 @@ def _replace_validated(path: Path, text: str) -> None:
             raise ConfigError(
                 f"{str(exc).replace(str(tmp), str(path))} — nothing was changed in {path}"
             ) from None
-        os.replace(tmp, path)
+        if not dry_run:
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

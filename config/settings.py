@@ -63,6 +63,15 @@ def required(help: str) -> Any:
     return field(metadata={"help": help, "required": True})
 
 
+# Keys that were replaced: the walker names the replacement instead of "unknown key".
+RETIRED = {
+    "fetch.allow_private_networks": (
+        "was replaced by fetch.allow_networks, a list of the networks (CIDR) that may be "
+        'fetched although not public; for a local demo: allow_networks = ["127.0.0.0/8"]'
+    ),
+}
+
+
 @dataclass(frozen=True)
 class DatabaseConfig:
     url: str = setting(
@@ -90,8 +99,12 @@ class FetchConfig:
         Bounds(1024, text="at least 1024"),
     )
     max_redirects: int = setting(5, "redirect hops followed, each re-checked", Bounds(0, 20))
-    allow_private_networks: bool = setting(
-        False, "allow loopback/private addresses (only for demos and tests)"
+    allow_networks: tuple[str, ...] = setting(
+        [],
+        'networks (CIDR) fetched although not public, e.g. ["127.0.0.0/8"] for a local demo '
+        'or ["10.20.0.0/16"] for an intranet feed; link-local and cloud-metadata addresses '
+        "(169.254.0.0/16, fd00:ec2::254, 100.100.100.200, ...) only when that network itself is "
+        "listed; every redirect hop and webhook target is checked against it",
     )
     per_host_concurrency: int = setting(
         2, "requests in flight to one host at a time, at most", Bounds(1, 64)
@@ -211,6 +224,9 @@ class SubscriptionConfig:
     )
     tiers: tuple[str, ...] = setting([], "source tiers: official news analysis; empty means all")
     languages: tuple[str, ...] = setting([], "languages: en ru kk ky tg uz; empty means all")
+    text: str = setting(
+        "", 'a saved search, as query --text: words, "phrases", AND OR NOT ( ); empty means all'
+    )
     min_score: float = setting(0.5, "signals scoring below this stay out of this digest", SCORE)
     group_by: GroupBy = setting("category", "digest sections by category or by country")
     digest_time: time = setting(time(8, 0), "local time the daily digest goes out, HH:MM")
@@ -277,6 +293,16 @@ class SourceConfig:
         True, "html/sitemap: obey robots.txt; false only with the owner's consent"
     )
     user_agent: str = setting("", "this source's User-Agent; empty: fetch.user_agent")
+    auth_env: str = setting(
+        "",
+        "name of the environment variable holding user:password for HTTP Basic on this "
+        "source's host (never the secret itself)",
+    )
+    headers_env: str = setting(
+        "",
+        "name of the environment variable holding one header sent to this source's host, "
+        "e.g. 'Authorization: Bearer ...' (never the secret itself)",
+    )
 
 
 @dataclass(frozen=True)

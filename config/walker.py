@@ -11,7 +11,13 @@ import typing
 from datetime import time
 from typing import Any, Literal, get_args, get_origin
 
-from regwatch.config.settings import Bounds, Settings, SourceConfig, SubscriptionConfig
+from regwatch.config.settings import (
+    RETIRED,
+    Bounds,
+    Settings,
+    SourceConfig,
+    SubscriptionConfig,
+)
 from regwatch.errors import ConfigError
 
 _HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
@@ -27,6 +33,8 @@ def build(
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in exclude}
     for key in table:
+        if f"{prefix}{key}" in RETIRED:
+            raise ConfigError(f"{where}: {prefix}{key} {RETIRED[prefix + key]}")
         if key not in fields:
             near = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""

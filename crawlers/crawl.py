@@ -26,6 +26,7 @@ from typing import Any
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.responsetypes import responsetypes
@@ -47,6 +48,7 @@ __all__ = [
 
 # Scrapy reports every crawl at INFO (settings, stats); regwatch reports sources itself.
 logging.getLogger("scrapy").setLevel(logging.WARNING)
+log = logging.getLogger("regwatch.crawlers")
 
 CRAWL_TIMEOUT_S = 600  # a whole crawl of one source, at most
 _FORWARDED = ("User-Agent", "Accept", "Accept-Language", "Referer")
@@ -74,6 +76,13 @@ class FetcherDownloadHandler(BaseDownloadHandler):
                 _POOL, lambda: fetcher.get(request.url, headers, validators=validators)
             )
         except FetchError as exc:
+            if request.callback is NO_CALLBACK and exc.status is None and _is_robots(request):
+                # Unreachable (DNS, connection, deadline, refused address): Scrapy would log
+                # a traceback at ERROR, then crawl as if robots.txt allowed all. One line.
+                log.warning(
+                    "crawl: %s unreachable (%s); crawling as if it allows all", request.url, exc
+                )
+                raise IgnoreRequest(str(exc)) from None
             if exc.status is None or request.callback is not NO_CALLBACK:
                 raise  # this very error reaches the spider's errback (failure.value)
             # Scrapy's own request (robots.txt) reads an error status as an answer: 4xx/5xx
@@ -86,6 +95,11 @@ class FetcherDownloadHandler(BaseDownloadHandler):
         return cls(
             url=resp.url, status=resp.status, headers=resp_headers, body=resp.body, request=request
         )
+
+
+def _is_robots(request: Request) -> bool:
+    """Scrapy's own robots.txt request (RobotsTxtMiddleware)."""
+    return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith("/robots.txt")
 
 
 def _settings(source: Any, fetcher: Fetcher) -> dict[str, Any]:

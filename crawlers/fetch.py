@@ -3,7 +3,8 @@
 Rules applied to every request and every redirect hop: only http/https; the host's addresses
 are checked when the URL is checked *and again at connect time* — the connection goes to the
 address that was checked, so DNS rebinding cannot slip a private address in — refusing
-loopback, private, link-local, reserved and multicast ones unless ``allow_private_networks``;
+loopback, private, reserved and multicast ones unless their network is in ``allow_networks``,
+and link-local and cloud-metadata ones unless that very network is listed (crawlers/addresses.py);
 a deadline for the whole request including redirects; a body cap counted *after*
 decompression, decompressing ourselves in bounded steps (gzip/deflate/brotli bombs stop at
 the cap); a redirect limit; a per-host limit on requests in flight and a delay between request
@@ -19,11 +20,9 @@ stack costing ~1.0 ms of CPU per request against ~0.3 ms for the sync one (bench
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,24 +31,23 @@ import httpcore
 import httpx
 
 from regwatch.config.settings import FetchConfig
+from regwatch.crawlers.addresses import (
+    CachedResolver,
+    IPNetwork,
+    Resolver,
+    check_address,
+    host_addresses,
+    parse_networks,
+    system_resolver,
+)
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
-__all__ = [
-    "CachedResolver",
-    "FetchPolicy",
-    "Fetcher",
-    "Response",
-    "check_address",
-    "resolve_host",
-]
+__all__ = ["FetchPolicy", "Fetcher", "Response", "origin_of"]
 
 # Statuses whose Retry-After header is read into FetchError.retry_after.
 _RETRY_STATUSES = (429, 503)
-
-Resolver = Callable[[str], list[str]]
-
 
 _SETTINGS = FetchConfig()  # the [fetch] settings' declared defaults
 
@@ -63,7 +61,7 @@ class FetchPolicy:
     timeout: float = _SETTINGS.timeout
     max_bytes: int = _SETTINGS.max_bytes
     max_redirects: int = _SETTINGS.max_redirects
-    allow_private_networks: bool = _SETTINGS.allow_private_networks
+    allow_networks: tuple[str, ...] = _SETTINGS.allow_networks  # CIDR; the demo: 127.0.0.0/8
     per_host_concurrency: int = _SETTINGS.per_host_concurrency
     per_host_delay: float = _SETTINGS.per_host_delay
 
@@ -100,84 +98,6 @@ class Response:
             if key.lower() == "charset" and value:
                 return value.strip("\"'").lower()
         return None
-
-
-def _system_resolver(host: str) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"fetch: cannot resolve host {host!r} ({exc})") from None
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-class CachedResolver:
-    """A resolver's answers kept for ``ttl`` seconds, so a crawl of a hundred articles on one
-    host asks DNS once instead of twice per request (the URL check, then the connection).
-
-    It weakens no rule: whatever it returns is checked when the URL is checked and again at
-    connect time, and connections go only to those checked addresses. Failures are not kept.
-    Thread-safe; the Fetcher's default."""
-
-    def __init__(
-        self,
-        resolve: Resolver,
-        ttl: float = 60.0,
-        max_hosts: int = 1024,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._resolve = resolve
-        self.ttl = ttl
-        self.max_hosts = max_hosts
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._answers: dict[str, tuple[float, tuple[str, ...]]] = {}
-
-    def __call__(self, host: str) -> list[str]:
-        key = host.lower()
-        now = self._clock()
-        with self._lock:
-            kept = self._answers.get(key)
-        if kept is not None and kept[0] > now:
-            return list(kept[1])
-        answer = self._resolve(host)  # outside the lock: lookups of other hosts go on
-        with self._lock:
-            if len(self._answers) >= self.max_hosts:
-                self._answers = {h: a for h, a in self._answers.items() if a[0] > now}
-                if len(self._answers) >= self.max_hosts:
-                    self._answers.clear()
-            self._answers[key] = (now + self.ttl, tuple(answer))
-        return answer
-
-
-def check_address(address: str) -> None:
-    """Raise UnsafeURLError when ``address`` is not a public unicast address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    embedded: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            embedded.append(ip.ipv4_mapped)
-        if ip.sixtofour is not None:
-            embedded.append(ip.sixtofour)
-        if ip.teredo is not None:
-            embedded.extend(ip.teredo)
-    for candidate in embedded:
-        if not candidate.is_global or candidate.is_multicast or candidate.is_reserved:
-            raise UnsafeURLError(
-                f"fetch: address {address} is not public (loopback/private/link-local/reserved); "
-                "set fetch.allow_private_networks = true only for local demos and tests"
-            )
-
-
-def _addresses(host: str, resolve: Resolver) -> list[str]:
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        return resolve(host)
-
-
-def resolve_host(host: str) -> list[str]:
-    """The addresses ``host`` stands for (itself when it is an IP literal)."""
-    return _addresses(host, _system_resolver)
 
 
 _DEADLINE = threading.local()  # .at: the monotonic deadline of this thread's request
@@ -241,8 +161,9 @@ class _DeadlineBackend(httpcore.SyncBackend):
 class _GuardedBackend(_DeadlineBackend):
     """Resolves, checks and connects to the checked address itself."""
 
-    def __init__(self, resolve: Resolver) -> None:
+    def __init__(self, resolve: Resolver, allowed: tuple[IPNetwork, ...]) -> None:
         self._resolve = resolve
+        self._allowed = allowed
 
     def connect_tcp(
         self,
@@ -252,9 +173,9 @@ class _GuardedBackend(_DeadlineBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = _addresses(host, self._resolve)
+        addresses = host_addresses(host, self._resolve)
         for address in addresses:
-            check_address(address)
+            check_address(address, self._allowed)
         error: Exception | None = None
         for address in addresses:
             try:
@@ -264,11 +185,11 @@ class _GuardedBackend(_DeadlineBackend):
         raise error or httpcore.ConnectError(f"no address for {host}")
 
 
-def _guarded_transport(resolve: Resolver | None) -> httpx.HTTPTransport:
-    """Our transport: address checks at connect time (unless ``resolve`` is None, when
-    private networks are allowed) and the total deadline on every read and write."""
+def _guarded_transport(resolve: Resolver, allowed: tuple[IPNetwork, ...]) -> httpx.HTTPTransport:
+    """Our transport: address checks at connect time and the total deadline on every read
+    and write."""
     transport = httpx.HTTPTransport()
-    backend = _GuardedBackend(resolve) if resolve is not None else _DeadlineBackend()
+    backend = _GuardedBackend(resolve, allowed)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(), network_backend=backend
     )
@@ -276,6 +197,17 @@ def _guarded_transport(resolve: Resolver | None) -> httpx.HTTPTransport:
 
 
 _DRAIN_BYTES = 64 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of ``url``, lower case, the port always written."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    except ValueError:
+        return ""
+    return f"{parts.scheme.lower()}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _drain(resp: httpx.Response) -> None:
@@ -295,13 +227,20 @@ class Fetcher:
         policy: FetchPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
+        origin_headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        """``origin_headers``: headers sent only to one origin (``https://host:443``), such as
+        a source's credentials (``auth_env``/``headers_env``); never to a redirect elsewhere."""
         self.policy = policy or FetchPolicy()
-        self._resolve = resolver or CachedResolver(_system_resolver)
+        self._origin_headers = {origin_of(o): dict(h) for o, h in (origin_headers or {}).items()}
+        self._resolve = resolver or CachedResolver(system_resolver)
+        try:
+            self._allowed = parse_networks(self.policy.allow_networks)
+        except ValueError as exc:
+            raise UnsafeURLError(f"fetch: fetch.allow_networks: {exc}") from None
         self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
         if transport is None:
-            private = self.policy.allow_private_networks
-            transport = _guarded_transport(None if private else self._resolve)
+            transport = _guarded_transport(self._resolve, self._allowed)
         self._client = httpx.Client(
             transport=transport,
             follow_redirects=False,
@@ -330,11 +269,9 @@ class Fetcher:
             raise UnsafeURLError(f"fetch: {url!r} is not http or https; only web URLs are fetched")
         if not host:
             raise UnsafeURLError(f"fetch: {url!r} has no host")
-        if self.policy.allow_private_networks:
-            return
-        for address in _addresses(host, self._resolve):
+        for address in host_addresses(host, self._resolve):
             try:
-                check_address(address)
+                check_address(address, self._allowed)
             except UnsafeURLError as exc:
                 raise UnsafeURLError(f"fetch: {url} resolves to {address}: {exc}") from None
 
@@ -360,7 +297,8 @@ class Fetcher:
             with self.limiter.slot(host):
                 if deadline is None:  # waiting for a slot is not part of the request's time
                     deadline = time.monotonic() + self.policy.timeout
-                status, resp_headers, body, location = self._once(current, sent, deadline)
+                hop = {**sent, **self._origin_headers.get(origin_of(current), {})}
+                status, resp_headers, body, location = self._once(current, hop, deadline)
             if location is None:
                 if status == 304 and validators:
                     return Response(url=current, status=status, headers=resp_headers)

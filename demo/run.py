@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -12,16 +12,9 @@ from regwatch.alerts.channels import build_channels
 from regwatch.alerts.outbox import DispatchReport, Outbox, OutboxQueue, Sender
 from regwatch.alerts.report import digest_for, write_digest
 from regwatch.commands.common import fetch_policy, make_flagger
-from regwatch.config import (
-    DeliveryConfig,
-    DigestConfig,
-    FetchConfig,
-    NlpConfig,
-    SmtpConfig,
-    SubscriptionConfig,
-    load_sources,
-)
+from regwatch.config import DigestConfig, FetchConfig, NlpConfig, Settings, load, load_sources
 from regwatch.crawlers import Fetcher
+from regwatch.demo.config import write_config
 from regwatch.demo.mailbox import mailbox
 from regwatch.demo.server import serve
 from regwatch.pipeline import RunSummary, collect_sources
@@ -63,6 +56,8 @@ class DemoReport:
             f"digest: {self.digest_items} items → {self.out / 'digest.html'}, "
             f"{self.out / 'digest.txt'}",
             f"database file: {self.out / 'regwatch.db'}",
+            f"settings: {self.out / 'config.toml'} — next: make serve, or "
+            f"regwatch --config {self.out / 'config.toml'} serve",
             f"outbox (as if it were {self.digest_due} UTC, the subscriptions' digest time): "
             f"{self.outbox.alerts_queued} alerts and {self.outbox.digests_queued} digests queued, "
             f"{self.outbox.sent} emailed, {self.outbox.failed} failed",
@@ -76,7 +71,10 @@ class DemoReport:
 
 # The bundled sites are served on this machine: no politeness delay between requests.
 FETCH = FetchConfig(
-    user_agent="regwatch-demo/0.1", timeout=10.0, allow_private_networks=True, per_host_delay=0.0
+    user_agent="regwatch-demo/0.1",
+    timeout=10.0,
+    allow_networks=("127.0.0.0/8",),
+    per_host_delay=0.0,
 )
 
 
@@ -105,9 +103,9 @@ def run_demo(out: Path) -> DemoReport:
         write_digest(digest, out / "digest.html", out / "digest.txt")
         due = now + timedelta(minutes=2)
         with mailbox(out / "mail") as inbox:
-            report = _outbox(engine, inbox.port, due, {s.name for s in sources}).dispatch(
-                due + timedelta(minutes=1)
-            )
+            config = write_config(out, SOURCES, base, inbox.port, f"{due:%H:%M}")
+            settings = load(config, env={})
+            report = _outbox(engine, settings).dispatch(due + timedelta(minutes=1))
         with db.session_scope(engine) as session:
             after = counts(session)
     finally:
@@ -125,38 +123,18 @@ def run_demo(out: Path) -> DemoReport:
     )
 
 
-def _outbox(engine: Engine, port: int, due: datetime, sources: set[str]) -> Outbox:
-    """Two teams: the whole region by category, and a Kazakhstan desk by country."""
-    at = time(due.hour, due.minute)
-    subscriptions = [
-        SubscriptionConfig(
-            name="gr-central-asia",
-            recipients=("gr-team@demo.invalid",),
-            timezone="UTC",
-            digest_time=at,
-            alert_threshold=0.95,
-        ),
-        SubscriptionConfig(
-            name="kz-desk",
-            recipients=("kz-desk@demo.invalid",),
-            countries=("kz",),
-            group_by="country",
-            timezone="UTC",
-            digest_time=at,
-            immediate_alerts=False,
-        ),
-    ]
-    smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", sender="regwatch@demo.invalid")
+def _outbox(engine: Engine, s: Settings) -> Outbox:
+    """The outbox of the written config.toml: its two teams, mail to the loopback inbox."""
     # no webhooks and no secrets in the demo
     channels = build_channels(
-        subscriptions, smtp, webhook_timeout=10.0, allow_private_networks=True, env={}
+        s.subscriptions, s.smtp, webhook_timeout=10.0, allow_networks=("127.0.0.0/8",), env={}
     )
     queue = OutboxQueue(
         engine,
-        subscriptions=subscriptions,
+        subscriptions=s.subscriptions,
         channels=channels,
-        delivery=DeliveryConfig(),
-        digest=DigestConfig(),
-        sources=sources,
+        delivery=s.delivery,
+        digest=s.digest,
+        sources={x.name for x in s.sources},
     )
-    return Outbox(queue, Sender(engine, channels, DeliveryConfig()))
+    return Outbox(queue, Sender(engine, channels, s.delivery))

@@ -9,14 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from regwatch.config import SourceConfig
-from regwatch.crawlers import Fetcher, collect
+from regwatch.config.checks import MAX_URL
+from regwatch.crawlers import Document, Fetcher, collect
 from regwatch.crawlers.politeness import Validators, backoff_seconds
 from regwatch.errors import FetchError, RegwatchError
 from regwatch.nlp import Flagger
 from regwatch.pipeline.dedupe import Outcome
 from regwatch.pipeline.ingest import ingest
+from regwatch.pipeline.runs import finish_run, open_run
 from regwatch.store import db
 from regwatch.store import models as m
 from regwatch.store.queries import known_urls
@@ -41,6 +44,7 @@ class RunSummary:
     signals_new: int = 0
     errors: dict[str, str] = field(default_factory=dict)  # source name -> error
     skipped: list[str] = field(default_factory=list)
+    not_stored: int = 0  # items that failed to store: fetched again on the next poll
     not_modified: list[str] = field(default_factory=list)  # answered 304: nothing parsed
     not_due: dict[str, datetime] = field(default_factory=dict)  # name -> polled again after
 
@@ -105,14 +109,16 @@ def collect_sources(
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
     pending: list[_Success] = []  # 304s: health written in batches, not one commit each
-    with db.session_scope(engine) as session:
+
+    def setup(session: Session) -> tuple[dict[str, int], dict[int, PollState]]:
         ids = sync_sources(session, (source_spec(s) for s in sources))
         session.flush()
-        states = poll_states(session, ids.values())
-        run = m.Run(kind="collect")
-        session.add(run)
-        session.flush()
-        run_id = run.id
+        return ids, poll_states(session, ids.values())
+
+    run_id, holder, prepared = open_run(engine, "collect", setup)
+    assert prepared is not None
+    ids, states = prepared
+    error: BaseException | None = None
     try:
         for i, source in enumerate(sources, 1):
             sid = ids[source.name]
@@ -130,7 +136,7 @@ def collect_sources(
                 pending,
             )
             if len(pending) >= HEALTH_BATCH:
-                _record_successes(engine, pending)
+                _record_successes(engine, pending, summary)
             if progress is not None:
                 name = source.name
                 if name in summary.errors:
@@ -145,11 +151,13 @@ def collect_sources(
                         f"{summary.outcomes[Outcome.NEW] - new} new"
                     )
                 progress(f"[{i}/{len(sources)}] {name}: {what}")
+    except BaseException as exc:
+        error = exc
+        raise
     finally:
         if pending:
-            _record_successes(engine, pending)
-        with db.session_scope(engine) as session:
-            close_run(session.get_one(m.Run, run_id), summary)
+            _record_successes(engine, pending, summary)
+        finish_run(engine, run_id, holder, summary, error)
     return summary
 
 
@@ -180,35 +188,37 @@ def _collect_one(
             source, fetcher, Validators(state.etag, state.last_modified), known=known
         )
     except Exception as exc:  # a source is never allowed to stop the run
-        message = str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
-        log.warning("%s: %s", source.name, message)
-        summary.sources_failed += 1
-        summary.errors[source.name] = message
+        message = _message(exc)
         wait = backoff_seconds(
             state.consecutive_failures + 1, source.interval_minutes * 60.0, max_wait
         )
         if isinstance(exc, FetchError) and exc.retry_after:
             wait = max(wait, min(exc.retry_after, max_wait))
-        with db.session_scope(engine) as session:
-            record_failure(
-                session, source_id, message, now + timedelta(seconds=wait) if wait else None
-            )
+        retry_at = now + timedelta(seconds=wait) if wait else None
+        _fail(engine, source, source_id, message, summary, retry_at)
+        return
+    documents, too_long = fit_urls(collected.documents)
+    summary.skipped.extend(f"{source.name}: {s}" for s in [*collected.skipped, *too_long])
+    skipped = len(collected.skipped) + len(too_long)
+    failed = _ingest(engine, flagger, source, documents, summary)
+    if failed:
+        # Validators, freshness and the listing's state stay as they were, so the next poll
+        # fetches this response again and stores what is missing (nothing is stored twice).
+        first = failed[0]
+        _fail(
+            engine,
+            source,
+            source_id,
+            f"{len(failed)} of {len(documents)} items not stored ({first}); "
+            "they are fetched again on the next poll",
+            summary,
+            None,
+        )
         return
     summary.sources_ok += 1
-    summary.skipped.extend(f"{source.name}: {s}" for s in collected.skipped)
     summary.skipped.extend(f"{source.name}: {w}" for w in collected.warnings)
-    skipped = len(collected.skipped)
     if collected.not_modified:
         summary.not_modified.append(source.name)
-    for doc, result in ingest(engine, flagger, collected.documents):
-        summary.items_seen += 1
-        if isinstance(result, Exception):  # one bad item never stops the others
-            log.warning("%s: could not ingest %s: %s", source.name, doc.url, result)
-            summary.skipped.append(f"{source.name}: {doc.url}: not stored ({result})")
-            skipped += 1
-            continue
-        summary.outcomes[result.outcome] += 1
-        summary.signals_new += result.signals_new
     fresh = min(collected.fresh_for, max_wait) if collected.fresh_for else 0.0
     v = collected.validators
     success = _Success(
@@ -222,7 +232,79 @@ def _collect_one(
     if collected.not_modified:  # nothing else to write: recorded with others, in one go
         pending.append(success)
     else:
-        _record_successes(engine, [success])
+        _record_successes(engine, [success], summary)
+
+
+def fit_urls(documents: list[Document]) -> tuple[list[Document], list[str]]:
+    """The documents whose URL the store can keep, and a reason for each one left out (a
+    link longer than the database column: skipped, never a failed batch)."""
+    kept: list[Document] = []
+    skipped: list[str] = []
+    for doc in documents:
+        if len(doc.canonical_url) > MAX_URL:
+            skipped.append(
+                f"{doc.url[:80]}…: link of {len(doc.canonical_url)} characters, over the "
+                f"{MAX_URL} the database keeps"
+            )
+        else:
+            kept.append(doc)
+    return kept, skipped
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, RegwatchError) else f"{type(exc).__name__}: {exc}"
+
+
+def _ingest(
+    engine: Engine,
+    flagger: Flagger,
+    source: SourceConfig,
+    documents: list[Document],
+    summary: RunSummary,
+) -> list[str]:
+    """Store ``documents``; return why each one that was not stored was not (empty: all
+    stored). A store that fails as a whole (locked past the busy timeout) fails the items
+    not yet stored — never the run."""
+    failed: list[str] = []
+    done = 0
+    try:
+        for doc, result in ingest(engine, flagger, documents):
+            done += 1
+            summary.items_seen += 1
+            if isinstance(result, Exception):  # one bad item never stops the others
+                failed.append(f"{doc.url}: {_message(result)}")
+                log.warning("%s: not stored: %s", source.name, failed[-1])
+                continue
+            summary.outcomes[result.outcome] += 1
+            summary.signals_new += result.signals_new
+    except Exception as exc:
+        reason = _message(exc)
+        log.warning("%s: %d items not stored: %s", source.name, len(documents) - done, reason)
+        summary.items_seen += len(documents) - done
+        failed.extend(f"{doc.url}: {reason}" for doc in documents[done:])
+    for why in failed:
+        summary.skipped.append(f"{source.name}: {why} (not stored; retried next poll)")
+    summary.not_stored += len(failed)
+    return failed
+
+
+def _fail(
+    engine: Engine,
+    source: SourceConfig,
+    source_id: int,
+    message: str,
+    summary: RunSummary,
+    retry_at: datetime | None,
+) -> None:
+    """Count the source as failed and record it on its row (when the store lets us)."""
+    log.warning("%s: %s", source.name, message)
+    summary.sources_failed += 1
+    summary.errors[source.name] = message
+    try:
+        with db.session_scope(engine) as session:
+            record_failure(session, source_id, message, retry_at)
+    except Exception as exc:  # its row keeps its old validators: the next poll retries
+        log.warning("%s: could not record the failure (%s)", source.name, _message(exc))
 
 
 @dataclass(frozen=True)
@@ -238,30 +320,28 @@ class _Success:
 HEALTH_BATCH = 100
 
 
-def _record_successes(engine: Engine, successes: list[_Success]) -> None:
-    with db.session_scope(engine) as session:
-        for x in successes:
-            record_success(
-                session,
-                x.source_id,
-                x.items,
-                validators=x.validators,
-                fresh_until=x.fresh_until,
-                skipped=x.skipped,
-                warning=x.warning,
-            )
+def _record_successes(
+    engine: Engine, successes: list[_Success], summary: RunSummary | None = None
+) -> None:
+    """Write these polls' health in one transaction. When the store refuses (a lock past the
+    busy timeout), the run goes on: those rows keep their old validators and times."""
+    try:
+        with db.session_scope(engine) as session:
+            for x in successes:
+                record_success(
+                    session,
+                    x.source_id,
+                    x.items,
+                    validators=x.validators,
+                    fresh_until=x.fresh_until,
+                    skipped=x.skipped,
+                    warning=x.warning,
+                )
+    except Exception as exc:
+        log.warning("could not record %d polls' health: %s", len(successes), _message(exc))
+        if summary is not None:
+            summary.errors.setdefault("(source health)", _message(exc))
     successes.clear()
-
-
-def close_run(run: m.Run, summary: RunSummary) -> None:
-    run.finished_at = m.utcnow()
-    run.status = "ok" if not summary.sources_failed else "partial"
-    run.sources_ok, run.sources_failed = summary.sources_ok, summary.sources_failed
-    run.items_seen = summary.items_seen
-    run.documents_new = summary.outcomes[Outcome.NEW]
-    run.documents_updated = summary.outcomes[Outcome.UPDATED]
-    run.signals_new = summary.signals_new
-    run.error = "; ".join(f"{k}: {v}" for k, v in summary.errors.items())[:4000] or None
 
 
 def source_spec(source: SourceConfig) -> SourceSpec:

@@ -6,10 +6,11 @@ Every value the user gives is a bound parameter; nothing they type is spliced in
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -32,11 +33,15 @@ __all__ = [
     "COLUMNS",
     "SORTS",
     "SignalFilter",
+    "check_categories",
+    "conditions",
     "country_clause",
     "iter_documents",
     "iter_signals",
     "mentions_country",
+    "parse_when",
     "signal_select",
+    "text_documents",
 ]
 
 # The columns of `signal_view`, in order: stable names for exports and the API.
@@ -78,6 +83,54 @@ SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
 
 
 CODE = re.compile(r"[a-z]{2,16}")
+SPAN_UNITS = {"h": 1, "d": 24, "w": 24 * 7}
+
+
+def parse_when(
+    text: str | None, name: str, *, end_of_day: bool = False, spans: bool = False
+) -> datetime | None:
+    """An instant from YYYY-MM-DD, an ISO 8601 time or (with ``spans``) a span back from now:
+    36h, 7d, 2w. A bare day given as an upper bound (``end_of_day``) means through that whole
+    day — the one meaning of --until, ``until=`` and the API's ``until``."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if spans and value[:-1].isdigit() and value[-1:] in SPAN_UNITS:
+        return datetime.now(UTC) - timedelta(hours=int(value[:-1]) * SPAN_UNITS[value[-1]])
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        span = ", or a span back from now (36h, 7d, 2w)" if spans else ""
+        raise UsageError(
+            f"{name} {value!r}: use a date (2026-11-01) or a time (2026-11-01T08:00+05:00)"
+            + span
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def check_categories(session: Session, categories: Iterable[str]) -> None:
+    """Refuse a category no rule defines and no stored signal has — a typo would otherwise
+    match nothing, silently — naming the closest known ones."""
+    wanted = [c for c in categories if c]
+    if not wanted:
+        return
+    from regwatch.nlp.rules import category_titles
+
+    known = set(category_titles()) | set(session.scalars(select(Signal.category).distinct()))
+    for name in wanted:
+        if name in known:
+            continue
+        words = set(name.lower().split("_"))  # draft_law → draft_instrument
+        close = [k for k in sorted(known) if words & set(k.split("_"))]
+        similar = difflib.get_close_matches(name, sorted(known), 3, 0.6)
+        close += [k for k in similar if k not in close]
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise UsageError(
+            f"category {name!r} is unknown; {hint}known: {', '.join(sorted(known))}"
+        )
 
 
 @dataclass(frozen=True)
@@ -147,20 +200,20 @@ def signal_select(
         .join(Document, Signal.document_id == Document.id)
         .join(Source, Document.source_id == Source.id)
     )
-    conditions = _conditions(f, dialect)
+    where = conditions(f, dialect)
     if limit is None:
-        return stmt.where(*conditions).order_by(*SORTS[sort])
+        return stmt.where(*where).order_by(*SORTS[sort])
     page = select(Signal.id)
     if f.sources or f.countries:
         page = page.join(Source, Source.id == Signal.source_id)
     if sort == "published":
         page = page.join(Document, Document.id == Signal.document_id)
-    page = page.where(*conditions).order_by(*SORTS[sort]).offset(offset).limit(limit)
+    page = page.where(*where).order_by(*SORTS[sort]).offset(offset).limit(limit)
     ids = page.subquery()
     return stmt.where(Signal.id.in_(select(ids.c.id))).order_by(*SORTS[sort])
 
 
-def _conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
+def conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
     """``f`` as conditions on signals and their source (no document column needed)."""
     out: list[ColumnElement[bool]] = []
     if f.categories:
@@ -184,6 +237,15 @@ def _conditions(f: SignalFilter, dialect: str) -> list[ColumnElement[bool]]:
         ids = matching.bindparams(**params).columns(column("id", Integer)).subquery()
         out.append(Signal.document_id.in_(select(ids.c.id)))
     return out
+
+
+def text_documents(session: Session, text: str) -> frozenset[int]:
+    """The ids of the documents a full-text search matches (none for an empty one)."""
+    if not text.strip():
+        return frozenset()
+    from regwatch.store.rollup import text_ids
+
+    return frozenset(session.scalars(text_ids(text, session.get_bind().dialect.name)))
 
 
 def country_clause(countries: tuple[str, ...]) -> ColumnElement[bool]:

@@ -2,7 +2,11 @@
 
 SQLite gets WAL, a 5 s busy timeout and foreign keys; write engines open every transaction
 with ``BEGIN IMMEDIATE`` (a read-then-write transaction that starts deferred fails with
-"database is locked" at once, whatever the busy timeout).
+"database is locked" at once, whatever the busy timeout) — except a connection marked
+``execution_options(deferred=True)``, which only reads (the schema check). Read commands use
+a ``readonly`` engine: a deferred ``BEGIN`` reads one WAL snapshot and never takes the write
+lock, so an export however long does not hold up ingest. A lock held past the busy timeout
+becomes a :class:`StoreError` saying so (:func:`session_scope`).
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from regwatch.errors import StoreError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
+    "is_locked",
+    "locked_message",
     "maintain",
     "make_engine",
     "session_scope",
@@ -75,7 +81,7 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("deferred") else begin)
 
     return engine
 
@@ -107,15 +113,47 @@ def _migrate(engine: Engine, action: Callable[[AlembicConfig, str], None], revis
                 conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
+def _at_revision(engine: Engine, revision: str) -> bool:
+    """Whether the schema is at ``revision`` already — read without any write lock."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    wanted = set(ScriptDirectory.from_config(cfg).get_revisions(revision))
+    with engine.connect().execution_options(deferred=True) as conn, conn.begin():
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return {r.revision for r in wanted if r is not None} == current
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent; runs on every start)."""
+    """Bring the schema to ``revision`` (idempotent; runs on every start). When the schema is
+    current already nothing is written: read commands beside a busy writer start at once."""
     try:
+        if _at_revision(engine, revision):
+            return
         _migrate(engine, command.upgrade, revision)
     except SQLAlchemyError as exc:
+        if is_locked(exc):
+            raise StoreError(locked_message(engine, "upgrading the schema")) from None
         raise StoreError(
             f"store: cannot upgrade {engine.url.render_as_string()}: {exc.__class__.__name__}: "
             f"{exc}; check the database URL and that the server is running"
         ) from None
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (another writer held the lock past the busy timeout)."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+
+
+def locked_message(engine: Engine, doing: str) -> str:
+    return (
+        f"store: {doing}: the SQLite database {engine.url.database} stayed locked by another "
+        f"writer for more than the {BUSY_TIMEOUT_MS / 1000:g} s busy timeout (a `regwatch run`, "
+        "`collect` or `import` holds the lock while it writes); what was not stored is fetched "
+        "again on the next poll, or run the command again when the other one is done"
+    )
 
 
 def maintain(engine: Engine) -> None:
@@ -153,7 +191,13 @@ def write_lock(session: Session) -> None:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any error."""
+    """One transaction: commit on success, roll back on any error. A lock held by another
+    writer past the busy timeout raises StoreError (the caller records it and goes on)."""
     factory = sessionmaker(engine, expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        if is_locked(exc):
+            raise StoreError(locked_message(engine, "writing")) from exc
+        raise

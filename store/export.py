@@ -10,9 +10,10 @@ from typing import Any, TextIO
 
 from regwatch.errors import UsageError
 
-__all__ = ["FORMATS", "format_rows", "write_rows"]
+__all__ = ["BOM", "FORMATS", "format_rows", "write_rows"]
 
 FORMATS = ("table", "csv", "json", "jsonl")
+BOM = "\ufeff"  # first in a CSV file, so Excel on Windows reads it as UTF-8, not a code page
 TABLE = (("score", 5), ("category", 22), ("source_country", 8), ("source", 16),
          ("detected_at", 16), ("title", 40), ("match", 30))  # fmt: skip
 

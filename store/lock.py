@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from regwatch.errors import LockHeld
 
-__all__ = ["InstanceLock"]
+__all__ = ["InstanceLock", "RunHolder", "forget_run", "holder_gone"]
 
 # A fixed key of our own in PostgreSQL's advisory lock space.
 ADVISORY_KEY = zlib.crc32(b"regwatch run") & 0x7FFFFFFF
@@ -104,3 +104,95 @@ class InstanceLock:
             self._conn.commit()
             self._conn.close()
             self._conn = None
+
+
+# Runs: the process doing a collect or import run holds a lock named after the run's id for
+# the run's life; the operating system or the server drops it when the process dies. A row
+# still "running" whose lock nobody holds was interrupted (killed, or the machine went down).
+RUN_KEY = zlib.crc32(b"regwatch runs") & 0x7FFFFFFF
+
+
+class RunHolder:
+    """Held while run ``run_id`` is in progress: a ``flock`` on ``<database>.run-<id>.lock``
+    on SQLite, a session advisory lock (RUN_KEY, id) on its own connection on PostgreSQL."""
+
+    def __init__(self, engine: Engine, run_id: int) -> None:
+        self.engine = engine
+        self.run_id = run_id
+        self._file: IO[str] | None = None
+        self._conn: Connection | None = None
+
+    def acquire(self) -> RunHolder:
+        if self.engine.dialect.name == "sqlite":
+            path = _run_file(self.engine, self.run_id)
+            if path is not None:
+                handle = path.open("w", encoding="utf-8")
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                handle.write(str(os.getpid()))
+                handle.flush()
+                self._file = handle
+        else:
+            conn = self.engine.connect()
+            conn.execute(text("SELECT pg_advisory_lock(:k, :id)"),
+                         {"k": RUN_KEY, "id": self.run_id})  # fmt: skip
+            conn.commit()
+            self._conn = conn
+        return self
+
+    def release(self) -> None:
+        if self._file is not None:
+            path = Path(self._file.name)
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            path.unlink(missing_ok=True)
+            self._file = None
+        if self._conn is not None:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k, :id)"),
+                               {"k": RUN_KEY, "id": self.run_id})  # fmt: skip
+            self._conn.commit()
+            self._conn.close()
+            self._conn = None
+
+
+def _run_file(engine: Engine, run_id: int) -> Path | None:
+    database = make_url(engine.url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(f"{database}.run-{run_id}.lock")
+
+
+def holder_gone(engine: Engine, run_id: int) -> bool:
+    """Whether no live process holds run ``run_id`` (its row, if still running, is stale).
+    Takes nothing it keeps: a read-only engine may ask."""
+    if engine.dialect.name == "sqlite":
+        path = _run_file(engine, run_id)
+        if path is None:
+            return False  # an in-memory database lives only as long as its one process
+        try:
+            handle = path.open("r", encoding="utf-8")
+        except FileNotFoundError:
+            return True
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return True
+    with engine.connect() as conn:
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock_shared(:k, :id)"), {"k": RUN_KEY, "id": run_id}
+        ).scalar()
+        if got:
+            conn.execute(
+                text("SELECT pg_advisory_unlock_shared(:k, :id)"), {"k": RUN_KEY, "id": run_id}
+            )
+        conn.rollback()
+    return bool(got)
+
+
+def forget_run(engine: Engine, run_id: int) -> None:
+    """Remove what a dead holder left behind (the SQLite lock file)."""
+    path = _run_file(engine, run_id) if engine.dialect.name == "sqlite" else None
+    if path is not None:
+        path.unlink(missing_ok=True)

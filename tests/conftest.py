@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -153,3 +155,16 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture(scope="session")
 def flagger() -> Flagger:
     return Flagger.from_folder(min_score=0.3)
+
+
+def spawn_python(code: str, *args: str) -> subprocess.Popen[str]:
+    """``python -c code args…`` from the repository root, its stdin/stdout/stderr piped (text):
+    a real second process, to be killed mid-way by the test."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,8 +103,13 @@ def test_digest_preview_send_and_alerts_commands(
 
     smtp.stop()
     assert main(["--config", cfg, "digest", "--send", "--date", "2026-01-01"]) == 3
-    assert main(["--config", cfg, "alerts", "retry", "999"]) == 0
-    assert "0 failed deliveries" in capsys.readouterr().out
+    assert main(["--config", cfg, "alerts", "retry", "999"]) == 2  # an unknown id says so
+    assert "there is no delivery 999" in capsys.readouterr().err
+    assert main(["--config", cfg, "alerts", "list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    sent = next(r for r in listed if r["status"] == "sent")
+    assert main(["--config", cfg, "alerts", "retry", str(sent["id"])]) == 2
+    assert f"delivery {sent['id']} is sent, not failed" in capsys.readouterr().err
     assert main(["--config", cfg, "digest", "--date", "yesterday"]) == 2
     assert "--date 'yesterday' is not a date" in capsys.readouterr().err
     assert main(["--config", cfg, "digest", "--preview", "--date", "0001-01-01"]) == 2
@@ -196,7 +202,7 @@ def test_run_once_polls_due_sources_and_sends_then_nothing_twice(
         f"""[database]
 url = "sqlite:///{tmp_path / "once.db"}"
 [fetch]
-allow_private_networks = true
+allow_networks = ["127.0.0.0/8"]
 [smtp]
 host = "127.0.0.1"
 port = {smtp.port}
@@ -215,10 +221,12 @@ interval_minutes = 30
     )
     assert main(["--config", str(cfg), "run", "--once"]) == 0
     out = capsys.readouterr().out
-    assert "1 sources due — 1 ok" in out and "1 new" in out and "1 sent" in out
+    assert "1 source due — 1 ok" in out and "1 new" in out and "1 sent" in out
     assert len(smtp.inbox.messages) == 1 and site.hits.count("/rss.xml") == 1
-    assert main(["--config", str(cfg), "run", "--once"]) == 0  # 30 minutes have not passed
-    assert "0 sources due" in capsys.readouterr().out
+    assert main(["--config", str(cfg), "run", "--once", "--format", "json"]) == 0
+    again = json.loads(capsys.readouterr().out)  # 30 minutes have not passed
+    assert again["due"] == [] and again["outbox"]["sent"] == 0
+    assert again["collect"]["sources_ok"] == 0
     assert len(smtp.inbox.messages) == 1 and site.hits.count("/rss.xml") == 1
 
 

@@ -50,7 +50,9 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
     [
         ("[fetch]\ntimout = 3\n", r"unknown key 'fetch\.timout'; did you mean 'timeout'"),
         ('[fetch]\ntimeout = "soon"\n', r"fetch\.timeout must be a number"),
-        ("[fetch]\nallow_private_networks = 1\n", r"must be true or false"),
+        ("[fetch]\nallow_private_networks = true\n", r"replaced by fetch\.allow_networks"),
+        ('[fetch]\nallow_networks = ["localhost"]\n', r"fetch\.allow_networks: 'localhost' is not"),
+        ('[fetch]\nallow_networks = ["10.0.0.1/8"]\n', r"CIDR form"),
         ('[[sources]]\nname = "a"\n', r"sources\[0\]\.url is missing"),
         ('[[sources]]\nname = "a"\nurl = "ftp://x"\n', r"must start with http"),
         ('[[sources]]\nname = "a"\nurl = "https://x"\ntier = "gossip"\n', r"tier must be one of"),
@@ -64,6 +66,31 @@ def test_defaults_in_config_toml_match_the_code(tmp_path: Path) -> None:
         ('[database]\npassword_env = "NOT_SET_ANYWHERE"\n', r"NOT_SET_ANYWHERE, which is not set"),
         ("nonsense = [\n", r"not valid TOML"),
         ('[[sources]]\nname = "a"\nurl = "https://[x/"\n', r"is not a valid URL"),
+        (
+            '[[sources]]\nname = "a"\nurl = "http://127.0.0.1:8888\\\\@example.org/"\n',
+            r"url contains '\\\\' .* parsers read differently",
+        ),
+        ('[[sources]]\nname = "a"\nurl = "https://x/a b"\n', r"url contains ' '"),
+        ('[[sources]]\nname = "a"\nurl = "https://x/\\u0007"\n', r"url contains '\\x07'"),
+        (
+            f'[[sources]]\nname = "a"\nurl = "https://x/{"a" * 2040}"\n',
+            r"url is 2050 characters long, over the 2048",
+        ),
+        (
+            '[[sources]]\nname = "a"\nurl = "https://x/"\ntype = "html"\nlink_selector = "a[[["\n',
+            r"link_selector 'a\[\[\[' is not a valid CSS selector",
+        ),
+        (
+            '[[sources]]\nname = "a"\nurl = "https://x/"\ntype = "html"\nlink_selector = "a"\n'
+            'next_selector = "li >> a"\n',
+            r"next_selector .* is not a valid CSS selector",
+        ),
+        ('[[sources]]\nname = "a"\nurl = "https://x/"\ndeny = ["(oops"]\n', r"not a valid regex"),
+        ('[[sources]]\nname = "a"\nurl = "https://x/"\nauth_env = "secret"\n', r"auth_env must be"),
+        (
+            '[[sources]]\nname = "a"\nurl = "https://x/"\nheaders_env = "REGWATCH_NO_HDR"\n',
+            r"headers_env names REGWATCH_NO_HDR, which is not set",
+        ),
         ('[[sources]]\nname = "a\\n"\nurl = "https://x"\n', r"name must be lowercase"),
         ('[[subscriptions]]\nname = "gr"\n', r"subscriptions\[0\] \(gr\) has nowhere to deliver"),
         (
@@ -239,3 +266,25 @@ def test_the_fetch_policy_defaults_are_the_settings() -> None:
 
     assert fetch_policy(config.FetchConfig()) == FetchPolicy()
     assert FetchPolicy().per_host_delay == config.FetchConfig().per_host_delay == 1.0
+
+
+def test_credentials_in_a_source_url_are_refused_and_never_repeated(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources]]\nname = "a"\nurl = "http://user:s3cr3t@example.org/feed"\n')
+    with pytest.raises(ConfigError, match=r"carries credentials .* auth_env .* headers_env") as info:
+        config.load(path, env={})
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_source_credentials_come_from_the_named_variables(tmp_path: Path) -> None:
+    from regwatch.config.checks import source_headers
+
+    body = (
+        '[[sources]]\nname = "a"\nurl = "https://x/"\nauth_env = "A_AUTH"\n'
+        'headers_env = "A_HDR"\n'
+    )
+    env = {"A_AUTH": "reader:pw", "A_HDR": "X-Api-Key: k123"}
+    [src] = config.load(write(tmp_path, body), env=env).sources
+    assert source_headers(src, env) == {"Authorization": "Basic cmVhZGVyOnB3", "X-Api-Key": "k123"}
+    with pytest.raises(ConfigError, match="not of the form user:password") as info:
+        config.load(write(tmp_path, body), env={**env, "A_AUTH": "justapassword"})
+    assert "justapassword" not in str(info.value)

@@ -103,7 +103,7 @@ def test_collect_records_health_and_a_bad_source_does_not_stop_others(
         SourceConfig(name="good", url=good, country="kz"),
         SourceConfig(name="off", url=good, enabled=False),
     ]
-    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, sources)
         assert (summary.sources_ok, summary.sources_failed) == (1, 2)
@@ -171,7 +171,7 @@ def test_a_crashing_item_or_source_never_stops_the_run(
         SourceConfig(name="good", url=good, country="kz"),
     ]
     site.add("/x", "<a href='/y'>y</a>")
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, sources)
     assert summary.sources_ok == 1 and "bad link_selector" in summary.errors["weird"]
     assert summary.outcomes["new"] == 1

@@ -50,7 +50,7 @@ def test_repeated_polls_in_one_long_lived_service(
 ) -> None:
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(milliseconds=200))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
@@ -94,7 +94,7 @@ def test_service_process_polls_refuses_a_second_instance_and_stops_on_sigterm(
     dbfile = tmp_path / "svc.db"
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        f'[database]\nurl = "sqlite:///{dbfile}"\n[fetch]\nallow_private_networks = true\n'
+        f'[database]\nurl = "sqlite:///{dbfile}"\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'
         f'[[sources]]\nname = "feed"\nurl = "{url}"\ncountry = "kz"\n'
         f'[[sources]]\nname = "portal"\nurl = "{site.base}/list"\ntype = "html"\n'
         'link_selector = "a.n"\n'
@@ -150,7 +150,7 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
     source = SourceConfig(name="feed", url=url, country="kz")
     sub = subscription(alert_threshold=0.8)
     box = outbox(engine, smtp.config(), sub)
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(seconds=600))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
@@ -191,7 +191,7 @@ def test_three_scheduled_scrapy_crawls_in_one_process(
         summaries.append(summary)
         return summary
 
-    with Fetcher(FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
+    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
         service = Service([SourceJob(source, timedelta(milliseconds=300))], poll)
 
         async def main() -> None:
@@ -228,7 +228,7 @@ def test_stopping_the_service_closes_a_running_crawl_early(
     source = SourceConfig(name="portal", url=site.base + "/list", type="html", link_selector="a.n")
     engine = db.make_engine(f"sqlite:///{tmp_path / 'stop.db'}")
     db.upgrade(engine)
-    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.4)
+    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.4)
     with Fetcher(policy) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(hours=1))],
@@ -265,7 +265,7 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "live.db"}"\n'
-        "[fetch]\nallow_private_networks = true\n"
+        "[fetch]\nallow_networks = ['127.0.0.0/8']\n"
         f'[[sources]]\nname = "a"\nurl = "{first}"\ncountry = "kz"\ninterval_minutes = 1\n'
         f'[[sources]]\nname = "b"\nurl = "{second}"\ncountry = "kz"\nenabled = false\n',
         encoding="utf-8",

@@ -66,7 +66,7 @@ def _config(tmp_path: Path, feed: str, extra: str = "") -> Path:
     cfg = tmp_path / "config.toml"
     cfg.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "svc.db"}"\n'
-        "[fetch]\nallow_private_networks = true\n[service]\ndispatch_seconds = 1\n"
+        "[fetch]\nallow_networks = ['127.0.0.0/8']\n[service]\ndispatch_seconds = 1\n"
         f'{extra}[[sources]]\nname = "feed"\nurl = "{feed}"\ncountry = "kz"\n',
         encoding="utf-8",
     )

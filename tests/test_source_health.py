@@ -19,7 +19,7 @@ from regwatch.store import models as m
 from regwatch.store.queries import source_health
 from tests.conftest import LocalSite, Route
 
-POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
+POLICY = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
 FEED = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Минцифры</title>{extra}
 <item><title>Законопроект об ИИ</title><link>__BASE__/n/1</link>
@@ -146,7 +146,7 @@ def test_sources_list_marks_quiet_and_failing_sources(
     site.add("/rss", FEED.format(extra=""), content_type="application/rss+xml")
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_private_networks = true\n'
+        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'
         "per_host_delay = 0.0\n[digest]\nquiet_days = 3\n"
         f'[[sources]]\nname = "calm"\nurl = "{site.base}/rss"\n'
         f'[[sources]]\nname = "broken"\nurl = "{site.base}/nope"\n'
@@ -276,7 +276,7 @@ def test_sources_list_shows_the_skipped_count(
     site.add("/n/1", f"<html><body><article><h1>Проект</h1><p>{body}</p></article></body></html>")
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_private_networks = true\n'
+        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'
         "per_host_delay = 0.0\n"
         f'[[sources]]\nname = "portal"\nurl = "{site.base}/list"\ntype = "html"\n'
         'link_selector = "a.n"\ntext_selector = "article p"\nrobots = false\n'

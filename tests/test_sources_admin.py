@@ -17,7 +17,7 @@ CONFIG = """# regwatch settings — a comment that must survive
 url = "sqlite:///r.db"  # beside this file
 
 [fetch]
-allow_private_networks = true
+allow_networks = ["127.0.0.0/8"]
 per_host_delay = 0.0
 
 [[sources]]
@@ -224,3 +224,77 @@ def test_edits_keep_the_file_mode_and_write_through_a_symlink(cfg: Path, tmp_pat
     assert run(link, "disable", "new") == 0
     assert link.is_symlink() and config.load(cfg).source("new").enabled is False
     assert cfg.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "expected"),
+    [
+        ("http://reader:s3cr3t@127.0.0.1:1/feed", "x", "carries credentials"),
+        ("http://127.0.0.1:8888\\@example.org/", "x", "parsers read differently"),
+        ("__BASE__/rss.xml", "Bad Name", "--name must be lowercase"),
+    ],
+)
+def test_add_refuses_before_fetching_anything(
+    cfg: Path,
+    site: LocalSite,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    name: str,
+    expected: str,
+) -> None:
+    before = cfg.read_text(encoding="utf-8")
+    url = url.replace("__BASE__", site.base)
+    assert run(cfg, "add", url, "--name", name, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert expected in err and "s3cr3t" not in err
+    assert site.hits == [] and cfg.read_text(encoding="utf-8") == before
+
+
+def test_dry_run_applies_the_checks_of_the_real_add(
+    cfg: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page announcing its feed at a URL with a space: the URL found would be written as is;
+    the dry run refuses it as the real add does."""
+    site.add("/", PAGE.replace('href="/rss.xml"', 'href="/rss feed.xml"'))
+    site.add("/rss%20feed.xml", FEED, content_type="application/rss+xml")
+    before = cfg.read_text(encoding="utf-8")
+    for dry in (["--dry-run"], []):
+        assert run(cfg, "add", site.base + "/", "--name", "spaced", *dry) != 0
+        err = capsys.readouterr().err
+        assert "parsers read differently" in err and "nothing was changed" in err
+    assert cfg.read_text(encoding="utf-8") == before
+
+
+def test_a_source_behind_basic_auth_is_collected_and_its_secret_never_shown(
+    cfg: Path,
+    site: LocalSite,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import base64
+
+    expected = "Basic " + base64.b64encode(b"reader:s3cr3t-pw").decode()
+    data = FEED.replace("__BASE__", site.base).encode()
+
+    def feed(headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if headers.get("authorization") != expected:
+            return 401, {"WWW-Authenticate": 'Basic realm="feed"'}, b"who are you?"
+        return 200, {"Content-Type": "application/rss+xml"}, data
+
+    site.routes["/private.xml"] = feed
+    cfg.write_text(
+        CONFIG.split("[[sources]]")[0]
+        + f'[[sources]]\nname = "priv"\nurl = "{site.base}/private.xml"\ncountry = "kz"\n'
+        'auth_env = "PRIV_FEED_AUTH"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PRIV_FEED_AUTH", "reader:s3cr3t-pw")
+    assert main(["--config", str(cfg), "-v", "collect"]) == 0
+    out = capsys.readouterr()
+    assert "2 new" in out.out
+    shown = out.out + out.err + caplog.text
+    assert "s3cr3t" not in shown and base64.b64encode(b"reader:s3cr3t-pw").decode() not in shown
+    monkeypatch.delenv("PRIV_FEED_AUTH")
+    assert main(["--config", str(cfg), "collect"]) != 0  # named but unset: a ConfigError
+    assert "PRIV_FEED_AUTH, which is not set" in capsys.readouterr().err

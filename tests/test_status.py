@@ -66,6 +66,10 @@ def test_status_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture
         '[database]\nurl = "sqlite:///s.db"\n[[sources]]\nname = "a"\nurl = "https://a/rss"\n',
         encoding="utf-8",
     )
+    assert main(["--config", str(cfg), "status"]) == 1  # no database: not created by status
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["--config", str(cfg), "db", "upgrade"]) == 0
+    capsys.readouterr()
     assert main(["--config", str(cfg), "status"]) == 1  # nothing has ever been collected
     out = capsys.readouterr().out
     assert "UNHEALTHY" in out and "no collection run has finished ever" in out

@@ -7,9 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from regwatch.web import api, pages
 from regwatch.web.security import Guard
@@ -43,4 +50,34 @@ def create_app(engine: Engine, options: WebOptions | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard, token=options.token)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
     return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(("/api/", "/openapi.json"))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """The API answers errors in JSON; every other route (a page) with an HTML page."""
+    assert isinstance(exc, HTTPException)
+    if _wants_json(request):
+        return await http_exception_handler(request, exc)
+    message = {
+        404: f"There is no page at {request.url.path}.",
+        405: f"{request.method} is not allowed here.",
+    }.get(exc.status_code, str(exc.detail))
+    return pages.html_error(exc.status_code, message)
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if _wants_json(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(
+        f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'} {e.get('input')!r}: "
+        f"{e.get('msg', 'invalid')}"
+        for e in exc.errors()
+    )
+    return pages.html_error(400, f"This address cannot be shown: {problems}.")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session
@@ -17,15 +17,23 @@ from sqlalchemy.orm import Session
 from regwatch.alerts.render import safe_url
 from regwatch.errors import UsageError
 from regwatch.store import db
-from regwatch.store.analyst import COLUMNS, iter_signals
-from regwatch.store.export import format_rows
-from regwatch.store.facets import FACETS, facet_counts, signal_page, timeline
+from regwatch.store.analyst import COLUMNS, check_categories, iter_signals
+from regwatch.store.export import BOM, format_rows
+from regwatch.store.facets import FACETS, Facets, facet_counts, signal_page, timeline
+from regwatch.store.results import DocumentHit, document_hits
 from regwatch.web.chart import draw
 from regwatch.web.deps import session
 from regwatch.web.params import Search, search_params
-from regwatch.web.views import document_view, evidence, label, source_views, titles
+from regwatch.web.views import (
+    document_view,
+    evidence,
+    label,
+    search_words,
+    source_views,
+    titles,
+)
 
-__all__ = ["router"]
+__all__ = ["html_error", "router"]
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -66,42 +74,69 @@ def _env() -> Environment:
 ENV = _env()
 Searched = Annotated[Search, Depends(search_params)]
 Db = Annotated[Session, Depends(session)]
+View = Annotated[
+    Literal["documents", "signals"], Query(description="one result per document or per signal")
+]
 
 
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(ENV.get_template(name).render(**context), status_code=status)
 
 
-@router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
+def html_error(status: int, message: str) -> HTMLResponse:
+    """An error as a page, for the HTML routes: a mistyped address in a browser gets words,
+    not the API's JSON."""
+    title = {404: "Not found", 405: "Not allowed"}.get(status, "Cannot show this page")
+    return _page("message.html.j2", status, title=title, message=message)
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def search_page(
+    request: Request, search: Searched, s: Db, view: View = "documents"
+) -> HTMLResponse:
+    """One result per document (its categories, best sentence and score, its signals inside)
+    or, with ``view=signals``, one per signal."""
+    context: dict[str, Any] = {"search": search, "sorts": SORT_TITLES, "view": view}
+    empty = {"rows": [], "hits": [], "snippets": {}, "facets": [], "total": 0, "signals": 0,
+             "pages": 0}  # fmt: skip
     if search.error:
-        return _page(
-            "search.html.j2",
-            400,
-            search=search,
-            error=search.error,
-            rows=[],
-            facets=[],
-            total=0,
-            pages=0,
-            sorts=SORT_TITLES,
-        )
+        return _page("search.html.j2", 400, error=search.error, **context, **empty)
     try:
+        check_categories(s, search.filter.categories)
         fc = facet_counts(s, search.filter)
-        rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
+        terms = search_words(search.filter.text)
+        rows: list[dict[str, Any]] = []
+        hits: list[DocumentHit] = []
+        if view == "signals":
+            rows = signal_page(s, search.filter, search.sort, search.offset, search.per_page)
+            total = fc.summary.total
+        else:
+            total, hits = document_hits(
+                s, search.filter, search.sort, search.offset, search.per_page
+            )
     except UsageError as exc:
-        return _page(
-            "search.html.j2",
-            400,
-            search=search,
-            error=str(exc),
-            rows=[],
-            facets=[],
-            total=0,
-            pages=0,
-            sorts=SORT_TITLES,
-        )
-    facets = [
+        return _page("search.html.j2", 400, error=str(exc), **context, **empty)
+    for row in rows + [x for hit in hits for x in hit.signals]:
+        row["evidence"] = evidence(row["sentence"], row["match"], terms)
+        row["link"] = safe_url(row["url"])
+    snippets = {hit.document_id: evidence(hit.snippet, "", terms) for hit in hits}
+    return _page(
+        "search.html.j2",
+        error="",
+        rows=rows,
+        hits=hits,
+        snippets=snippets,
+        facets=_facets(search, fc),
+        total=total,
+        signals=fc.summary.total,
+        pages=(total + search.per_page - 1) // search.per_page,
+        summary=fc.summary,
+        **context,
+    )
+
+
+def _facets(search: Search, fc: Facets) -> list[tuple[str, str, list[tuple[str, int, str, bool]]]]:
+    return [
         (
             d,
             FACET_TITLES[d],
@@ -117,25 +152,9 @@ def search_page(request: Request, search: Searched, s: Db) -> HTMLResponse:
         )
         for d in FACETS
     ]
-    for row in rows:
-        row["evidence"] = evidence(row["sentence"], row["match"])
-        row["link"] = safe_url(row["url"])
-    total = fc.summary.total
-    pages = (total + search.per_page - 1) // search.per_page
-    return _page(
-        "search.html.j2",
-        search=search,
-        error="",
-        rows=rows,
-        facets=facets,
-        total=total,
-        pages=pages,
-        sorts=SORT_TITLES,
-        summary=fc.summary,
-    )
 
 
-@router.get("/documents/{document_id}", response_class=HTMLResponse)
+@router.api_route("/documents/{document_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def document_page(document_id: int, s: Db) -> HTMLResponse:
     view = document_view(s, document_id)
     if view is None:
@@ -150,7 +169,7 @@ def document_page(document_id: int, s: Db) -> HTMLResponse:
     return _page("document.html.j2", doc=view)
 
 
-@router.get("/timeline", response_class=HTMLResponse)
+@router.api_route("/timeline", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def timeline_page(
     search: Searched, s: Db, by: Literal["category", "country"] = "category"
 ) -> HTMLResponse:
@@ -161,7 +180,7 @@ def timeline_page(
     return _page("timeline.html.j2", search=search, error="", chart=chart, by=by)
 
 
-@router.get("/sources", response_class=HTMLResponse)
+@router.api_route("/sources", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def sources_page(request: Request, s: Db) -> HTMLResponse:
     days = request.app.state.options.quiet_days
     return _page(
@@ -169,7 +188,7 @@ def sources_page(request: Request, s: Db) -> HTMLResponse:
     )
 
 
-@router.get("/export.csv", response_model=None)
+@router.api_route("/export.csv", methods=["GET", "HEAD"], response_model=None)
 def export_csv(request: Request, search: Searched) -> StreamingResponse | HTMLResponse:
     """Every signal of the current filter as CSV (the columns of `regwatch export`),
     streamed: rows leave as they are read."""
@@ -179,7 +198,7 @@ def export_csv(request: Request, search: Searched) -> StreamingResponse | HTMLRe
 
     def chunks() -> Iterator[bytes]:
         with db.session_scope(engine) as s:
-            buffered: list[str] = []
+            buffered: list[str] = [BOM]  # Excel on Windows reads UTF-8 only after a BOM
             size = 0
             for piece in format_rows(iter_signals(s, search.filter, search.sort), COLUMNS, "csv"):
                 buffered.append(piece)

@@ -4,14 +4,13 @@ query string into a SignalFilter, checked up front so a bad search shows its mes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
 
 from regwatch.errors import UsageError
-from regwatch.store.analyst import SignalFilter
+from regwatch.store.analyst import SignalFilter, parse_when
 from regwatch.store.search import parse
 
 __all__ = ["Search", "search_params"]
@@ -54,23 +53,6 @@ class Search:
     def page_link(self, path: str, page: int) -> str:
         params = [(k, v) for k, v in self.params if k != "page"] + [("page", str(page))]
         return path + "?" + urlencode(params)
-
-
-def _when(value: str, name: str, end_of_day: bool = False) -> datetime | None:
-    """YYYY-MM-DD (``until``: through the end of that day) or an ISO 8601 time."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time(), UTC)
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{name} {value!r}: use a date (2026-11-01) or a time (2026-11-01T08:00+05:00)"
-        ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _score(value: str) -> float:
@@ -116,8 +98,8 @@ def search_params(
             countries=_many(country),
             sources=_many(source),
             languages=_many(lang),
-            since=_when(since, "since"),
-            until=_when(until, "until", end_of_day=True),
+            since=parse_when(since, "since"),
+            until=parse_when(until, "until", end_of_day=True),
             min_score=_score(min_score),
             text=q.strip(),
         )

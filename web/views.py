@@ -4,6 +4,7 @@ changed between them, its signals, and the sources' health."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,10 +29,12 @@ __all__ = [
     "document_view",
     "evidence",
     "label",
+    "search_words",
     "source_views",
     "titles",
 ]
 
+_WORD = re.compile(r"\w+(?:['’]\w+)*")  # as nlp.index reads words
 MAX_DIFF_CHARS = 400_000  # beyond this the change is summarised, not diffed
 MAX_DIFF_LINES = 2_000
 
@@ -48,12 +51,43 @@ def label(dimension: str, value: str) -> str:
     return titles(dimension).get(value, value)
 
 
-def evidence(sentence: str, match: str) -> tuple[str, str, str]:
-    """The sentence split around the match, so a template can <mark> it without raw HTML."""
+def evidence(
+    sentence: str, match: str, terms: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """The sentence as (text, kind) pieces for a template to wrap without raw HTML: kind
+    "match" for the rule's match, "term" for a word of the search (any inflection: compared by
+    index term), "match term" where both, "" elsewhere. A match not in the sentence is shown
+    first, then the sentence."""
     at = sentence.find(match) if match else -1
-    if at < 0:
-        return "", match, f" — {sentence}" if sentence else ""
-    return sentence[:at], match, sentence[at + len(match) :]
+    if match and at < 0:
+        return [(match, "match"), (f" — {sentence}" if sentence else "", "")]
+    kinds = [""] * len(sentence)
+    if match:
+        kinds[at : at + len(match)] = ["match"] * len(match)
+    if terms:
+        from regwatch.nlp.index import term_of
+
+        for word in _WORD.finditer(sentence):
+            if term_of(word.group().lower()) in terms:
+                for i in range(word.start(), word.end()):
+                    kinds[i] = "match term" if kinds[i] == "match" else "term"
+    pieces: list[tuple[str, str]] = []
+    start = 0
+    for i in range(1, len(sentence) + 1):
+        if i == len(sentence) or kinds[i] != kinds[start]:
+            pieces.append((sentence[start:i], kinds[start]))
+            start = i
+    return pieces
+
+
+def search_words(text: str) -> frozenset[str]:
+    """The index terms a search looks for (not those under NOT), for highlighting."""
+    if not text.strip():
+        return frozenset()
+    from regwatch.nlp.index import search_terms
+    from regwatch.store.search import parse, terms_of
+
+    return frozenset(terms_of(parse(text, search_terms)))
 
 
 @dataclass(frozen=True)

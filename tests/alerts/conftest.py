@@ -278,7 +278,7 @@ def outbox(
     engine: Engine,
     smtp: SmtpConfig,
     *subs: SubscriptionConfig,
-    allow_private_networks: bool = True,
+    allow_networks: tuple[str, ...] = ("127.0.0.0/8",),
     env: dict[str, str] | None = None,
     delivery: DeliveryConfig | None = None,
     digest: DigestConfig | None = None,
@@ -289,7 +289,7 @@ def outbox(
         subs,
         smtp,
         webhook_timeout=webhook_timeout,
-        allow_private_networks=allow_private_networks,
+        allow_networks=allow_networks,
         env=env or {},
     )
     delivery = delivery or delivery_config()

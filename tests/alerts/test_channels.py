@@ -157,7 +157,7 @@ def test_an_unset_webhook_variable_costs_only_that_webhook() -> None:
         [sub],
         SmtpConfig(host="mail.example"),
         webhook_timeout=5.0,
-        allow_private_networks=False,
+        allow_networks=(),
         env={"SET": "json://hooks.example/secret"},
     )
     assert [c.target(sub) for c in channels.of(sub, "alert")] == [

@@ -117,15 +117,15 @@ def test_digest_goes_out_once_per_period_with_a_stable_message_id(
     day = f"{seeded.started + timedelta(hours=6):%Y-%m-%d}"  # the period: the local day it ends
     # three stories: kz (digital security and a draft: shown in full once, under its
     # first-found strongest signal, naming the other, and referenced from the other's
-    # section), uz (a draft), tj (the Dushanbe centre)
-    assert msg["Subject"] == f"regwatch · gr-team {day}: 3 items in 3 categories"
+    # section), uz (a draft), tj (the Dushanbe centre, and regional cooperation: referenced)
+    assert msg["Subject"] == f"regwatch · gr-team {day}: 3 items in 4 categories"
     assert msg["Message-ID"] == f"<regwatch.digest.gr-team.{day}.email@watch.example.org>"
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "Dushanbe AI Center" in text and "<mark " in html and "glance" in html
     assert text.count("News from kz") == 2 and "also: " in text
-    assert text.count("→ listed under") == 1
+    assert text.count("→ listed under") == 2
     # the next cycles in the same period send nothing more
     assert box.dispatch(now + timedelta(minutes=10)).sent == 0
     assert box.dispatch(now + timedelta(hours=3)).sent == 0
@@ -464,7 +464,7 @@ def test_webhook_to_a_private_address_is_refused(
     if scheme == "signal":  # a self-hosted signal-cli REST API: its host is ours to check
         url = f"signal://127.0.0.1:{receiver.port}/+15551230000/+15551230001"
     sub = subscription(countries=["tj"], alert_email=False, webhooks=[url])
-    box = outbox(engine, smtp.config(), sub, allow_private_networks=False)
+    box = outbox(engine, smtp.config(), sub, allow_networks=())
     report = box.dispatch(seeded.started + timedelta(hours=1))
     assert report.sent == 0 and "not public" in report.errors[0]
     assert receiver.received == []
@@ -476,7 +476,7 @@ def test_refusal_of_a_secret_webhook_keeps_the_secret(
     seeded = seed(engine, flagger)
     sub = subscription(countries=["tj"], alert_email=False, webhook_env=("HOOK",))
     env = {"HOOK": "json://10.0.0.5/hooks/SECRET-TOKEN-123"}
-    box = outbox(engine, smtp.config(), sub, allow_private_networks=False, env=env)
+    box = outbox(engine, smtp.config(), sub, allow_networks=(), env=env)
     report = box.dispatch(seeded.started + timedelta(hours=1))
     assert report.retrying == 1 and "$HOOK" in report.errors[0]
     with db.session_scope(engine) as s:

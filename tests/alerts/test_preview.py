@@ -31,7 +31,7 @@ def test_preview_after_a_collection_shows_the_period_in_progress(
     out = capsys.readouterr().out
     first, second = out.splitlines()[:2]
     assert first.startswith(f"regwatch · gr-tj {due.date().isoformat()} (in progress): ")
-    assert first.endswith(": 1 item in 1 category"), first  # the tj story, just collected
+    assert first.endswith(": 1 item in 2 categories"), first  # the tj story (Dushanbe + regional)
     assert second.startswith("Period in progress (preview; the digest goes out at its end): ")
     assert f"{due:%Y-%m-%d %H:%M} UTC" in second
     assert "Dushanbe" in out

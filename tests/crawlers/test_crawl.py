@@ -22,7 +22,7 @@ from regwatch.crawlers.spiders.generic import ListingSpider, SourceSpider
 from regwatch.errors import ConfigError, ExtractError, FeedError, FetchError, UnsafeURLError
 from tests.conftest import LocalSite, Route
 
-POLICY = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
+POLICY = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
 TEXT = (
     "Министерство цифрового развития опубликовало для публичного обсуждения проект закона об "
     "искусственном интеллекте. Обсуждение продлится до конца месяца."
@@ -173,7 +173,7 @@ def test_scrapy_requests_keep_the_size_cap_and_user_agent(site: LocalSite) -> No
         link_selector="a.n",
         user_agent="regwatch-test (ops@example.org)",
     )
-    policy = FetchPolicy(timeout=5.0, max_bytes=8192, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=5.0, max_bytes=8192, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as fetcher:
         got = collect(source, fetcher)
     assert titles(got.documents) == ["Обычная"]
@@ -236,7 +236,7 @@ def test_scrapy_requests_keep_the_deadline(site: LocalSite) -> None:
     source = SourceConfig(name="t", url=site.base + "/list", type="html", link_selector="a.n")
     started = time.monotonic()
     try:
-        with Fetcher(FetchPolicy(timeout=0.5, allow_private_networks=True, per_host_delay=0.0)) as fetcher:
+        with Fetcher(FetchPolicy(timeout=0.5, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
             got = collect(source, fetcher)
     finally:
         release.set()
@@ -255,7 +255,7 @@ def test_scrapy_requests_keep_the_per_host_delay(site: LocalSite) -> None:
     for i in range(3):
         site.routes[f"/n/{i}"] = timed
     source = SourceConfig(name="d", url=site.base + "/list", type="html", link_selector="a.n")
-    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.4)
+    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.4)
     with Fetcher(policy) as fetcher:
         got = collect(source, fetcher)
     assert len(got.documents) == 3
@@ -267,7 +267,7 @@ def test_a_304_we_did_not_ask_for_is_an_error_not_a_success(site: LocalSite) -> 
     """Without validators there is nothing to be "not modified" against."""
     site.add("/list", "", status=304)
     source = SourceConfig(name="odd", url=site.base + "/list", type="html", link_selector="a")
-    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as fetcher, pytest.raises(FetchError, match="answered HTTP 304"):
         collect(source, fetcher)
 
@@ -384,3 +384,23 @@ def test_a_failing_robots_txt_allows_all_without_an_error(
     assert titles(got.documents) == ["Открытая"]
     assert got.skipped == [f"fetch: {site.base}/gone answered HTTP 404"]
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_an_unresolvable_off_site_robots_txt_is_one_line_not_a_traceback(
+    site: LocalSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+    site.add(
+        "/list",
+        "<a class='n' href='/news/1'>1</a><a class='n' href='http://gone.invalid/news/2'>2</a>",
+    )
+    site.add("/news/1", page("Своя"))
+    source = SourceConfig(name="r", url=site.base + "/list", type="html", link_selector="a.n")
+    with caplog.at_level(logging.WARNING), Fetcher(POLICY) as fetcher:
+        got = collect(source, fetcher)
+    assert titles(got.documents) == ["Своя"]
+    assert any("gone.invalid" in s for s in got.skipped), got.skipped
+    robots = [r for r in caplog.records if "gone.invalid/robots.txt" in r.getMessage()]
+    assert len(robots) == 1 and robots[0].levelno == logging.WARNING
+    assert robots[0].exc_info is None and "cannot resolve" in robots[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

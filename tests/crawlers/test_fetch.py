@@ -6,11 +6,12 @@ import zlib
 import httpx
 import pytest
 
-from regwatch.crawlers.fetch import CachedResolver, Fetcher, FetchPolicy, check_address
+from regwatch.crawlers.addresses import CachedResolver, check_address, parse_networks
+from regwatch.crawlers.fetch import Fetcher, FetchPolicy
 from regwatch.errors import FetchError, UnsafeURLError
 from tests.conftest import LocalSite
 
-LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
+LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
 
 
 def test_get_returns_body_and_headers(site: LocalSite) -> None:
@@ -95,14 +96,14 @@ def test_gzip_bomb_stops_at_cap_after_decompression(site: LocalSite) -> None:
     url = site.add(
         "/bomb", bomb, content_type="application/xml", headers={"Content-Encoding": "gzip"}
     )
-    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="after decompression"):
         f.get(url)
 
 
 def test_declared_oversize_body_refused(site: LocalSite) -> None:
     url = site.add("/big", b"x" * 5000)
-    policy = FetchPolicy(timeout=5.0, max_bytes=1024, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=5.0, max_bytes=1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="over the 1024-byte cap"):
         f.get(url)
 
@@ -124,7 +125,7 @@ def test_user_agent_is_sent() -> None:
 
 
 def test_unreachable_host_is_a_fetch_error() -> None:
-    policy = FetchPolicy(timeout=2.0, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=2.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as f, pytest.raises(FetchError, match="failed"):
         f.get("http://127.0.0.1:9/")  # discard port: connection refused
 
@@ -231,7 +232,7 @@ def test_a_dripping_body_cannot_outlast_the_total_deadline(status: int) -> None:
 
     drip = _Dripper(status, every=0.3)
     try:
-        with Fetcher(FetchPolicy(timeout=1.5, allow_private_networks=True, per_host_delay=0.0)) as f:
+        with Fetcher(FetchPolicy(timeout=1.5, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as f:
             started = time.monotonic()
             with pytest.raises(FetchError, match=r"timed out|took longer"):
                 f.get(drip.url)
@@ -271,3 +272,61 @@ def test_cached_dns_answers_are_still_checked_and_expire() -> None:
     assert asked[-1] == "news.example"
     with Fetcher() as default:
         assert isinstance(default._resolve, CachedResolver)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/latest/",
+    ],
+)
+def test_a_loopback_allow_list_never_opens_cloud_metadata(site: LocalSite, target: str) -> None:
+    """Allowing the loopback demo used to allow every private address: a redirect to the
+    metadata service was fetched. Now each hop is checked against the listed networks."""
+    url = site.add("/feed", "", status=302, Location=target)
+    with Fetcher(LOCAL) as f, pytest.raises(UnsafeURLError, match="cloud metadata"):
+        f.get(url)
+    assert site.hits == ["/feed"]
+
+
+def test_broad_networks_do_not_cover_link_local_but_the_network_itself_does() -> None:
+    wide = parse_networks(["0.0.0.0/0", "::/0", "100.64.0.0/10"])
+    with pytest.raises(UnsafeURLError, match="lists that network itself"):
+        check_address("169.254.169.254", wide)
+    with pytest.raises(UnsafeURLError):
+        check_address("100.100.100.200", wide)
+    check_address("100.64.1.1", wide)  # a carrier-grade NAT address inside the listed one
+    check_address("10.1.2.3", wide)
+    check_address("169.254.169.254", parse_networks(["169.254.169.254/32"]))
+    check_address("169.254.10.1", parse_networks(["169.254.0.0/16"]))
+
+
+def test_only_listed_private_networks_are_fetched(site: LocalSite) -> None:
+    url = site.add("/x", "hello")
+    only_ten = FetchPolicy(timeout=5.0, allow_networks=("10.0.0.0/8",), per_host_delay=0.0)
+    with Fetcher(only_ten) as f, pytest.raises(UnsafeURLError, match=r"fetch\.allow_networks"):
+        f.get(url)
+    with Fetcher(LOCAL) as f:
+        assert f.get(url).body == b"hello"
+    with pytest.raises(ValueError, match="CIDR"):
+        parse_networks(["10.0.0.1/8"])
+
+
+def test_source_credentials_go_to_their_origin_only(site: LocalSite) -> None:
+    other = LocalSite()
+    try:
+        site.add("/feed", "", status=302, Location=other.base + "/elsewhere")
+        site.add("/own", "ok")
+        other.add("/elsewhere", "moved")
+        secret = {"Authorization": "Basic cmVhZGVyOnB3"}
+        with Fetcher(LOCAL, origin_headers={site.base + "/feed": secret}) as f:
+            assert f.get(site.base + "/own").body == b"ok"
+            assert f.get(site.base + "/feed").body == b"moved"
+        assert site.requests[0][1]["authorization"] == "Basic cmVhZGVyOnB3"
+        assert site.requests[1][1]["authorization"] == "Basic cmVhZGVyOnB3"
+        assert "authorization" not in other.requests[0][1]  # never past a redirect elsewhere
+    finally:
+        other.close()

@@ -100,7 +100,7 @@ def _feeds(site: LocalSite) -> list[SourceConfig]:
 
 
 def _collect(engine: Engine, flagger: Flagger, sources: list[SourceConfig]) -> RunSummary:
-    policy = FetchPolicy(timeout=5.0, allow_private_networks=True, per_host_delay=0.0)
+    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
     with Fetcher(policy) as fetcher:
         return collect_sources(engine, flagger, fetcher, sources, force=True)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import Engine
 
 from regwatch.errors import LockHeld
 from regwatch.store.lock import InstanceLock
+from tests.conftest import spawn_python
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = """
@@ -52,14 +52,7 @@ def _acquire_within(engine: Engine, timeout: float = 10) -> InstanceLock:
 
 def test_second_instance_refused_until_the_first_dies(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, url],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = spawn_python(HOLDER, url)
     try:
         _wait_for_line(proc, "locked")
         with pytest.raises(LockHeld, match=rf"another regwatch run .*{proc.pid}"):
