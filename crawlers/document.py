@@ -7,13 +7,21 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from regwatch.crawlers.politeness import Validators
 
-__all__ = ["Collected", "Document", "canonical_url", "clean_text", "content_hash"]
+__all__ = [
+    "FUTURE_SKEW",
+    "Collected",
+    "Document",
+    "canonical_url",
+    "clean_text",
+    "content_hash",
+    "plausible_date",
+]
 
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|yclid|mc_cid|mc_eid|_ga|ref)$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff\ud800-\udfff]")
@@ -33,14 +41,17 @@ class Document:
     published: datetime | None = None
     lang: str | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    guid: str | None = None  # the item's own id in its source (a feed's guid / Atom id)
+    linked: bool = True  # False: ``url`` is the feed's, for an item with no link of its own
 
     def __post_init__(self) -> None:
         url = _URL_CONTROL.sub("", self.url).strip().replace(" ", "%20")  # never stored raw
         object.__setattr__(self, "url", url)
         object.__setattr__(self, "title", clean_text(self.title).replace("\n", " "))
         object.__setattr__(self, "text", clean_text(self.text))
-        if self.published is not None and self.published.tzinfo is None:
-            object.__setattr__(self, "published", self.published.replace(tzinfo=UTC))
+        if self.guid is not None:
+            object.__setattr__(self, "guid", _URL_CONTROL.sub("", self.guid).strip()[:1024] or None)
+        object.__setattr__(self, "published", plausible_date(self.published, self.fetched_at))
 
     @cached_property  # computed once: the fields never change
     def canonical_url(self) -> str:
@@ -61,9 +72,29 @@ class Collected:
     # it restores the SIGINT handler, and 2,000 documents' text took 0.25 s to format.
     documents: list[Document] = field(default_factory=list, repr=False)
     skipped: list[str] = field(default_factory=list, repr=False)
+    # What the source's health should say though the poll worked (bytes replaced, cut feed).
+    warnings: list[str] = field(default_factory=list, repr=False)
     not_modified: bool = False  # the server answered 304 to our validators: nothing parsed
     validators: Validators = field(default_factory=Validators)  # for the next conditional GET
     fresh_for: float | None = None  # seconds the server says the content stays fresh
+
+
+# Epoch zero (and before) is a publisher's unset date, never a publication date.
+_EPOCH_END = datetime(1970, 1, 2, tzinfo=UTC)
+# How far ahead of our clock a publisher's may run; further ahead is clamped to when we saw it.
+FUTURE_SKEW = timedelta(days=1)
+
+
+def plausible_date(when: datetime | None, seen: datetime) -> datetime | None:
+    """A publication date as stored, for every path (feeds, pages, sitemaps, imports): UTC;
+    None (unknown, ordered by first-seen) for epoch zero; ``seen`` for a date beyond
+    :data:`FUTURE_SKEW` ahead of it. Never a reason to drop the item."""
+    if when is None:
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    if when < _EPOCH_END:
+        return None
+    return seen if when > seen + FUTURE_SKEW else when
 
 
 def clean_text(text: str) -> str:

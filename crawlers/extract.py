@@ -6,6 +6,7 @@ team wrote.
 
 from __future__ import annotations
 
+import email.utils
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
 
+from regwatch.crawlers.decode import LIKELY_ENCODINGS
 from regwatch.crawlers.main_text import MainText, main_text
 from regwatch.errors import ExtractError
 
@@ -25,6 +27,7 @@ __all__ = [
     "article_from_page",
     "decode_html",
     "html_to_text",
+    "known_date_shape",
     "links_from_listing",
     "parse_date",
 ]
@@ -69,7 +72,7 @@ class Article:
 
 
 # Encodings an undeclared page from the region is likely to be in; detection picks among them.
-_LIKELY_ENCODINGS = ["utf_8", "cp1251", "koi8_r", "koi8_u", "cp866", "iso8859_5", "cp1252"]
+_LIKELY_ENCODINGS = LIKELY_ENCODINGS
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -143,21 +146,42 @@ def links_from_listing(html: str, base_url: str, selector: str) -> list[str]:
     return list(seen)
 
 
+_ISO_SHAPE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}")
+
+
+def known_date_shape(value: str) -> bool:
+    """Whether :func:`parse_date` reads this shape of date (ISO 8601, RFC 822, ``18.11.2026``)
+    — so None from it means the date cannot exist, not that the shape is unknown."""
+    return bool(
+        _ISO_SHAPE.match(value) or email.utils.parsedate_tz(value.strip()) or _DMY.search(value)
+    )
+
+
 def parse_date(value: str) -> datetime | None:
-    """ISO 8601 (``2026-11-18``, ``2026-11-18T09:30:00+05:00``) or ``18.11.2026``; UTC-aware."""
+    """ISO 8601 (``2026-11-18``, ``2026-11-18T09:30:00+05:00``), RFC 822 (``Wed, 18 Nov 2026
+    09:30:00 +0500``) or ``18.11.2026``; UTC-aware. None for a day that does not exist
+    (``2025-02-29``): never moved to another day."""
     value = value.strip()
     if not value:
         return None
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        m = _DMY.search(value)
-        if not m:
+        if _ISO_SHAPE.match(value):
             return None
-        try:
-            dt = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        except ValueError:
-            return None
+        if email.utils.parsedate_tz(value):
+            try:
+                dt = email.utils.parsedate_to_datetime(value)
+            except (ValueError, TypeError, OverflowError):
+                return None
+        else:
+            m = _DMY.search(value)
+            if not m:
+                return None
+            try:
+                dt = datetime(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            except ValueError:
+                return None
     try:
         return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:59-05:00 is past datetime.max in UTC

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from regwatch.config import COUNTRIES, LANGUAGES
 from regwatch.crawlers.document import Document
+from regwatch.crawlers.extract import known_date_shape
 
 __all__ = ["DEFAULT_SOURCE", "ImportItem", "read_documents"]
 
@@ -87,5 +88,7 @@ def _date(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
+        if known_date_shape(value) and value.strip()[:4].isdigit():  # 2025-02-29: unknown
+            return None
         raise ValueError(f"published {value[:40]!r} is not an ISO 8601 date") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

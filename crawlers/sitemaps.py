@@ -43,6 +43,8 @@ def _root(body: bytes, url: str, cap: int) -> Any:
             raise FetchError(f"sitemap: {url} is corrupt gzip ({exc})") from None
         if len(body) > cap:
             raise FetchError(f"sitemap: {url} unpacks past the {cap}-byte cap")
+    if not body.strip():
+        raise ExtractError(f"sitemap: {url} answered with an empty body; check the URL")
     check_xml_safety(body, url)
     try:
         root = etree.fromstring(body, parser=_PARSER)

@@ -61,6 +61,8 @@ def _collect_feed(
         source.name,
         result.documents,
         result.skipped,
-        validators=resp.validators,
+        result.warnings,
+        # A cut feed is read in full next time: its validators would earn a 304 instead.
+        validators=Validators() if result.truncated else resp.validators,
         fresh_for=max(lifetimes) if lifetimes else None,
     )

@@ -216,6 +216,7 @@ def _collect_one(
         )
         return
     summary.sources_ok += 1
+    summary.skipped.extend(f"{source.name}: {w}" for w in collected.warnings)
     if collected.not_modified:
         summary.not_modified.append(source.name)
     fresh = min(collected.fresh_for, max_wait) if collected.fresh_for else 0.0
@@ -226,6 +227,7 @@ def _collect_one(
         (v.etag, v.last_modified) if v or not collected.not_modified else None,
         m.utcnow() + timedelta(seconds=fresh) if fresh else None,
         skipped,
+        "; ".join(collected.warnings) or None,
     )
     if collected.not_modified:  # nothing else to write: recorded with others, in one go
         pending.append(success)
@@ -312,6 +314,7 @@ class _Success:
     validators: tuple[str | None, str | None] | None
     fresh_until: datetime | None
     skipped: int = 0
+    warning: str | None = None  # what the poll noticed though it worked
 
 
 HEALTH_BATCH = 100
@@ -332,6 +335,7 @@ def _record_successes(
                     validators=x.validators,
                     fresh_until=x.fresh_until,
                     skipped=x.skipped,
+                    warning=x.warning,
                 )
     except Exception as exc:
         log.warning("could not record %d polls' health: %s", len(successes), _message(exc))

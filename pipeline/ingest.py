@@ -25,7 +25,15 @@ from regwatch.crawlers import Document
 from regwatch.errors import StoreError
 from regwatch.nlp import Flagger, detect
 from regwatch.nlp.index import search_terms
-from regwatch.pipeline.dedupe import IngestResult, Outcome, classify, keys, plan, settle
+from regwatch.pipeline.dedupe import (
+    IngestResult,
+    Outcome,
+    classify,
+    identity_url,
+    keys,
+    plan,
+    settle,
+)
 from regwatch.store import db
 from regwatch.store import documents as store
 from regwatch.store.documents import Flagged, batched
@@ -45,7 +53,7 @@ def ingest(
     out (the others go on)."""
     for chunk in batched(docs, batch):
         with db.session_scope(engine) as session:
-            settled = settle(store.stored(session, *keys(chunk)), chunk)
+            settled = settle(store.stored(session, keys(chunk)), chunk)
             store.mark_seen(session, [r.document_id for r in settled if r is not None])
             sources = store.source_ids(session, {d.source for d in chunk})
         results: dict[int, IngestResult | Exception] = {}
@@ -98,9 +106,11 @@ def store_batch(engine: Engine, items: Sequence[Flagged]) -> list[IngestResult]:
 def _write(session: Session, items: Sequence[Flagged]) -> list[IngestResult]:
     db.write_lock(session)
     docs = [f.doc for f in items]
-    fresh, later = plan(store.stored(session, *keys(docs)), docs)  # again, under the lock
+    fresh, later = plan(store.stored(session, keys(docs)), docs)  # again, under the lock
     results: dict[int, IngestResult] = {}
-    ids = store.insert_new(session, [items[i] for i in fresh])
+    ids = store.insert_new(
+        session, [items[i] for i in fresh], [identity_url(docs[i]) for i in fresh]
+    )
     results.update(
         (i, IngestResult(Outcome.NEW, doc_id, len(items[i].matches)))
         for i, doc_id in zip(fresh, ids, strict=True)
@@ -113,19 +123,22 @@ def _write(session: Session, items: Sequence[Flagged]) -> list[IngestResult]:
 
 def _write_one(session: Session, flagged: Flagged) -> IngestResult:
     doc = flagged.doc
-    outcome, doc_id = classify(doc, store.stored(session, *keys([doc])))
+    decision = classify(doc, store.stored(session, keys([doc])))
+    outcome, doc_id = decision.outcome, decision.document_id
     if outcome is Outcome.NEW:
-        [new_id] = store.insert_new(session, [flagged])
+        [new_id] = store.insert_new(session, [flagged], [decision.url])
         return IngestResult(outcome, new_id, len(flagged.matches))
     assert doc_id is not None
-    if outcome is not Outcome.UPDATED:  # UNCHANGED, DUPLICATE: nothing to write
+    if decision.adopt_guid and doc.guid:
+        store.adopt_guid(session, doc_id, doc.guid)
+    if outcome is not Outcome.UPDATED:  # UNCHANGED, DUPLICATE: nothing else to write
         return IngestResult(outcome, doc_id)
     earlier = store.version_with(session, doc_id, doc.content_hash)
-    if earlier is not None:  # changed back: that version (and its signals) is current again
-        store.restore_version(session, doc_id, earlier, flagged)
-        return IngestResult(outcome, doc_id)
-    store.add_version(session, doc_id, flagged)
-    return IngestResult(outcome, doc_id, len(flagged.matches))
+    if earlier is not None:  # changed back: that version is current again
+        return IngestResult(
+            outcome, doc_id, store.restore_version(session, doc_id, earlier, flagged)
+        )
+    return IngestResult(outcome, doc_id, store.add_version(session, doc_id, flagged))
 
 
 def _store_alone(engine: Engine, flagged: Flagged) -> IngestResult:
@@ -136,10 +149,10 @@ def _store_alone(engine: Engine, flagged: Flagged) -> IngestResult:
         # Another writer stored the same document between our two transactions.
         with db.session_scope(engine) as session:
             doc = flagged.doc
-            outcome, doc_id = classify(doc, store.stored(session, *keys([doc])))
-            if outcome is not Outcome.UNCHANGED or doc_id is None:
+            decision = classify(doc, store.stored(session, keys([doc])))
+            if decision.outcome is not Outcome.UNCHANGED or decision.document_id is None:
                 raise
-            return IngestResult(Outcome.UNCHANGED, doc_id)
+            return IngestResult(Outcome.UNCHANGED, decision.document_id)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Select,
     column,
+    func,
     or_,
     select,
 )
@@ -72,7 +73,11 @@ COLUMNS = (
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "score": (Signal.score.desc(), Signal.id.desc()),
     "detected": (Signal.detected_at.desc(), Signal.id.desc()),
-    "published": (Document.published_at.desc().nulls_last(), Signal.id.desc()),
+    # An unknown date (NULL: none, epoch zero, impossible) sorts by when it was first seen.
+    "published": (
+        func.coalesce(Document.published_at, Document.first_seen_at).desc(),
+        Signal.id.desc(),
+    ),
     "oldest": (Signal.detected_at.asc(), Signal.id.asc()),
 }
 

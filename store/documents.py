@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from regwatch.crawlers import Document
@@ -21,12 +21,16 @@ from regwatch.store.fulltext import index_document, index_documents
 
 __all__ = [
     "Flagged",
+    "Hit",
+    "Keys",
     "Stored",
     "add_version",
+    "adopt_guid",
     "batched",
     "insert_new",
     "mark_seen",
     "restore_version",
+    "signal_history",
     "source_ids",
     "stored",
     "version_with",
@@ -55,27 +59,55 @@ class Flagged:
 
 
 @dataclass(frozen=True)
-class Stored:
-    """What the store holds of some canonical URLs and content hashes."""
+class Hit:
+    """A stored document as dedupe sees it."""
 
-    urls: dict[str, tuple[int, str]]  # canonical URL -> (document id, content hash)
+    id: int
+    content_hash: str
+    source: str  # its source's name
+    guid: str | None
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What to look up: canonical URLs, (source name, guid) pairs and content hashes."""
+
+    urls: Collection[str]
+    guids: Collection[tuple[str, str]]
+    hashes: Collection[str]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the store holds of some canonical URLs, guids and content hashes."""
+
+    urls: dict[str, Hit]  # canonical URL -> its document
+    guids: dict[tuple[str, str], Hit]  # (source name, guid) -> its document
     twins: dict[str, tuple[int, str]]  # content hash -> (its first document's id, its URL)
 
 
-def stored(session: Session, urls: Collection[str], hashes: Collection[str]) -> Stored:
-    """The documents stored under ``urls``, and the first document stored with each of
-    ``hashes``: two queries per 500 values."""
-    D = m.Document
-    found = Stored({}, {})
-    for part in batched(sorted(set(urls)), IN_CHUNK):
+def stored(session: Session, keys: Keys) -> Stored:
+    """The documents stored under ``keys.urls`` and ``keys.guids``, and the first document
+    stored with each of ``keys.hashes``: a few queries per 500 values."""
+    D, S = m.Document, m.Source
+    found = Stored({}, {}, {})
+    cols = (D.canonical_url, D.id, D.content_hash, S.name, D.guid)
+    for part in batched(sorted(set(keys.urls)), IN_CHUNK):
         rows = session.execute(
-            select(D.canonical_url, D.id, D.content_hash).where(D.canonical_url.in_(part))
+            select(*cols).join(S, S.id == D.source_id).where(D.canonical_url.in_(part))
         )
-        found.urls.update((url, (id_, h)) for url, id_, h in rows)
-    for part in batched(sorted(set(hashes)), IN_CHUNK):
+        found.urls.update((url, Hit(id_, h, src, g)) for url, id_, h, src, g in rows)
+    for pairs in batched(sorted(set(keys.guids)), IN_CHUNK):
+        rows = session.execute(
+            select(*cols).join(S, S.id == D.source_id).where(tuple_(S.name, D.guid).in_(pairs))
+        )
+        found.guids.update(((src, g), Hit(id_, h, src, g)) for _, id_, h, src, g in rows if g)
+    for part in batched(sorted(set(keys.hashes)), IN_CHUNK):
         first = select(func.min(D.id)).where(D.content_hash.in_(part)).group_by(D.content_hash)
-        rows = session.execute(select(D.content_hash, D.id, D.canonical_url).where(D.id.in_(first)))
-        found.twins.update((h, (id_, url)) for h, id_, url in rows)
+        twins = session.execute(
+            select(D.content_hash, D.id, D.canonical_url).where(D.id.in_(first))
+        )
+        found.twins.update((h, (id_, url)) for h, id_, url in twins)
     return found
 
 
@@ -97,9 +129,10 @@ def _table(model: type[m.Base]) -> Table:
     return cast(Table, model.__table__)  # Core inserts: no ORM work per row
 
 
-def insert_new(session: Session, items: Sequence[Flagged]) -> list[int]:
+def insert_new(session: Session, items: Sequence[Flagged], urls: Sequence[str]) -> list[int]:
     """New documents, each with its first version, its signals and its full-text row, in
-    multi-row inserts; their ids in order. Each goes under the source its document names."""
+    multi-row inserts, under the canonical URLs dedupe chose; their ids in order. Each goes
+    under the source its document names."""
     if not items:
         return []
     names = {f.doc.source for f in items}
@@ -114,7 +147,8 @@ def insert_new(session: Session, items: Sequence[Flagged]) -> list[int]:
             {
                 "source_id": sources[f.doc.source],
                 "url": f.doc.url,
-                "canonical_url": f.doc.canonical_url,
+                "canonical_url": url,
+                "guid": f.doc.guid,
                 "title": f.doc.title,
                 "lang": f.lang,
                 "published_at": f.doc.published,
@@ -123,7 +157,7 @@ def insert_new(session: Session, items: Sequence[Flagged]) -> list[int]:
                 "content_hash": f.doc.content_hash,
                 "version": 1,
             }
-            for f in items
+            for f, url in zip(items, urls, strict=True)
         ],
     ).all()
     version_ids = session.scalars(
@@ -162,18 +196,28 @@ def version_with(session: Session, document_id: int, content_hash: str) -> int |
     )
 
 
-def restore_version(session: Session, document_id: int, version: int, flagged: Flagged) -> None:
-    """The page changed back: that version (and its signals) is current again."""
+def restore_version(session: Session, document_id: int, version: int, flagged: Flagged) -> int:
+    """The page changed back: that version is current again, with its signals; the number
+    of signals that are new (see :func:`_current_signals`)."""
     row = session.get_one(m.Document, document_id)
     doc = flagged.doc
     row.version, row.title, row.content_hash = version, doc.title, doc.content_hash
     row.last_seen_at = m.utcnow()
+    version_id = session.scalar(
+        select(m.DocumentVersion.id).where(
+            m.DocumentVersion.document_id == document_id, m.DocumentVersion.version == version
+        )
+    )
+    assert version_id is not None
+    new = _current_signals(session, row, version_id, flagged.matches)
     index_document(session, row.id, flagged.terms)
+    return new
 
 
-def add_version(session: Session, document_id: int, flagged: Flagged) -> None:
-    """The page changed: a new current version with its signals. The signals go under the
-    document's source, which a known URL keeps when another source brings it again."""
+def add_version(session: Session, document_id: int, flagged: Flagged) -> int:
+    """The page changed: a new current version with its signals; the number of signals that
+    are new (see :func:`_current_signals`). The signals go under the document's source,
+    which a known document keeps."""
     row = session.get_one(m.Document, document_id)
     doc = flagged.doc
     row.version = max(v.version for v in row.versions) + 1
@@ -189,10 +233,66 @@ def add_version(session: Session, document_id: int, flagged: Flagged) -> None:
     )
     session.add(version)
     session.flush()
-    rows = [_signal_values(row.id, version.id, row.source_id, x) for x in flagged.matches]
-    _add_combos(session, rows)
-    session.add_all(m.Signal(**r) for r in rows)
+    new = _current_signals(session, row, version.id, flagged.matches)
     index_document(session, row.id, flagged.terms)
+    return new
+
+
+def _carry_key(values: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes a signal of the new version the same finding as one of the old."""
+    return tuple(values[k] for k in ("category", "rule", "field", "text", "lang", "mentions"))
+
+
+def _current_signals(
+    session: Session, row: m.Document, version_id: int, matches: Sequence[Match]
+) -> int:
+    """The document's signals become the findings of ``matches`` (of version ``version_id``).
+    A finding it already has stays the signal it is, untouched: its id, detection time,
+    evidence from the version it was found in, and deliveries (no second alert). A finding
+    the version no longer has moves to history; the new ones are inserted. Returns how many
+    are new."""
+    S = m.Signal
+    pool: dict[tuple[Any, ...], list[int]] = {}
+    for signal in session.scalars(select(S).where(S.document_id == row.id).order_by(S.id)):
+        values = {c: getattr(signal, c) for c in ("category", "rule", "field", "text", "lang")}
+        pool.setdefault(_carry_key(values | {"mentions": signal.mentions}), []).append(signal.id)
+    fresh: list[dict[str, Any]] = []
+    for match in matches:
+        values = _signal_values(row.id, version_id, row.source_id, match)
+        same = pool.get(_carry_key(values))
+        if same:
+            same.pop(0)
+        else:
+            fresh.append(values)
+    gone = sorted(i for ids in pool.values() for i in ids)
+    columns = [getattr(S, c) for c in m.SIGNAL_COLUMNS]
+    for part in batched(gone, IN_CHUNK):
+        session.execute(
+            insert(_table(m.SignalHistory)).from_select(
+                ["signal_id", *m.SIGNAL_COLUMNS],
+                select(S.id, *columns).where(S.id.in_(part)).order_by(S.id),
+            )
+        )
+        session.execute(delete(S).where(S.id.in_(part)))
+    _add_combos(session, fresh)
+    if fresh:
+        session.execute(insert(_table(S)), fresh)
+    return len(fresh)
+
+
+def adopt_guid(session: Session, document_id: int, guid: str) -> None:
+    """A document stored before its guid was known takes it."""
+    session.execute(update(m.Document).where(m.Document.id == document_id).values(guid=guid))
+
+
+def signal_history(session: Session, document_id: int) -> list[m.SignalHistory]:
+    """The document's signals of earlier versions, newest first: for its page."""
+    H = m.SignalHistory
+    return list(
+        session.scalars(
+            select(H).where(H.document_id == document_id).order_by(H.version_id.desc(), H.id)
+        )
+    )
 
 
 def _add_combos(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "SIGNAL_COLUMNS",
     "Base",
     "ComboKey",
     "Delivery",
@@ -37,6 +38,7 @@ __all__ = [
     "Run",
     "Signal",
     "SignalCombo",
+    "SignalHistory",
     "SignalWeekly",
     "Source",
     "combo_ids",
@@ -104,6 +106,9 @@ class Source(Base):
     items_last_run: Mapped[int] = mapped_column(Integer, default=0)
     # Items the last poll skipped: pages or attachments refused or failed, items not stored.
     skipped_last_run: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the last poll noticed though it worked: bytes replaced with U+FFFD, a feed cut
+    # mid-stream (only its complete items stored). None when it noticed nothing.
+    last_warning: Mapped[str | None] = mapped_column(Text)
     # Conditional GET validators from the last full response (feeds).
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(String(64))
@@ -116,9 +121,13 @@ class Source(Base):
 
 
 class Document(Base):
-    """One article, found by its canonical URL; its text lives in versions."""
+    """One article; its text lives in versions. Its identity, decided once
+    (:mod:`pipeline.dedupe`): its source and guid, else its canonical URL, else its content.
+    ``canonical_url`` is unique: the canonical link, or for a second item of a source on one
+    link (or an item with no link) that link with ``#item-…`` made of its guid or content."""
 
     __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_source_guid", "source_id", "guid", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
@@ -131,6 +140,7 @@ class Document(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    guid: Mapped[str | None] = mapped_column(String(1024))  # the item's id in its source
 
     source: Mapped[Source] = relationship(back_populates="documents")
     versions: Mapped[list[DocumentVersion]] = relationship(
@@ -214,7 +224,23 @@ def combo_ids(conn: Any, keys: Iterable[ComboKey]) -> dict[ComboKey, int]:
     return {k: ids[k] for k in wanted}
 
 
-class Signal(Base):
+class _Evidence:
+    """The columns of a match's evidence, alike in ``signals`` and ``signal_history``."""
+
+    category: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Signal(_Evidence, Base):
     """One flagged match with its evidence. Unique per (version, rule, field, offset)."""
 
     __tablename__ = "signals"
@@ -236,17 +262,6 @@ class Signal(Base):
     source_id: Mapped[int] = mapped_column(
         ForeignKey("sources.id", ondelete="CASCADE"), default=_document_source
     )
-    category: Mapped[str] = mapped_column(String(64))
-    rule: Mapped[str] = mapped_column(String(128))
-    field: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    sentence: Mapped[str] = mapped_column(Text)
-    score: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(Text)
-    lang: Mapped[str | None] = mapped_column(String(8))
-    countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     # ``countries`` as ",kg,kz," (sorted, each once; "" for none): what facets group and filter by.
     mentions: Mapped[str] = mapped_column(String(256), default=_mentions_default, server_default="")
     bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -257,6 +272,36 @@ class Signal(Base):
     combo_id: Mapped[int] = mapped_column(ForeignKey("signal_combos.id"), default=_combo_default)
 
     document: Mapped[Document] = relationship(back_populates="signals")
+
+
+class SignalHistory(_Evidence, Base):
+    """A finding a document had and its current version no longer has, kept as history
+    (the document page shows it) and counted nowhere: ``signals`` holds the current
+    version's findings only, each once. A finding an edit keeps stays its row of ``signals``
+    untouched (store.documents), so its id, evidence and deliveries survive the edit."""
+
+    __tablename__ = "signal_history"
+    __table_args__ = (Index("ix_signal_history_document_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(Integer)  # its id while it was current
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    mentions: Mapped[str] = mapped_column(String(256), server_default="")
+    bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    detected_at: Mapped[datetime] = mapped_column()
+    combo_id: Mapped[int] = mapped_column(Integer)
+    superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+SIGNAL_COLUMNS = (
+    "document_id", "version_id", "source_id", "category", "rule", "field", "text",
+    "start", "end", "sentence", "score", "reason", "lang", "countries", "mentions", "bodies",
+    "attributes", "detected_at", "combo_id",
+)  # fmt: skip
+"""The columns ``signals`` and ``signal_history`` share: a signal moves between them whole."""
 
 
 class SignalCombo(Base):

@@ -49,6 +49,7 @@ class SourceHealth:
     last_new_at: datetime | None = None  # when its newest document was first seen
     next_retry_at: datetime | None = None  # Retry-After or back-off: not polled before
     skipped_last_run: int = 0  # items the last poll skipped (refused, failed, not stored)
+    last_warning: str | None = None  # what the last good poll noticed: bytes replaced, a cut feed
 
     def quiet_since(self, now: datetime, days: int) -> datetime | None:
         """When a source that polls fine went quiet (nothing new for ``days``), else None."""
@@ -95,6 +96,7 @@ def source_health(session: Session, names: Collection[str] | None = None) -> lis
             last_new,
             r.next_retry_at,
             r.skipped_last_run,
+            r.last_warning,
         )
         for r, last_new in session.execute(stmt)
     ]

@@ -114,9 +114,11 @@ def record_success(
     validators: tuple[str | None, str | None] | None = None,
     fresh_until: datetime | None = None,
     skipped: int = 0,
+    warning: str | None = None,
 ) -> None:
-    """A poll worked (a 304 included), bringing ``items`` and skipping ``skipped``.
-    ``validators`` is (ETag, Last-Modified) to send next time; None keeps the stored ones."""
+    """A poll worked (a 304 included), bringing ``items`` and skipping ``skipped``, noticing
+    ``warning`` (bytes replaced, a cut feed). ``validators`` is (ETag, Last-Modified) to send
+    next time; None keeps the stored ones."""
     row = session.get_one(Source, source_id)
     now = utcnow()
     row.last_attempt_at = now
@@ -124,6 +126,7 @@ def record_success(
     row.consecutive_failures = 0
     row.items_last_run = items
     row.skipped_last_run = skipped
+    row.last_warning = warning[:2000] if warning else None
     if validators is not None:
         etag, last_modified = validators
         row.etag = etag[:1024] if etag else None

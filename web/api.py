@@ -103,6 +103,16 @@ class VersionOut(BaseModel):
     note: str
 
 
+class HistorySignal(BaseModel):
+    """A signal of an earlier version: history, counted nowhere."""
+
+    category: str
+    rule: str
+    match: str
+    score: float
+    version: int | None
+
+
 class DocumentOut(BaseModel):
     id: int
     title: str
@@ -117,7 +127,8 @@ class DocumentOut(BaseModel):
     last_seen_at: datetime
     version: int
     versions: list[VersionOut]
-    signals: list[DocumentSignal]
+    signals: list[DocumentSignal]  # the current version's
+    history: list[HistorySignal]  # earlier versions' signals
 
 
 class SourceOut(BaseModel):
@@ -202,7 +213,7 @@ def timeline_api(
 @router.get("/documents/{document_id}", response_model=DocumentOut)
 def document(document_id: int, s: Db) -> DocumentOut:
     """A document with every version (newest first; each with its changes against the one
-    before) and its signals."""
+    before), its current signals and its earlier versions' signals (history)."""
     view = document_view(s, document_id)
     if view is None:
         raise HTTPException(404, f"no document {document_id}")
@@ -234,6 +245,7 @@ def document(document_id: int, s: Db) -> DocumentOut:
         version=view.version,
         versions=versions,
         signals=[DocumentSignal(**r, link=safe_url(r["url"])) for r in view.signals],
+        history=[HistorySignal(**r) for r in view.history],
     )
 
 

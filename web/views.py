@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from regwatch.alerts.digest import COUNTRY_TITLES
 from regwatch.alerts.render import safe_url
 from regwatch.store.analyst import SignalFilter, signal_select
+from regwatch.store.documents import signal_history
 from regwatch.store.models import Document, DocumentVersion, Signal, Source
 from regwatch.store.queries import source_health
 
@@ -140,6 +141,8 @@ class DocumentView:
     version: int
     versions: list[VersionView]  # newest first
     signals: list[dict[str, Any]]  # store.analyst.COLUMNS rows + the version, best first
+    # Signals of earlier versions: history, shown here and counted nowhere.
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 def document_view(session: Session, document_id: int) -> DocumentView | None:
@@ -179,6 +182,17 @@ def document_view(session: Session, document_id: int) -> DocumentView | None:
     )
     for item in signals:
         item["version"] = found_in.get(item["signal_id"])
+    number = {v.id: v.version for v in stored}
+    history = [
+        {
+            "category": h.category,
+            "rule": h.rule,
+            "match": h.text,
+            "score": h.score,
+            "version": number.get(h.version_id),
+        }
+        for h in signal_history(session, doc.id)
+    ]
     return DocumentView(
         doc.id,
         doc.title,
@@ -194,6 +208,7 @@ def document_view(session: Session, document_id: int) -> DocumentView | None:
         doc.version,
         versions[::-1],
         signals,
+        history,
     )
 
 

@@ -85,7 +85,9 @@ def test_same_story_elsewhere_raises_no_second_alert(
     again = Doc(
         url="https://tj.example/news/1", title="Changed", text=text + " More.", source=source
     )
-    assert ingest_one(engine, flagger, again).signals_new >= 1
+    # (its finding is the same signal as before, already alerted: none new to alert on)
+    edited = ingest_one(engine, flagger, again)
+    assert (edited.outcome, edited.signals_new) == ("updated", 0)
     assert box.dispatch(seeded.started + timedelta(hours=2)).alerts_queued == 0
     assert len(smtp.inbox.messages) == 1
 

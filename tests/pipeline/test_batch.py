@@ -185,7 +185,9 @@ def test_a_failing_batch_falls_back_to_one_document_at_a_time(
 def test_a_known_url_from_another_source_keeps_its_documents_source(
     engine: Engine, flagger: Flagger
 ) -> None:
-    """Signals belong to their document's source — filters, facets and exports agree."""
+    """Another source's item on a stored link (an RSS and an Atom feed of one site) is a
+    duplicate, never a version; signals stay with the document's source — filters, facets
+    and exports agree."""
     from regwatch.store.analyst import SignalFilter, iter_signals
     from regwatch.store.facets import facet_counts, signal_page
 
@@ -197,7 +199,7 @@ def test_a_known_url_from_another_source_keeps_its_documents_source(
     url = "https://gov.example/draft"
     ingest_one(engine, flagger, Document(url=url, title="t", text=BODIES[0], source="a"))
     again = Document(url=url, title="t", text=BODIES[1], source="b")  # changed, via b
-    assert ingest_one(engine, flagger, again).outcome is Outcome.UPDATED
+    assert ingest_one(engine, flagger, again).outcome is Outcome.DUPLICATE
     with db.session_scope(engine) as s:
         pairs = s.execute(
             select(m.Signal.source_id, m.Document.source_id).join(

@@ -176,14 +176,17 @@ def test_migration_fills_the_index_for_documents_stored_before_it(engine: Engine
                 "'kz', '[\"ru\"]', 'news', CURRENT_TIMESTAMP, 0, 0) RETURNING id"
             )
         ).scalar_one()
-        doc = m.Document(source_id=src_id, url="https://old/1", canonical_url="https://old/1",
-                         title="Архив", lang="ru", content_hash="h1", version=1)  # fmt: skip
-        s.add(doc)
-        s.flush()
-        s.add(m.DocumentVersion(document_id=doc.id, version=1, title="Архив",
+        doc_id = s.execute(  # documents too has gained columns since (guid)
+            text(
+                "INSERT INTO documents (source_id, url, canonical_url, title, lang, content_hash, "
+                "version, first_seen_at, last_seen_at) VALUES (:s, 'https://old/1', "
+                "'https://old/1', 'Архив', 'ru', 'h1', 1, :now, :now) RETURNING id"
+            ),
+            {"s": src_id, "now": now.replace(tzinfo=None)},
+        ).scalar_one()
+        s.add(m.DocumentVersion(document_id=doc_id, version=1, title="Архив",
                                 text="Обсуждение цифровой безопасности.", content_hash="h1",
                                 fetched_at=now))  # fmt: skip
-        doc_id = doc.id
     db.upgrade(engine)
     with db.session_scope(engine) as s:
         dialect = s.get_bind().dialect.name

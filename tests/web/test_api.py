@@ -142,7 +142,8 @@ def test_document_versions_changes_and_signals(seeded: Seeded, http: httpx.Clien
     assert doc["versions"][1]["changes"] == []
     assert doc["link"] == "https://kz-gov.example/1" and doc["signals"]
     assert {s["document_id"] for s in doc["signals"]} == {doc["id"]}
-    assert {s["version"] for s in doc["signals"]} == {1, 2}  # old versions keep their signals
+    # each finding once, on the version it was found in; none went, so no history
+    assert {s["version"] for s in doc["signals"]} == {1, 2} and doc["history"] == []
     found_late = [s for s in doc["signals"] if "Общественное" in s["sentence"]]
     assert found_late and {s["version"] for s in found_late} == {2}
     evil = http.get(f"/api/documents/{seeded.doc_ids['evil']}").json()
