@@ -113,7 +113,11 @@ def _assign_new(records: list[dict[str, Any]]) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     files = load()
     records = [r for rs in files.values() for r in rs]
-    splits = assign(records)
+    if any(not r.get("split") for r in records):
+        splits = assign(records)  # place the new records; nothing placed moves
+    else:  # check: the first round's split is the greedy one, added records keep theirs
+        splits = assign([r for r in records if "added" not in r])
+        splits |= {r["story"]: r["split"] for r in records if "added" in r}
     changed = sum(r.get("split") != splits[r["story"]] for r in records)
     print(f"{len(records)} records, {len(splits)} stories; {changed} records would change split")
     if "--write" in argv:
