@@ -136,6 +136,8 @@ class Digest:
     day: date | None = None  # the subscriber's local day the digest is for
     stories: int = 0  # distinct stories in the period
     in_progress: bool = False  # a preview of a period that has not ended
+    # sources whose last good poll noticed something: bytes replaced, a feed cut short
+    warned_sources: tuple[SourceHealth, ...] = field(default_factory=tuple)
 
     @property
     def item_count(self) -> int:
@@ -236,6 +238,9 @@ def build_digest(
         group_by,
         day,
         stories=len(groups),
+        warned_sources=tuple(
+            h for h in (health or []) if h.last_warning and not h.consecutive_failures
+        ),
     )
 
 

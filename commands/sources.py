@@ -125,6 +125,7 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
                     "skipped_last_run": r.skipped_last_run,
                     "next_retry_at": r.next_retry_at,
                     "last_error": r.last_error,
+                    "last_warning": r.last_warning,
                 }
                 for r in rows
             ]
@@ -132,12 +133,14 @@ def cmd_sources_list(args: argparse.Namespace) -> int:
         return 0
     print(
         f"{'name':<20} {'on':<3} {'last success':<17} {'fails':>5} {'items':>5} "
-        f"{'skip':>5} {'state':<7} {'next retry':<17} last error"
+        f"{'skip':>5} {'state':<7} {'next retry':<17} last error or warning"
     )
     for r in rows:
         ok = r.last_success_at.strftime("%Y-%m-%d %H:%M") if r.last_success_at else "never"
         on = "yes" if enabled.get(r.name, False) else "no"
         err = (r.last_error or "")[:80] if r.consecutive_failures else ""
+        if not err and r.last_warning:
+            err = f"warning: {r.last_warning[:71]}"
         retry = r.next_retry_at.strftime("%Y-%m-%d %H:%M") if r.next_retry_at else ""
         line = (
             f"{r.name:<20} {on:<3} {ok:<17} {r.consecutive_failures:>5} "

@@ -343,3 +343,53 @@ def test_an_unchanged_sitemap_counts_as_not_modified(
     assert site.hits.count("/p/1") == 1
     row = _row(engine, "sm")
     assert (row.last_modified, row.consecutive_failures, row.last_error) == (stamp, 0, None)
+
+
+def test_a_polls_warning_shows_wherever_health_is_shown(
+    tmp_path: Path, site: LocalSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bytes replaced while decoding a feed are a warning on the source: `sources list` (text
+    and JSON), the web UI's Sources page and API, and the digest's source health all say so."""
+    import json
+
+    import httpx
+
+    from regwatch.alerts.digest import build_digest
+    from regwatch.alerts.render import render_html, render_text
+    from tests.web.conftest import serve
+
+    stray = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        "<item><guid>g1</guid><title>Новость</title><link>https://gov.example/n/1</link>"
+        "<description>Caf\x00 и проект закона</description></item></channel></rss>"
+    ).encode().replace(b"\x00", b"\xe9")
+    site.add("/rss", stray, content_type="application/rss+xml; charset=utf-8")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[database]\nurl = "sqlite:///r.db"\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'
+        f'per_host_delay = 0.0\n[[sources]]\nname = "minfeed"\nurl = "{site.base}/rss"\n'
+    )
+    assert main(["--config", str(cfg), "collect"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(cfg), "sources", "list"]) == 0
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("minfeed")]
+    assert "warning: " in line and "not valid utf-8" in line
+    assert main(["--config", str(cfg), "sources", "list", "--format", "json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert "1 bytes were not valid utf-8" in row["last_warning"]
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with serve(url) as live, httpx.Client(base_url=live.base, timeout=30) as http:
+        page = http.get("/sources")
+        assert page.status_code == 200 and "warning: " in page.text
+        assert "not valid utf-8" in page.text
+        [api] = http.get("/api/sources").json()
+        assert "not valid utf-8" in api["last_warning"]
+    engine = db.make_engine(url, readonly=True)
+    with db.session_scope(engine) as s:
+        health = source_health(s)
+    now = datetime.now(UTC)
+    digest = build_digest([], now - timedelta(days=1), now, health)
+    assert "minfeed: warning — " in render_text(digest)
+    assert "not valid utf-8" in render_html(digest)
+    engine.dispose()

@@ -141,6 +141,7 @@ class SourceOut(BaseModel):
     consecutive_failures: int
     items_last_run: int
     quiet_since: datetime | None
+    last_warning: str | None = None
 
 
 def signal_out(row: dict[str, Any]) -> SignalOut:

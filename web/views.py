@@ -224,6 +224,7 @@ class SourceView:
     consecutive_failures: int
     items_last_run: int
     quiet_since: datetime | None
+    last_warning: str | None = None  # what the last good poll noticed (bytes replaced, cut feed)
 
 
 def source_views(session: Session, now: datetime, quiet_days: int) -> list[SourceView]:
@@ -249,6 +250,7 @@ def source_views(session: Session, now: datetime, quiet_days: int) -> list[Sourc
                 h.consecutive_failures,
                 h.items_last_run,
                 quiet,
+                h.last_warning,
             )
         )
     return out
