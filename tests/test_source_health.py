@@ -393,3 +393,21 @@ def test_a_polls_warning_shows_wherever_health_is_shown(
     assert "minfeed: warning — " in render_text(digest)
     assert "not valid utf-8" in render_html(digest)
     engine.dispose()
+
+
+@pytest.mark.parametrize(("kind", "path"), [("html", "/news"), ("sitemap", "/sm.xml")])
+def test_an_empty_start_page_is_the_sources_error_for_every_spider(
+    engine: Engine, flagger: Flagger, site: LocalSite, kind: str, path: str
+) -> None:
+    """A listing page or sitemap answering 200 with nothing in it is a failure named as such,
+    not a success with 0 items, and leaves no validators that would make it look unchanged."""
+    site.routes[path] = lambda headers: (200, {"Content-Type": "text/html", "ETag": '"e1"'}, b"  \n")
+    src = SourceConfig(name="empty", url=site.base + path, type=kind, link_selector="a.item")
+    with Fetcher(POLICY) as f:
+        summary = collect_sources(engine, flagger, f, [src])
+    assert (summary.sources_ok, summary.sources_failed) == (0, 1)
+    with db.session_scope(engine) as s:
+        [health] = source_health(s)
+        row = s.scalars(select(m.Source)).one()
+        assert not row.etag
+    assert "empty body" in (health.last_error or "") and health.consecutive_failures == 1

@@ -144,6 +144,12 @@ class SourceSpider(scrapy.Spider):
         if response.status == 304:  # unchanged since the last poll: nothing else to fetch
             self.result.not_modified = True
             return []
+        if not response.body.strip():  # every spider alike: an empty 200 is no "0 items" success
+            self.fatal = ExtractError(
+                f"crawl: {response.url} answered with an empty body; check the URL, or whether "
+                "the site is down or refusing us"
+            )
+            return []  # its validators are not kept: the next poll fetches the page in full
         h = response.headers
         self.result.fresh_for = parse_max_age((h.get(b"Cache-Control") or b"").decode("latin-1"))
         fresh = Validators(
