@@ -105,9 +105,7 @@ def _model_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_flag(args: argparse.Namespace) -> int:
-    import json
-
-    from regwatch.nlp.jsonl import flag_lines, read_lines
+    from regwatch.nlp.jsonl import dump_line, flag_lines, read_lines
 
     nlp = _nlp_settings(args)
     model = _model_path(args)
@@ -121,7 +119,7 @@ def cmd_flag(args: argparse.Namespace) -> int:
         for out in flag_lines(
             lines, flagger, workers=args.workers, rules_dir=nlp.rules_dir or None, model=model
         ):
-            sys.stdout.write(json.dumps(out, ensure_ascii=False, allow_nan=False) + "\n")
+            sys.stdout.write(dump_line(out))
     return 0
 
 

@@ -98,7 +98,8 @@ class Flagger:
         if not self.learned.reaches(selection is not None, scan.context):
             return matches
         flagged = {m.category for m in matches}
-        extra = self.learned.signals(fields, lang or detect(f"{title}\n{text}"), flagged)
+        lang = lang or detect(f"{title}\n{text}")
+        extra = self.learned.signals(fields, lang, flagged, scan.folded)
         if not extra:
             return matches
         return sorted([*matches, *extra], key=lambda m: (m.category, -m.score, m.field, m.start))

@@ -95,10 +95,35 @@ class Model:
     threshold: float = 0.5
     gate: tuple[str, ...] = ("ai",)
     meta: dict[str, Any] = field(default_factory=dict)
+    # the vocabulary split by kind (word, word start), for :meth:`spaced_vector`
+    _words: dict[str, int] = field(init=False, repr=False, compare=False)
+    _starts: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = {f[2:]: j for f, j in self.vocab.items() if f.startswith("w:")}
+        starts = {f[2:]: j for f, j in self.vocab.items() if f.startswith("p:")}
+        object.__setattr__(self, "_words", words)
+        object.__setattr__(self, "_starts", starts)
 
     def vector(self, feats: Iterable[str]) -> tuple[npt.NDArray[np.intp], Floats]:
         """The known features' indices and their normalised tf-idf values."""
-        counts = Counter(j for f in feats if (j := self.vocab.get(f)) is not None)
+        return self._normalised(Counter(j for f in feats if (j := self.vocab.get(f)) is not None))
+
+    def spaced_vector(self, folded: str) -> tuple[npt.NDArray[np.intp], Floats]:
+        """:meth:`vector` of ``features(text)`` from ``folded`` = ``spaced(text)``, without
+        building the feature strings: each distinct word is looked up once, with its count.
+        The known features come in the same order (first occurrence) with the same counts,
+        so the result is the same to the last bit."""
+        counts: dict[int, int] = {}
+        words, starts = self._words, self._starts
+        for w, n in Counter(folded.split()).items():
+            if (j := words.get(w)) is not None:
+                counts[j] = n
+            if len(w) > PREFIX and (j := starts.get(w[:PREFIX])) is not None:
+                counts[j] = counts.get(j, 0) + n
+        return self._normalised(counts)
+
+    def _normalised(self, counts: Mapping[int, int]) -> tuple[npt.NDArray[np.intp], Floats]:
         if not counts:
             return np.zeros(0, dtype=np.intp), np.zeros(0)
         idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
@@ -108,7 +133,16 @@ class Model:
 
     def probabilities(self, text: str, rows: Sequence[int] | None = None) -> Floats:
         """P(category | text) for every category (or the categories at ``rows``)."""
-        idx, val = self.vector(features(text))
+        return self._scores(self.vector(features(text)), rows)
+
+    def spaced_probabilities(self, folded: str, rows: Sequence[int] | None = None) -> Floats:
+        """:meth:`probabilities` of a text from its :func:`spaced` form."""
+        return self._scores(self.spaced_vector(folded), rows)
+
+    def _scores(
+        self, vector: tuple[npt.NDArray[np.intp], Floats], rows: Sequence[int] | None
+    ) -> Floats:
+        idx, val = vector
         w = self.weights if rows is None else self.weights[list(rows)]
         b = self.bias if rows is None else self.bias[list(rows)]
         z = w[:, idx] @ val + b
@@ -124,8 +158,7 @@ class Model:
             "meta": self.meta,
             "bias": [round(float(x), 5) for x in self.bias],
             "features": {
-                f: [round(float(self.idf[j]), 4)]
-                + [round(float(x), 5) for x in self.weights[:, j]]
+                f: [round(float(self.idf[j]), 4)] + [round(float(x), 5) for x in self.weights[:, j]]
                 for f, j in zip(words, range(len(words)), strict=True)
             },
         }
@@ -224,16 +257,25 @@ class LearnedStage:
         (``selected``), or one of the model's gate labels is among its ``context`` labels."""
         return selected or not self.gate.isdisjoint(context)
 
-    def signals(self, fields: Mapping[str, str], lang: str, flagged: Iterable[str]) -> list[Match]:
+    def signals(
+        self,
+        fields: Mapping[str, str],
+        lang: str,
+        flagged: Iterable[str],
+        folded: str | None = None,
+    ) -> list[Match]:
         """Signals for the categories not in ``flagged`` whose probability reaches the
-        threshold, each with the sentence the model scores highest for it."""
+        threshold, each with the sentence the model scores highest for it. ``folded`` is
+        :func:`spaced` of the fields joined by newlines, when the caller has it (the
+        prefilter's scan does)."""
         self.documents += 1
         done = set(flagged)
         rows = [k for c, k in self._row.items() if c not in done]
         if not rows:
             return []
-        whole = "\n".join(fields.values())
-        probs = self.model.probabilities(whole, rows)
+        if folded is None:
+            folded = spaced("\n".join(fields.values()))
+        probs = self.model.spaced_probabilities(folded, rows)
         raised = [(k, float(p)) for k, p in zip(rows, probs, strict=True)]
         raised = [(k, p) for k, p in raised if p >= self.model.threshold]
         if not raised:
