@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from sqlalchemy import Engine, select
@@ -397,7 +398,7 @@ def test_a_polls_warning_shows_wherever_health_is_shown(
 
 @pytest.mark.parametrize(("kind", "path"), [("html", "/news"), ("sitemap", "/sm.xml")])
 def test_an_empty_start_page_is_the_sources_error_for_every_spider(
-    engine: Engine, flagger: Flagger, site: LocalSite, kind: str, path: str
+    engine: Engine, flagger: Flagger, site: LocalSite, kind: Literal["html", "sitemap"], path: str
 ) -> None:
     """A listing page or sitemap answering 200 with nothing in it is a failure named as such,
     not a success with 0 items, and leaves no validators that would make it look unchanged."""
