@@ -94,7 +94,7 @@ def test_split() -> Report:
 # Floors on the real test split: what the flagger reaches today, never to fall. The targets of
 # issue 15 (micro-F1 0.90, recall 0.80 per category, headline 0.95, hard negatives 10 %) are
 # printed by `make eval` beside them.
-MICRO_F1_FLOOR = 0.70
+MICRO_F1_FLOOR = 0.75
 HEADLINE_RECALL_FLOOR = 0.70
 FALSE_ALARM_CEILING = 0.10
 
