@@ -35,6 +35,7 @@ __all__ = [
     "Delivery",
     "Document",
     "DocumentVersion",
+    "Feedback",
     "Run",
     "Signal",
     "SignalCombo",
@@ -294,6 +295,30 @@ class SignalHistory(_Evidence, Base):
     detected_at: Mapped[datetime] = mapped_column()
     combo_id: Mapped[int] = mapped_column(Integer)
     superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """An analyst's verdict: a signal relevant or not relevant, or a category the flagger
+    missed in a document. Keyed by what it judges — the document, the category, the rule and
+    the signal's field, offsets and sentence — not only by the signal's id, which a new
+    version of the document may move to ``signal_history``: the verdict survives every edit
+    (and counts for precision and training) as long as the document does."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_document_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    signal_id: Mapped[int | None] = mapped_column(Integer)  # when given: its id at the time
+    verdict: Mapped[str] = mapped_column(String(16))  # relevant | not_relevant | missed
+    category: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(128), default="")  # "" for a missed category
+    field: Mapped[str] = mapped_column(String(16), default="")
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 SIGNAL_COLUMNS = (
