@@ -23,7 +23,9 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     note: str = args.note
     if document is not None:
         if missed is None or signal_id is not None or relevant is not None:
-            raise UsageError("feedback --document DOC_ID needs --missed CATEGORY (and no SIGNAL_ID)")
+            raise UsageError(
+                "feedback --document DOC_ID needs --missed CATEGORY (and no SIGNAL_ID)"
+            )
     elif signal_id is None or relevant is None or missed is not None:
         raise UsageError(
             "feedback: give SIGNAL_ID with --relevant or --not-relevant, "
