@@ -298,18 +298,15 @@ class SignalHistory(_Evidence, Base):
 
 
 class Feedback(Base):
-    """An analyst's verdict: a signal relevant or not relevant, or a category the flagger
-    missed in a document. Keyed by what it judges — the document, the category, the rule and
-    the signal's field, offsets and sentence — not only by the signal's id, which a new
-    version of the document may move to ``signal_history``: the verdict survives every edit
-    (and counts for precision and training) as long as the document does."""
+    """An analyst's verdict on a signal, or a category a document misses (store.feedback):
+    keyed by what it judges, not by a signal id an edit may move to ``signal_history``."""
 
     __tablename__ = "feedback"
     __table_args__ = (Index("ix_feedback_document_id", "document_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    signal_id: Mapped[int | None] = mapped_column(Integer)  # when given: its id at the time
+    signal_id: Mapped[int | None] = mapped_column(Integer)  # its id at the time
     verdict: Mapped[str] = mapped_column(String(16))  # relevant | not_relevant | missed
     category: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(128), default="")  # "" for a missed category
