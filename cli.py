@@ -31,6 +31,7 @@ from regwatch.commands.common import (
     plural,
     redact,
 )
+from regwatch.commands.feedback import add_feedback_commands
 from regwatch.commands.first_steps import cmd_alerts_test, cmd_config_init
 from regwatch.commands.output import add_format, emit, wants_json
 from regwatch.commands.service import cmd_run, cmd_status
@@ -303,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, help="TCP port (default web.port: 8000)")
     srv.set_defaults(func=cmd_serve)
 
+    add_feedback_commands(sub)
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
     dem.add_argument(
         "--out",

@@ -151,12 +151,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = WebOptions(token=token, page_size=s.web.page_size, quiet_days=s.digest.quiet_days)
     where = f"[{host}]" if ":" in host else host
     print(
-        f"regwatch web UI on http://{where}:{port}/ (read-only"
+        f"regwatch web UI on http://{where}:{port}/ (read-only but for feedback"
         + (f"; token from ${s.web.token_env}" if token else "; this machine only")
         + ")",
         file=sys.stderr,
     )
-    app = create_app(engine, options)
+    from regwatch.store import db
+
+    writer = db.make_engine(s.database.url)  # the feedback POST's, and only its
+    app = create_app(engine, options, writer)
     morph()  # load the Russian dictionaries for text search now, not in the first search
     gc.collect()
     gc.freeze()  # what is alive now lives as long as the server: no collection walks it again
@@ -169,4 +172,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
     )
     engine.dispose()
+    writer.dispose()
     return 0

@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from regwatch.nlp.evaluate import DATA, DEFAULT_SET, Example, load_examples, report
@@ -25,7 +26,7 @@ from regwatch.nlp.flag import Flagger
 from regwatch.nlp.learned import DEFAULT_MODEL, Model, fit
 from regwatch.nlp.rules import load_rules
 
-__all__ = ["THRESHOLDS", "choose_threshold", "train"]
+__all__ = ["THRESHOLDS", "Retrained", "choose_threshold", "retrain", "train"]
 
 REAL = DATA / "real"
 PRECISION_GIVEN = 0.0  # how much dev precision the model may cost: none
@@ -62,6 +63,58 @@ def choose_threshold(
     if best is None:  # no threshold keeps the precision: the model raises nothing
         return dataclasses.replace(model, threshold=1.0), lines
     return dataclasses.replace(model, threshold=best[1]), lines
+
+
+@dataclass(frozen=True)
+class Retrained:
+    """What :func:`retrain` did: the dev split's micro-F1 with the model in place and with
+    the new one, the report's lines, and whether the new model replaced the old."""
+
+    before: float
+    after: float
+    lines: list[str]
+    replaced: bool
+
+
+def retrain(
+    extra: Sequence[Example],
+    out: Path,
+    *,
+    data: Path = REAL,
+    team: Path = DEFAULT_SET,
+    current: Path | None = None,
+) -> Retrained:
+    """Train on the real train split, the team-written set and ``extra`` (analysts'
+    feedback), choose the threshold on the real dev split, and write the model to ``out``
+    only if rules ∪ model score no lower micro-F1 on dev than with the model now at ``out``
+    (or ``current`` when ``out`` is not there yet; no model at all: the rules alone)."""
+    examples = load_examples([data])
+    part = {s: [ex for ex in examples if ex.split == s] for s in ("train", "dev")}
+    rules = Flagger(load_rules())
+    team_set = load_examples([team]) if team.exists() else []
+    old = out if out.exists() else current
+    flagger = Flagger(rules.rules, nlp=rules.nlp, model=Model.load(old)) if old else rules
+    before = report(flagger, part["dev"]).micro
+    model = train([*part["train"], *team_set, *extra], sorted(rules.rules.categories))
+    model, tried = choose_threshold(rules, model, part["dev"])
+    after = report(Flagger(rules.rules, nlp=rules.nlp, model=model), part["dev"]).micro
+    lines = [
+        f"trained on {len(part['train'])} real train texts, {len(team_set)} team-written ones "
+        f"and {len(extra)} from feedback; chosen threshold {model.threshold:.2f}",
+        f"dev before ({old or 'rules only'}): P {before.precision:.3f} R {before.recall:.3f} "
+        f"F1 {before.f1:.3f}",
+        f"dev after: P {after.precision:.3f} R {after.recall:.3f} F1 {after.f1:.3f}",
+    ]
+    if after.f1 < before.f1:
+        lines.append(
+            f"refused: dev micro-F1 would fall {before.f1:.3f} -> {after.f1:.3f}; "
+            f"{out} is left as it was"
+        )
+        return Retrained(before.f1, after.f1, [*tried, *lines], False)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    lines.append(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB)")
+    return Retrained(before.f1, after.f1, [*tried, *lines], True)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -35,6 +35,7 @@ __all__ = [
     "Delivery",
     "Document",
     "DocumentVersion",
+    "Feedback",
     "Run",
     "Signal",
     "SignalCombo",
@@ -294,6 +295,27 @@ class SignalHistory(_Evidence, Base):
     detected_at: Mapped[datetime] = mapped_column()
     combo_id: Mapped[int] = mapped_column(Integer)
     superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """An analyst's verdict on a signal, or a category a document misses (store.feedback):
+    keyed by what it judges, not by a signal id an edit may move to ``signal_history``."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_document_id", "document_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    signal_id: Mapped[int | None] = mapped_column(Integer)  # its id at the time
+    verdict: Mapped[str] = mapped_column(String(16))  # relevant | not_relevant | missed
+    category: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(128), default="")  # "" for a missed category
+    field: Mapped[str] = mapped_column(String(16), default="")
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 SIGNAL_COLUMNS = (

@@ -4,6 +4,7 @@ machines this runs on are often offline."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from regwatch.web import api, pages
+from regwatch.web import api, feedback, pages
 from regwatch.web.security import Guard
 
 __all__ = ["WebOptions", "create_app"]
@@ -33,8 +34,12 @@ class WebOptions:
     quiet_days: int = 7  # digest.quiet_days: when a source counts as quiet
 
 
-def create_app(engine: Engine, options: WebOptions | None = None) -> FastAPI:
-    """The app over ``engine`` — pass a read-only one (``make_engine(url, readonly=True)``)."""
+def create_app(
+    engine: Engine, options: WebOptions | None = None, writer: Engine | None = None
+) -> FastAPI:
+    """The app over ``engine`` — pass a read-only one (``make_engine(url, readonly=True)``);
+    ``writer``, a writing engine on the same database, is used by the feedback POST only
+    (without one, feedback is refused)."""
     options = options or WebOptions()
     app = FastAPI(
         title="regwatch",
@@ -46,8 +51,11 @@ def create_app(engine: Engine, options: WebOptions | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.options = options
+    app.state.writer = writer
+    app.state.csrf_secret = secrets.token_bytes(32)  # signs the forms' tokens
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(feedback.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard, token=options.token)
     app.add_exception_handler(HTTPException, _http_error)

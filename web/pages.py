@@ -24,6 +24,7 @@ from regwatch.store.results import DocumentHit, document_hits
 from regwatch.web.chart import draw
 from regwatch.web.deps import session
 from regwatch.web.params import Search, search_params
+from regwatch.web.security import form_token
 from regwatch.web.views import (
     document_view,
     evidence,
@@ -33,7 +34,7 @@ from regwatch.web.views import (
     titles,
 )
 
-__all__ = ["html_error", "router"]
+__all__ = ["html_error", "render", "router"]
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -79,8 +80,12 @@ View = Annotated[
 ]
 
 
-def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """Template ``name`` rendered with ``context`` as an HTML response."""
     return HTMLResponse(ENV.get_template(name).render(**context), status_code=status)
+
+
+_page = render
 
 
 def html_error(status: int, message: str) -> HTMLResponse:
@@ -155,7 +160,7 @@ def _facets(search: Search, fc: Facets) -> list[tuple[str, str, list[tuple[str, 
 
 
 @router.api_route("/documents/{document_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def document_page(document_id: int, s: Db) -> HTMLResponse:
+def document_page(request: Request, document_id: int, s: Db) -> HTMLResponse:
     view = document_view(s, document_id)
     if view is None:
         return _page(
@@ -166,7 +171,12 @@ def document_page(document_id: int, s: Db) -> HTMLResponse:
         )
     for row in view.signals:
         row["evidence"] = evidence(row["sentence"], row["match"])
-    return _page("document.html.j2", doc=view)
+    page = HTMLResponse("")
+    csrf = form_token(request, page)
+    categories = sorted(titles("category"))
+    out = _page("document.html.j2", doc=view, csrf=csrf, categories=categories)
+    out.raw_headers.extend(h for h in page.raw_headers if h[0] == b"set-cookie")
+    return out
 
 
 @router.api_route("/timeline", methods=["GET", "HEAD"], response_class=HTMLResponse)

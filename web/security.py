@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import ipaddress
 import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["HEADERS", "Guard", "is_loopback"]
+from fastapi import Request, Response
+from starlette.exceptions import HTTPException
+
+__all__ = ["COOKIE", "HEADERS", "Guard", "check_post", "form_token", "is_loopback"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,6 +39,7 @@ HEADERS = {
     "x-frame-options": "DENY",
     "cache-control": "no-store",
 }
+COOKIE = "regwatch_csrf"  # the per-browser value the forms' token signs
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
@@ -115,3 +121,33 @@ async def _refuse(send: Send, status: int, message: str) -> None:
         headers.append((b"www-authenticate", b'Basic realm="regwatch", charset="UTF-8"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _sign(request: Request, value: str) -> str:
+    secret: bytes = request.app.state.csrf_secret
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+
+
+def form_token(request: Request, response: Response) -> str:
+    """The token for this browser's forms; sets its cookie on ``response`` when it has none."""
+    value = request.cookies.get(COOKIE, "")
+    if len(value) < 32:
+        value = secrets.token_urlsafe(32)
+        response.set_cookie(COOKIE, value, httponly=True, samesite="strict", path="/")
+    return _sign(request, value)
+
+
+def check_post(request: Request, token: str) -> None:
+    """Refuse (403) a POST that does not come from this UI's own page in this browser."""
+    fetch_site = request.headers.get("sec-fetch-site", "")
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        raise HTTPException(403, f"feedback refused: a {fetch_site} request, not from this UI")
+    origin = request.headers.get("origin", "")
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    if origin and origin != "null" and origin != own:
+        raise HTTPException(403, f"feedback refused: sent from {origin}, not from {own}")
+    cookie = request.cookies.get(COOKIE, "")
+    if not cookie or not hmac.compare_digest(_sign(request, cookie), token):
+        raise HTTPException(
+            403, "feedback refused: the form's token is missing or stale; reload the page"
+        )
