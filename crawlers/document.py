@@ -12,6 +12,7 @@ from functools import cached_property
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from regwatch.crawlers.politeness import Validators
+from regwatch.instruments.vocabulary import InstrumentFacts
 
 __all__ = [
     "FUTURE_SKEW",
@@ -43,6 +44,8 @@ class Document:
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     guid: str | None = None  # the item's own id in its source (a feed's guid / Atom id)
     linked: bool = True  # False: ``url`` is the feed's, for an item with no link of its own
+    # What a portal page states about the instrument it shows (draft portals' spiders only).
+    instrument: InstrumentFacts | None = None
 
     def __post_init__(self) -> None:
         url = _URL_CONTROL.sub("", self.url).strip().replace(" ", "%20")  # never stored raw
