@@ -18,7 +18,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit
 
+import lxml.html
 from lxml import etree
 from scrapy.http import Response
 
@@ -34,8 +36,10 @@ __all__ = [
     "PortalSpider",
     "Row",
     "day",
+    "days",
     "kind_of",
     "labelled_fields",
+    "link_rows",
     "missing",
     "norm",
     "stage_of",
@@ -202,6 +206,19 @@ def day(text: str) -> date | None:
     return None
 
 
+def days(text: str) -> list[date]:
+    """Every numeric date in ``text`` in order (a period "с 15.11.2026 по 15.12.2026")."""
+    found = []
+    for m in _NUMERIC.finditer(text):
+        if m.group(1):
+            when = _safe(int(m[3]), int(m[2]), int(m[1]))
+        else:
+            when = _safe(int(m[4]), int(m[5]), int(m[6]))
+        if when is not None:
+            found.append(when)
+    return found
+
+
 def midnight(when: date | None) -> datetime | None:
     return datetime(when.year, when.month, when.day, tzinfo=UTC) if when else None
 
@@ -263,15 +280,50 @@ def labelled_fields(html: str, labels: Mapping[str, str]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for i, line in enumerate(lines):
         m = _LINE.match(line)
-        if m is None:
+        label, value = (m.group(1), m.group(2)) if m else (line, "")  # <dt>Label</dt>
+        key = labels.get(norm(label))
+        if key is None or key in fields:
             continue
-        key = labels.get(norm(m.group(1)))
-        value = m.group(2)
-        if not value and i + 1 < len(lines) and not _LINE.match(lines[i + 1]):
-            value = lines[i + 1].strip()
-        if key is not None and key not in fields and value:
+        if not value and i + 1 < len(lines):
+            following = lines[i + 1]
+            if not _LINE.match(following) and norm(following) not in labels:
+                value = following.strip()
+        if value:
             fields[key] = value
     return fields
+
+
+def link_rows(html: str, base_url: str, pattern: re.Pattern[str]) -> list[tuple[str, str, str]]:
+    """(url, link text, row HTML) for each link whose URL path matches ``pattern``, in page
+    order, once per URL; a link's row is its farthest ancestor holding no other such link."""
+    root = lxml.html.fromstring(html) if html.strip() else None
+    if root is None:
+        return []
+    links = []
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        url = urljoin(base_url, href).split("#", 1)[0] if href else ""
+        if url and pattern.search(urlsplit(url).path):
+            links.append((a, url))
+        if len(links) >= MAX_ROWS:
+            break
+    elements = {a for a, _ in links}
+    found: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for a, url in links:
+        if url in seen:
+            continue
+        seen.add(url)
+        row = a
+        for parent in a.iterancestors():
+            if parent.tag in ("body", "html") or any(
+                el in elements and el is not a for el in parent.iter("a")
+            ):
+                break
+            row = parent
+        text = " ".join(a.text_content().split())
+        found.append((url, text, lxml.html.tostring(row, encoding="unicode", with_tail=False)))
+    return found
 
 
 class PortalSpider(ListingSpider):

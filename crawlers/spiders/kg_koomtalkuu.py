@@ -1,0 +1,175 @@
+"""koomtalkuu.gov.kg — Kyrgyzstan's single portal for public discussion of draft legal acts
+(Russian at ``/ru``, Kyrgyz at ``/kg``).
+
+The listing's draft links (``/{ru|kg}/projects/{id}``) lead to draft pages whose labelled
+fields — developer, act type, discussion period, status — are found by their Russian or
+Kyrgyz labels (not by CSS classes), and whose text is the draft's. Each draft becomes one
+Document carrying :class:`InstrumentFacts`: portal id, kind, title, language, developer, stage
+(the status through :data:`STATUS_STAGES`) and the discussion period. Listing pages are
+followed through ``rel=next`` up to ``max_pages``.
+
+Nobody here has seen the live portal: its structure is not documented publicly (SOURCES.md).
+The URL scheme, labels and status wording are the team's guess, written in
+``tests/crawlers/spiders/data/kg_koomtalkuu/``; all of it is unverified against the live site.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+from scrapy.http import Response
+
+from regwatch.crawlers.extract import html_to_text
+from regwatch.crawlers.spiders import register
+from regwatch.crawlers.spiders.portal import (
+    Listing,
+    Page,
+    PortalSpider,
+    Row,
+    days,
+    kind_of,
+    labelled_fields,
+    link_rows,
+    midnight,
+    missing,
+    norm,
+    stage_of,
+    unknown_status,
+)
+from regwatch.instruments.vocabulary import InstrumentFacts, Stage
+
+__all__ = ["STATUS_STAGES", "KgKoomtalkuuSpider", "draft_from_page", "drafts_from_listing"]
+
+PORTAL = "koomtalkuu.gov.kg"
+
+STATUS_STAGES: dict[str, Stage | None] = {
+    norm(k): v
+    for k, v in {
+        "Идет обсуждение": Stage.PUBLIC_DISCUSSION,
+        "Идёт обсуждение": Stage.PUBLIC_DISCUSSION,
+        "На обсуждении": Stage.PUBLIC_DISCUSSION,
+        "На общественном обсуждении": Stage.PUBLIC_DISCUSSION,
+        "Талкууда": Stage.PUBLIC_DISCUSSION,
+        "Талкуулоо жүрүүдө": Stage.PUBLIC_DISCUSSION,
+        "Коомдук талкууда": Stage.PUBLIC_DISCUSSION,
+        "Обсуждение завершено": Stage.DISCUSSION_CLOSED,
+        "Завершено": Stage.DISCUSSION_CLOSED,
+        "Талкуулоо аяктады": Stage.DISCUSSION_CLOSED,
+        "Аяктады": Stage.DISCUSSION_CLOSED,
+        "Принят": Stage.SIGNED,
+        "Кабыл алынды": Stage.SIGNED,
+        "Отозван": Stage.WITHDRAWN,
+        "Кайра чакыртылды": Stage.WITHDRAWN,
+        "Отклонен": Stage.REJECTED,
+        "Отклонён": Stage.REJECTED,
+        "Четке кагылды": Stage.REJECTED,
+    }.items()
+}
+
+_LABELS: dict[str, str] = {
+    norm(k): v
+    for k, v in {
+        "Разработчик": "developer",
+        "Государственный орган-разработчик": "developer",
+        "Иштеп чыгуучу": "developer",
+        "Вид НПА": "type",
+        "Вид акта": "type",
+        "ЧУА түрү": "type",
+        "Актынын түрү": "type",
+        "Срок обсуждения": "period",
+        "Период обсуждения": "period",
+        "Талкуулоо мөөнөтү": "period",
+        "Статус": "status",
+        "Статусу": "status",
+        "Абалы": "status",
+    }.items()
+}
+_DRAFT = re.compile(r"^/(ru|kg)/projects/(\d{1,12})/?$")
+_LANG = {"ru": "ru", "kg": "ky"}
+
+
+def drafts_from_listing(html: str, base_url: str) -> Listing:
+    """The listing's drafts (one row per draft link, its labelled fields) and its next page.
+    Pure: tested offline."""
+    rows = [
+        Row(url, title, labelled_fields(row_html, _LABELS))
+        for url, title, row_html in link_rows(html, base_url, _DRAFT)
+        if title
+    ]
+    nxt = Selector(text=html).css("a[rel=next]::attr(href)").get() if html.strip() else None
+    return Listing(rows, urljoin(base_url, nxt) if nxt else None)
+
+
+def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
+    """One draft page → its Document's fields and InstrumentFacts (the listing row fills what
+    the page lacks). Raises ExtractError naming the page and what is missing."""
+    m = _DRAFT.match(urlsplit(url).path)
+    if m is None:
+        raise missing(PORTAL, url, "draft id in the URL (/{ru|kg}/projects/{id})")
+    prefix, draft_id = m.groups()
+    sel = Selector(text=html)
+    title = " ".join(" ".join(sel.css("h1 ::text").getall()).split()) or (row.title if row else "")
+    if not title:
+        raise missing(PORTAL, url, "draft title (h1)")
+    fields = dict(row.fields) if row else {}
+    fields.update(labelled_fields(sel.css("main").get() or html, _LABELS))
+    if "status" not in fields and "period" not in fields:
+        raise missing(PORTAL, url, "status or discussion period (labelled fields)")
+    body = "\n\n".join(html_to_text(t) for t in sel.css("div.project-text").getall()).strip()
+    if not body:
+        raise missing(PORTAL, url, "draft text (div.project-text)")
+    period = days(fields.get("period", ""))
+    start = period[0] if period else None
+    end = period[1] if len(period) > 1 else None
+    status = fields.get("status", "")
+    stage = stage_of(STATUS_STAGES, status) if status else None
+    facts = InstrumentFacts(
+        portal=PORTAL,
+        portal_id=draft_id,
+        jurisdiction="kg",
+        kind=kind_of(fields.get("type", "")) or kind_of(title),
+        title=title,
+        lang=_LANG[prefix],
+        issuing_body=fields.get("developer"),
+        stage=stage,
+        stage_date=start if stage is Stage.PUBLIC_DISCUSSION else None,
+        consultation_start=start,
+        consultation_end=end,
+    )
+    head = [
+        f"{label}: {fields[key]}"
+        for key, label in (
+            ("status", "Статус"),
+            ("period", "Срок обсуждения"),
+            ("developer", "Разработчик"),
+            ("type", "Вид НПА"),
+        )
+        if fields.get(key)
+    ]
+    warnings = (
+        (unknown_status(PORTAL, url, status, "kg_koomtalkuu"),) if status and not stage else ()
+    )
+    return Page(
+        url=url,
+        title=title,
+        text="\n".join(head) + "\n\n" + body,
+        facts=facts,
+        published=midnight(start),
+        lang=_LANG[prefix],
+        warnings=warnings,
+    )
+
+
+@register("kg-koomtalkuu")
+class KgKoomtalkuuSpider(PortalSpider):
+    """Listing cards → draft pages; listing pages through ``rel=next`` up to ``max_pages``."""
+
+    portal = PORTAL
+
+    def read_listing(self, response: Response) -> Listing:
+        return drafts_from_listing(self.page_html(response), response.url)
+
+    def read_page(self, response: Response, row: Row) -> Page:
+        return draft_from_page(self.page_html(response), response.url, row)
