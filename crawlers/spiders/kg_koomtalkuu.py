@@ -35,8 +35,7 @@ from regwatch.crawlers.spiders.portal import (
     midnight,
     missing,
     norm,
-    stage_of,
-    unknown_status,
+    read_status,
 )
 from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 
@@ -124,7 +123,7 @@ def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     start = period[0] if period else None
     end = period[1] if len(period) > 1 else None
     status = fields.get("status", "")
-    stage = stage_of(STATUS_STAGES, status) if status else None
+    stage, warnings = read_status(STATUS_STAGES, status, PORTAL, url, "kg_koomtalkuu")
     facts = InstrumentFacts(
         portal=PORTAL,
         portal_id=draft_id,
@@ -148,9 +147,6 @@ def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
         )
         if fields.get(key)
     ]
-    warnings = (
-        (unknown_status(PORTAL, url, status, "kg_koomtalkuu"),) if status and not stage else ()
-    )
     return Page(
         url=url,
         title=title,

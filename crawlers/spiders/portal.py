@@ -42,6 +42,7 @@ __all__ = [
     "link_rows",
     "missing",
     "norm",
+    "read_status",
     "stage_of",
     "unknown_status",
 ]
@@ -104,6 +105,18 @@ def unknown_status(portal: str, url: str, status: str, module: str) -> str:
         f"{portal}: {url}: status {status!r} maps to no stage; add it to STATUS_STAGES in "
         f"crawlers/spiders/{module}.py"
     )
+
+
+def read_status(
+    table: Mapping[str, Stage | None], status: str, portal: str, url: str, module: str
+) -> tuple[Stage | None, tuple[str, ...]]:
+    """The stage ``status`` names and, for a status the table does not know, a warning."""
+    if not status:
+        return None, ()
+    stage = stage_of(table, status)
+    key = norm(status)
+    known = key in table or any(key.startswith(k + " ") for k in table)
+    return stage, () if known else (unknown_status(portal, url, status, module),)
 
 
 def stage_of(table: Mapping[str, Stage | None], status: str) -> Stage | None:

@@ -35,8 +35,7 @@ from regwatch.crawlers.spiders.portal import (
     midnight,
     missing,
     norm,
-    stage_of,
-    unknown_status,
+    read_status,
 )
 from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 
@@ -153,10 +152,7 @@ def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     start_day = day(start) or day(fields.get("published", ""))
     end_day = day(end) or day(fields.get("until", ""))
     status = fields.get("status", "")
-    stage = stage_of(STATUS_STAGES, status) if status else None
-    warnings = (
-        (unknown_status(PORTAL, url, status, "uz_regulation"),) if status and not stage else ()
-    )
+    stage, warnings = read_status(STATUS_STAGES, status, PORTAL, url, "uz_regulation")
     facts = InstrumentFacts(
         portal=PORTAL,
         portal_id=draft_id,
