@@ -58,6 +58,7 @@ class Row:
     url: str
     title: str = ""
     fields: Mapping[str, str] = field(default_factory=dict)
+    related: bool = False  # reached from another page of the instrument, not from the listing
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,9 @@ class PortalSpider(ListingSpider):
             lang=page.lang or self.default_lang,
             instrument=page.facts,
         )
+        if row.related:  # a related page's own related pages are the same set: not chained
+            return
         for url in page.related[:MAX_RELATED]:
-            request = self.page_request(Row(url, page.title, row.fields))
+            request = self.page_request(Row(url, page.title, row.fields, related=True))
             if request is not None:
                 yield request
