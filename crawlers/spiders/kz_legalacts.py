@@ -10,7 +10,10 @@ which CSS selectors cannot express. Listing pages are ``?page=N`` (5 drafts each
 ``totalPages`` value in a script, and at most the source's ``max_pages``.
 
 When a draft's status changes (public discussion → archive) its row text changes, so the
-stored document gets a new version with the change kept.
+stored document gets a new version with the change kept. Each Document carries the row's
+:class:`InstrumentFacts` (:func:`facts_of`): the draft's id, kind (from the act type), title
+and its language, developer, stage (the status through :data:`STATUS_STAGES`) and the end of
+public discussion.
 
 The row structure follows the team's notes in SOURCES.md ("How the draft portals are built");
 it is unverified against the live site. ``tests/crawlers/spiders/data/kz_legalacts/`` holds
@@ -35,9 +38,39 @@ from regwatch.crawlers.document import Document
 from regwatch.crawlers.extract import html_to_text, parse_date
 from regwatch.crawlers.spiders import register
 from regwatch.crawlers.spiders.generic import ListingSpider
+from regwatch.crawlers.spiders.portal import day, kind_of, kk_or_ru, norm, read_status, stage_of
 from regwatch.errors import ExtractError
+from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 
-__all__ = ["Draft", "KzLegalActsSpider", "drafts_from_listing", "listing_page_url"]
+__all__ = [
+    "STATUS_STAGES",
+    "Draft",
+    "KzLegalActsSpider",
+    "drafts_from_listing",
+    "facts_of",
+    "listing_page_url",
+]
+
+PORTAL = "legalacts.egov.kz"
+
+# A draft's status (Russian, Kazakh; norm()-ed): its listing in public discussion, or archived
+# once discussion ended.
+STATUS_STAGES: dict[str, Stage | None] = {
+    norm(k): v
+    for k, v in {
+        "На публичном обсуждении": Stage.PUBLIC_DISCUSSION,
+        "Публичное обсуждение": Stage.PUBLIC_DISCUSSION,
+        "Жария талқылауда": Stage.PUBLIC_DISCUSSION,
+        "Жария талқылау": Stage.PUBLIC_DISCUSSION,
+        "Публичное обсуждение завершено": Stage.DISCUSSION_CLOSED,
+        "Жария талқылау аяқталды": Stage.DISCUSSION_CLOSED,
+        "Архив": Stage.DISCUSSION_CLOSED,
+        "Мұрағат": Stage.DISCUSSION_CLOSED,
+        "Мұрағатта": Stage.DISCUSSION_CLOSED,
+        "Отозван": Stage.WITHDRAWN,
+        "Кері қайтарылды": Stage.WITHDRAWN,
+    }.items()
+}
 
 # Labels of a row's fields (lower case, without the colon), Russian and Kazakh.
 _LABELS: dict[str, tuple[str, ...]] = {
@@ -151,6 +184,28 @@ def drafts_from_listing(html: str, base_url: str, link_selector: str) -> tuple[l
     return drafts, max(1, int(total.group(1))) if total else 1
 
 
+def facts_of(draft: Draft) -> InstrumentFacts:
+    """What a listing row states about its draft. The creation date is when the draft was
+    posted: the start of its public discussion."""
+    draft_id = dict(parse_qsl(urlsplit(draft.url).query)).get("id")
+    status = draft.fields.get("status", "")
+    stage = stage_of(STATUS_STAGES, status) if status else None
+    created = day(draft.fields.get("created", ""))
+    return InstrumentFacts(
+        portal=PORTAL,
+        portal_id=draft_id,
+        jurisdiction="kz",
+        kind=kind_of(draft.fields.get("type", "")) or kind_of(draft.title),
+        title=draft.title,
+        lang=kk_or_ru(draft.title),
+        issuing_body=draft.fields.get("developer"),
+        stage=stage,
+        stage_date=created if stage is Stage.PUBLIC_DISCUSSION else None,
+        consultation_start=created,
+        consultation_end=day(draft.fields.get("until", "")),
+    )
+
+
 def listing_page_url(url: str, page: int) -> str:
     """``url`` with its ``page`` parameter set to ``page`` (page 1: the URL without it)."""
     parts = urlsplit(url)
@@ -184,6 +239,10 @@ class KzLegalActsSpider(ListingSpider):
         for draft in drafts:
             if self.articles >= self.source.max_articles:
                 return
+            _stage, warnings = read_status(
+                STATUS_STAGES, draft.fields.get("status", ""), PORTAL, draft.url, "kz_legalacts"
+            )
+            self.result.warnings.extend(warnings)
             self.articles += 1
             yield Document(
                 url=draft.url,
@@ -192,6 +251,7 @@ class KzLegalActsSpider(ListingSpider):
                 source=self.source.name,
                 published=draft.published,
                 lang=self.default_lang,
+                instrument=facts_of(draft),
             )
         if page < min(total, self.source.max_pages):
             request = self.follow(

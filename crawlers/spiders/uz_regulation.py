@@ -108,10 +108,12 @@ def drafts_from_listing(html: str, base_url: str) -> Listing:
     sel = Selector(text=html)
     rows: list[Row] = []
     skipped: list[str] = []
-    for n, tr in enumerate(sel.css("table tr"), start=1):
+    n = 0  # the draft rows' number, as a reader counts them
+    for tr in sel.css("table tr"):
         cells = tr.css("td")
         if len(cells) < 7 or cells[0].css("input, select"):
             continue
+        n += 1
         href = cells[1].css("a::attr(href)").get()
         url = urljoin(base_url, href.strip()) if href else ""
         if not url or _draft_id(url) is None:
