@@ -133,7 +133,7 @@ def test_a_crawl_reads_every_draft_and_survives_a_bad_one(site: LocalSite) -> No
         site.add(f"/{prefix}/projects/{i}", read(f"project_{i}.html"))
     with Fetcher(POLICY) as fetcher:
         got = collect(source(site), fetcher)
-    facts = {d.instrument.portal_id: d.instrument for d in got.documents if d.instrument}
+    facts = {str(d.instrument.portal_id): d.instrument for d in got.documents if d.instrument}
     assert sorted(facts) == ["2390", "2449", "2451"]
     assert facts["2449"].lang == "ky" and facts["2451"].consultation_end == date(2026, 12, 15)
     assert len(got.skipped) == 1 and "/ru/projects/2377: no status" in got.skipped[0]

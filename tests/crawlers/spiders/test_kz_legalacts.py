@@ -3,7 +3,7 @@ pages), and a crawl of a loopback copy of the portal whose robots.txt forbids th
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,15 @@ from regwatch.config import SourceConfig
 from regwatch.crawlers import Fetcher, FetchPolicy, collect
 from regwatch.crawlers.spiders import spider_class
 from regwatch.crawlers.spiders.kz_legalacts import (
+    STATUS_STAGES,
     KzLegalActsSpider,
     drafts_from_listing,
+    facts_of,
     listing_page_url,
 )
+from regwatch.crawlers.spiders.portal import norm
 from regwatch.errors import ExtractError
+from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 from regwatch.nlp import Flagger
 from regwatch.pipeline import collect_sources
 from tests.conftest import LocalSite
@@ -160,3 +164,55 @@ def test_a_status_change_becomes_a_new_version(
         second = collect_sources(engine, flagger, fetcher, [src])
     assert first.outcomes["new"] == 5
     assert (second.outcomes["updated"], second.outcomes["unchanged"]) == (1, 4)
+
+
+def test_each_row_carries_its_instrument_facts() -> None:
+    drafts, _ = drafts_from_listing(read("list_kk_1.html"), "https://legalacts.egov.kz/list", LINKS)
+    assert facts_of(drafts[0]) == InstrumentFacts(
+        portal="legalacts.egov.kz",
+        portal_id="14951234",
+        jurisdiction="kz",
+        kind="law",
+        title="«Жасанды интеллект туралы» Қазақстан Республикасы Заңының жобасы",
+        lang="kk",
+        issuing_body="Қазақстан Республикасының Жасанды интеллект және цифрлық даму министрлігі",
+        stage=Stage.PUBLIC_DISCUSSION,
+        stage_date=date(2026, 11, 20),
+        consultation_start=date(2026, 11, 20),
+        consultation_end=date(2026, 12, 5),
+    )
+    russian, _ = drafts_from_listing(read("list_ru.html"), "https://legalacts.egov.kz/list", LINKS)
+    archived = facts_of(russian[1])
+    assert (archived.lang, archived.kind, archived.stage, archived.stage_date) == (
+        "ru",
+        "order",
+        Stage.DISCUSSION_CLOSED,
+        None,
+    )
+    assert archived.consultation_end == date(2026, 10, 16)
+
+
+def test_every_status_in_the_fixtures_maps_to_a_stage() -> None:
+    statuses = {
+        d.fields["status"]
+        for name in ("list_kk_1.html", "list_kk_2.html", "list_ru.html")
+        for d in drafts_from_listing(read(name), "https://legalacts.egov.kz/list", LINKS)[0]
+    }
+    assert {"Жария талқылауда", "На публичном обсуждении", "Архив"} <= statuses
+    for status in statuses:
+        assert isinstance(STATUS_STAGES[norm(status)], Stage), status
+
+
+def test_a_crawl_gives_documents_with_facts_and_warns_of_an_unknown_status(
+    site: LocalSite,
+) -> None:
+    site.add("/list", read("list_ru.html").replace("Архив", "На доработке"))
+    with Fetcher(POLICY) as fetcher:
+        got = collect(source(site, max_pages=1, robots=False), fetcher)
+    facts = [d.instrument for d in got.documents]
+    assert [f.portal_id if f else None for f in facts] == ["14951234", "14940001"]
+    assert facts[1] is not None and facts[1].stage is None
+    assert got.warnings == [
+        "legalacts.egov.kz: https://legalacts.egov.kz/npa/view?id=14940001: status 'На доработке' maps to no "
+        "stage; add it to STATUS_STAGES in crawlers/spiders/kz_legalacts.py"
+    ]

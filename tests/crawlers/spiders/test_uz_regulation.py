@@ -153,7 +153,7 @@ def test_a_crawl_reads_the_listing_pages_and_the_drafts_robots_allow(site: Local
     serve(site)
     with Fetcher(POLICY) as fetcher:
         got = collect(source(site), fetcher)
-    by_id = {d.instrument.portal_id: d for d in got.documents if d.instrument}
+    by_id = {str(d.instrument.portal_id): d for d in got.documents if d.instrument}
     assert sorted(by_id) == ["180497", "180512"]
     assert "/oz/d/179950" not in site.hits  # robots.txt forbids it: never fetched
     assert "/oz/document/index?page=2" in site.hits
