@@ -96,7 +96,8 @@ def check_sources(sources: tuple[SourceConfig, ...], where: str) -> None:
                     f"{where}: {key}.{name} must be an environment variable name like "
                     f"REGWATCH_KZ_GOV_AUTH (never the secret itself), got {var!r}"
                 )
-        if src.type == "html" and not src.link_selector:
+        if src.type == "html" and not src.link_selector and not src.spider:
+            # a site spider (crawlers/spiders/) finds its own links
             raise ConfigError(
                 f'{where}: {key} is type "html" but has no link_selector; add the CSS selector '
                 'of the article links on its listing page, e.g. link_selector = "a.news-link"'
