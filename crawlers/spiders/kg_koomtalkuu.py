@@ -23,17 +23,13 @@ from scrapy.http import Response
 
 from regwatch.crawlers.extract import html_to_text
 from regwatch.crawlers.spiders import register
-from regwatch.crawlers.spiders.portal import (
-    Listing,
-    Page,
-    PortalSpider,
-    Row,
+from regwatch.crawlers.spiders.portal import Listing, Page, PortalSpider, Row, missing
+from regwatch.crawlers.spiders.portal_fields import (
     days,
     kind_of,
     labelled_fields,
     link_rows,
     midnight,
-    missing,
     norm,
     read_status,
 )

@@ -38,7 +38,14 @@ from regwatch.crawlers.document import Document
 from regwatch.crawlers.extract import html_to_text, parse_date
 from regwatch.crawlers.spiders import register
 from regwatch.crawlers.spiders.generic import ListingSpider
-from regwatch.crawlers.spiders.portal import day, kind_of, kk_or_ru, norm, read_status, stage_of
+from regwatch.crawlers.spiders.portal_fields import (
+    day,
+    kind_of,
+    kk_or_ru,
+    norm,
+    read_status,
+    stage_of,
+)
 from regwatch.errors import ExtractError
 from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 

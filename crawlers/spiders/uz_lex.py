@@ -29,16 +29,12 @@ from scrapy.http import Response
 
 from regwatch.crawlers.extract import html_to_text, parse_date
 from regwatch.crawlers.spiders import register
-from regwatch.crawlers.spiders.portal import (
-    Listing,
-    Page,
-    PortalSpider,
-    Row,
+from regwatch.crawlers.spiders.portal import Listing, Page, PortalSpider, Row, missing
+from regwatch.crawlers.spiders.portal_fields import (
     day,
     kind_of,
     labelled_fields,
     midnight,
-    missing,
     norm,
     read_status,
     rss_items,

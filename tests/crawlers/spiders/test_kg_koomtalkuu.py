@@ -17,7 +17,7 @@ from regwatch.crawlers.spiders.kg_koomtalkuu import (
     draft_from_page,
     drafts_from_listing,
 )
-from regwatch.crawlers.spiders.portal import norm
+from regwatch.crawlers.spiders.portal_fields import norm
 from regwatch.errors import ExtractError
 from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 from tests.conftest import LocalSite

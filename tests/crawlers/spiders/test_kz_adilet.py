@@ -17,7 +17,7 @@ from regwatch.crawlers.spiders.kz_adilet import (
     act_from_page,
     acts_from_index,
 )
-from regwatch.crawlers.spiders.portal import norm
+from regwatch.crawlers.spiders.portal_fields import norm
 from regwatch.errors import ExtractError
 from regwatch.instruments.vocabulary import Stage
 from tests.conftest import LocalSite

@@ -19,7 +19,7 @@ from regwatch.crawlers.spiders.kz_legalacts import (
     facts_of,
     listing_page_url,
 )
-from regwatch.crawlers.spiders.portal import norm
+from regwatch.crawlers.spiders.portal_fields import norm
 from regwatch.errors import ExtractError
 from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 from regwatch.nlp import Flagger

@@ -11,7 +11,8 @@ import pytest
 from regwatch.config import SourceConfig
 from regwatch.crawlers import Fetcher, FetchPolicy, collect
 from regwatch.crawlers.spiders import spider_class
-from regwatch.crawlers.spiders.portal import Row, norm
+from regwatch.crawlers.spiders.portal import Row
+from regwatch.crawlers.spiders.portal_fields import norm
 from regwatch.crawlers.spiders.uz_lex import (
     STATUS_STAGES,
     UzLexSpider,
