@@ -130,7 +130,7 @@ for _n, _stems in enumerate(
 ):
     for _stem in _stems:
         _MONTHS.setdefault(_stem, _n)
-_NUMERIC = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
+_NUMERIC = re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _WORDY_DMY = re.compile(r"\b(\d{1,2})\s+([^\W\d_]{3,12})\s+(\d{4})\b")  # 20 ноября 2026
 _WORDY_YDM = re.compile(r"\b(\d{4})\s*-?\s*(?:жылғы|йил|yil)\s+(\d{1,2})\s*-?\s*([^\W\d_]{3,14})")
 
