@@ -107,6 +107,8 @@ def act_from_page(
         raise missing(PORTAL, url, "act text (div.container_gamma.text)")
     head = [" ".join(t.split()) for t in sel.css("h1 ~ *:not(div) ::text").getall()]
     status = next((line for line in head if norm(line) in STATUS_STAGES), "")
+    if not status:  # an unknown status in its element: read (and warned of) as it is
+        status = " ".join(" ".join(sel.css(".status ::text").getall()).split())
     stage, warnings = read_status(STATUS_STAGES, status, PORTAL, url, "kz_adilet")
     requisites = " ".join(" ".join(sel.css(".requisites ::text").getall()).split())
     requisites = requisites or (row.fields.get("requisites", "") if row else "")

@@ -27,6 +27,7 @@ from regwatch.crawlers.spiders import register
 from regwatch.crawlers.spiders.portal import Listing, Page, PortalSpider, Row, missing
 from regwatch.crawlers.spiders.portal_fields import (
     day,
+    days,
     kind_of,
     labelled_fields,
     midnight,
@@ -145,10 +146,9 @@ def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     body = "\n\n".join(html_to_text(t) for t in sel.css("div.tab_content_in").getall())
     if not body.strip():
         raise missing(PORTAL, url, "draft text (div.tab_content_in)")
-    period = fields.get("period", "")
-    start, _, end = period.partition(" - ")
-    start_day = day(start) or day(fields.get("published", ""))
-    end_day = day(end) or day(fields.get("until", ""))
+    period = days(fields.get("period", ""))  # "20/11/2026 - 05/12/2026", any dash
+    start_day = (period[0] if period else None) or day(fields.get("published", ""))
+    end_day = (period[1] if len(period) > 1 else None) or day(fields.get("until", ""))
     status = fields.get("status", "")
     stage, warnings = read_status(STATUS_STAGES, status, PORTAL, url, "uz_regulation")
     facts = InstrumentFacts(

@@ -172,3 +172,12 @@ def test_max_articles_bounds_the_editions_read(site: LocalSite) -> None:
     with Fetcher(POLICY) as fetcher:
         got = collect(source(site, max_articles=2), fetcher)
     assert len(got.documents) == 2
+
+
+def test_an_unknown_status_is_kept_and_warned_of() -> None:
+    html = read(PAGES["/rus/docs/V2600035111"]).replace("Новый", "На регистрации")
+    page = act_from_page(html, BASE + "/rus/docs/V2600035111")
+    assert page.facts.stage is None and page.facts.portal_id == "V2600035111"
+    assert (
+        len(page.warnings) == 1 and "status 'На регистрации' maps to no stage" in page.warnings[0]
+    )

@@ -180,3 +180,12 @@ def test_a_listing_without_rows_fails_the_source(site: LocalSite) -> None:
     site.add("/oz/document/index", "<html><body><div id='app'></div></body></html>")
     with Fetcher(POLICY) as fetcher, pytest.raises(ExtractError, match="lists nothing"):
         collect(source(site, robots=False), fetcher)
+
+
+def test_a_discussion_period_with_another_dash() -> None:
+    html = read("d_180512.html").replace("20/11/2026 - 05/12/2026", "20/11/2026 – 05/12/2026")
+    facts = draft_from_page(html, BASE + "/oz/d/180512").facts
+    assert (facts.consultation_start, facts.consultation_end) == (
+        date(2026, 11, 20),
+        date(2026, 12, 5),
+    )
