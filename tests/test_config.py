@@ -154,6 +154,24 @@ def test_bad_config_names_file_key_and_fix(tmp_path: Path, body: str, expected: 
     assert info.value.exit_code == 2
 
 
+def test_a_site_spider_finds_its_own_links(tmp_path: Path) -> None:
+    body = '[[sources]]\nname = "a"\nurl = "https://x/"\ntype = "html"\nspider = "uz-lex"\n'
+    assert config.load(write(tmp_path, body), env={}).sources[0].link_selector == ""
+
+
+def test_the_portal_sources_ship_disabled_and_say_why() -> None:
+    s = config.load(ROOT / "config.toml", env={})
+    spiders = ("kz-legalacts", "uz-regulation", "kg-koomtalkuu", "uz-lex", "kz-adilet")
+    portals = [src for src in s.sources if src.spider in spiders]
+    assert sorted(src.spider for src in portals) == sorted(spiders)
+    assert not any(src.enabled for src in portals)
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    for src in portals:
+        block = text[: text.index(f'name = "{src.name}"')].rsplit("[[sources]]", 1)[1]
+        comment = " ".join(block.replace("#", " ").split()).lower()
+        assert "unverified against the live site" in comment, src.name
+
+
 def test_secret_comes_from_named_env_var(tmp_path: Path) -> None:
     path = write(
         tmp_path,
