@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -41,6 +42,7 @@ from regwatch.crawlers.addresses import (
     system_resolver,
 )
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
+from regwatch.crawlers.exchange import REDACTED, SECRET_HEADERS, Capture, Exchange
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
@@ -64,6 +66,9 @@ class FetchPolicy:
     allow_networks: tuple[str, ...] = _SETTINGS.allow_networks  # CIDR; the demo: 127.0.0.0/8
     per_host_concurrency: int = _SETTINGS.per_host_concurrency
     per_host_delay: float = _SETTINGS.per_host_delay
+    # Keep each successful fetch's exchanges (request and response as on the wire) on the
+    # Response as a Capture, for the evidence store ([evidence] enabled).
+    record: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # With FetchPolicy.record: every exchange of this fetch (redirect hops, then the answer).
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
     @property
     def not_modified(self) -> bool:
@@ -219,6 +226,71 @@ def _drain(resp: httpx.Response) -> None:
             pass
 
 
+def _as_recorded(decoded: bytes, wire: bytes, cap: int) -> tuple[bytes, list[str], set[str]]:
+    """The body a capture keeps: as received, unless that is over the cap (a compressed body
+    can be a few bytes longer than its content) — then the decoded body, with the headers
+    that described the wire form dropped and a note saying so."""
+    if len(wire) <= cap:
+        return wire, [], set()
+    note = (
+        "the body as received was over fetch.max_bytes: it is recorded decoded, without its "
+        "Content-Encoding and Content-Length headers"
+    )
+    return decoded, [note], {"content-encoding", "content-length"}
+
+
+def _exchange(
+    resp: httpx.Response,
+    started: datetime,
+    body: bytes,
+    secret: Iterable[str],
+    notes: Iterable[str] = (),
+    drop: Iterable[str] = (),
+) -> Exchange:
+    """The exchange behind ``resp`` as a capture keeps it: request headers as sent (secrets
+    redacted), response headers as received (``Transfer-Encoding`` removed: the client has
+    de-chunked the body), the remote address when the connection tells it."""
+    said = list(notes)
+    hidden = SECRET_HEADERS | {h.lower() for h in secret}
+    dropped = {h.lower() for h in drop}
+    request_headers: list[tuple[str, str]] = []
+    for raw_name, raw_value in resp.request.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name.lower() in hidden:
+            value = REDACTED
+            said.append(f"request header {name} redacted")
+        request_headers.append((name, value))
+    response_headers: list[tuple[str, str]] = []
+    for raw_name, raw_value in resp.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name.lower() == "transfer-encoding":
+            said.append(f"Transfer-Encoding: {value} removed: the body is recorded de-chunked")
+        elif name.lower() not in dropped:
+            response_headers.append((name, value))
+    return Exchange(
+        method=resp.request.method,
+        url=str(resp.request.url),
+        request_headers=tuple(request_headers),
+        http_version=resp.http_version,
+        status=resp.status_code,
+        reason=resp.reason_phrase,
+        response_headers=tuple(response_headers),
+        body=body,
+        started=started,
+        remote_address=_remote_address(resp),
+        notes=tuple(said),
+    )
+
+
+def _remote_address(resp: httpx.Response) -> str | None:
+    stream = resp.extensions.get("network_stream")
+    try:
+        address = stream.get_extra_info("server_addr") if stream is not None else None
+    except Exception:  # a transport that cannot say (MockTransport has no stream at all)
+        return None
+    return str(address[0]) if isinstance(address, tuple) and address else None
+
+
 class Fetcher:
     """A small, strict HTTP GET client. Use as a context manager or call :meth:`close`."""
 
@@ -291,14 +363,20 @@ class Fetcher:
             sent.update(validators.headers())
         deadline: float | None = None
         current = url
+        hops: list[Exchange] = []
         for _hop in range(self.policy.max_redirects + 1):
             self.check_url(current)
             host = urlsplit(current).hostname or ""
             with self.limiter.slot(host):
                 if deadline is None:  # waiting for a slot is not part of the request's time
                     deadline = time.monotonic() + self.policy.timeout
-                hop = {**sent, **self._origin_headers.get(origin_of(current), {})}
-                status, resp_headers, body, location = self._once(current, hop, deadline)
+                secret = self._origin_headers.get(origin_of(current), {})
+                hop = {**sent, **secret}
+                status, resp_headers, body, location, exchange = self._once(
+                    current, hop, deadline, secret.keys()
+                )
+            if exchange is not None:
+                hops.append(exchange)
             if location is None:
                 if status == 304 and validators:
                     return Response(url=current, status=status, headers=resp_headers)
@@ -312,7 +390,8 @@ class Fetcher:
                         status=status,
                         retry_after=retry_after,
                     )
-                return Response(url=current, status=status, headers=resp_headers, body=body)
+                capture = Capture(tuple(hops)) if hops else None
+                return Response(current, status, resp_headers, body, capture)
             current = urljoin(current, location)
         raise FetchError(
             f"fetch: {url} redirected more than {self.policy.max_redirects} times; "
@@ -320,9 +399,13 @@ class Fetcher:
         )
 
     def _once(
-        self, url: str, headers: dict[str, str], deadline: float
-    ) -> tuple[int, dict[str, str], bytes, str | None]:
+        self, url: str, headers: dict[str, str], deadline: float, secret: Iterable[str] = ()
+    ) -> tuple[int, dict[str, str], bytes, str | None, Exchange | None]:
+        """One request: status, headers (lower-cased), decoded body, redirect target, and
+        with ``policy.record`` the exchange as on the wire (redirects and 2xx only)."""
         cap = self.policy.max_bytes
+        record = self.policy.record
+        started = datetime.now(UTC)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"fetch: {url} took longer than {self.policy.timeout}s in total")
@@ -332,18 +415,27 @@ class Fetcher:
                 "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
             ) as resp:
                 if resp.is_redirect and "location" in resp.headers:
-                    return resp.status_code, {}, b"", resp.headers["location"]
+                    hop = None
+                    if record:
+                        note = "the redirect's body was not read; the payload is empty"
+                        hop = _exchange(resp, started, b"", secret, [note])
+                    return resp.status_code, {}, b"", resp.headers["location"], hop
                 lowered = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code == 304 or not 200 <= resp.status_code < 300:
                     _drain(resp)  # nothing is parsed; a short body is read to keep the connection
-                    return resp.status_code, lowered, b"", None
+                    return resp.status_code, lowered, b"", None, None
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > cap:
                     raise FetchError(f"fetch: {url} is {length} bytes, over the {cap}-byte cap")
-                decoder = Decoder(resp.headers.get("content-encoding", ""), url)
+                encoding = resp.headers.get("content-encoding", "")
+                decoder = Decoder(encoding, url)
                 chunks: list[bytes] = []
+                wire: list[bytes] = []  # as received, when that differs from the decoded body
+                keep_wire = record and bool(encoding.strip())
                 size = 0
                 for raw in resp.iter_raw():
+                    if keep_wire:
+                        wire.append(raw)
                     for chunk in decoder.feed(raw, cap - size):
                         size += len(chunk)
                         if size > cap:
@@ -357,7 +449,14 @@ class Fetcher:
                             f"fetch: {url} took longer than {self.policy.timeout}s in total"
                         )
                 lowered.pop("content-encoding", None)
-                return resp.status_code, lowered, b"".join(chunks), None
+                body = b"".join(chunks)
+                hop = None
+                if record:
+                    kept, notes, drop = _as_recorded(
+                        body, b"".join(wire) if keep_wire else body, cap
+                    )
+                    hop = _exchange(resp, started, kept, secret, notes, drop)
+                return resp.status_code, lowered, body, None, hop
         except httpx.TimeoutException:
             raise FetchError(f"fetch: {url} timed out after {self.policy.timeout}s") from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:

@@ -192,6 +192,7 @@ class KzLegalActsSpider(ListingSpider):
                 source=self.source.name,
                 published=draft.published,
                 lang=self.default_lang,
+                capture=self.capture(response),
             )
         if page < min(total, self.source.max_pages):
             request = self.follow(
