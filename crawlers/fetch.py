@@ -242,6 +242,7 @@ def _as_recorded(decoded: bytes, wire: bytes, cap: int) -> tuple[bytes, list[str
 def _exchange(
     resp: httpx.Response,
     started: datetime,
+    remote: str | None,
     body: bytes,
     secret: Iterable[str],
     notes: Iterable[str] = (),
@@ -277,7 +278,7 @@ def _exchange(
         response_headers=tuple(response_headers),
         body=body,
         started=started,
-        remote_address=_remote_address(resp),
+        remote_address=remote,
         notes=tuple(said),
     )
 
@@ -414,11 +415,12 @@ class Fetcher:
             with self._client.stream(
                 "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
             ) as resp:
+                remote = _remote_address(resp) if record else None  # before the socket closes
                 if resp.is_redirect and "location" in resp.headers:
                     hop = None
                     if record:
                         note = "the redirect's body was not read; the payload is empty"
-                        hop = _exchange(resp, started, b"", secret, [note])
+                        hop = _exchange(resp, started, remote, b"", secret, [note])
                     return resp.status_code, {}, b"", resp.headers["location"], hop
                 lowered = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code == 304 or not 200 <= resp.status_code < 300:
@@ -455,7 +457,7 @@ class Fetcher:
                     kept, notes, drop = _as_recorded(
                         body, b"".join(wire) if keep_wire else body, cap
                     )
-                    hop = _exchange(resp, started, kept, secret, notes, drop)
+                    hop = _exchange(resp, started, remote, kept, secret, notes, drop)
                 return resp.status_code, lowered, body, None, hop
         except httpx.TimeoutException:
             raise FetchError(f"fetch: {url} timed out after {self.policy.timeout}s") from None
