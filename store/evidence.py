@@ -179,11 +179,12 @@ def link(session: Session, pairs: Sequence[tuple[int, StoredCapture]]) -> None:
     have = set(
         session.execute(select(L.document_id, L.capture_id).where(L.document_id.in_(docs))).all()
     )
-    versions = dict(
-        session.execute(select(m.Document.id, m.Document.version).where(m.Document.id.in_(docs)))
-        .tuples()
-        .all()
-    )
+    versions: dict[int, int] = {
+        d: v
+        for d, v in session.execute(
+            select(m.Document.id, m.Document.version).where(m.Document.id.in_(docs))
+        )
+    }
     new_links = [
         {"document_id": d, "capture_id": c, "version": versions[d]}
         for d, c in sorted(wanted - have)
