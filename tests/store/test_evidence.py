@@ -131,10 +131,11 @@ def test_verify_names_a_changed_and_a_missing_capture_and_orphans(
     assert not report.ok
     assert report.mismatched == [str(tampered)] and report.missing == [str(store.path(second))]
     assert report.orphans == [str(leftover)]
-    with db.session_scope(engine) as s, pytest.raises(EvidenceError, match="does not match its SHA-256"):
+    with db.session_scope(engine) as s:
         doc = s.scalar(select(m.DocumentCapture.document_id).join(m.Capture).where(m.Capture.sha256 == first))
         assert doc is not None
-        export(s, store, doc, io.BytesIO())
+        with pytest.raises(EvidenceError, match="does not match its SHA-256"):
+            export(s, store, doc, io.BytesIO())
 
 
 def test_a_failed_transaction_leaves_an_orphan_file_never_a_row(
