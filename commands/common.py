@@ -134,6 +134,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         delivery=s.delivery,
         digest=s.digest,
         sources={x.name for x in s.sources},
+        ui_url=s.web.public_url,
     )
     return Outbox(queue, Sender(engine, channels, s.delivery))
 

@@ -212,6 +212,11 @@ class WebConfig:
     page_size: int = setting(
         50, "signals per page in the UI and the API (the API's per_page)", Bounds(1, 500)
     )
+    public_url: str = setting(
+        "",
+        "the address readers reach the web UI at, e.g. https://regwatch.example.org; digests "
+        "then link each flagged document to its archived copy there; empty: no such links",
+    )
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,17 @@ def test_an_unwritable_folder_fails_the_item_with_the_fix(
         summary = collect_sources(engine, flagger, fetcher, [source], evidence=EvidenceStore(blocker))
     assert summary.not_stored == 2 and summary.outcomes["new"] == 1  # the unflagged item went in
     assert "evidence.dir" in summary.errors["feed"] and "evidence.enabled = false" in summary.errors["feed"]
+
+
+def test_the_digest_knows_which_documents_kept_a_capture(
+    engine: Engine, flagger: Flagger, site: LocalSite, tmp_path: Path
+) -> None:
+    from regwatch.alerts.report import digest_for
+
+    url = site.add("/rss.xml", RSS.format(text=TEXT), content_type="application/rss+xml")
+    _collect(engine, flagger, url, EvidenceStore(tmp_path / "evidence"))
+    ids = _doc_ids(engine)
+    digest = digest_for(engine, datetime.now(UTC) + timedelta(minutes=1), 24, 20, ui_url="https://rw.example.org")
+    archives = {item.url.rsplit("/", 1)[-1]: item.archive for s in digest.sections for item in s.items}
+    assert archives["1"] == f"https://rw.example.org/documents/{ids['1']}/capture.warc.gz"
+    assert "3" not in archives  # no signal: not in the digest at all
