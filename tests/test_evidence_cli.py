@@ -3,9 +3,18 @@ export writes a .warc.gz warcio reads, a tampered capture fails verify (exit 1).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine, func, select
+
+from regwatch.commands.evidence import maintain
+from regwatch.config import EvidenceConfig, Settings
+from regwatch.store import db
+from regwatch.store import models as m
+from regwatch.store.evidence import EvidenceStore
 from regwatch.store.warc import iter_records
 from tests.test_demo import regwatch, run_demo
 
@@ -49,3 +58,21 @@ def test_evidence_on_a_fresh_demo(tmp_path: Path) -> None:
     assert f"MISMATCH {path}" in bad.stdout and "FAILED" in bad.stdout
     pruned = regwatch("--config", cfg, "evidence", "prune")
     assert pruned.returncode == 0 and "pruned 0 capture(s) kept all" in pruned.stdout
+
+
+def test_the_services_maintenance_applies_the_retention(engine: Engine, tmp_path: Path) -> None:
+    """What `regwatch run` does daily: the database's maintenance, then evidence.retention_days
+    (here: a capture 40 days old that no document's signals rely on goes, file and row)."""
+    store = EvidenceStore(tmp_path / "evidence")
+    data = b"an old capture no document links to"
+    sha = hashlib.sha256(data).hexdigest()
+    store.path(sha).parent.mkdir(parents=True)
+    store.path(sha).write_bytes(data)
+    with db.session_scope(engine) as s:
+        s.add(m.Capture(sha256=sha, url="https://x.kz/1", size=len(data), records=3,
+                        captured_at=datetime.now(UTC) - timedelta(days=40)))  # fmt: skip
+    settings = Settings(evidence=EvidenceConfig(dir=str(store.folder), retention_days=30))
+    maintain(engine, settings)
+    assert not store.path(sha).exists()
+    with db.session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(m.Capture)) == 0
