@@ -11,10 +11,22 @@ raised a signal keep theirs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["CAPTURE_META", "REDACTED", "SECRET_HEADERS", "Capture", "Exchange"]
+import httpx
+
+__all__ = [
+    "CAPTURE_META",
+    "REDACTED",
+    "SECRET_HEADERS",
+    "Capture",
+    "Exchange",
+    "as_recorded",
+    "exchange_of",
+    "remote_address",
+]
 
 CAPTURE_META = "regwatch_capture"  # Scrapy Request.meta key: the Fetcher's Capture of it
 
@@ -66,3 +78,69 @@ class Capture:
 
     def __repr__(self) -> str:
         return f"Capture({self.url!r}, {len(self.exchanges)} exchange(s), {self.body_bytes} B)"
+
+
+def as_recorded(decoded: bytes, wire: bytes, cap: int) -> tuple[bytes, list[str], set[str]]:
+    """The body a capture keeps: as received, unless that is over the cap (a compressed body
+    can be a few bytes longer than its content) — then the decoded body, with the headers
+    that described the wire form dropped and a note saying so."""
+    if len(wire) <= cap:
+        return wire, [], set()
+    note = (
+        "the body as received was over fetch.max_bytes: it is recorded decoded, without its "
+        "Content-Encoding and Content-Length headers"
+    )
+    return decoded, [note], {"content-encoding", "content-length"}
+
+
+def exchange_of(
+    resp: httpx.Response,
+    started: datetime,
+    remote: str | None,
+    body: bytes,
+    secret: Iterable[str],
+    notes: Iterable[str] = (),
+    drop: Iterable[str] = (),
+) -> Exchange:
+    """The exchange behind ``resp`` as a capture keeps it: request headers as sent (secrets
+    redacted), response headers as received (``Transfer-Encoding`` removed: the client has
+    de-chunked the body), the remote address when the connection tells it."""
+    said = list(notes)
+    hidden = SECRET_HEADERS | {h.lower() for h in secret}
+    dropped = {h.lower() for h in drop}
+    request_headers: list[tuple[str, str]] = []
+    for raw_name, raw_value in resp.request.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name.lower() in hidden:
+            value = REDACTED
+            said.append(f"request header {name} redacted")
+        request_headers.append((name, value))
+    response_headers: list[tuple[str, str]] = []
+    for raw_name, raw_value in resp.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name.lower() == "transfer-encoding":
+            said.append(f"Transfer-Encoding: {value} removed: the body is recorded de-chunked")
+        elif name.lower() not in dropped:
+            response_headers.append((name, value))
+    return Exchange(
+        method=resp.request.method,
+        url=str(resp.request.url),
+        request_headers=tuple(request_headers),
+        http_version=resp.http_version,
+        status=resp.status_code,
+        reason=resp.reason_phrase,
+        response_headers=tuple(response_headers),
+        body=body,
+        started=started,
+        remote_address=remote,
+        notes=tuple(said),
+    )
+
+
+def remote_address(resp: httpx.Response) -> str | None:
+    stream = resp.extensions.get("network_stream")
+    try:
+        address = stream.get_extra_info("server_addr") if stream is not None else None
+    except Exception:  # a transport that cannot say (MockTransport has no stream at all)
+        return None
+    return str(address[0]) if isinstance(address, tuple) and address else None

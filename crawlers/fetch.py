@@ -11,6 +11,9 @@ the cap); a redirect limit; a per-host limit on requests in flight and a delay b
 starts (:class:`~regwatch.crawlers.politeness.HostLimiter`). Conditional GET: with
 validators, a 304 is returned without a body; a 429/503 carries the server's Retry-After in
 ``FetchError.retry_after``. The transport is swappable (``httpx.MockTransport`` in tests).
+With ``FetchPolicy.record`` every exchange of a successful fetch comes back on the Response as a
+:class:`~regwatch.crawlers.exchange.Capture` — the body as received, still compressed — for
+the evidence store.
 
 Synchronous on purpose: Scrapy's requests reach it on a thread pool (crawlers/crawl.py). An
 async path through httpx's ``AsyncClient`` ran at 0.57–0.85 of a plain httpx loop, its async
@@ -42,7 +45,7 @@ from regwatch.crawlers.addresses import (
     system_resolver,
 )
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
-from regwatch.crawlers.exchange import REDACTED, SECRET_HEADERS, Capture, Exchange
+from regwatch.crawlers.exchange import Capture, Exchange, as_recorded, exchange_of, remote_address
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
@@ -226,72 +229,6 @@ def _drain(resp: httpx.Response) -> None:
             pass
 
 
-def _as_recorded(decoded: bytes, wire: bytes, cap: int) -> tuple[bytes, list[str], set[str]]:
-    """The body a capture keeps: as received, unless that is over the cap (a compressed body
-    can be a few bytes longer than its content) — then the decoded body, with the headers
-    that described the wire form dropped and a note saying so."""
-    if len(wire) <= cap:
-        return wire, [], set()
-    note = (
-        "the body as received was over fetch.max_bytes: it is recorded decoded, without its "
-        "Content-Encoding and Content-Length headers"
-    )
-    return decoded, [note], {"content-encoding", "content-length"}
-
-
-def _exchange(
-    resp: httpx.Response,
-    started: datetime,
-    remote: str | None,
-    body: bytes,
-    secret: Iterable[str],
-    notes: Iterable[str] = (),
-    drop: Iterable[str] = (),
-) -> Exchange:
-    """The exchange behind ``resp`` as a capture keeps it: request headers as sent (secrets
-    redacted), response headers as received (``Transfer-Encoding`` removed: the client has
-    de-chunked the body), the remote address when the connection tells it."""
-    said = list(notes)
-    hidden = SECRET_HEADERS | {h.lower() for h in secret}
-    dropped = {h.lower() for h in drop}
-    request_headers: list[tuple[str, str]] = []
-    for raw_name, raw_value in resp.request.headers.raw:
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        if name.lower() in hidden:
-            value = REDACTED
-            said.append(f"request header {name} redacted")
-        request_headers.append((name, value))
-    response_headers: list[tuple[str, str]] = []
-    for raw_name, raw_value in resp.headers.raw:
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        if name.lower() == "transfer-encoding":
-            said.append(f"Transfer-Encoding: {value} removed: the body is recorded de-chunked")
-        elif name.lower() not in dropped:
-            response_headers.append((name, value))
-    return Exchange(
-        method=resp.request.method,
-        url=str(resp.request.url),
-        request_headers=tuple(request_headers),
-        http_version=resp.http_version,
-        status=resp.status_code,
-        reason=resp.reason_phrase,
-        response_headers=tuple(response_headers),
-        body=body,
-        started=started,
-        remote_address=remote,
-        notes=tuple(said),
-    )
-
-
-def _remote_address(resp: httpx.Response) -> str | None:
-    stream = resp.extensions.get("network_stream")
-    try:
-        address = stream.get_extra_info("server_addr") if stream is not None else None
-    except Exception:  # a transport that cannot say (MockTransport has no stream at all)
-        return None
-    return str(address[0]) if isinstance(address, tuple) and address else None
-
-
 class Fetcher:
     """A small, strict HTTP GET client. Use as a context manager or call :meth:`close`."""
 
@@ -415,12 +352,12 @@ class Fetcher:
             with self._client.stream(
                 "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
             ) as resp:
-                remote = _remote_address(resp) if record else None  # before the socket closes
+                remote = remote_address(resp) if record else None  # before the socket closes
                 if resp.is_redirect and "location" in resp.headers:
                     hop = None
                     if record:
                         note = "the redirect's body was not read; the payload is empty"
-                        hop = _exchange(resp, started, remote, b"", secret, [note])
+                        hop = exchange_of(resp, started, remote, b"", secret, [note])
                     return resp.status_code, {}, b"", resp.headers["location"], hop
                 lowered = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code == 304 or not 200 <= resp.status_code < 300:
@@ -454,10 +391,10 @@ class Fetcher:
                 body = b"".join(chunks)
                 hop = None
                 if record:
-                    kept, notes, drop = _as_recorded(
+                    kept, notes, drop = as_recorded(
                         body, b"".join(wire) if keep_wire else body, cap
                     )
-                    hop = _exchange(resp, started, remote, kept, secret, notes, drop)
+                    hop = exchange_of(resp, started, remote, kept, secret, notes, drop)
                 return resp.status_code, lowered, body, None, hop
         except httpx.TimeoutException:
             raise FetchError(f"fetch: {url} timed out after {self.policy.timeout}s") from None

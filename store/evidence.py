@@ -98,11 +98,14 @@ class EvidenceStore:
                 return  # the same bytes are there already (content-addressed)
             target.parent.mkdir(parents=True, exist_ok=True)
             temp = target.parent / f".{sha}.{os.getpid()}.{threading.get_ident()}.tmp"
-            with open(temp, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temp, target)
+            try:
+                with open(temp, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temp, target)
+            finally:
+                temp.unlink(missing_ok=True)  # gone after the rename; a failed write's leftover
             _fsync_dir(target.parent)
         except OSError as exc:
             raise EvidenceError(
