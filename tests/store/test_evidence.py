@@ -208,3 +208,22 @@ def test_the_digest_knows_which_documents_kept_a_capture(
     archives = {item.url.rsplit("/", 1)[-1]: item.archive for s in digest.sections for item in s.items}
     assert archives["1"] == f"https://rw.example.org/documents/{ids['1']}/capture.warc.gz"
     assert "3" not in archives  # no signal: not in the digest at all
+
+
+def test_retention_lets_go_of_a_document_whose_signals_are_gone(
+    engine: Engine, flagger: Flagger, site: LocalSite, tmp_path: Path
+) -> None:
+    one = """<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>t</title>
+<item><title>{title}</title><link>__BASE__/n/1</link><description>{text}</description></item>
+</channel></rss>"""
+    url = site.add("/rss.xml", one.format(title="Законопроект об ИИ", text=TEXT), content_type="application/rss+xml")
+    store = EvidenceStore(tmp_path / "evidence")
+    _collect(engine, flagger, url, store)
+    site.add("/rss.xml", one.format(title="Погода", text="Солнечно, без осадков."), content_type="application/rss+xml")
+    _collect(engine, flagger, url, store)  # a new version without signals: no new capture
+    with db.session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(m.Signal)) == 0
+        [sha] = s.scalars(select(m.Capture.sha256)).all()
+        s.execute(update(m.Capture).values(captured_at=datetime.now(UTC) - timedelta(days=40)))
+    assert prune(engine, store, 30).captures == 1
+    assert not store.path(sha).exists() and _count(engine, m.DocumentCapture) == 0
