@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from regwatch.commands.common import evidence_folder, load_settings, open_engine, open_reader
-from regwatch.commands.output import add_format, emit, wants_json
+from regwatch.commands.output import add_format, emit, plain, wants_json
 from regwatch.config import Settings
 from regwatch.errors import EvidenceError, UsageError
 
@@ -54,7 +54,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if wants_json(args):
-        emit(report)
+        emit({"folder": s.evidence.dir, "ok": report.ok, **plain(report)})
     else:
         print(f"evidence folder {s.evidence.dir}")
         print("\n".join(report.lines()))

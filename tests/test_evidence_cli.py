@@ -4,6 +4,7 @@ export writes a .warc.gz warcio reads, a tampered capture fails verify (exit 1).
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,12 @@ def test_evidence_on_a_fresh_demo(tmp_path: Path) -> None:
     bad = regwatch("--config", cfg, "evidence", "verify")
     assert bad.returncode == 1
     assert f"MISMATCH {path}" in bad.stdout and "FAILED" in bad.stdout
+    as_json = regwatch("--config", cfg, "evidence", "verify", "--format", "json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) | {"checked": 0, "bytes": 0} == {
+        "folder": str(out / "evidence"), "ok": False, "checked": 0, "bytes": 0,
+        "mismatched": [str(path)], "missing": [], "orphans": [],
+    }  # fmt: skip
     pruned = regwatch("--config", cfg, "evidence", "prune")
     assert pruned.returncode == 0 and "pruned 0 capture(s) kept all" in pruned.stdout
 
