@@ -8,6 +8,9 @@ SQLite):
 - the same pages served uncompressed: the WARC's own gzip does the compressing;
 - RSS feeds of 100 items: one capture shared by the feed's items.
 
+It also prints the CPU a fetch costs with ``record`` on against off (measured alternately in the
+same run): what keeping the exchanges costs every page, flagged or not.
+
 Every document carries a relevant paragraph, so nearly all raise a signal; the count printed
 is of the documents that kept a capture. Knob: ``REGWATCH_BENCH_EVIDENCE`` (1,000 documents).
 """
@@ -166,6 +169,32 @@ def _measure(
     )
 
 
+def _fetch_cost(docs: list[tuple[str, str, str]]) -> None:
+    """CPU per page fetched with ``record`` on against off (the baseline), alternating, best
+    of three each: what keeping the exchanges costs every fetch, flagged or not."""
+    routes = {
+        f"/a/{i}": (_page(i, title, text), "text/html; charset=utf-8")
+        for i, (_lang, title, text) in enumerate(docs)
+    }
+    best = {True: float("inf"), False: float("inf")}
+    with _site(routes, compress=True) as base:
+        for _round in range(3):
+            for record in (False, True):
+                policy = FetchPolicy(
+                    timeout=30.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0,
+                    record=record,
+                )  # fmt: skip
+                with Fetcher(policy) as fetcher:
+                    started = time.process_time()
+                    for path in routes:
+                        fetcher.get(base + path)
+                    best[record] = min(best[record], (time.process_time() - started) / len(routes))
+    print(
+        f"  fetching {len(routes)} gzipped pages: {best[True] * 1e3:.2f} ms CPU a page recorded, "
+        f"{best[False] * 1e3:.2f} ms without → {best[True] / best[False]:.2f}x"
+    )
+
+
 def main() -> None:
     n = int(os.environ.get("REGWATCH_BENCH_EVIDENCE", "1000"))
     docs = generate(megabytes=n * 3000 / 1e6, seed=11, relevant_share=1.0)[:n]
@@ -174,6 +203,7 @@ def main() -> None:
     _measure("article pages, served gzipped", docs, "pages", True, flagger)
     _measure("article pages, served plain", docs, "pages", False, flagger)
     _measure(f"RSS feeds of {FEED_ITEMS} items", docs, "feeds", False, flagger)
+    _fetch_cost(docs)
 
 
 if __name__ == "__main__":
