@@ -31,6 +31,7 @@ from regwatch.commands.common import (
     plural,
     redact,
 )
+from regwatch.commands.evidence import add_evidence_commands
 from regwatch.commands.feedback import add_feedback_commands
 from regwatch.commands.first_steps import cmd_alerts_test, cmd_config_init
 from regwatch.commands.output import add_format, emit, wants_json
@@ -305,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.set_defaults(func=cmd_serve)
 
     add_feedback_commands(sub)
+    add_evidence_commands(sub)
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
     dem.add_argument(
         "--out",

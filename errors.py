@@ -14,7 +14,8 @@ only the edges (``cli.py``, ``scheduler.py``) turn them into exit codes and log 
     ├── FeedError        a body could not be read as a feed
     ├── ExtractError     an HTML page did not yield an article
     ├── StoreError       the database could not be opened or upgraded
-    │   └── LockHeld         another `regwatch run` is using this database
+    │   ├── LockHeld         another `regwatch run` is using this database
+    │   └── EvidenceError    a capture could not be written, or is missing or changed
     └── DeliveryError    a digest or alert could not be written or sent (retried)
         └── PermanentError   retrying cannot help: marked failed at once
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DeliveryError",
+    "EvidenceError",
     "ExtractError",
     "FeedError",
     "FetchError",
@@ -94,6 +96,10 @@ class StoreError(RegwatchError):
 
 class LockHeld(StoreError):
     """Another `regwatch run` is using this database."""
+
+
+class EvidenceError(StoreError):
+    """A capture could not be written to the evidence folder, or is missing or changed."""
 
 
 class DeliveryError(RegwatchError):

@@ -81,6 +81,7 @@ class DigestItem:
     evidence: Evidence
     signals: int
     also: tuple[str, ...] = ()  # the other sections this story touches
+    archive: str = ""  # the archived copy in the web UI (web.public_url set, a capture kept)
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,7 @@ def build_digest(
     glance: Glance | None = None,
     title: str = "regwatch digest",
     day: date | None = None,
+    ui_url: str = "",
 ) -> Digest:
     """Group signals into stories, then stories into sections by category (or country),
     best first.
@@ -180,7 +182,8 @@ def build_digest(
     category it has signals in counts it, and lists it among its best ``max_items`` when its
     signal there is strong enough: in full once — in the section of its strongest signal, or
     the first that shows it — naming its other sections and all its sources, and as a
-    reference to that listing everywhere else."""
+    reference to that listing everywhere else. With ``ui_url`` (web.public_url), an item
+    whose document kept a capture links to its archived copy in the web UI."""
     key = _key_of(group_by)
     groups = _stories(rows)
     touching: dict[str, list[tuple[float, int]]] = defaultdict(list)  # key -> (score, story)
@@ -205,7 +208,8 @@ def build_digest(
             group = groups[n]
             if full_at[n] == k:
                 others = sorted({key(r) for r in group} - {k})
-                items.append(_item(group, tuple(section_title(o, group_by) for o in others)))
+                also = tuple(section_title(o, group_by) for o in others)
+                items.append(_item(group, also, ui_url))
                 anchors.append(f"story-{n}")
             else:
                 best = _best(group)
@@ -349,8 +353,11 @@ def _best(group: list[SignalRow]) -> SignalRow:
     return max(group, key=lambda r: (r.score, -r.signal_id))
 
 
-def _item(group: list[SignalRow], also: tuple[str, ...] = ()) -> DigestItem:
+def _item(group: list[SignalRow], also: tuple[str, ...] = (), ui_url: str = "") -> DigestItem:
     best = _best(group)
+    archive = ""
+    if ui_url and best.captured:
+        archive = f"{ui_url.rstrip('/')}/documents/{best.document_id}/capture.warc.gz"
     sources = tuple(sorted({r.source for r in group}))
     return DigestItem(
         title=best.title,
@@ -363,4 +370,5 @@ def _item(group: list[SignalRow], also: tuple[str, ...] = ()) -> DigestItem:
         evidence=Evidence.of(best),
         signals=len(group),
         also=also,
+        archive=archive,
     )

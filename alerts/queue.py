@@ -62,8 +62,11 @@ class OutboxQueue:
         delivery: DeliveryConfig,
         digest: DigestConfig,
         sources: Collection[str] | None = None,
+        ui_url: str = "",
     ) -> None:
+        """``ui_url``: web.public_url, for the digests' links to archived copies."""
         self.engine = engine
+        self.ui_url = ui_url
         self.subscriptions = {s.name: s for s in subscriptions}
         self.channels = channels
         self.delivery = delivery
@@ -105,6 +108,7 @@ class OutboxQueue:
             max_items=self.digest.max_items_per_category,
             quiet_days=self.digest.quiet_days,
             sources=self.sources,
+            ui_url=self.ui_url,
         )
 
     def digest_status(self, sub: SubscriptionConfig, day: date) -> str | None:

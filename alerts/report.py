@@ -94,6 +94,7 @@ def subscription_digest(
     quiet_days: int,
     sources: Collection[str] | None = None,
     title: str | None = None,
+    ui_url: str = "",
 ) -> Digest:
     """The digest of ``sub``'s signals detected in [start, end), with a 7-day glance."""
     since = min(start, end - timedelta(days=GLANCE_DAYS))
@@ -117,6 +118,7 @@ def subscription_digest(
         glance=glance(rows, end, ZoneInfo(sub.timezone), sub.group_by, GLANCE_DAYS),
         title=title or f"regwatch · {sub.name}",
         day=end.astimezone(ZoneInfo(sub.timezone)).date(),
+        ui_url=ui_url,
     )
 
 
@@ -128,6 +130,7 @@ def digest_for(
     min_score: float = 0.0,
     sources: Collection[str] | None = None,
     quiet_days: int = 7,
+    ui_url: str = "",
 ) -> Digest:
     """The digest of every signal detected in the ``window_hours`` before ``end`` (no
     subscription filters); the health section covers ``sources`` (the configured ones)."""
@@ -141,6 +144,7 @@ def digest_for(
         quiet_days=quiet_days,
         sources=sources,
         title="regwatch digest",
+        ui_url=ui_url,
     )
 
 

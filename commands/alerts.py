@@ -57,6 +57,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
                 min_score=s.digest.min_score,
                 sources={x.name for x in s.sources},
                 quiet_days=s.digest.quiet_days,
+                ui_url=s.web.public_url,
             )
         ]
     else:

@@ -16,14 +16,16 @@ if TYPE_CHECKING:
     from regwatch.alerts.outbox import Outbox
     from regwatch.crawlers import Fetcher, FetchPolicy
     from regwatch.nlp import Flagger
+    from regwatch.store.evidence import EvidenceStore
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
     return load(args.config or default_config_path())
 
 
-def fetch_policy(f: FetchConfig) -> FetchPolicy:
-    """The fetcher's policy from the [fetch] settings."""
+def fetch_policy(f: FetchConfig, *, record: bool = False) -> FetchPolicy:
+    """The fetcher's policy from the [fetch] settings; ``record``: keep each exchange as a
+    capture ([evidence] enabled)."""
     from regwatch.crawlers import FetchPolicy
 
     return FetchPolicy(
@@ -34,6 +36,7 @@ def fetch_policy(f: FetchConfig) -> FetchPolicy:
         allow_networks=f.allow_networks,
         per_host_concurrency=f.per_host_concurrency,
         per_host_delay=f.per_host_delay,
+        record=record,
     )
 
 
@@ -49,7 +52,22 @@ def make_fetcher(s: Settings) -> Fetcher:
         headers = source_headers(src, os.environ)  # checked when the config was read
         if headers:
             origins.setdefault(origin_of(src.url), {}).update(headers)
-    return Fetcher(fetch_policy(s.fetch), origin_headers=origins)
+    return Fetcher(fetch_policy(s.fetch, record=s.evidence.enabled), origin_headers=origins)
+
+
+def make_evidence(s: Settings) -> EvidenceStore | None:
+    """The evidence folder (evidence.dir, made absolute when the config was read), or None
+    when evidence.enabled is off."""
+    from regwatch.store.evidence import EvidenceStore
+
+    return EvidenceStore(s.evidence.dir) if s.evidence.enabled else None
+
+
+def evidence_folder(s: Settings) -> EvidenceStore:
+    """The evidence folder whether or not new captures are kept (export, verify, prune)."""
+    from regwatch.store.evidence import EvidenceStore
+
+    return EvidenceStore(s.evidence.dir)
 
 
 def make_flagger(nlp: NlpConfig, model: str | Literal["bundled"] | None = "bundled") -> Flagger:
@@ -116,6 +134,7 @@ def make_outbox(s: Settings, engine: Engine) -> Outbox:
         delivery=s.delivery,
         digest=s.digest,
         sources={x.name for x in s.sources},
+        ui_url=s.web.public_url,
     )
     return Outbox(queue, Sender(engine, channels, s.delivery))
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from regwatch.commands.common import (
     load_settings,
+    make_evidence,
     make_fetcher,
     make_flagger,
     make_outbox,
@@ -31,11 +32,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import asyncio
     import time
 
+    from regwatch.commands.evidence import maintain
     from regwatch.crawlers.crawl import stop_crawls
     from regwatch.metrics import Metrics
     from regwatch.pipeline import collect_sources
     from regwatch.scheduler import Service, SourceJob, digest_times, jobs_for
-    from regwatch.store import db
     from regwatch.store.lock import InstanceLock
 
     s = load_settings(args)
@@ -48,6 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         metrics = Metrics()
         if s.service.metrics_port:
             metrics.serve(s.service.metrics_host, s.service.metrics_port)
+        evidence = make_evidence(s)
         with make_fetcher(s) as fetcher:
             outbox = [make_outbox(s, engine)]  # replaced when the configuration changes
             watched = s.path or default_config_path()
@@ -67,7 +69,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 jobs_for(s.sources),
                 lambda src: metrics.poll(
                     src.name,
-                    collect_sources(engine, flagger, fetcher, [src], max_wait=max_wait),
+                    collect_sources(
+                        engine, flagger, fetcher, [src], max_wait=max_wait, evidence=evidence
+                    ),
                     time.time(),
                 ),
                 dispatch=lambda: metrics.dispatch(outbox[0].dispatch()),
@@ -75,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 on_stop=stop_crawls,
                 reload=reload,
                 digests=digest_times(s.subscriptions),
-                maintenance=lambda: db.maintain(engine),
+                maintenance=lambda: maintain(engine, s),
             )
             asyncio.run(service.run())
     engine.dispose()
@@ -99,7 +103,9 @@ def _run_once(
 
     due = due_sources(engine, s.sources, datetime.now(UTC))
     with make_fetcher(s) as fetcher:
-        summary = collect_sources(engine, flagger, fetcher, due, max_wait=max_wait)
+        summary = collect_sources(
+            engine, flagger, fetcher, due, max_wait=max_wait, evidence=make_evidence(s)
+        )
     report = make_outbox(s, engine).dispatch()
     code = 0 if not (summary.sources_failed or report.failed or report.retrying) else 3
     if json_out:

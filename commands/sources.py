@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 from regwatch.commands.common import (
     fetch_policy,
     load_settings,
+    make_evidence,
     make_fetcher,
     make_flagger,
     open_engine,
@@ -78,6 +79,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
             max_wait=s.fetch.max_wait_hours * 3600,
             force=args.force,
             progress=progress,
+            evidence=make_evidence(s),
         )
     if wants_json(args):
         emit(summary)

@@ -57,9 +57,25 @@ def _finish(settings: Settings, path: Path, env: Mapping[str, str]) -> Settings:
     url = env.get("REGWATCH_DATABASE_URL") or db.url
     url = _resolve_database_url(url, db.password_env, path.parent, env, where)
     settings = dataclasses.replace(settings, database=dataclasses.replace(db, url=url))
+    folder = evidence_folder(settings.evidence.dir, url, path.parent)
+    settings = dataclasses.replace(
+        settings, evidence=dataclasses.replace(settings.evidence, dir=folder)
+    )
     check_bounds(settings, where)
     check(settings, where, env)
     return settings
+
+
+def evidence_folder(folder: str, database_url: str, base: Path) -> str:
+    """evidence.dir as an absolute path: relative to the config file's folder; empty means
+    ``evidence`` beside the SQLite database file (beside the config file otherwise)."""
+    if folder:
+        return str((base / folder).resolve())
+    if database_url.startswith("sqlite:///"):
+        name = database_url.removeprefix("sqlite:///")
+        if name and name != ":memory:":
+            return str((Path(name).parent / "evidence").resolve())
+    return str((base / "evidence").resolve())
 
 
 def _resolve_database_url(

@@ -212,6 +212,30 @@ class WebConfig:
     page_size: int = setting(
         50, "signals per page in the UI and the API (the API's per_page)", Bounds(1, 500)
     )
+    public_url: str = setting(
+        "",
+        "the address readers reach the web UI at, e.g. https://regwatch.example.org; digests "
+        "then link each flagged document to its archived copy there; empty: no such links",
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceConfig:
+    enabled: bool = setting(
+        True,
+        "keep the HTTP exchange(s) each document that raised a signal came from, as WARC",
+    )
+    dir: str = setting(
+        "",
+        "folder of the captures (.warc.gz named by SHA-256), relative to this file; empty: "
+        "'evidence' beside the SQLite database (or beside this file for PostgreSQL)",
+    )
+    retention_days: int = setting(
+        0,
+        "captures older than this are deleted by the daily maintenance, except each "
+        "document's newest while it has signals; 0 keeps them all",
+        Bounds(0, 36_500, text="0..36500 days (0: keep all)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -315,6 +339,7 @@ class Settings:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    evidence: EvidenceConfig = field(default_factory=EvidenceConfig)
     sources: tuple[SourceConfig, ...] = ()
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     path: Path | None = field(default=None, compare=False)

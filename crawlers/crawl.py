@@ -32,6 +32,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.responsetypes import responsetypes
 
 from regwatch.crawlers.document import Collected
+from regwatch.crawlers.exchange import CAPTURE_META
 from regwatch.crawlers.fetch import Fetcher
 from regwatch.crawlers.politeness import Validators
 from regwatch.crawlers.spiders import spider_class
@@ -90,6 +91,8 @@ class FetcherDownloadHandler(BaseDownloadHandler):
             return Response(request.url, status=exc.status, request=request)
         # A 304 (only ever to the start page's validators) is a response like any other: the
         # start request lets it through to the spider's start-page callback.
+        if resp.capture is not None:  # the spider's Documents carry it (SourceSpider.capture)
+            request.meta[CAPTURE_META] = resp.capture
         resp_headers = Headers(resp.headers)
         cls = responsetypes.from_args(headers=resp_headers, url=resp.url, body=resp.body)
         return cls(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from regwatch.crawlers.exchange import Capture
 from regwatch.crawlers.politeness import Validators
 from regwatch.instruments.vocabulary import InstrumentFacts
 
@@ -46,6 +47,9 @@ class Document:
     linked: bool = True  # False: ``url`` is the feed's, for an item with no link of its own
     # What a portal page states about the instrument it shows (draft portals' spiders only).
     instrument: InstrumentFacts | None = None
+    # The HTTP exchange(s) the document came from (FetchPolicy.record), kept as evidence when
+    # it raises a signal. A feed's items share their feed's one Capture.
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         url = _URL_CONTROL.sub("", self.url).strip().replace(" ", "%20")  # never stored raw

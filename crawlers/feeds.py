@@ -22,6 +22,7 @@ from defusedxml import DefusedXmlException
 
 from regwatch.crawlers.decode import decode_text
 from regwatch.crawlers.document import Document, clean_text
+from regwatch.crawlers.exchange import Capture
 from regwatch.crawlers.extract import html_to_text, known_date_shape, parse_date
 from regwatch.errors import FeedError
 
@@ -113,16 +114,18 @@ def parse_feed(
     source: str,
     content_type: str = "",
     default_lang: str | None = None,
+    capture: Capture | None = None,
 ) -> FeedResult:
     """Parse one feed body into Documents. Items without a usable title or text are skipped
-    and named; an empty body is an error; a feed cut mid-stream gives its complete items."""
+    and named; an empty body is an error; a feed cut mid-stream gives its complete items.
+    Every item carries ``capture``, the feed's one HTTP exchange (stored once)."""
     if not body.lstrip(b"\xef\xbb\xbf \t\r\n"):
         raise FeedError(
             f"feeds: {url} answered with an empty body; check the URL, or ask the publisher "
             "why the feed is empty"
         )
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return _parse_json_feed(body, url, source, default_lang)
+        return _parse_json_feed(body, url, source, default_lang, capture)
     body, content_type, warnings = _as_utf8(body, url, content_type)
     complete = check_xml_safety(body, url)
     body = _CHAR_REF.sub(_safe_char_ref, body)
@@ -166,7 +169,7 @@ def parse_feed(
     documents: list[Document] = []
     for i, entry in enumerate(entries):
         try:
-            documents.append(_document(entry, url, source, feed_lang))
+            documents.append(_document(entry, url, source, feed_lang, capture))
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")
     return FeedResult(
@@ -215,7 +218,9 @@ def feed_ttl(feed_meta: Any) -> float | None:
     return period / times
 
 
-def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> Document:
+def _document(
+    entry: Any, feed_url: str, source: str, feed_lang: str | None, capture: Capture | None
+) -> Document:
     guid = str(entry.get("id") or "").strip() or None
     link = _web_url(entry.get("link"), guid)
     title = html_to_text(str(entry.get("title") or ""))
@@ -235,7 +240,9 @@ def _document(entry: Any, feed_url: str, source: str, feed_lang: str | None) -> 
     lang = None
     if content:
         lang = _lang(content[0].get("language"))
-    return _make_document(link, guid, feed_url, title, text, source, published, lang or feed_lang)
+    return _make_document(
+        link, guid, feed_url, title, text, source, published, lang or feed_lang, capture
+    )
 
 
 def distinct_identities(docs: list[Document]) -> list[Document]:
@@ -288,6 +295,7 @@ def _make_document(
     source: str,
     published: datetime | None,
     lang: str | None,
+    capture: Capture | None = None,
 ) -> Document:
     """The one place a feed item becomes a Document, with the same rules for every format. An
     item without a link is kept under the feed's address, known by its guid or its content."""
@@ -302,6 +310,7 @@ def _make_document(
         lang=lang,
         guid=guid,
         linked=link is not None,
+        capture=capture,
     )
     try:
         doc.canonical_url  # noqa: B018 - validates host and port
@@ -310,7 +319,9 @@ def _make_document(
     return doc
 
 
-def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | None) -> FeedResult:
+def _parse_json_feed(
+    body: bytes, url: str, source: str, default_lang: str | None, capture: Capture | None
+) -> FeedResult:
     """JSON Feed 1.0/1.1 (jsonfeed.org), which feedparser 6.0 does not read."""
     decoded = decode_text(body)  # JSON is UTF-8 (RFC 8259); bad bytes become U+FFFD
     note = decoded.note(url)
@@ -345,7 +356,7 @@ def _parse_json_feed(body: bytes, url: str, source: str, default_lang: str | Non
             title = html_to_text(str(item.get("title") or ""))
             item_lang = _lang(item.get("language")) or lang
             documents.append(
-                _make_document(link, guid, url, title, text, source, published, item_lang)
+                _make_document(link, guid, url, title, text, source, published, item_lang, capture)
             )
         except (ValueError, OverflowError) as exc:
             skipped.append(f"item {i + 1}: {exc}")

@@ -11,6 +11,9 @@ the cap); a redirect limit; a per-host limit on requests in flight and a delay b
 starts (:class:`~regwatch.crawlers.politeness.HostLimiter`). Conditional GET: with
 validators, a 304 is returned without a body; a 429/503 carries the server's Retry-After in
 ``FetchError.retry_after``. The transport is swappable (``httpx.MockTransport`` in tests).
+With ``FetchPolicy.record`` every exchange of a successful fetch comes back on the Response as a
+:class:`~regwatch.crawlers.exchange.Capture` — the body as received, still compressed — for
+the evidence store.
 
 Synchronous on purpose: Scrapy's requests reach it on a thread pool (crawlers/crawl.py). An
 async path through httpx's ``AsyncClient`` ran at 0.57–0.85 of a plain httpx loop, its async
@@ -24,6 +27,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -41,6 +45,7 @@ from regwatch.crawlers.addresses import (
     system_resolver,
 )
 from regwatch.crawlers.decode import ACCEPT_ENCODING, Decoder
+from regwatch.crawlers.exchange import Capture, Exchange, as_recorded, exchange_of, remote_address
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
@@ -64,6 +69,9 @@ class FetchPolicy:
     allow_networks: tuple[str, ...] = _SETTINGS.allow_networks  # CIDR; the demo: 127.0.0.0/8
     per_host_concurrency: int = _SETTINGS.per_host_concurrency
     per_host_delay: float = _SETTINGS.per_host_delay
+    # Keep each successful fetch's exchanges (request and response as on the wire) on the
+    # Response as a Capture, for the evidence store ([evidence] enabled).
+    record: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ class Response:
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    # With FetchPolicy.record: every exchange of this fetch (redirect hops, then the answer).
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
     @property
     def not_modified(self) -> bool:
@@ -291,14 +301,20 @@ class Fetcher:
             sent.update(validators.headers())
         deadline: float | None = None
         current = url
+        hops: list[Exchange] = []
         for _hop in range(self.policy.max_redirects + 1):
             self.check_url(current)
             host = urlsplit(current).hostname or ""
             with self.limiter.slot(host):
                 if deadline is None:  # waiting for a slot is not part of the request's time
                     deadline = time.monotonic() + self.policy.timeout
-                hop = {**sent, **self._origin_headers.get(origin_of(current), {})}
-                status, resp_headers, body, location = self._once(current, hop, deadline)
+                secret = self._origin_headers.get(origin_of(current), {})
+                hop = {**sent, **secret}
+                status, resp_headers, body, location, exchange = self._once(
+                    current, hop, deadline, secret.keys()
+                )
+            if exchange is not None:
+                hops.append(exchange)
             if location is None:
                 if status == 304 and validators:
                     return Response(url=current, status=status, headers=resp_headers)
@@ -312,7 +328,8 @@ class Fetcher:
                         status=status,
                         retry_after=retry_after,
                     )
-                return Response(url=current, status=status, headers=resp_headers, body=body)
+                capture = Capture(tuple(hops)) if hops else None
+                return Response(current, status, resp_headers, body, capture)
             current = urljoin(current, location)
         raise FetchError(
             f"fetch: {url} redirected more than {self.policy.max_redirects} times; "
@@ -320,9 +337,13 @@ class Fetcher:
         )
 
     def _once(
-        self, url: str, headers: dict[str, str], deadline: float
-    ) -> tuple[int, dict[str, str], bytes, str | None]:
+        self, url: str, headers: dict[str, str], deadline: float, secret: Iterable[str] = ()
+    ) -> tuple[int, dict[str, str], bytes, str | None, Exchange | None]:
+        """One request: status, headers (lower-cased), decoded body, redirect target, and
+        with ``policy.record`` the exchange as on the wire (redirects and 2xx only)."""
         cap = self.policy.max_bytes
+        record = self.policy.record
+        started = datetime.now(UTC)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"fetch: {url} took longer than {self.policy.timeout}s in total")
@@ -331,19 +352,29 @@ class Fetcher:
             with self._client.stream(
                 "GET", url, headers=headers, timeout=httpx.Timeout(remaining)
             ) as resp:
+                remote = remote_address(resp) if record else None  # before the socket closes
                 if resp.is_redirect and "location" in resp.headers:
-                    return resp.status_code, {}, b"", resp.headers["location"]
+                    hop = None
+                    if record:
+                        note = "the redirect's body was not read; the payload is empty"
+                        hop = exchange_of(resp, started, remote, b"", secret, [note])
+                    return resp.status_code, {}, b"", resp.headers["location"], hop
                 lowered = {k.lower(): v for k, v in resp.headers.items()}
                 if resp.status_code == 304 or not 200 <= resp.status_code < 300:
                     _drain(resp)  # nothing is parsed; a short body is read to keep the connection
-                    return resp.status_code, lowered, b"", None
+                    return resp.status_code, lowered, b"", None, None
                 length = resp.headers.get("content-length", "")
                 if length.isdigit() and int(length) > cap:
                     raise FetchError(f"fetch: {url} is {length} bytes, over the {cap}-byte cap")
-                decoder = Decoder(resp.headers.get("content-encoding", ""), url)
+                encoding = resp.headers.get("content-encoding", "")
+                decoder = Decoder(encoding, url)
                 chunks: list[bytes] = []
+                wire: list[bytes] = []  # as received, when that differs from the decoded body
+                keep_wire = record and bool(encoding.strip())
                 size = 0
                 for raw in resp.iter_raw():
+                    if keep_wire:
+                        wire.append(raw)
                     for chunk in decoder.feed(raw, cap - size):
                         size += len(chunk)
                         if size > cap:
@@ -357,7 +388,14 @@ class Fetcher:
                             f"fetch: {url} took longer than {self.policy.timeout}s in total"
                         )
                 lowered.pop("content-encoding", None)
-                return resp.status_code, lowered, b"".join(chunks), None
+                body = b"".join(chunks)
+                hop = None
+                if record:
+                    kept, notes, drop = as_recorded(
+                        body, b"".join(wire) if keep_wire else body, cap
+                    )
+                    hop = exchange_of(resp, started, remote, kept, secret, notes, drop)
+                return resp.status_code, lowered, body, None, hop
         except httpx.TimeoutException:
             raise FetchError(f"fetch: {url} timed out after {self.policy.timeout}s") from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:

@@ -55,6 +55,7 @@ def _collect_feed(
         source.name,
         resp.headers.get("content-type", ""),
         default_lang=_default_lang(source),
+        capture=resp.capture,
     )
     lifetimes = [t for t in (resp.max_age, result.ttl_seconds) if t is not None]
     return Collected(

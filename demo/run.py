@@ -19,6 +19,7 @@ from regwatch.demo.mailbox import mailbox
 from regwatch.demo.server import serve
 from regwatch.pipeline import RunSummary, collect_sources
 from regwatch.store import db
+from regwatch.store.evidence import EvidenceStore
 from regwatch.store.queries import counts
 
 __all__ = ["FETCH", "SITE", "SOURCES", "DemoReport", "run_demo"]
@@ -55,7 +56,8 @@ class DemoReport:
         out += [
             f"digest: {self.digest_items} items → {self.out / 'digest.html'}, "
             f"{self.out / 'digest.txt'}",
-            f"database file: {self.out / 'regwatch.db'}",
+            f"database file: {self.out / 'regwatch.db'}; captures (WARC) of flagged documents in "
+            f"{self.out / 'evidence'}",
             f"settings: {self.out / 'config.toml'} — next: make serve, or "
             f"regwatch --config {self.out / 'config.toml'} serve",
             f"outbox (as if it were {self.digest_due} UTC, the subscriptions' digest time): "
@@ -87,9 +89,12 @@ def run_demo(out: Path) -> DemoReport:
         with db.session_scope(engine) as session:
             before = counts(session)
         flagger = make_flagger(NlpConfig())
-        with serve(SITE) as base, Fetcher(fetch_policy(FETCH)) as fetcher:
+        # Captures go where the written config.toml's evidence.dir (empty) puts them: beside
+        # the database, so `regwatch --config OUT/config.toml evidence verify` checks them.
+        evidence = EvidenceStore(out / "evidence")
+        with serve(SITE) as base, Fetcher(fetch_policy(FETCH, record=True)) as fetcher:
             sources = load_sources(SOURCES, base)
-            summary = collect_sources(engine, flagger, fetcher, sources)
+            summary = collect_sources(engine, flagger, fetcher, sources, evidence=evidence)
         now = datetime.now(UTC) + timedelta(seconds=1)
         dc = DigestConfig()
         digest = digest_for(

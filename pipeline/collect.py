@@ -22,6 +22,7 @@ from regwatch.pipeline.ingest import ingest
 from regwatch.pipeline.runs import finish_run, open_run
 from regwatch.store import db
 from regwatch.store import models as m
+from regwatch.store.evidence import EvidenceStore
 from regwatch.store.queries import known_urls
 from regwatch.store.sources import (
     PollState,
@@ -96,6 +97,7 @@ def collect_sources(
     max_wait: float = DEFAULT_MAX_WAIT_S,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    evidence: EvidenceStore | None = None,
 ) -> RunSummary:
     """Poll every enabled source once; record health per source and a ``runs`` row.
 
@@ -105,6 +107,7 @@ def collect_sources(
     Nothing a source or an item does stops the others: any error is recorded on the source's
     row (or in ``skipped`` for one item) and the run goes on; the run row is always closed.
     ``progress`` gets one line per source as it finishes (the terminal's progress display).
+    With ``evidence``, documents that raise signals keep their captures there.
     """
     sources = [s for s in sources if s.enabled]
     summary = RunSummary()
@@ -134,6 +137,7 @@ def collect_sources(
                 max_wait,
                 force,
                 pending,
+                evidence,
             )
             if len(pending) >= HEALTH_BATCH:
                 _record_successes(engine, pending, summary)
@@ -172,6 +176,7 @@ def _collect_one(
     max_wait: float,
     force: bool,
     pending: list[_Success],
+    evidence: EvidenceStore | None = None,
 ) -> None:
     now = m.utcnow()
     if not force and not state.due(now):
@@ -200,7 +205,7 @@ def _collect_one(
     documents, too_long = fit_urls(collected.documents)
     summary.skipped.extend(f"{source.name}: {s}" for s in [*collected.skipped, *too_long])
     skipped = len(collected.skipped) + len(too_long)
-    failed = _ingest(engine, flagger, source, documents, summary)
+    failed = _ingest(engine, flagger, source, documents, summary, evidence)
     if failed:
         # Validators, freshness and the listing's state stay as they were, so the next poll
         # fetches this response again and stores what is missing (nothing is stored twice).
@@ -261,6 +266,7 @@ def _ingest(
     source: SourceConfig,
     documents: list[Document],
     summary: RunSummary,
+    evidence: EvidenceStore | None = None,
 ) -> list[str]:
     """Store ``documents``; return why each one that was not stored was not (empty: all
     stored). A store that fails as a whole (locked past the busy timeout) fails the items
@@ -268,7 +274,7 @@ def _ingest(
     failed: list[str] = []
     done = 0
     try:
-        for doc, result in ingest(engine, flagger, documents):
+        for doc, result in ingest(engine, flagger, documents, evidence=evidence):
             done += 1
             summary.items_seen += 1
             if isinstance(result, Exception):  # one bad item never stops the others

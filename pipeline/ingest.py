@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +36,9 @@ from regwatch.pipeline.dedupe import (
 )
 from regwatch.store import db
 from regwatch.store import documents as store
+from regwatch.store import evidence as captures
 from regwatch.store.documents import Flagged, batched
+from regwatch.store.evidence import EvidenceStore
 
 __all__ = ["BATCH", "Preview", "flag_document", "ingest", "language_of", "preview", "store_batch"]
 
@@ -46,11 +48,18 @@ BATCH = 200  # documents per transaction: big enough to amortize, small enough t
 
 
 def ingest(
-    engine: Engine, flagger: Flagger, docs: Sequence[Document], *, batch: int = BATCH
+    engine: Engine,
+    flagger: Flagger,
+    docs: Sequence[Document],
+    *,
+    batch: int = BATCH,
+    evidence: EvidenceStore | None = None,
 ) -> Iterator[tuple[Document, IngestResult | Exception]]:
     """Dedupe, flag and store ``docs``, each under the source it names (``Document.source``,
     a source the store has); yield each with its result, or with the exception that kept it
-    out (the others go on)."""
+    out (the others go on). With ``evidence``, a new document or version that raised a
+    signal keeps its capture (``Document.capture``): the file is written before the
+    transaction, its rows inside the one that stores the signals."""
     for chunk in batched(docs, batch):
         with db.session_scope(engine) as session:
             settled = settle(store.stored(session, keys(chunk)), chunk)
@@ -68,7 +77,10 @@ def ingest(
                 )
             else:
                 try:
-                    todo.append((i, flag_document(flagger, doc)))
+                    flagged = flag_document(flagger, doc)
+                    if evidence is not None and flagged.matches and doc.capture is not None:
+                        flagged = replace(flagged, capture=evidence.put(doc.capture))
+                    todo.append((i, flagged))
                 except Exception as exc:  # one bad item never stops the others
                     log.exception("could not flag %s", doc.url)
                     results[i] = exc
@@ -118,6 +130,15 @@ def _write(session: Session, items: Sequence[Flagged]) -> list[IngestResult]:
     for i in later:
         results[i] = _write_one(session, items[i])
         session.flush()
+    written = (Outcome.NEW, Outcome.UPDATED)
+    captures.link(
+        session,
+        [
+            (results[i].document_id, f.capture)
+            for i, f in enumerate(items)
+            if f.capture is not None and results[i].outcome in written
+        ],
+    )
     return [results[i] for i in range(len(items))]
 
 

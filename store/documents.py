@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import Table, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -18,6 +18,9 @@ from regwatch.errors import StoreError
 from regwatch.nlp import Match
 from regwatch.store import models as m
 from regwatch.store.fulltext import index_document, index_documents
+
+if TYPE_CHECKING:
+    from regwatch.store.evidence import StoredCapture
 
 __all__ = [
     "Flagged",
@@ -56,6 +59,7 @@ class Flagged:
     lang: str
     matches: list[Match]
     terms: list[str]  # for the full-text index
+    capture: StoredCapture | None = None  # its evidence, written (signals raised) before the rows
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "SIGNAL_COLUMNS",
     "Base",
+    "Capture",
     "ComboKey",
     "Delivery",
     "Document",
+    "DocumentCapture",
     "DocumentVersion",
     "Feedback",
     "Run",
@@ -416,3 +418,34 @@ class Run(Base):
     documents_updated: Mapped[int] = mapped_column(Integer, default=0)
     signals_new: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Capture(Base):
+    """A stored capture: WARC records of the HTTP exchange(s) a document came from, in the
+    evidence folder under its SHA-256 (store/evidence.py). A feed's one capture serves every
+    item of it that raised a signal."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)  # of the .warc.gz file
+    url: Mapped[str] = mapped_column(Text)  # the URL that answered
+    captured_at: Mapped[datetime]  # when the answer was requested (UTC)
+    size: Mapped[int] = mapped_column(Integer)  # bytes of the .warc.gz file
+    records: Mapped[int] = mapped_column(Integer)  # WARC records in it
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DocumentCapture(Base):
+    """Which capture a document's version was read from (the version that raised signals)."""
+
+    __tablename__ = "document_captures"
+    __table_args__ = (
+        UniqueConstraint("document_id", "capture_id"),
+        Index("ix_document_captures_capture_id", "capture_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)  # the document's version it was read into

@@ -7,10 +7,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from regwatch.store.models import Document, Signal, Source
+from regwatch.store.models import Document, DocumentCapture, Signal, Source
 
 __all__ = ["SignalRow", "SourceHealth", "counts", "known_urls", "signals_between", "source_health"]
 
@@ -35,6 +35,7 @@ class SignalRow:
     tier: str
     country: str
     countries: tuple[str, ...] = ()  # mentioned in the signal's context
+    captured: bool = False  # its document has an archived copy (store/evidence.py)
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,11 @@ def signals_between(
 ) -> list[SignalRow]:
     """Signals detected in [since, until) with their document and source, best first; only
     those with an id above ``after_id`` (what a reader that has seen the rest asks for)."""
+    captured = (
+        exists().where(DocumentCapture.document_id == Document.id).correlate(Document).label("c")
+    )
     stmt = (
-        select(Signal, Document, Source)
+        select(Signal, Document, Source, captured)
         .join(Document, Signal.document_id == Document.id)
         .join(Source, Document.source_id == Source.id)
         .where(Signal.detected_at >= since, Signal.detected_at < until, Signal.score >= min_score)
@@ -140,8 +144,9 @@ def signals_between(
             tier=src.tier,
             country=src.country,
             countries=tuple(sig.countries or ()),
+            captured=bool(has_capture),
         )
-        for sig, doc, src in session.execute(stmt)
+        for sig, doc, src, has_capture in session.execute(stmt)
     ]
 
 

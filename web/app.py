@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from regwatch.web import api, feedback, pages
+from regwatch.web import api, evidence, feedback, pages
 from regwatch.web.security import Guard
 
 __all__ = ["WebOptions", "create_app"]
@@ -32,6 +32,7 @@ class WebOptions:
     token: str = ""  # when set, every request needs it
     page_size: int = 50
     quiet_days: int = 7  # digest.quiet_days: when a source counts as quiet
+    evidence_dir: str = ""  # evidence.dir: the archived copies served; empty: none
 
 
 def create_app(
@@ -56,6 +57,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(feedback.router)
+    app.include_router(evidence.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard, token=options.token)
     app.add_exception_handler(HTTPException, _http_error)

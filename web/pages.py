@@ -18,6 +18,7 @@ from regwatch.alerts.render import safe_url
 from regwatch.errors import UsageError
 from regwatch.store import db
 from regwatch.store.analyst import COLUMNS, check_categories, iter_signals
+from regwatch.store.evidence import captures_of
 from regwatch.store.export import BOM, format_rows
 from regwatch.store.facets import FACETS, Facets, facet_counts, signal_page, timeline
 from regwatch.store.results import DocumentHit, document_hits
@@ -174,7 +175,8 @@ def document_page(request: Request, document_id: int, s: Db) -> HTMLResponse:
     page = HTMLResponse("")
     csrf = form_token(request, page)
     categories = sorted(titles("category"))
-    out = _page("document.html.j2", doc=view, csrf=csrf, categories=categories)
+    archived = captures_of(s, document_id)
+    out = _page("document.html.j2", doc=view, csrf=csrf, categories=categories, captures=archived)
     out.raw_headers.extend(h for h in page.raw_headers if h[0] == b"set-cookie")
     return out
 

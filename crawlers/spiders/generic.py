@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from regwatch.crawlers.attachments import attachment_kind, attachment_links, attachment_text
 from regwatch.crawlers.document import Collected, Document, canonical_url
+from regwatch.crawlers.exchange import CAPTURE_META, Capture
 from regwatch.crawlers.extract import (
     Article,
     article_from_page,
@@ -276,6 +277,7 @@ class SourceSpider(scrapy.Spider):
                 source=src.name,
                 published=article.published or hint,
                 lang=article.lang or self.default_lang,
+                capture=self.capture(response),
             )
         for url, label in attachment_links(html, article.url, src.text_selector):
             if self.attachments >= MAX_ATTACHMENTS:
@@ -311,7 +313,14 @@ class SourceSpider(scrapy.Spider):
             source=self.source.name,
             published=article.published if article else None,
             lang=(article.lang if article else None) or self.default_lang,
+            capture=self.capture(response),
         )
+
+    @staticmethod
+    def capture(response: Response) -> Capture | None:
+        """The Fetcher's capture of ``response`` (with [evidence] on): its Documents carry it."""
+        capture = response.meta.get(CAPTURE_META)
+        return capture if isinstance(capture, Capture) else None
 
     def page_html(self, response: Response) -> str:
         """The page as text: its declared charset, else sniffed (windows-1251, KOI8-R, …)."""

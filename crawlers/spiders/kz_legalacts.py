@@ -259,6 +259,7 @@ class KzLegalActsSpider(ListingSpider):
                 published=draft.published,
                 lang=self.default_lang,
                 instrument=facts_of(draft),
+                capture=self.capture(response),
             )
         if page < min(total, self.source.max_pages):
             request = self.follow(

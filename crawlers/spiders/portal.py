@@ -148,6 +148,7 @@ class PortalSpider(ListingSpider):
             published=page.published,
             lang=page.lang or self.default_lang,
             instrument=page.facts,
+            capture=self.capture(response),
         )
         if row.related:  # a related page's own related pages are the same set: not chained
             return
