@@ -3,6 +3,7 @@ pages, and a crawl of a loopback copy of the portal through the real collection 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -189,3 +190,14 @@ def test_a_discussion_period_with_another_dash() -> None:
         date(2026, 11, 20),
         date(2026, 12, 5),
     )
+
+
+def test_with_evidence_on_each_draft_carries_the_capture_of_its_own_page(site: LocalSite) -> None:
+    serve(site)
+    with Fetcher(dataclasses.replace(POLICY, record=True)) as fetcher:
+        got = collect(source(site), fetcher)
+    drafts = [d for d in got.documents if d.instrument]
+    assert drafts
+    for doc in drafts:
+        assert doc.capture is not None
+        assert doc.capture.exchanges[-1].url == doc.url
