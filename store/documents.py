@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from regwatch.crawlers import Document
 from regwatch.errors import StoreError
+from regwatch.instruments.claims import Claim
 from regwatch.nlp import Match
 from regwatch.store import models as m
 from regwatch.store.fulltext import index_document, index_documents
@@ -56,6 +57,7 @@ class Flagged:
     lang: str
     matches: list[Match]
     terms: list[str]  # for the full-text index
+    claim: Claim | None = None  # what it says about an instrument (instruments.linking)
 
 
 @dataclass(frozen=True)
