@@ -133,7 +133,17 @@ def write(session: Session, document_id: int, claim: Claim, decision: Decision) 
         session.flush()
     else:
         row = session.get_one(Instrument, _canonical(session, decision.instrument_id))
-    _fill(row, claim)
+    taken = bool(
+        claim.portal_id
+        and session.scalar(
+            select(Instrument.id).where(
+                Instrument.portal == claim.portal,
+                Instrument.portal_id == claim.portal_id,
+                Instrument.id != row.id,
+            )
+        )
+    )  # another instrument has this portal id (one the document was unlinked from)
+    _fill(row, claim, portal_id_free=not taken)
     row.last_seen = now
     L = InstrumentDocument
     existing = session.scalar(
@@ -161,15 +171,15 @@ def write(session: Session, document_id: int, claim: Claim, decision: Decision) 
     return row.id
 
 
-def _fill(row: Instrument, claim: Claim) -> None:
+def _fill(row: Instrument, claim: Claim, *, portal_id_free: bool = True) -> None:
     """The claim's facts on the instrument: a portal's win; a text's only fill gaps."""
-    portal = claim.portal is not None
-    for attr in ("jurisdiction", "kind", "issuing_body", "portal"):
+    portal = claim.portal is not None and portal_id_free
+    for attr in ("jurisdiction", "kind", "issuing_body"):
         value = getattr(claim, attr)
         if value and (portal or not getattr(row, attr)):
             setattr(row, attr, value)
-    if claim.portal_id and not row.portal_id:
-        row.portal_id = claim.portal_id
+    if claim.portal_id and not row.portal_id and portal_id_free:
+        row.portal, row.portal_id = claim.portal, claim.portal_id
     if claim.number_key and (portal or not row.number_key):
         row.number, row.number_key = claim.number, claim.number_key
     if claim.title and (portal or not row.title):

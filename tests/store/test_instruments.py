@@ -158,3 +158,18 @@ def test_unlink_is_kept_and_merge_is_reversible(engine: Engine) -> None:
         )
         with pytest.raises(UsageError, match="not linked"):
             links.unlink(s, d1, a)
+
+
+def test_a_portal_document_unlinked_then_seen_again_makes_no_duplicate_portal_id(
+    engine: Engine,
+) -> None:
+    [d1] = _docs(engine, 1)
+    a = _write(engine, d1, PORTAL)
+    with db.session_scope(engine) as s:
+        links.unlink(s, d1, a)
+    b = _write(engine, d1, PORTAL)  # decide() offers a new instrument: the old one is refused
+    assert b != a
+    with db.session_scope(engine) as s:
+        found = reads.get_instrument(s, b)
+        assert found is not None and found.instrument.portal_id is None
+        assert found.instrument.title == "Об искусственном интеллекте"
