@@ -18,9 +18,9 @@ __all__ = ["TRACKER_FIELDS", "add_instrument_commands", "tracker_row"]
 
 # What a GR tracker (a spreadsheet, Airtable, a CRM) takes: one row per instrument.
 TRACKER_FIELDS = (
-    "id", "jurisdiction", "type", "number", "title", "stage", "stage_label", "stage_date",
-    "consultation_start", "consultation_end", "issuing_body", "themes", "portal", "portal_id",
-    "documents", "first_seen", "last_seen",
+    "id", "jurisdiction", "type", "number", "title", "label", "subject", "stage", "stage_label",
+    "stage_date", "consultation_start", "consultation_end", "issuing_body", "themes", "portal",
+    "portal_id", "documents", "first_seen", "last_seen",
 )  # fmt: skip
 
 
@@ -34,6 +34,8 @@ def tracker_row(inst: Any) -> dict[str, Any]:
         "type": inst.kind,
         "number": inst.number,
         "title": inst.title,
+        "label": inst.label,
+        "subject": inst.subject,
         "stage": inst.stage.value if inst.stage else None,
         "stage_label": stage_label(inst.stage, inst.jurisdiction) if inst.stage else None,
         "stage_date": inst.stage_date,
@@ -99,7 +101,7 @@ def cmd_instruments_list(args: argparse.Namespace) -> int:
         head = f"{r.id:>5}  {r.jurisdiction or '??':<4} {r.kind or '?':<10} {stage}"
         extra = "  ".join(x for x in (_dates(r), f"{r.documents} doc(s)") if x)
         print(f"{head}  {extra}")
-        print(f"       {r.title or '(untitled)'}{'  ' + r.number if r.number else ''}")
+        print(f"       {r.label}{'  ' + r.number if r.number else ''}")
     return 0
 
 
@@ -123,11 +125,11 @@ def cmd_instruments_show(args: argparse.Namespace) -> int:
         emit(found)
         return 0
     inst = found.instrument
-    print(f"instrument {inst.id}: {inst.title or '(untitled)'}")
+    print(f"instrument {inst.id}: {inst.label}")
     if inst.merged_into:
         print(f"  merged into instrument {inst.merged_into} (shown there)")
     for key, value in tracker_row(inst).items():
-        if key not in ("id", "title") and value not in (None, [], ""):
+        if key not in ("id", "title", "label") and value not in (None, [], ""):
             shown = ", ".join(value) if isinstance(value, list) else plain(value)
             print(f"  {key:<19} {shown}")
     if found.merged:

@@ -35,6 +35,7 @@ class Claim:
     number_key: str | None = None  # normalised (:func:`instruments.keys.number_key`)
     title: str | None = None  # the instrument's own title, when the page states it (portal)
     title_keys: tuple[str, ...] = ()  # what title linking compares (instruments.keys)
+    subject: str | None = None  # what it is about ("ai"): instruments/data/subjects.toml
     issuing_body: str | None = None
     stages: tuple[StageClaim, ...] = ()
     consultation_start: date | None = None

@@ -23,6 +23,7 @@ __all__ = [
     "normalise",
     "number_key",
     "stems_key",
+    "subject_label",
     "subjects",
     "title_keys",
 ]
@@ -39,6 +40,7 @@ def normalise(text: str) -> str:
 @dataclass(frozen=True)
 class Subject:
     name: str
+    label: str  # in English: "artificial intelligence"
     patterns: tuple[re.Pattern[str], ...]  # on normalise(text), except the case-kept ones
     exact: tuple[re.Pattern[str], ...]  # on the text as written
 
@@ -59,6 +61,7 @@ def subjects(path: Path = SUBJECTS_FILE) -> tuple[Subject, ...]:
         out.append(
             Subject(
                 name,
+                str(table.get("label", name.replace("_", " "))),
                 tuple(_term_pattern(t) for t in terms if not t.startswith("=")),
                 tuple(
                     re.compile(rf"(?<!\w){re.escape(t[1:])}(?!\w)")
@@ -68,6 +71,11 @@ def subjects(path: Path = SUBJECTS_FILE) -> tuple[Subject, ...]:
             )
         )
     return tuple(out)
+
+
+def subject_label(name: str) -> str:
+    """The subject's English label ("artificial intelligence"); its name when unknown."""
+    return next((s.label for s in subjects() if s.name == name), name.replace("_", " "))
 
 
 def find_subjects(text: str) -> list[tuple[int, str]]:

@@ -188,6 +188,7 @@ def claim_of(doc: Document, lang: str, matches: Sequence[Match]) -> Claim | None
         title_keys=keys.title_keys(
             kind, subject, own_title, (facts.lang if facts else None) or lang, amending=amending
         ),
+        subject=subject,
         issuing_body=facts.issuing_body if facts else None,
         stages=tuple(stages),
         consultation_start=start,

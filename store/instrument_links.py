@@ -174,7 +174,7 @@ def write(session: Session, document_id: int, claim: Claim, decision: Decision) 
 def _fill(row: Instrument, claim: Claim, *, portal_id_free: bool = True) -> None:
     """The claim's facts on the instrument: a portal's win; a text's only fill gaps."""
     portal = claim.portal is not None and portal_id_free
-    for attr in ("jurisdiction", "kind", "issuing_body"):
+    for attr in ("jurisdiction", "kind", "issuing_body", "subject"):
         value = getattr(claim, attr)
         if value and (portal or not getattr(row, attr)):
             setattr(row, attr, value)

@@ -70,6 +70,8 @@ class Instrument(Base):
     number: Mapped[str | None] = mapped_column(String(64))  # as first stated ("ЗРУ-1018")
     number_key: Mapped[str | None] = mapped_column(String(64))  # normalised: what links match
     title: Mapped[str] = mapped_column(Text, default="")  # the best title known (portal first)
+    # What it is about, a subject of instruments/data/subjects.toml ("ai"), when known.
+    subject: Mapped[str | None] = mapped_column(String(64))
     portal: Mapped[str | None] = mapped_column(String(128))  # the portal's host
     portal_id: Mapped[str | None] = mapped_column(String(256))  # the portal's own id
     issuing_body: Mapped[str | None] = mapped_column(Text)

@@ -12,9 +12,11 @@ the stage-change alerts show. Every read works on both engines and within the ca
         the instruments a document is linked to (for the document page).
     stage_changes_since(session, since) -> [StageChange]
         events recorded after ``since`` (a UTC datetime) that moved an instrument's stage
-        forward, oldest first. ``StageChange.event_id`` is stable and there is at most one
-        such event per instrument and stage: key the outbox on it ("once per instrument and
-        stage"). ``previous`` is the stage it left.
+        forward, oldest first; ``previous`` is the stage it left. ``event_id`` is stable.
+        There is one such event per instrument and stage — unless an unlink or an unmerge
+        took the stage back and other evidence moved it forward again: key the outbox on
+        ``StageChange.outbox_key`` (``"instrument-<id>-<stage>"``) to send once per
+        instrument and stage whatever happens.
     consultations_closing(session, today, days) -> [InstrumentSummary]
         instruments whose consultation ends between ``today`` and ``today + days`` (both
         included), the soonest first.
@@ -33,6 +35,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from regwatch.instruments.keys import subject_label
 from regwatch.instruments.vocabulary import Stage
 from regwatch.store.instrument_models import (
     LINKED,
@@ -79,6 +82,7 @@ class InstrumentSummary:
     kind: str | None
     number: str | None
     title: str
+    subject: str | None
     portal: str | None
     portal_id: str | None
     issuing_body: str | None
@@ -91,6 +95,16 @@ class InstrumentSummary:
     last_seen: datetime
     documents: int  # linked documents, the merged instruments' included
     merged_into: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Its title, or for one known only from articles what it is: "Law on artificial
+        intelligence"."""
+        if self.title:
+            return self.title
+        what = (self.kind or "instrument").capitalize()
+        about = subject_label(self.subject) if self.subject else None
+        return f"{what} on {about}" if about else f"{what} (untitled)"
 
     def consultation_open(self, today: date) -> bool:
         """Comments are still accepted on ``today`` (the end day included)."""
@@ -172,6 +186,11 @@ class StageChange:
     evidence: str
     source: str
     recorded_at: datetime
+    instrument_id: int = 0  # the event's own instrument (a merged one keeps its id)
+
+    @property
+    def outbox_key(self) -> str:
+        return f"instrument-{self.instrument_id or self.instrument.id}-{self.stage.value}"
 
 
 def counted_out() -> Any:
@@ -230,6 +249,7 @@ def _summary(row: Instrument, documents: int) -> InstrumentSummary:
         kind=row.kind,
         number=row.number,
         title=row.title,
+        subject=row.subject,
         portal=row.portal,
         portal_id=row.portal_id,
         issuing_body=row.issuing_body,
@@ -407,6 +427,7 @@ def stage_changes_since(session: Session, since: datetime) -> list[StageChange]:
                 e.evidence,
                 e.source,
                 e.recorded_at,
+                e.instrument_id,
             )
         )
     return out

@@ -46,6 +46,7 @@ def test_instruments_commands(
     assert (kz["type"], kz["stage"], kz["consultation_end"], kz["documents"]) == (
         "law", "public_discussion", "2026-12-04", 2)  # fmt: skip
     assert "draft_instrument" in kz["themes"] and uz["documents"] == 1
+    assert (kz["subject"], kz["label"]) == ("ai", "Law on artificial intelligence")
     assert main([*run, "list", "--country", "uz"]) == 0
     assert f"{uz['id']:>5}  uz" in capsys.readouterr().out
 

@@ -88,6 +88,7 @@ def test_write_read_and_replay(engine: Engine) -> None:
         assert [(c.stage, c.previous) for c in changes] == [
             (Stage.PUBLIC_DISCUSSION, None), (Stage.FIRST_READING, Stage.PUBLIC_DISCUSSION)]  # fmt: skip
         assert changes[1].event_id == found.events[1].id
+        assert changes[1].outbox_key == f"instrument-{iid}-first_reading"
         assert reads.stage_changes_since(s, changes[1].recorded_at) == []
         closing = reads.consultations_closing(s, date(2026, 12, 1), 7)
         assert [c.id for c in closing] == [iid]

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("number", sa.String(64), nullable=True),
         sa.Column("number_key", sa.String(64), nullable=True),
         sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("subject", sa.String(64), nullable=True),
         sa.Column("portal", sa.String(128), nullable=True),
         sa.Column("portal_id", sa.String(256), nullable=True),
         sa.Column("issuing_body", sa.Text(), nullable=True),
