@@ -90,14 +90,36 @@ _READINGS = (
 )
 
 
+# A draft with no stage term (the flagger's "draft") may still be said to be submitted to
+# parliament, withdrawn or rejected.
+_CHAMBER = (
+    r"(?:мажилис|сенат|парламент|жогорку кен[еe]ш|законодательн\w* палат|маджлис|маҷлис"
+    r"|parliament|mazhilis|senate|legislative chamber|jogorku kenesh|majlis)"
+)
+_DRAFT_STAGES = (
+    (re.compile(r"отозван|снят с рассмотрения|withdrawn|кері қайтарып алын|qaytarib olindi"
+                r"|чакыртып алынды"), Stage.WITHDRAWN),
+    (re.compile(r"отклонил|отклонен|rejected|voted down|қабылданбады|rad etildi|четке кагылды"),
+     Stage.REJECTED),
+    (re.compile(rf"(?:внес\w*|направлен\w*|поступил\w*)\s+(?:\w+\s+){{0,5}}?"
+                rf"(?:в|на рассмотрение)\s+{_CHAMBER}"
+                rf"|(?:submitted|sent|introduced)\s+(?:[\w'-]+\s+){{0,5}}?(?:to|in)\s+"
+                rf"(?:the\s+)?{_CHAMBER}|(?:мәжіліс|парламент)\w*\s+(?:қарауына\s+)?енгіз"
+                r"|qonunchilik palatasiga kiritil|жогорку кеңешке киргизил"), Stage.SUBMITTED),
+)  # fmt: skip
+
+
 def text_stage(name: str, sentence: str) -> Stage | None:
     """The procedure stage a draft_instrument signal's stage attribute names, refined by its
-    sentence for parliament (which reading, which chamber)."""
+    sentence: for parliament, which reading and which chamber; for a bare draft, whether it
+    was submitted to parliament, withdrawn or rejected."""
     if name in _TEXT_STAGES:
         return _TEXT_STAGES[name]
+    folded = keys.normalise(sentence)
+    if name == "draft":
+        return next((stage for pattern, stage in _DRAFT_STAGES if pattern.search(folded)), None)
     if name != "passed_by_parliament":
         return None
-    folded = keys.normalise(sentence)
     for pattern, stage in _READINGS:
         if pattern.search(folded):
             return stage

@@ -45,6 +45,16 @@ def test_a_reading_is_a_stage_with_its_number(flagger: Flagger) -> None:
     assert text_stage("passed_by_parliament", "Сенат одобрил закон") is Stage.APPROVED_UPPER
     assert text_stage("passed_by_parliament", "passed by parliament") is Stage.PASSED_LOWER
     assert text_stage("draft", "…") is None
+    for sentence in (
+        "Правительство внесло проект Цифрового кодекса на рассмотрение Мажилиса.",
+        "Проект закона направлен в Мажилис.",
+        "The government submitted the draft Digital Code to parliament.",
+        "Үкімет Цифрлық кодекс жобасын Мәжілістің қарауына енгізді.",
+        "Loyiha Qonunchilik palatasiga kiritildi.",
+    ):
+        assert text_stage("draft", sentence) is Stage.SUBMITTED, sentence
+    assert text_stage("draft", "Законопроект отозван из Мажилиса.") is Stage.WITHDRAWN
+    assert text_stage("draft", "The Senate rejected the bill.") is Stage.REJECTED
 
 
 def test_no_claim_without_portal_facts_or_a_draft_signal(flagger: Flagger) -> None:
