@@ -105,7 +105,8 @@ def parse_when(
     except ValueError:
         span = ", or a span back from now (36h, 7d, 2w)" if spans else ""
         raise UsageError(
-            f"{name} {value!r}: use a date (2026-11-01) or a time (2026-11-01T08:00+05:00)" + span
+            f"{name} {value!r}: use a date (2026-11-01) or a time (2026-11-01T08:00+05:00)"
+            + span
         ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
@@ -127,7 +128,9 @@ def check_categories(session: Session, categories: Iterable[str]) -> None:
         similar = difflib.get_close_matches(name, sorted(known), 3, 0.6)
         close += [k for k in similar if k not in close]
         hint = f"did you mean {' or '.join(close)}? " if close else ""
-        raise UsageError(f"category {name!r} is unknown; {hint}known: {', '.join(sorted(known))}")
+        raise UsageError(
+            f"category {name!r} is unknown; {hint}known: {', '.join(sorted(known))}"
+        )
 
 
 @dataclass(frozen=True)

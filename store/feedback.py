@@ -162,7 +162,9 @@ def training_texts(session: Session) -> list[TrainingText]:
         ).first()
         if found is None:
             continue
-        flagged = set(session.scalars(select(Signal.category).where(Signal.document_id == doc_id)))
+        flagged = set(
+            session.scalars(select(Signal.category).where(Signal.document_id == doc_id))
+        )
         out.append(
             TrainingText(f"feedback-doc-{doc_id}", found[0], found[1], frozenset(cats | flagged))
         )

@@ -143,7 +143,9 @@ def _by_signals(
     if sort == "published":
         order = order.join(Document, Document.id == Signal.document_id)
     seen: dict[int, None] = {}
-    result = session.execute(narrow(order).order_by(*SORTS[sort]).execution_options(yield_per=1000))
+    result = session.execute(
+        narrow(order).order_by(*SORTS[sort]).execution_options(yield_per=1000)
+    )
     try:
         for (document_id,) in result:
             seen.setdefault(document_id)
