@@ -1,10 +1,19 @@
 """``make bench``: run every benchmark."""
 
-from bench import alerts_flood, collection, concurrency, nlp_throughput, store_ingest, store_queries
+from bench import (
+    alerts_flood,
+    collection,
+    concurrency,
+    instrument_linking,
+    nlp_throughput,
+    store_ingest,
+    store_queries,
+)
 
 collection.main()
 nlp_throughput.main()
 store_queries.main()
 store_ingest.main()
+instrument_linking.main()
 alerts_flood.main()
 concurrency.main()

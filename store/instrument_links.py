@@ -53,20 +53,44 @@ class Known:
     linked: frozenset[int]  # instruments it is linked to now (a new version keeps them)
 
 
+class _Merges:
+    """Which instrument was merged into which, read once per call (there are few)."""
+
+    def __init__(self, session: Session) -> None:
+        self.up: dict[int, int] = {
+            i: j
+            for i, j in session.execute(
+                select(Instrument.id, Instrument.merged_into).where(
+                    Instrument.merged_into.is_not(None)
+                )
+            )
+            if j is not None
+        }
+
+    def canonical(self, instrument_id: int) -> int:
+        current, seen = instrument_id, {instrument_id}
+        while (up := self.up.get(current)) is not None and up not in seen:
+            seen.add(up)
+            current = up
+        return current
+
+    def members(self, instrument_id: int) -> list[int]:
+        if not self.up:
+            return [instrument_id]
+        merged = (i for i in self.up if i != instrument_id and self.canonical(i) == instrument_id)
+        return [instrument_id, *sorted(merged)]
+
+
 def _canonical(session: Session, instrument_id: int) -> int:
-    current, seen = instrument_id, {instrument_id}
-    while True:
-        up = session.scalar(select(Instrument.merged_into).where(Instrument.id == current))
-        if up is None or up in seen:
-            return current
-        seen.add(up)
-        current = up
+    return _Merges(session).canonical(instrument_id)
 
 
 def candidates(session: Session, document_id: int | None, claim: Claim) -> Known:
     """The instruments ``claim`` could be about: same portal id, same number, or a shared
-    title key; each as the instrument it shows under (merges followed)."""
+    title key; each as the instrument it shows under (merges followed). A few queries
+    whatever the number of candidates."""
     I, T, L = Instrument, InstrumentTitle, InstrumentDocument  # noqa: E741
+    merges = _Merges(session)
     found: set[int] = set()
     if claim.portal and claim.portal_id:
         found.update(
@@ -78,7 +102,9 @@ def candidates(session: Session, document_id: int | None, claim: Claim) -> Known
         found.update(session.scalars(select(I.id).where(I.number_key == claim.number_key)))
     if claim.title_keys:
         found.update(
-            session.scalars(select(T.instrument_id).where(T.title_key.in_(claim.title_keys)))
+            session.scalars(
+                select(T.instrument_id).where(T.title_key.in_(claim.title_keys)).distinct()
+            )
         )
     refused: set[int] = set()
     linked: set[int] = set()
@@ -86,37 +112,45 @@ def candidates(session: Session, document_id: int | None, claim: Claim) -> Known
         for iid, status in session.execute(
             select(L.instrument_id, L.status).where(L.document_id == document_id)
         ):
-            (linked if status == LINKED else refused).add(_canonical(session, iid))
-    canon = {_canonical(session, i) for i in found | linked}
-    out = []
-    for cid in sorted(canon):
-        group = members(session, cid)
-        rows = list(session.scalars(select(I).where(I.id.in_(group)).order_by(I.id)))
-        head = next(r for r in rows if r.id == cid)
-        keys = frozenset(
-            session.scalars(select(T.title_key).where(T.instrument_id.in_(group)).distinct())
-        )
-        docs = tuple(
+            (linked if status == LINKED else refused).add(merges.canonical(iid))
+    canon = sorted({merges.canonical(i) for i in found | linked})
+    if not canon:
+        return Known([], frozenset(refused), frozenset(linked))
+    groups = {c: merges.members(c) for c in canon}
+    owner = {m: c for c, group in groups.items() for m in group}
+    every = sorted(owner)
+    rows = {r.id: r for r in session.scalars(select(I).where(I.id.in_(every)))}
+    keys: dict[int, set[str]] = {c: set() for c in canon}
+    for iid, key in session.execute(
+        select(T.instrument_id, T.title_key).where(T.instrument_id.in_(every)).distinct()
+    ):
+        keys[owner[iid]].add(key)
+    docs: dict[int, list[int]] = {c: [] for c in canon}
+    for c in canon:
+        docs[c] = list(
             session.scalars(
                 select(L.document_id)
-                .where(L.instrument_id.in_(group), L.status == LINKED)
+                .where(L.instrument_id.in_(groups[c]), L.status == LINKED)
                 .order_by(L.document_id)
                 .limit(3)
             )
         )
+    out = []
+    for c in canon:
+        head, group = rows[c], [rows[m] for m in groups[c] if m in rows]
         # A merged member's portal id or number still identifies the group.
-        portal = next(((r.portal, r.portal_id) for r in rows if r.portal_id), (None, None))
-        number = next((r.number_key for r in rows if r.number_key), None)
+        portal = next(((r.portal, r.portal_id) for r in group if r.portal_id), (None, None))
+        number = next((r.number_key for r in group if r.number_key), None)
         out.append(
             Candidate(
-                cid,
+                c,
                 head.jurisdiction,
                 head.kind,
                 head.number_key or number,
                 head.portal or portal[0],
                 head.portal_id or portal[1],
-                keys,
-                docs,
+                frozenset(keys[c]),
+                tuple(docs[c]),
             )
         )
     return Known(out, frozenset(refused), frozenset(linked))
@@ -127,12 +161,14 @@ def write(session: Session, document_id: int, claim: Claim, decision: Decision) 
     new), record the claim's titles, stage events and dates on it; the instrument's id.
     Writing the same claim again adds nothing."""
     now = utcnow()
+    merges = _Merges(session)
     if decision.instrument_id is None:
         row = Instrument(first_seen=now, last_seen=now, title="", themes="")
         session.add(row)
         session.flush()
     else:
-        row = session.get_one(Instrument, _canonical(session, decision.instrument_id))
+        row = session.get_one(Instrument, merges.canonical(decision.instrument_id))
+    group = merges.members(row.id)
     taken = bool(
         claim.portal_id
         and session.scalar(
@@ -147,7 +183,7 @@ def write(session: Session, document_id: int, claim: Claim, decision: Decision) 
     row.last_seen = now
     L = InstrumentDocument
     existing = session.scalar(
-        select(L).where(L.instrument_id.in_(members(session, row.id)), L.document_id == document_id)
+        select(L).where(L.instrument_id.in_(group), L.document_id == document_id)
     )
     if existing is None:
         session.add(
@@ -166,7 +202,7 @@ def write(session: Session, document_id: int, claim: Claim, decision: Decision) 
     for key in claim.title_keys:
         _add_title(session, row.id, claim.lang, title or "", key, document_id)
     for stage in claim.stages:
-        _add_event(session, row, stage, document_id)
+        _add_event(session, row, group, stage, document_id)
     session.flush()
     return row.id
 
@@ -209,11 +245,13 @@ def _add_title(
     session.flush()
 
 
-def _add_event(session: Session, row: Instrument, claim: StageClaim, document_id: int) -> None:
+def _add_event(
+    session: Session, row: Instrument, group: list[int], claim: StageClaim, document_id: int
+) -> None:
     E = InstrumentEvent
     if session.scalar(
         select(E.id).where(
-            E.instrument_id.in_(members(session, row.id)),
+            E.instrument_id.in_(group),
             E.stage == claim.stage.value,
             E.document_id == document_id,
             E.source == claim.source,
