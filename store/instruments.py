@@ -289,7 +289,7 @@ def list_instruments(
     if stage:
         query = query.where(I.stage == Stage(stage).value)
     if theme:
-        query = query.where(I.themes.contains(f",{theme},"))
+        query = query.where(I.themes.contains(f",{theme},", autoescape=True))
     rows = list(session.scalars(query.order_by(I.last_seen.desc(), I.id.desc())))
 
     def is_open(r: Instrument) -> bool:
