@@ -37,6 +37,7 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/python -m regwatch.nlp.evaluate tests/nlp/data/labelled tests/nlp/data/heldout tests/nlp/data/real
+	$(BIN)/python -m regwatch.instruments.evaluate tests/instruments/data/linking/set.jsonl tests/instruments/data/linking/heldout.jsonl
 
 # the learned stage: fit on the real train split (+ team-written set), threshold on the real dev
 # split; writes nlp/models/learned.json (deterministic: same data, same file)

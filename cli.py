@@ -34,6 +34,7 @@ from regwatch.commands.common import (
 from regwatch.commands.evidence import add_evidence_commands
 from regwatch.commands.feedback import add_feedback_commands
 from regwatch.commands.first_steps import cmd_alerts_test, cmd_config_init
+from regwatch.commands.instruments import add_instrument_commands
 from regwatch.commands.output import add_format, emit, wants_json
 from regwatch.commands.service import cmd_run, cmd_status
 from regwatch.commands.sources import (
@@ -307,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_feedback_commands(sub)
     add_evidence_commands(sub)
+    add_instrument_commands(sub)
     dem = sub.add_parser("demo", help="run the whole pipeline on bundled sample sources")
     dem.add_argument(
         "--out",

@@ -5,6 +5,7 @@ from bench import (
     collection,
     concurrency,
     evidence_disk,
+    instrument_linking,
     nlp_throughput,
     store_ingest,
     store_queries,
@@ -14,6 +15,7 @@ collection.main()
 nlp_throughput.main()
 store_queries.main()
 store_ingest.main()
+instrument_linking.main()
 alerts_flood.main()
 concurrency.main()
 evidence_disk.main()

@@ -1,5 +1,6 @@
 """The one ingest path, for feed entries, crawled pages and imported documents alike: dedupe
-(:mod:`pipeline.dedupe`) → flag → write (:mod:`store.documents`).
+(:mod:`pipeline.dedupe`) → flag → write (:mod:`store.documents`), with the link to the
+instrument a document is about in the same write (:mod:`pipeline.instruments`).
 
 A batch goes through in chunks of :data:`BATCH`, with one read and one write transaction per
 chunk. Each document gets the outcome it would get going through alone, in order: new
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from regwatch.crawlers import Document
 from regwatch.errors import StoreError
+from regwatch.instruments.linking import claim_of
 from regwatch.nlp import Flagger, detect
 from regwatch.nlp.index import search_terms
 from regwatch.pipeline.dedupe import (
@@ -34,6 +36,7 @@ from regwatch.pipeline.dedupe import (
     plan,
     settle,
 )
+from regwatch.pipeline.instruments import link_stored
 from regwatch.store import db
 from regwatch.store import documents as store
 from regwatch.store import evidence as captures
@@ -101,8 +104,13 @@ def ingest(
 
 def flag_document(flagger: Flagger, doc: Document) -> Flagged:
     lang = language_of(doc)
+    matches = flagger.flag(doc.title, doc.text, lang)
     return Flagged(
-        doc, lang, flagger.flag(doc.title, doc.text, lang), search_terms(f"{doc.title}\n{doc.text}")
+        doc,
+        lang,
+        matches,
+        search_terms(f"{doc.title}\n{doc.text}"),
+        claim=claim_of(doc, lang, matches),
     )
 
 
@@ -123,10 +131,9 @@ def _write(session: Session, items: Sequence[Flagged]) -> list[IngestResult]:
     ids = store.insert_new(
         session, [items[i] for i in fresh], [identity_url(docs[i]) for i in fresh]
     )
-    results.update(
-        (i, IngestResult(Outcome.NEW, doc_id, len(items[i].matches)))
-        for i, doc_id in zip(fresh, ids, strict=True)
-    )
+    for i, doc_id in zip(fresh, ids, strict=True):
+        results[i] = IngestResult(Outcome.NEW, doc_id, len(items[i].matches))
+        link_stored(session, doc_id, items[i])
     for i in later:
         results[i] = _write_one(session, items[i])
         session.flush()
@@ -148,6 +155,7 @@ def _write_one(session: Session, flagged: Flagged) -> IngestResult:
     outcome, doc_id = decision.outcome, decision.document_id
     if outcome is Outcome.NEW:
         [new_id] = store.insert_new(session, [flagged], [decision.url])
+        link_stored(session, new_id, flagged)
         return IngestResult(outcome, new_id, len(flagged.matches))
     assert doc_id is not None
     if decision.adopt_guid and doc.guid:
@@ -156,10 +164,11 @@ def _write_one(session: Session, flagged: Flagged) -> IngestResult:
         return IngestResult(outcome, doc_id)
     earlier = store.version_with(session, doc_id, doc.content_hash)
     if earlier is not None:  # changed back: that version is current again
-        return IngestResult(
-            outcome, doc_id, store.restore_version(session, doc_id, earlier, flagged)
-        )
-    return IngestResult(outcome, doc_id, store.add_version(session, doc_id, flagged))
+        new = store.restore_version(session, doc_id, earlier, flagged)
+    else:
+        new = store.add_version(session, doc_id, flagged)
+    link_stored(session, doc_id, flagged)  # a new version may bring a stage or a deadline
+    return IngestResult(outcome, doc_id, new)
 
 
 def _store_alone(engine: Engine, flagged: Flagged) -> IngestResult:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from regwatch.crawlers import Document
 from regwatch.errors import StoreError
+from regwatch.instruments.claims import Claim
 from regwatch.nlp import Match
 from regwatch.store import models as m
 from regwatch.store.fulltext import index_document, index_documents
@@ -60,6 +61,7 @@ class Flagged:
     matches: list[Match]
     terms: list[str]  # for the full-text index
     capture: StoredCapture | None = None  # its evidence, written (signals raised) before the rows
+    claim: Claim | None = None  # what it says about an instrument (instruments.linking)
 
 
 @dataclass(frozen=True)
