@@ -27,6 +27,7 @@ BATCH = 200
 class DispatchReport:
     alerts_queued: int = 0
     digests_queued: int = 0
+    instrument_alerts_queued: int = 0  # stage changes and consultation reminders
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -34,7 +35,8 @@ class DispatchReport:
 
     def line(self) -> str:
         return (
-            f"outbox: {self.alerts_queued} alerts and {self.digests_queued} digests queued; "
+            f"outbox: {self.alerts_queued} alerts, {self.digests_queued} digests and "
+            f"{self.instrument_alerts_queued} instrument alerts queued; "
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
         )
 
