@@ -148,7 +148,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "print(secrets.token_urlsafe(32))')) or bind 127.0.0.1"
         )
     engine = open_reader(s)
-    options = WebOptions(token=token, page_size=s.web.page_size, quiet_days=s.digest.quiet_days)
+    options = WebOptions(
+        token=token,
+        page_size=s.web.page_size,
+        quiet_days=s.digest.quiet_days,
+        subscriptions=s.subscriptions,
+    )
     where = f"[{host}]" if ":" in host else host
     print(
         f"regwatch web UI on http://{where}:{port}/ (read-only but for feedback"

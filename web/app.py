@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from regwatch.web import api, feedback, pages
+from regwatch.config import SubscriptionConfig
+from regwatch.web import api, feedback, instrument_pages, pages
 from regwatch.web.security import Guard
 
 __all__ = ["WebOptions", "create_app"]
@@ -32,6 +33,8 @@ class WebOptions:
     token: str = ""  # when set, every request needs it
     page_size: int = 50
     quiet_days: int = 7  # digest.quiet_days: when a source counts as quiet
+    # the configured subscriptions: /calendar.ics?subscription=NAME filters by one
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
 
 
 def create_app(
@@ -55,6 +58,7 @@ def create_app(
     app.state.csrf_secret = secrets.token_bytes(32)  # signs the forms' tokens
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(instrument_pages.router)
     app.include_router(feedback.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(Guard, token=options.token)

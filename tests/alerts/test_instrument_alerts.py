@@ -193,8 +193,8 @@ def test_reminders_go_n_days_before_the_end_once_per_deadline(
 def test_the_digest_tells_stage_changes_and_consultations_closing(
     engine: Engine, flagger: Flagger, smtp: SmtpServer
 ) -> None:
-    from regwatch.alerts.report import subscription_digest
     from regwatch.alerts.render import render_html, render_text
+    from regwatch.alerts.report import subscription_digest
 
     seeded = seed(engine, flagger)
     today = utcnow().date()
