@@ -26,7 +26,7 @@ ARTICLE = re.compile(
     r")(?![\w-])",
     re.M | re.I,
 )
-_WORDS = re.compile(r"\s+|[^\s]+")
+_WORDS = re.compile(r"\w+|\s+|[^\w\s]+")
 
 
 @dataclass(frozen=True)
