@@ -3,7 +3,8 @@
 * A stage change — an instrument event that moved its stage forward
   (:func:`store.instruments.stage_changes_since`), recorded within the alert lookback — is one
   ``stage`` row per (subscription, channel, event): at most one such event exists per
-  instrument and stage, so a subscription hears of each stage once.
+  instrument and stage, and an instrument that reaches a stage again (recomputed after an
+  unlink) is not told it twice: a subscription hears of each stage of an instrument once.
 * A consultation closing within a subscription's ``reminder_days`` (counted in its time zone)
   is one ``reminder`` row per (subscription, channel, instrument, deadline): a moved deadline
   is a new deadline and gets its own reminder.
@@ -35,6 +36,7 @@ from regwatch.alerts.queue import Queued
 from regwatch.alerts.render import render_reminder, render_stage
 from regwatch.config import SubscriptionConfig
 from regwatch.store import db
+from regwatch.store.instrument_models import InstrumentEvent
 from regwatch.store.instruments import consultations_closing, stage_changes_since
 from regwatch.store.models import Delivery
 
@@ -45,15 +47,20 @@ log = logging.getLogger("regwatch.alerts")
 MessageId = Callable[[str, str, str, str], str]  # (kind, subscription, key, channel)
 
 
-def _queued_events(session: Session, event_ids: Sequence[int]) -> set[tuple[str, str, int]]:
-    if not event_ids:
+def _queued_stages(
+    session: Session, instrument_ids: Sequence[int]
+) -> set[tuple[str, str, int, str]]:
+    """(subscription, channel, instrument, stage) already told: an instrument that reaches a
+    stage again (its stage was recomputed after an unlink, say) is not told twice."""
+    if not instrument_ids:
         return set()
+    E = InstrumentEvent
     rows = session.execute(
-        select(Delivery.subscription, Delivery.channel, Delivery.instrument_event_id).where(
-            Delivery.instrument_event_id.in_(list(event_ids))
-        )
+        select(Delivery.subscription, Delivery.channel, Delivery.instrument_id, E.stage)
+        .join(E, E.id == Delivery.instrument_event_id)
+        .where(Delivery.kind == "stage", Delivery.instrument_id.in_(list(instrument_ids)))
     )
-    return {(s, c, e) for s, c, e in rows if e is not None}
+    return {(s, c, i, st) for s, c, i, st in rows if i is not None}
 
 
 def _queued_reminders(
@@ -87,7 +94,7 @@ def instrument_items(
         changes = stage_changes_since(session, now - lookback)
         changes = [c for c in changes if c.recorded_at <= now]
         news = {c.event_id: stage_news(session, c) for c in changes}
-        done = _queued_events(session, list(news))
+        done = _queued_stages(session, sorted({c.instrument.id for c in changes}))
         closing = {}
         for sub in subs:
             if sub.reminder_days > 0:
@@ -106,8 +113,10 @@ def instrument_items(
         due = [i for i in due if matches(sub, i)]
         for channel in channels.of(sub, "alert"):
             for change in mine:
-                if (sub.name, channel.name, change.event_id) in done:
+                told = (sub.name, channel.name, change.instrument.id, change.stage.value)
+                if told in done:
                     continue
+                done.add(told)
                 alert = StageAlert(sub.name, news[change.event_id])
                 text, html = render_stage(alert)
                 mid = message_id("stage", sub.name, f"e{change.event_id}", channel.name)

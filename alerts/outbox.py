@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 
 from regwatch.alerts.digest import Digest
 from regwatch.alerts.queue import OutboxQueue
-from regwatch.alerts.sender import DispatchReport, Sender
+from regwatch.alerts.sender import DispatchReport, Sender, describe
 from regwatch.config import SubscriptionConfig
 from regwatch.store import db
 from regwatch.store.models import Delivery, utcnow
@@ -110,7 +110,7 @@ class Outbox:
                     r.subscription,
                     r.channel,
                     r.kind,
-                    _subject(r),
+                    describe(r),
                     r.status,
                     r.attempts,
                     r.last_error,
@@ -132,13 +132,3 @@ class Outbox:
                 stmt.values(status="pending", attempts=0, next_attempt_at=None)
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _subject(row: Delivery) -> str:
-    if row.period:
-        return row.period
-    if row.instrument_event_id is not None:
-        return f"instrument {row.instrument_id} event {row.instrument_event_id}"
-    if row.deadline is not None:
-        return f"instrument {row.instrument_id} until {row.deadline.isoformat()}"
-    return f"signal {row.signal_id}"

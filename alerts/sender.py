@@ -108,7 +108,7 @@ class Sender:
                     "same Message-ID %s so the receiving side can drop a copy",
                     row_id,
                     row.kind,
-                    row.period or f"signal {row.signal_id}",
+                    describe(row),
                     row.subscription,
                     row.channel,
                     attempts,
@@ -170,3 +170,15 @@ class Sender:
             log.warning(
                 "delivery %s failed (attempt %d), retry in %s: %s", row_id, attempts, backoff, error
             )
+
+
+def describe(row: Delivery) -> str:
+    """What a row is about, for logs and ``alerts list``: its period, signal, instrument
+    event or deadline."""
+    if row.period:
+        return row.period
+    if row.instrument_event_id is not None:
+        return f"instrument {row.instrument_id} event {row.instrument_event_id}"
+    if row.deadline is not None:
+        return f"instrument {row.instrument_id} until {row.deadline.isoformat()}"
+    return f"signal {row.signal_id}"

@@ -239,3 +239,28 @@ def test_the_digest_tells_stage_changes_and_consultations_closing(
         engine, sub, end, end + timedelta(days=1), max_items=20, quiet_days=7
     )
     assert not later.sections and later.closing and later.has_news
+
+
+def test_a_stage_reached_again_after_an_unlink_is_not_told_twice(
+    engine: Engine, flagger: Flagger, smtp: SmtpServer
+) -> None:
+    from regwatch.store.instrument_links import unlink
+
+    seeded = seed(engine, flagger)
+    sub = subscription(immediate_alerts=False, reminder_days=0)
+    box = outbox(engine, smtp.config(), sub)
+    iid = link(engine, seeded.doc_ids["kz"], stages=(stage(Stage.PUBLIC_DISCUSSION),))
+    link(engine, seeded.doc_ids["tj"], instrument_id=iid, stages=(stage(Stage.FIRST_READING),))
+    assert box.dispatch(utcnow() + timedelta(seconds=1)).sent == 2
+    with db.session_scope(engine) as s:  # the first-reading article was about another draft
+        unlink(s, seeded.doc_ids["tj"], iid)
+        assert s.get_one(Instrument, iid).stage == "public_discussion"
+    # another document puts it at first reading again: a new event, the same stage
+    link(engine, seeded.doc_ids["uz"], instrument_id=iid, stages=(stage(Stage.FIRST_READING),))
+    with db.session_scope(engine) as s:
+        assert s.get_one(Instrument, iid).stage == "first_reading"
+    again = box.dispatch(utcnow() + timedelta(seconds=2))
+    assert again.instrument_alerts_queued == 0 and len(smtp.inbox.messages) == 2
+    # a stage it had not reached is told
+    link(engine, seeded.doc_ids["uz"], instrument_id=iid, stages=(stage(Stage.SIGNED),))
+    assert box.dispatch(utcnow() + timedelta(seconds=3)).instrument_alerts_queued == 1

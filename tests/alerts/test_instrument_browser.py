@@ -46,7 +46,12 @@ def test_digest_sections_and_stage_alert_are_drawn_and_inert(
     alert = next(h for s, h in parts.items() if s.startswith("[regwatch] Public discussion: "))
     page = browser.new_page(viewport={"width": 800, "height": 1200})
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.route("**/*", lambda route: route.abort())
     for html in (digest, _as_outlook_shows(digest)):
         page.set_content(html, wait_until="load")

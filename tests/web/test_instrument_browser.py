@@ -36,7 +36,12 @@ def site(seeded: Seeded, instruments: Instruments) -> Iterator[LiveServer]:
 def page(browser: Any, site: LiveServer) -> Iterator[Any]:
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     outside: list[str] = []
 
     def only_loopback(route: Any) -> None:
