@@ -264,3 +264,24 @@ def test_a_stage_reached_again_after_an_unlink_is_not_told_twice(
     # a stage it had not reached is told
     link(engine, seeded.doc_ids["uz"], instrument_id=iid, stages=(stage(Stage.SIGNED),))
     assert box.dispatch(utcnow() + timedelta(seconds=3)).instrument_alerts_queued == 1
+
+
+def test_a_refused_stage_alert_is_retried_and_sent_once(
+    engine: Engine, flagger: Flagger, smtp: SmtpServer
+) -> None:
+    seeded = seed(engine, flagger)
+    sub = subscription(immediate_alerts=False, reminder_days=0)
+    box = outbox(engine, smtp.config(), sub)
+    link(engine, seeded.doc_ids["kz"], stages=(stage(Stage.PUBLIC_DISCUSSION),))
+    smtp.inbox.fail_with = "451 4.3.0 try again later"
+    now = utcnow() + timedelta(seconds=1)
+    first = box.dispatch(now)
+    assert first.instrument_alerts_queued == 1 and first.retrying == 1 and first.sent == 0
+    assert [(k, st) for _, k, st, _ in rows(engine)] == [("stage", "pending")]
+    smtp.inbox.fail_with = None
+    assert box.dispatch(now + timedelta(seconds=5)).sent == 0  # not due before its back-off
+    later = box.dispatch(now + timedelta(minutes=2))
+    assert later.sent == 1 and later.instrument_alerts_queued == 0
+    assert box.dispatch(now + timedelta(hours=1)).sent == 0
+    [mail] = smtp.inbox.messages
+    assert mail.message["Message-ID"].startswith("<regwatch.stage.gr-team.e")
