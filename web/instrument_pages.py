@@ -106,9 +106,7 @@ def instruments_page(f: Filtered, s: Db) -> HTMLResponse:
         theme=f.theme or None,
         today=today,
     )
-    return render(
-        "instruments.html.j2", f=f, error="", rows=rows, today=today, choices=_choices()
-    )
+    return render("instruments.html.j2", f=f, error="", rows=rows, today=today, choices=_choices())
 
 
 @router.api_route(
