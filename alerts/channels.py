@@ -123,9 +123,7 @@ class WebhookChannel:
     """A push notification through Apprise: a subscription's immediate alerts (a digest is
     too long for a chat message; it goes by email)."""
 
-    def __init__(
-        self, hook: Webhook, *, allow_networks: tuple[str, ...], timeout: float
-    ) -> None:
+    def __init__(self, hook: Webhook, *, allow_networks: tuple[str, ...], timeout: float) -> None:
         self.name = hook.label
         self.hook = hook
         self.allow_networks = allow_networks

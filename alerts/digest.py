@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from regwatch.alerts.dates import COUNT_BASIS, counted_at
+from regwatch.alerts.instrument_news import ClosingNews, StageNews
 from regwatch.store.queries import SignalRow, SourceHealth
 
 __all__ = [
@@ -139,6 +140,23 @@ class Digest:
     in_progress: bool = False  # a preview of a period that has not ended
     # sources whose last good poll noticed something: bytes replaced, a feed cut short
     warned_sources: tuple[SourceHealth, ...] = field(default_factory=tuple)
+    # instruments (issue 16): stages reached in the period, consultations closing soon
+    stage_changes: tuple[StageNews, ...] = field(default_factory=tuple)
+    closing: tuple[ClosingNews, ...] = field(default_factory=tuple)
+    closing_days: int = 7
+
+    @property
+    def has_news(self) -> bool:
+        """Anything to tell: signals, a stage change or a consultation closing soon."""
+        return bool(self.sections or self.stage_changes or self.closing)
+
+    def _instrument_words(self) -> str:
+        words = []
+        if n := len(self.stage_changes):
+            words.append(f"{n} stage change{'s' if n != 1 else ''}")
+        if n := len(self.closing):
+            words.append(f"{n} consultation{'s' if n != 1 else ''} closing")
+        return ", ".join(words)
 
     @property
     def item_count(self) -> int:
@@ -149,7 +167,10 @@ class Digest:
         day = (self.day or self.period_end.date()).isoformat()
         if self.in_progress:
             day += " (in progress)"
+        extra = self._instrument_words()
         if not self.sections:
+            if extra:
+                return f"{self.title} {day}: no new signals; {extra}"
             return f"{self.title} {day}: no new signals"
         n = len(self.sections)
         nouns = (
@@ -157,7 +178,8 @@ class Digest:
         )
         noun = nouns[0] if n == 1 else nouns[1]
         things = "item" if self.item_count == 1 else "items"
-        return f"{self.title} {day}: {self.item_count} {things} in {n} {noun}"
+        subject = f"{self.title} {day}: {self.item_count} {things} in {n} {noun}"
+        return f"{subject}; {extra}" if extra else subject
 
 
 def build_digest(

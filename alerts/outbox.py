@@ -7,7 +7,9 @@ will carry it, and :class:`~regwatch.alerts.sender.Sender` claims a row with a c
 UPDATE (pending → sending, attempts + 1), sends it through its channel, and records the
 outcome. So:
 
-* a (subscription, channel, signal) or (subscription, channel, period) is queued once
+* a (subscription, channel, signal), (subscription, channel, period), (subscription, channel,
+  instrument event) — a stage change — or (subscription, channel, instrument, deadline) — a
+  consultation reminder — is queued once
   (unique keys), and a story raises one alert — for its strongest signal — not one per
   match, category or copy;
 * a failure leaves the row pending with an exponential back-off, until ``max_attempts`` —
@@ -27,7 +29,7 @@ from sqlalchemy import select, update
 
 from regwatch.alerts.digest import Digest
 from regwatch.alerts.queue import OutboxQueue
-from regwatch.alerts.sender import DispatchReport, Sender
+from regwatch.alerts.sender import DispatchReport, Sender, describe
 from regwatch.config import SubscriptionConfig
 from regwatch.store import db
 from regwatch.store.models import Delivery, utcnow
@@ -41,7 +43,7 @@ class DeliveryRow:
     subscription: str
     channel: str
     kind: str
-    subject: str  # period (digest) or signal id (alert)
+    subject: str  # period (digest), signal id (alert), event (stage) or deadline (reminder)
     status: str
     attempts: int
     last_error: str | None
@@ -65,14 +67,19 @@ class Outbox:
         now = now or utcnow()
         digests = self.queue.queue_due_digests(now)
         alerts = self.queue.queue_alerts(now)
+        instruments = self.queue.queue_instrument_alerts(now)
         report = self.sender.deliver(now)
         report.alerts_queued, report.digests_queued = alerts, digests
+        report.instrument_alerts_queued = instruments
         return report
 
     # ------------------------------------------------------------------ the parts, for callers
 
     def queue_alerts(self, now: datetime) -> int:
         return self.queue.queue_alerts(now)
+
+    def queue_instrument_alerts(self, now: datetime) -> int:
+        return self.queue.queue_instrument_alerts(now)
 
     def queue_digest(self, sub: SubscriptionConfig, day: date, now: datetime) -> bool:
         return self.queue.queue_digest(sub, day, now)
@@ -103,7 +110,7 @@ class Outbox:
                     r.subscription,
                     r.channel,
                     r.kind,
-                    r.period or f"signal {r.signal_id}",
+                    describe(r),
                     r.status,
                     r.attempts,
                     r.last_error,

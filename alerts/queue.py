@@ -2,6 +2,10 @@
 each channel that carries it, rendered by that channel, with its target and a stable
 Message-ID, once (unique keys) — before anything is sent.
 
+Stage changes of instruments and consultation reminders are queued by
+:mod:`alerts.instrument_alerts`, once per (subscription, channel, event) and (subscription,
+channel, instrument, deadline).
+
 Alerts are queued incrementally: the queue remembers the highest signal id it has read and
 the stories it has alerted (loaded once from ``deliveries``, then only the rows added since),
 so a dispatch reads only what is new. Past ``delivery.alerts_per_hour`` a flood is held and
@@ -37,7 +41,7 @@ FIRST_DIGEST_GRACE = timedelta(hours=1)  # a new subscription's first digest: on
 
 
 @dataclass(frozen=True)
-class _Queued:
+class Queued:
     subscription: str
     channel: str
     kind: str
@@ -48,6 +52,9 @@ class _Queued:
     message_id: str
     status: str = "pending"
     created_at: datetime | None = None
+    instrument_event_id: int | None = None  # a stage-change alert's event
+    instrument_id: int | None = None  # a stage alert's or a reminder's instrument
+    deadline: date | None = None  # a reminder's consultation end
 
 
 class OutboxQueue:
@@ -130,14 +137,14 @@ class OutboxQueue:
         period = day.isoformat()
         digest = self.digest_of(sub, day)
         content = None  # a quiet day to skip: a row to remember it by, nothing to send
-        if digest.sections or sub.quiet_day != "skip":
+        if digest.has_news or sub.quiet_day != "skip":
             content = Content(digest.subject, render_text(digest), render_html(digest))
         items = []
         for channel in channels:
             message_id = self._message_id("digest", sub.name, period, channel.name)
             payload = "" if content is None else channel.render(sub, content, message_id, now)
             items.append(
-                _Queued(
+                Queued(
                     sub.name,
                     channel.name,
                     "digest",
@@ -192,7 +199,7 @@ class OutboxQueue:
             self.memory.refresh(session, now)
             sent = sent_this_hour(session, now)
             found = {sub.name: text_documents(session, sub.text) for sub in subs}  # saved searches
-        items: list[_Queued] = []
+        items: list[Queued] = []
         if rows:
             self.memory.signal_mark = max(self.memory.signal_mark, *(r.signal_id for r in rows))
             for sub in subs:
@@ -213,6 +220,24 @@ class OutboxQueue:
         self._insert(items)
         messages = sum(1 for item in items if item.status != "held")
         return messages + self._queue_bundles(now)
+
+    def queue_instrument_alerts(self, now: datetime) -> int:
+        """Queue each new stage change and each consultation reminder due for the
+        subscriptions that take them (:mod:`alerts.instrument_alerts`); the number queued."""
+        from regwatch.alerts.instrument_alerts import instrument_items
+
+        subs = [s for s in self.subscriptions.values() if s.stage_alerts]
+        if not subs:
+            return 0
+        items = instrument_items(
+            self.engine,
+            subs,
+            self.channels,
+            now,
+            lookback=timedelta(hours=self.delivery.alert_lookback_hours),
+            message_id=self._message_id,
+        )
+        return self._insert(items)
 
     def _queue_bundles(self, now: datetime) -> int:
         """One bundle per (subscription, channel) with held stories and no bundle within the
@@ -274,7 +299,7 @@ class OutboxQueue:
         now: datetime,
         *,
         held: bool = False,
-    ) -> _Queued:
+    ) -> Queued:
         """The alert row of ``row``'s story; when ``held`` (past the hour's alerts), a row that
         records the story for the next bundle, with nothing rendered."""
         message_id = self._message_id("alert", sub.name, f"s{row.signal_id}", channel.name)
@@ -283,7 +308,7 @@ class OutboxQueue:
             alert = Alert.of(row, sub.name, sub.alert_threshold)
             text, html = render_alert(alert)
             payload = channel.render(sub, Content(alert.subject, text, html), message_id, now)
-        return _Queued(
+        return Queued(
             sub.name,
             channel.name,
             "alert",
@@ -296,7 +321,7 @@ class OutboxQueue:
             now,
         )
 
-    def _insert(self, items: list[_Queued]) -> int:
+    def _insert(self, items: list[Queued]) -> int:
         """Insert the items in one statement; if another sender queued some of them first
         (a unique key), insert each in its own savepoint instead: those are skipped, the
         rest still go in."""
@@ -315,6 +340,9 @@ class OutboxQueue:
                 "payload": item.payload,
                 "attempts": 0,
                 "created_at": item.created_at or utcnow(),
+                "instrument_event_id": item.instrument_event_id,
+                "instrument_id": item.instrument_id,
+                "deadline": item.deadline,
             }
             for item in items
         ]

@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from regwatch.alerts.digest import Digest, Evidence
 from regwatch.alerts.flood import Bundle
+from regwatch.alerts.instrument_news import Reminder, StageAlert
 from regwatch.store.queries import SignalRow
 
 __all__ = [
@@ -26,6 +27,8 @@ __all__ = [
     "render_alert",
     "render_bundle",
     "render_html",
+    "render_reminder",
+    "render_stage",
     "render_text",
     "safe_url",
 ]
@@ -123,4 +126,20 @@ def render_alert(alert: Alert) -> tuple[str, str]:
     return (
         _TEXT.get_template("alert.txt.j2").render(a=alert),
         inline_css(_HTML.get_template("alert.html.j2").render(a=alert)),
+    )
+
+
+def render_stage(alert: StageAlert) -> tuple[str, str]:
+    """A stage change's (text, html)."""
+    return (
+        _TEXT.get_template("stage.txt.j2").render(a=alert),
+        inline_css(_HTML.get_template("stage.html.j2").render(a=alert)),
+    )
+
+
+def render_reminder(reminder: Reminder) -> tuple[str, str]:
+    """A consultation reminder's (text, html)."""
+    return (
+        _TEXT.get_template("reminder.txt.j2").render(a=reminder),
+        inline_css(_HTML.get_template("reminder.html.j2").render(a=reminder)),
     )

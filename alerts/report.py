@@ -4,7 +4,7 @@ write it to files."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,16 +12,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from regwatch.alerts.digest import Digest, build_digest, glance
+from regwatch.alerts.instrument_news import (
+    ClosingNews,
+    StageNews,
+    closing_news,
+    matches,
+    stage_news,
+)
 from regwatch.alerts.render import render_html, render_text
 from regwatch.config import SubscriptionConfig
 from regwatch.errors import DeliveryError
 from regwatch.store import db
 from regwatch.store.analyst import text_documents
+from regwatch.store.instruments import consultations_closing, stage_changes_since
 from regwatch.store.queries import SignalRow, signals_between, source_health
 
 __all__ = [
     "DigestFiles",
     "digest_for",
+    "instrument_news",
     "latest_period",
     "period_end",
     "period_in_progress",
@@ -31,6 +40,7 @@ __all__ = [
 ]
 
 GLANCE_DAYS = 7
+CLOSING_DAYS = 7  # the digest lists consultations closing within this many days
 
 
 @dataclass(frozen=True)
@@ -107,7 +117,8 @@ def subscription_digest(
         ]
         health = source_health(session, sources)
     in_period = [r for r in rows if r.detected_at >= start]
-    return build_digest(
+    stages, closing = instrument_news(engine, sub, start, end)
+    digest = build_digest(
         in_period,
         start,
         end,
@@ -120,6 +131,27 @@ def subscription_digest(
         day=end.astimezone(ZoneInfo(sub.timezone)).date(),
         ui_url=ui_url,
     )
+    return replace(digest, stage_changes=stages, closing=closing, closing_days=CLOSING_DAYS)
+
+
+def instrument_news(
+    engine: Engine, sub: SubscriptionConfig, start: datetime, end: datetime
+) -> tuple[tuple[StageNews, ...], tuple[ClosingNews, ...]]:
+    """``sub``'s instruments that moved forward in [start, end), and those whose
+    consultation closes within CLOSING_DAYS of the digest's local day."""
+    today = end.astimezone(ZoneInfo(sub.timezone)).date()
+    with db.session_scope(engine) as session:
+        stages = tuple(
+            stage_news(session, c)
+            for c in stage_changes_since(session, start - timedelta(microseconds=1))
+            if start <= c.recorded_at < end and matches(sub, c.instrument)
+        )
+        closing = tuple(
+            closing_news(i, today)
+            for i in consultations_closing(session, today, CLOSING_DAYS)
+            if matches(sub, i)
+        )
+    return stages, closing
 
 
 def digest_for(

@@ -27,6 +27,7 @@ BATCH = 200
 class DispatchReport:
     alerts_queued: int = 0
     digests_queued: int = 0
+    instrument_alerts_queued: int = 0  # stage changes and consultation reminders
     sent: int = 0
     retrying: int = 0
     failed: int = 0
@@ -34,7 +35,8 @@ class DispatchReport:
 
     def line(self) -> str:
         return (
-            f"outbox: {self.alerts_queued} alerts and {self.digests_queued} digests queued; "
+            f"outbox: {self.alerts_queued} alerts, {self.digests_queued} digests and "
+            f"{self.instrument_alerts_queued} instrument alerts queued; "
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed"
         )
 
@@ -106,7 +108,7 @@ class Sender:
                     "same Message-ID %s so the receiving side can drop a copy",
                     row_id,
                     row.kind,
-                    row.period or f"signal {row.signal_id}",
+                    describe(row),
                     row.subscription,
                     row.channel,
                     attempts,
@@ -168,3 +170,15 @@ class Sender:
             log.warning(
                 "delivery %s failed (attempt %d), retry in %s: %s", row_id, attempts, backoff, error
             )
+
+
+def describe(row: Delivery) -> str:
+    """What a row is about, for logs and ``alerts list``: its period, signal, instrument
+    event or deadline."""
+    if row.period:
+        return row.period
+    if row.instrument_event_id is not None:
+        return f"instrument {row.instrument_id} event {row.instrument_event_id}"
+    if row.deadline is not None:
+        return f"instrument {row.instrument_id} until {row.deadline.isoformat()}"
+    return f"signal {row.signal_id}"

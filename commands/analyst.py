@@ -153,6 +153,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         page_size=s.web.page_size,
         quiet_days=s.digest.quiet_days,
         evidence_dir=s.evidence.dir,
+        subscriptions=s.subscriptions,
     )
     where = f"[{host}]" if ":" in host else host
     print(

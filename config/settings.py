@@ -261,6 +261,17 @@ class SubscriptionConfig:
         0.85, "signals scoring at least this are pushed at once", SCORE
     )
     alert_email: bool = setting(True, "send immediate alerts to the recipients by email")
+    stage_alerts: bool = setting(
+        True,
+        "push an instrument's stage changes and consultation reminders at once (instruments "
+        "match by categories, as themes, and countries; tiers, languages and text do not apply)",
+    )
+    reminder_days: int = setting(
+        3,
+        "a consultation reminder goes out this many days before the consultation closes "
+        "(0: no reminders)",
+        Bounds(0, 60, text="0..60 days (0: no reminders)"),
+    )
     webhooks: tuple[str, ...] = setting(
         [], "Apprise URLs without secrets for immediate alerts, e.g. json://hooks.example.org/rw"
     )

@@ -372,22 +372,33 @@ def mentions_key(countries: Iterable[str]) -> str:
 
 
 class Delivery(Base):
-    """Outbox row: one per (subscription, channel, signal) or (subscription, channel, digest
-    period), written with its rendered message before anything is sent."""
+    """Outbox row: one per (subscription, channel, signal), (subscription, channel, digest
+    period), (subscription, channel, instrument event) — a stage-change alert — or
+    (subscription, channel, instrument, deadline) — a consultation reminder; written with its
+    rendered message before anything is sent."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("subscription", "channel", "signal_id"),
         UniqueConstraint("subscription", "channel", "period"),
+        UniqueConstraint("subscription", "channel", "instrument_event_id"),
+        UniqueConstraint("subscription", "channel", "instrument_id", "deadline"),
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(32))  # "email" | "webhook-<hash>"
-    kind: Mapped[str] = mapped_column(String(16))  # "digest" | "alert"
+    kind: Mapped[str] = mapped_column(String(16))  # digest | alert | bundle | stage | reminder
     signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"))
     period: Mapped[str | None] = mapped_column(String(32))
+    instrument_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instrument_events.id", ondelete="CASCADE")
+    )  # a stage-change alert's event
+    instrument_id: Mapped[int | None] = mapped_column(
+        ForeignKey("instruments.id", ondelete="CASCADE")
+    )  # the instrument of a stage alert or a reminder
+    deadline: Mapped[date | None] = mapped_column(Date)  # a reminder's consultation end
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     # pending → sending → sent | pending (retry later) | failed; skipped: a quiet day, no note
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -64,7 +64,9 @@ def test_json_output_of_listing_and_summarising_commands(
     listed = _json(capsys, "--config", cfg, "sources", "list", "--format", "json")
     by_name = {r["name"]: r for r in listed}
     assert by_name["feed"]["state"] == "ok" and by_name["feed"]["items_last_run"] == 1
-    assert by_name["gone"]["state"] == "failing" and LONG_ERROR_PATH in by_name["gone"]["last_error"]
+    assert (
+        by_name["gone"]["state"] == "failing" and LONG_ERROR_PATH in by_name["gone"]["last_error"]
+    )
     assert by_name["off"]["enabled"] is False
 
     checked = _json(capsys, "--config", cfg, "sources", "check", "feed", "--format", "json")

@@ -235,7 +235,7 @@ def _outside(tp: type, bounds: config.Bounds) -> list[str]:
 
 
 def test_settings_with_bounds_are_the_ones_expected() -> None:
-    assert len(BOUNDED) == 28 and {s for s, *_ in BOUNDED} == {
+    assert len(BOUNDED) == 29 and {s for s, *_ in BOUNDED} == {
         "fetch",
         "nlp",
         "digest",
@@ -288,7 +288,9 @@ def test_the_fetch_policy_defaults_are_the_settings() -> None:
 
 def test_credentials_in_a_source_url_are_refused_and_never_repeated(tmp_path: Path) -> None:
     path = write(tmp_path, '[[sources]]\nname = "a"\nurl = "http://user:s3cr3t@example.org/feed"\n')
-    with pytest.raises(ConfigError, match=r"carries credentials .* auth_env .* headers_env") as info:
+    with pytest.raises(
+        ConfigError, match=r"carries credentials .* auth_env .* headers_env"
+    ) as info:
         config.load(path, env={})
     assert "s3cr3t" not in str(info.value)
 
@@ -297,8 +299,7 @@ def test_source_credentials_come_from_the_named_variables(tmp_path: Path) -> Non
     from regwatch.config.checks import source_headers
 
     body = (
-        '[[sources]]\nname = "a"\nurl = "https://x/"\nauth_env = "A_AUTH"\n'
-        'headers_env = "A_HDR"\n'
+        '[[sources]]\nname = "a"\nurl = "https://x/"\nauth_env = "A_AUTH"\nheaders_env = "A_HDR"\n'
     )
     env = {"A_AUTH": "reader:pw", "A_HDR": "X-Api-Key: k123"}
     [src] = config.load(write(tmp_path, body), env=env).sources

@@ -32,8 +32,18 @@ def _run(cmd: list[str], cwd: Path, timeout: float = 600) -> subprocess.Complete
 def _build(project: Path, out: Path) -> tuple[Path, str]:
     out.mkdir(parents=True, exist_ok=True)
     proc = _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
-         "-w", str(out), str(project)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-v",
+            "-w",
+            str(out),
+            str(project),
+        ],
         cwd=out,
     )
     wheels = sorted(out.glob("*.whl"))
@@ -105,8 +115,16 @@ def test_wheel_installs_beside_packages_owning_web_and_config(
     py = venv / "bin" / "python"
     _run([str(py), "-m", "pip", "install", "--quiet", str(clash)], cwd=tmp_path)
     _run(
-        [str(py), "-m", "pip", "install", "--quiet", str(wheel),
-         "-c", str(ROOT / "requirements.lock")],
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            str(wheel),
+            "-c",
+            str(ROOT / "requirements.lock"),
+        ],
         cwd=tmp_path,
     )
     elsewhere = tmp_path / "elsewhere"
@@ -115,9 +133,12 @@ def test_wheel_installs_beside_packages_owning_web_and_config(
     assert version.stdout.strip() == "regwatch 0.1.0"
     # the other package's names are untouched, and regwatch's web and config are its own
     owners = _run(
-        [str(py), "-c",
-         "import web, config, regwatch.web, regwatch.config; "
-         "print(web.OWNER, config.OWNER, regwatch.web.__name__, regwatch.config.__name__)"],
+        [
+            str(py),
+            "-c",
+            "import web, config, regwatch.web, regwatch.config; "
+            "print(web.OWNER, config.OWNER, regwatch.web.__name__, regwatch.config.__name__)",
+        ],
         cwd=elsewhere,
     )
     assert owners.stdout.split() == ["clash-web", "clash-config", "regwatch.web", "regwatch.config"]

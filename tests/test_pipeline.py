@@ -171,7 +171,9 @@ def test_a_crashing_item_or_source_never_stops_the_run(
         SourceConfig(name="good", url=good, country="kz"),
     ]
     site.add("/x", "<a href='/y'>y</a>")
-    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
+    with Fetcher(
+        FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    ) as fetcher:
         summary = collect_sources(engine, flagger, fetcher, sources)
     assert summary.sources_ok == 1 and "bad link_selector" in summary.errors["weird"]
     assert summary.outcomes["new"] == 1

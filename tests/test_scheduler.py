@@ -50,7 +50,9 @@ def test_repeated_polls_in_one_long_lived_service(
 ) -> None:
     url = site.add("/rss.xml", RSS, content_type="application/rss+xml")
     source = SourceConfig(name="feed", url=url, country="kz")
-    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
+    with Fetcher(
+        FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    ) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(milliseconds=200))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
@@ -150,7 +152,9 @@ def test_strong_signal_is_pushed_in_the_poll_cycle_that_found_it(
     source = SourceConfig(name="feed", url=url, country="kz")
     sub = subscription(alert_threshold=0.8)
     box = outbox(engine, smtp.config(), sub)
-    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
+    with Fetcher(
+        FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    ) as fetcher:
         service = Service(
             [SourceJob(source, timedelta(seconds=600))],
             lambda src: collect_sources(engine, flagger, fetcher, [src]),
@@ -191,7 +195,9 @@ def test_three_scheduled_scrapy_crawls_in_one_process(
         summaries.append(summary)
         return summary
 
-    with Fetcher(FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
+    with Fetcher(
+        FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    ) as fetcher:
         service = Service([SourceJob(source, timedelta(milliseconds=300))], poll)
 
         async def main() -> None:
@@ -292,9 +298,7 @@ def test_running_service_picks_up_an_enabled_source_and_drops_a_disabled_one(
         subprocess.run([*admin, "disable", "a"], check=True, env=env, capture_output=True)
         proc.send_signal(signal.SIGHUP)  # also reloads at once, without waiting for the watch
         polls_of_a = site.hits.count("/a.xml")
-        wait_for(
-            lambda: any("1 removed" in line for line in lines), what="the reload dropping a"
-        )
+        wait_for(lambda: any("1 removed" in line for line in lines), what="the reload dropping a")
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
     finally:

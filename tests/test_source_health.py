@@ -360,10 +360,14 @@ def test_a_polls_warning_shows_wherever_health_is_shown(
     from tests.web.conftest import serve
 
     stray = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-        "<item><guid>g1</guid><title>Новость</title><link>https://gov.example/n/1</link>"
-        "<description>Caf\x00 и проект закона</description></item></channel></rss>"
-    ).encode().replace(b"\x00", b"\xe9")
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+            "<item><guid>g1</guid><title>Новость</title><link>https://gov.example/n/1</link>"
+            "<description>Caf\x00 и проект закона</description></item></channel></rss>"
+        )
+        .encode()
+        .replace(b"\x00", b"\xe9")
+    )
     site.add("/rss", stray, content_type="application/rss+xml; charset=utf-8")
     cfg = tmp_path / "config.toml"
     cfg.write_text(
@@ -402,7 +406,11 @@ def test_an_empty_start_page_is_the_sources_error_for_every_spider(
 ) -> None:
     """A listing page or sitemap answering 200 with nothing in it is a failure named as such,
     not a success with 0 items, and leaves no validators that would make it look unchanged."""
-    site.routes[path] = lambda headers: (200, {"Content-Type": "text/html", "ETag": '"e1"'}, b"  \n")
+    site.routes[path] = lambda headers: (
+        200,
+        {"Content-Type": "text/html", "ETag": '"e1"'},
+        b"  \n",
+    )
     src = SourceConfig(name="empty", url=site.base + path, type=kind, link_selector="a.item")
     with Fetcher(POLICY) as f:
         summary = collect_sources(engine, flagger, f, [src])

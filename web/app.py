@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from regwatch.web import api, evidence, feedback, pages
+from regwatch.config import SubscriptionConfig
+from regwatch.web import api, evidence, feedback, instrument_pages, pages
 from regwatch.web.security import Guard
 
 __all__ = ["WebOptions", "create_app"]
@@ -33,6 +34,8 @@ class WebOptions:
     page_size: int = 50
     quiet_days: int = 7  # digest.quiet_days: when a source counts as quiet
     evidence_dir: str = ""  # evidence.dir: the archived copies served; empty: none
+    # the configured subscriptions: /calendar.ics?subscription=NAME filters by one
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
 
 
 def create_app(
@@ -56,6 +59,7 @@ def create_app(
     app.state.csrf_secret = secrets.token_bytes(32)  # signs the forms' tokens
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(instrument_pages.router)
     app.include_router(feedback.router)
     app.include_router(evidence.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -5,7 +5,7 @@ no page carries a script."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from regwatch.alerts.render import safe_url
 from regwatch.errors import UsageError
+from regwatch.instruments.vocabulary import stage_label
 from regwatch.store import db
 from regwatch.store.analyst import COLUMNS, check_categories, iter_signals
 from regwatch.store.evidence import captures_of
@@ -70,6 +71,8 @@ def _env() -> Environment:
     env.filters["safe_url"] = safe_url
     env.filters["when"] = _when
     env.globals["label"] = label
+    env.globals["stage_label"] = stage_label
+    env.globals["timedelta_days"] = lambda n: timedelta(days=n)
     return env
 
 

@@ -256,7 +256,9 @@ def test_oversized_attachment_is_skipped_and_the_article_kept(site: LocalSite) -
     site.add("/news/1", ARTICLE.format(body=BODY))
     site.add("/files/draft.pdf", PDF + b"%" + b"x" * 4096, content_type="application/pdf")
     source = SourceConfig(name="gov", url=site.base + "/news", type="html", link_selector="a.n")
-    policy = FetchPolicy(timeout=5.0, max_bytes=4096, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    policy = FetchPolicy(
+        timeout=5.0, max_bytes=4096, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+    )
     with Fetcher(policy) as fetcher:
         got = collect(source, fetcher)
     assert [d.url.removeprefix(site.base) for d in got.documents] == ["/news/1"]

@@ -157,7 +157,10 @@ def test_robots_txt_is_obeyed_unless_the_source_says_otherwise(site: LocalSite) 
 def test_scrapy_requests_keep_the_address_rules(site: LocalSite) -> None:
     site.add("/list", "<a class='n' href='/news/1'>1</a>")
     source = SourceConfig(name="p", url=site.base + "/list", type="html", link_selector="a.n")
-    with Fetcher(FetchPolicy(timeout=5.0, per_host_delay=0.0)) as fetcher, pytest.raises(UnsafeURLError):
+    with (
+        Fetcher(FetchPolicy(timeout=5.0, per_host_delay=0.0)) as fetcher,
+        pytest.raises(UnsafeURLError),
+    ):
         collect(source, fetcher)
     assert site.hits == []  # not even robots.txt
 
@@ -173,7 +176,9 @@ def test_scrapy_requests_keep_the_size_cap_and_user_agent(site: LocalSite) -> No
         link_selector="a.n",
         user_agent="regwatch-test (ops@example.org)",
     )
-    policy = FetchPolicy(timeout=5.0, max_bytes=8192, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    policy = FetchPolicy(
+        timeout=5.0, max_bytes=8192, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+    )
     with Fetcher(policy) as fetcher:
         got = collect(source, fetcher)
     assert titles(got.documents) == ["Обычная"]
@@ -236,7 +241,9 @@ def test_scrapy_requests_keep_the_deadline(site: LocalSite) -> None:
     source = SourceConfig(name="t", url=site.base + "/list", type="html", link_selector="a.n")
     started = time.monotonic()
     try:
-        with Fetcher(FetchPolicy(timeout=0.5, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as fetcher:
+        with Fetcher(
+            FetchPolicy(timeout=0.5, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+        ) as fetcher:
             got = collect(source, fetcher)
     finally:
         release.set()

@@ -11,7 +11,9 @@ from regwatch.crawlers.fetch import Fetcher, FetchPolicy
 from regwatch.errors import FetchError, UnsafeURLError
 from tests.conftest import LocalSite
 
-LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+LOCAL = FetchPolicy(
+    user_agent="regwatch-test", timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+)
 
 
 def test_get_returns_body_and_headers(site: LocalSite) -> None:
@@ -48,7 +50,10 @@ def test_redirect_to_other_scheme_is_refused(site: LocalSite) -> None:
 
 def test_loopback_refused_unless_allowed(site: LocalSite) -> None:
     url = site.add("/x", "hello")
-    with Fetcher(FetchPolicy(per_host_delay=0.0)) as f, pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
+    with (
+        Fetcher(FetchPolicy(per_host_delay=0.0)) as f,
+        pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"),
+    ):
         f.get(url)
     assert site.hits == []  # refused before any connection
 
@@ -96,14 +101,18 @@ def test_gzip_bomb_stops_at_cap_after_decompression(site: LocalSite) -> None:
     url = site.add(
         "/bomb", bomb, content_type="application/xml", headers={"Content-Encoding": "gzip"}
     )
-    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    policy = FetchPolicy(
+        timeout=5.0, max_bytes=256 * 1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+    )
     with Fetcher(policy) as f, pytest.raises(FetchError, match="after decompression"):
         f.get(url)
 
 
 def test_declared_oversize_body_refused(site: LocalSite) -> None:
     url = site.add("/big", b"x" * 5000)
-    policy = FetchPolicy(timeout=5.0, max_bytes=1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    policy = FetchPolicy(
+        timeout=5.0, max_bytes=1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+    )
     with Fetcher(policy) as f, pytest.raises(FetchError, match="over the 1024-byte cap"):
         f.get(url)
 
@@ -141,7 +150,9 @@ def test_redirect_hop_to_private_address_is_refused() -> None:
     def resolver(host: str) -> list[str]:
         return {"news.example": ["93.184.216.34"], "metadata.internal": ["169.254.169.254"]}[host]
 
-    fetcher = Fetcher(FetchPolicy(per_host_delay=0.0), transport=httpx.MockTransport(handler), resolver=resolver)
+    fetcher = Fetcher(
+        FetchPolicy(per_host_delay=0.0), transport=httpx.MockTransport(handler), resolver=resolver
+    )
     with fetcher as f, pytest.raises(UnsafeURLError, match=r"169\.254\.169\.254"):
         f.get("https://news.example/feed")
     assert seen == ["https://news.example/feed"]
@@ -153,7 +164,9 @@ def test_dns_rebinding_is_caught_at_connect_time(site: LocalSite) -> None:
     port = site.base.rsplit(":", 1)[1]
     answers = iter([["93.184.216.34"], ["127.0.0.1"]])
     site.add("/secret", "internal")
-    fetcher = Fetcher(FetchPolicy(timeout=3.0, per_host_delay=0.0), resolver=lambda host: next(answers))
+    fetcher = Fetcher(
+        FetchPolicy(timeout=3.0, per_host_delay=0.0), resolver=lambda host: next(answers)
+    )
     with fetcher as f, pytest.raises(UnsafeURLError, match=r"127\.0\.0\.1"):
         f.get(f"http://rebind.example:{port}/secret")
     assert site.hits == []
@@ -232,7 +245,9 @@ def test_a_dripping_body_cannot_outlast_the_total_deadline(status: int) -> None:
 
     drip = _Dripper(status, every=0.3)
     try:
-        with Fetcher(FetchPolicy(timeout=1.5, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)) as f:
+        with Fetcher(
+            FetchPolicy(timeout=1.5, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+        ) as f:
             started = time.monotonic()
             with pytest.raises(FetchError, match=r"timed out|took longer"):
                 f.get(drip.url)

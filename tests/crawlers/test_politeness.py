@@ -24,7 +24,9 @@ from regwatch.crawlers.politeness import (
 from regwatch.errors import FetchError
 from tests.conftest import LocalSite, Route
 
-LOCAL = FetchPolicy(user_agent="regwatch-test", timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+LOCAL = FetchPolicy(
+    user_agent="regwatch-test", timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+)
 
 
 def _etag_route(body: bytes, etag: str = '"v1"') -> object:
@@ -126,7 +128,9 @@ def test_per_host_concurrency_limit(site: LocalSite) -> None:
         return 200, {}, b"ok"
 
     site.routes["/slow"] = route
-    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_concurrency=2, per_host_delay=0.0)
+    policy = FetchPolicy(
+        timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_concurrency=2, per_host_delay=0.0
+    )
     with Fetcher(policy) as f:
         threads = [threading.Thread(target=f.get, args=(site.base + "/slow",)) for _ in range(6)]
         for t in threads:
@@ -181,7 +185,9 @@ def test_brotli_bomb_stops_at_cap_after_decompression(site: LocalSite) -> None:
     url = site.add(
         "/bomb", bomb, content_type="application/xml", headers={"Content-Encoding": "br"}
     )
-    policy = FetchPolicy(timeout=5.0, max_bytes=256 * 1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0)
+    policy = FetchPolicy(
+        timeout=5.0, max_bytes=256 * 1024, allow_networks=("127.0.0.0/8",), per_host_delay=0.0
+    )
     started = time.monotonic()
     with Fetcher(policy) as f, pytest.raises(FetchError, match="after decompression"):
         f.get(url)

@@ -51,8 +51,18 @@ def test_a_model_signal_has_sentence_offsets_score_and_reason(model: Model) -> N
     assert m.sentence.startswith("The ministers")  # the best sentence, not the weather
     assert 0.0 <= m.score <= 1.0
     assert set(match_json(m)) == {
-        "category", "rule", "field", "text", "start", "end", "sentence", "score", "reason",
-        "countries", "bodies", "attributes",
+        "category",
+        "rule",
+        "field",
+        "text",
+        "start",
+        "end",
+        "sentence",
+        "score",
+        "reason",
+        "countries",
+        "bodies",
+        "attributes",
     }
 
 

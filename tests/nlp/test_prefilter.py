@@ -313,9 +313,7 @@ def test_any_other_pipeline_runs_whole_on_each_unit(flagger: Flagger) -> None:
     other = spacy.blank("xx")
     other.add_pipe("regwatch_lemmatizer")
     other.add_pipe("sentencizer")
-    reordered = Flagger(
-        flagger.rules, nlp=other, min_score=flagger.min_score, model=flagger.model
-    )
+    reordered = Flagger(flagger.rules, nlp=other, min_score=flagger.min_score, model=flagger.model)
     assert reordered._matcher._parts is None and flagger._matcher._parts is not None
     texts = [(e.title, e.text) for e in load_examples([DEFAULT_SET])]
     assert sum(len(flagger.flag(t, x)) for t, x in texts) > 200

@@ -19,8 +19,14 @@ from regwatch.nlp.flag import Flagger
 
 REAL = Path(__file__).parent / "data" / "real"
 CATEGORIES = {
-    "ai_governance_body", "content_control", "data_localization", "digital_security",
-    "draft_instrument", "dushanbe_ai_center", "regional_cooperation", "risk_classification",
+    "ai_governance_body",
+    "content_control",
+    "data_localization",
+    "digital_security",
+    "draft_instrument",
+    "dushanbe_ai_center",
+    "regional_cooperation",
+    "risk_classification",
     "surveillance_biometrics",
 }
 

@@ -146,7 +146,9 @@ def test_one_bad_document_does_not_cost_the_batch(
 ) -> None:
     _source(engine)
     docs = [
-        Document(url=f"https://gov.example/{i}", title="t", text=BODIES[i % 3] + str(i), source="src")
+        Document(
+            url=f"https://gov.example/{i}", title="t", text=BODIES[i % 3] + str(i), source="src"
+        )
         for i in range(6)
     ]
     real: Callable[..., Any] = flagger.flag

@@ -173,7 +173,7 @@ def test_csv_export_of_the_filter(seeded: Seeded, http: httpx.Client) -> None:
 def test_pages_render_with_security_headers(seeded: Seeded, http: httpx.Client) -> None:
     r = http.get("/", params={"q": "безопасность"})
     assert r.status_code == 200
-    assert "<mark class=\"match\"" in r.text and "Kazakhstan" in r.text
+    assert '<mark class="match"' in r.text and "Kazakhstan" in r.text
     assert "script-src" not in r.headers["content-security-policy"]  # default-src 'none'
     assert r.headers["content-security-policy"].startswith("default-src 'none'")
     assert r.headers["x-content-type-options"] == "nosniff"

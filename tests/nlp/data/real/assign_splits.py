@@ -58,7 +58,10 @@ def assign(records: list[dict[str, Any]]) -> dict[str, str]:
 
     def size(slug: str) -> tuple[int, str]:
         rs = stories[slug]
-        return (-sum(len(r["labels"]) for r in rs) - len(rs), hashlib.sha1(slug.encode()).hexdigest())
+        return (
+            -sum(len(r["labels"]) for r in rs) - len(rs),
+            hashlib.sha1(slug.encode()).hexdigest(),
+        )
 
     out: dict[str, str] = {}
     for slug in sorted(stories, key=size):
@@ -66,7 +69,9 @@ def assign(records: list[dict[str, Any]]) -> dict[str, str]:
 
         def need(split: str, k: Counter[str] = k) -> tuple[float, float]:
             share = SHARES[split]
-            gap = sum(v * (share * total[key] - have[split][key]) / total[key] for key, v in k.items())
+            gap = sum(
+                v * (share * total[key] - have[split][key]) / total[key] for key, v in k.items()
+            )
             return gap + (share * n_total - count[split]) / n_total, share
 
         best = max(SHARES, key=need)
@@ -97,11 +102,16 @@ def _assign_new(records: list[dict[str, Any]]) -> dict[str, str]:
         if r.get("split") != "test":
             total += _keys([r])
     out = dict(fixed)
-    for slug in sorted(stories, key=lambda s: (-len(stories[s]), hashlib.sha1(s.encode()).hexdigest())):
+    for slug in sorted(
+        stories, key=lambda s: (-len(stories[s]), hashlib.sha1(s.encode()).hexdigest())
+    ):
         k = _keys(stories[slug])
 
         def need(split: str, k: Counter[str] = k) -> tuple[float, float]:
-            gap = sum(v * (shares[split] * total[key] - have[split][key]) / total[key] for key, v in k.items())
+            gap = sum(
+                v * (shares[split] * total[key] - have[split][key]) / total[key]
+                for key, v in k.items()
+            )
             return gap, shares[split]
 
         best = max(shares, key=need)
