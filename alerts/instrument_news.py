@@ -109,7 +109,7 @@ def stage_news(session: Session, change: StageChange) -> StageNews:
     return StageNews(
         event_id=change.event_id,
         instrument_id=inst.id,
-        title=inst.title,
+        title=inst.label,
         kind=inst.kind,
         number=inst.number,
         country=_country_name(inst.jurisdiction),
@@ -128,7 +128,7 @@ def closing_news(instrument: InstrumentSummary, today: date) -> ClosingNews:
     assert instrument.consultation_end is not None
     return ClosingNews(
         instrument_id=instrument.id,
-        title=instrument.title,
+        title=instrument.label,
         kind=instrument.kind,
         number=instrument.number,
         country=_country_name(instrument.jurisdiction),

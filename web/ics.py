@@ -22,7 +22,7 @@ PRODID = "-//regwatch//Instruments calendar//EN"
 def entry_summary(entry: CalendarEntry) -> str:
     """The event's one-line title."""
     inst = entry.instrument
-    title = inst.title or f"instrument {inst.id}"
+    title = inst.label
     if entry.kind == CONSULTATION:
         return f"Consultation closes: {title}"
     assert entry.stage is not None
@@ -31,7 +31,7 @@ def entry_summary(entry: CalendarEntry) -> str:
 
 def _description(entry: CalendarEntry, link: str) -> str:
     inst = entry.instrument
-    lines = [inst.title]
+    lines = [inst.label]
     facts = [
         JURISDICTIONS.get(inst.jurisdiction or "", ""),
         inst.kind or "",

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, inspect, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from regwatch.alerts.render import safe_url
 from regwatch.instruments.vocabulary import JURISDICTIONS, Stage, stage_label
 from regwatch.store.instrument_models import LINKED
 from regwatch.store.instruments import EventRow, InstrumentDetail, get_instrument
-from regwatch.store.models import DocumentVersion
+from regwatch.store.models import DocumentCapture, DocumentVersion
 from regwatch.web.article_diff import TextDiff, compare
 
 __all__ = [
@@ -81,14 +81,15 @@ class InstrumentPage:
 
 
 def captured(session: Session, document_ids: Sequence[int]) -> dict[int, int]:
-    """Archived captures per document, when the evidence tables exist; {} when not."""
-    if not document_ids or not inspect(session.connection()).has_table("document_captures"):
+    """Archived captures per document (store.evidence), for the documents that have any."""
+    if not document_ids:
         return {}
-    stmt = text(
-        "SELECT document_id, COUNT(*) FROM document_captures "
-        "WHERE document_id IN :ids GROUP BY document_id"
-    ).bindparams(bindparam("ids", expanding=True))
-    return {int(d): int(n) for d, n in session.execute(stmt, {"ids": list(document_ids)})}
+    stmt = (
+        select(DocumentCapture.document_id, func.count())
+        .where(DocumentCapture.document_id.in_(list(document_ids)))
+        .group_by(DocumentCapture.document_id)
+    )
+    return {int(d): int(n) for d, n in session.execute(stmt)}
 
 
 def _timeline(

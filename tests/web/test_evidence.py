@@ -39,9 +39,13 @@ def test_the_archived_copy_is_linked_and_downloads_behind_the_token(
     engine = db.make_engine(db_url)
     db.upgrade(engine)
     store = EvidenceStore(tmp_path / "evidence")
-    policy = FetchPolicy(timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0, record=True)
+    policy = FetchPolicy(
+        timeout=5.0, allow_networks=("127.0.0.0/8",), per_host_delay=0.0, record=True
+    )
     with Fetcher(policy) as fetcher:
-        collect_sources(engine, flagger, fetcher, [SourceConfig(name="feed", url=url)], evidence=store)
+        collect_sources(
+            engine, flagger, fetcher, [SourceConfig(name="feed", url=url)], evidence=store
+        )
     with db.session_scope(engine) as s:
         ids = {u.rsplit("/", 1)[-1]: i for u, i in s.execute(select(m.Document.url, m.Document.id))}
         [sha] = s.scalars(select(m.Capture.sha256)).all()
@@ -56,7 +60,10 @@ def test_the_archived_copy_is_linked_and_downloads_behind_the_token(
         assert href == flagged and sha[:12] in page
         r = http.get(href, headers=auth)
         assert r.status_code == 200
-        assert r.headers["content-disposition"] == f'attachment; filename="document-{ids["1"]}.warc.gz"'
+        assert (
+            r.headers["content-disposition"]
+            == f'attachment; filename="document-{ids["1"]}.warc.gz"'
+        )
         assert r.headers["content-type"] == "application/warc"
         assert r.content == store.path(sha).read_bytes()
         targets = [rec.rec_headers.get_header("WARC-Target-URI") for rec in iter_records(r.content)]

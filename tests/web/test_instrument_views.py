@@ -4,12 +4,13 @@ the count per document once they exist."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from regwatch.instruments.vocabulary import Stage
 from regwatch.nlp import Flagger
 from regwatch.store import db
 from regwatch.store.instrument_links import unlink
+from regwatch.store.models import Capture, DocumentCapture, utcnow
 from regwatch.web.instrument_views import captured, instrument_page
 from tests.alerts.conftest import seed
 from tests.instrument_seed import link, stage
@@ -46,16 +47,14 @@ def test_captures_hook_counts_archived_copies_once_the_table_exists(
     kz = seeded.doc_ids["kz"]
     iid = link(engine, kz)
     with db.session_scope(engine) as s:
-        assert captured(s, [kz]) == {}  # no evidence tables in this schema: no captures
-    with engine.begin() as conn:  # the evidence work's table, in its shape
-        conn.execute(text(
-            "CREATE TABLE document_captures (id INTEGER PRIMARY KEY, document_id INTEGER "
-            "NOT NULL, capture_id INTEGER NOT NULL, version INTEGER NOT NULL)"
-        ))  # fmt: skip
-        conn.execute(text(
-            "INSERT INTO document_captures (id, document_id, capture_id, version) "
-            "VALUES (1, :d, 10, 1), (2, :d, 11, 2)"
-        ), {"d": kz})  # fmt: skip
+        assert captured(s, [kz]) == {}  # nothing archived yet
+    with db.session_scope(engine) as s:  # two archived versions, as store.evidence writes them
+        for n in (1, 2):
+            cap = Capture(sha256=f"{n:064x}", url="http://127.0.0.1/kz", captured_at=utcnow(),
+                          size=10, records=3)  # fmt: skip
+            s.add(cap)
+            s.flush()
+            s.add(DocumentCapture(document_id=kz, capture_id=cap.id, version=n))
     with db.session_scope(engine) as s:
         page = instrument_page(s, iid)
     assert page is not None and page.captures == {kz: 2}
