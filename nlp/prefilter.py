@@ -358,6 +358,13 @@ class TriggerIndex:
             found[stem].append(end - back)
         return found
 
+    def starts(self, text: str) -> list[int]:
+        """Where a stem starts in ``text`` (from :func:`spaced`), in order, each once:
+        ``sorted({p for ps in self.scan(text).values() for p in ps})``."""
+        if self._empty:
+            return []
+        return sorted({end - back for end, (_stem, back) in self._automaton.iter(f" {text} ")})
+
     def guard(
         self, found: Hits, text: str, original: str, stems: AbstractSet[str] | None = None
     ) -> Hits:

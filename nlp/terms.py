@@ -42,6 +42,8 @@ Candidate = tuple[str, tuple[str, ...]]  # label, the term's word keys
 CACHE_WORDS = 200_000  # distinct words whose candidate terms are remembered
 
 
+_new = tuple.__new__  # an Occurrence without its Python-level __new__
+
 MAX_WORD = 64  # longer "words" are not language: kept, but never lemmatised or cached
 
 
@@ -93,6 +95,7 @@ class TermMatcher:
         self._loan: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         self._longest = MIN_PREFIX
         self._cache: dict[str, tuple[Candidate, ...] | None] = {"": ()}
+        self._same_cache: dict[tuple[str, str], bool] = {}  # (a following word, term word)
         firsts: set[str] = set()  # stems one of which every possible first word starts with
         for label, term in items:
             # each term word: the lemma (exact mode) or the surface form (prefix mode)
@@ -156,26 +159,42 @@ class TermMatcher:
         In ``spaced`` text every character that is neither a letter, a digit nor an apostrophe
         inside a word is a space, so words are the pieces between spaces (less a trailing
         apostrophe). Words are looked up in a cache."""
-        hits = self._firsts.scan(spaced_text)
         out: list[Occurrence] = []
-        for start in sorted({p for positions in hits.values() for p in positions}):
-            end = spaced_text.find(" ", start)
+        cache, find = self._cache, spaced_text.find
+        for start in self._firsts.starts(spaced_text):
+            end = find(" ", start)
             piece = spaced_text[start:] if end < 0 else spaced_text[start:end]
-            word_candidates = self._cache.get(piece)
+            word_candidates = cache.get(piece)
             if word_candidates is None:
                 word_candidates = self._cache_word(piece)
+            following: list[tuple[str, int]] = []  # the next words, as far as they were read
             for label, term in word_candidates:
                 last, pos = piece, start + len(piece)
-                for key in term[1:]:
-                    following = _PIECE.search(spaced_text, pos)
-                    if following is None or not self._same(self._word(following.group()), key):
+                for k in range(1, len(term)):
+                    if k > len(following):
+                        nxt = _PIECE.search(spaced_text, pos)
+                        if nxt is None:
+                            break
+                        following.append((nxt.group(), nxt.end()))
+                    word, after = following[k - 1]
+                    if not self._same_piece(word, term[k]):
                         break
-                    last, pos = following.group(), following.end()
+                    last, pos = word, after
                 else:
-                    out.append(
-                        Occurrence(label, start, pos - len(last) + len(last.removesuffix("'")))
-                    )
+                    width = len(last) - 1 if last[-1] == "'" else len(last)
+                    out.append(_new(Occurrence, (label, start, pos - len(last) + width)))
         return out
+
+    def _same_piece(self, piece: str, key: str) -> bool:
+        """``_same(_word(piece), key)``, remembered."""
+        found = self._same_cache.get((piece, key))
+        if found is None:
+            found = self._same(self._word(piece), key)
+            if len(piece) <= MAX_WORD:
+                if len(self._same_cache) >= CACHE_WORDS:
+                    self._same_cache.clear()
+                self._same_cache[piece, key] = found
+        return found
 
     def find_every_word(self, spaced_text: str) -> list[Occurrence]:
         """:meth:`find_spaced` looking up every word (the reference it is tested against, with
