@@ -4,6 +4,7 @@ and a handful of stopwords. Good enough to route rules; not a per-sentence detec
 from __future__ import annotations
 
 import re
+from itertools import filterfalse
 
 __all__ = ["detect"]
 
@@ -56,14 +57,26 @@ def detect(text: str) -> str:
     raw = sample.encode("utf-8", "surrogatepass")
     cyr = sum(map(raw.count, _CYRILLIC_LEADS))
     lat = len(raw.translate(None, _NOT_A_TO_Z))
-    # only stopwords are ever counted: the words of the sample that are one of them
-    words = [w for w in _WORD.findall(sample) if w in _STOPWORDS]
+    words = _stopwords(sample)
     if cyr > lat:
         return _cyrillic(sample, words)
     en = sum(1 for w in words if w in _STOP["en"])
     uz = sum(1 for w in words if w in _STOP["uz"]) + sample.count("oʻ") + sample.count("gʻ")
     uz += sample.count("o'") + sample.count("g'")
     return "uz" if uz > en else "en"
+
+
+def _stopwords(sample: str) -> list[str]:
+    """The words of ``sample`` (``_WORD.findall``) that are stopwords, in no particular order:
+    only they are ever counted. A word never spans white space, so the regex reads only the
+    pieces between white space that are not all letters; a piece of letters alone is one word
+    (the regex's letters are ``str.isalpha`` letters, and numerals such as "²", which
+    ``isalpha`` refuses and so send the piece to the regex)."""
+    pieces = sample.split()
+    found = list(filter(_STOPWORDS.__contains__, filter(str.isalpha, pieces)))
+    rest = " ".join(filterfalse(str.isalpha, pieces))
+    found += filter(_STOPWORDS.__contains__, _WORD.findall(rest))
+    return found
 
 
 def _cyrillic(sample: str, words: list[str]) -> str:

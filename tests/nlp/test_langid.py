@@ -58,7 +58,8 @@ def test_detect_equals_the_plain_reference() -> None:
     rng = random.Random(5)
     pieces = ["va", "и", "the", "бу", "bo'yicha", "boʻyicha", "ҳамда", "және", "ki", "ў"]
     pieces += ["\u0400", "\u04ff", "\u0500", "\u03ff", "İ", "ẞ", "\ud800", "z", "a", "Z", "_"]
-    pieces += ["9", "²", "o'", "gʻ", "'", "ʼ", " ", "\n", "-", "қ", "ң", "ӣ", "\U0001f600"]
+    pieces += ["9", "²", "½", "o'", "gʻ", "'", "ʼ", " ", "\n", "-", "қ", "ң", "ӣ", "\U0001f600"]
+    pieces += ["\u00a0", "\u2028", "\x1c", "\u3000", "\t", "ﬁ", "\u0301", "ǅ", ",", "«"]
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(5000)]
     texts += ["и " * 3000 + "the " * 10, "a" * 4001 + "и", "и" * 3999 + "ab"]
     seen = set()
