@@ -98,9 +98,12 @@ class TermSet:
             pairs = self._by_pair[stem]
             for second in pairs.keys() & keys:
                 for label, req, _reach in pairs[second]:
-                    if label not in found and all(
-                        any(a in keys for a in alts) for alts, _i in req[1:]
-                    ):
+                    if label in found:
+                        continue
+                    for alts, _i in req[1:]:  # every token has one of its stems in keys
+                        if keys.isdisjoint(alts):
+                            break
+                    else:
                         found.add(label)
         return found
 
@@ -269,11 +272,14 @@ class Prefilter:
         key = frozenset(context)
         found = self._possible.get(key)
         if found is None:
-            found = frozenset(
-                label
-                for label, needs in self._conditions.items()
-                if all(not n.isdisjoint(key) for n in needs)
-            )
+            possible = []
+            for label, needs in self._conditions.items():
+                for n in needs:  # one of each of its sets of context labels may occur
+                    if n.isdisjoint(key):
+                        break
+                else:
+                    possible.append(label)
+            found = frozenset(possible)
             if len(self._possible) < CONTEXTS:
                 self._possible[key] = found
         return found

@@ -11,6 +11,7 @@ import random
 import sys
 from collections import defaultdict
 from collections.abc import Collection, Sequence
+from collections.abc import Set as AbstractSet
 
 import pytest
 
@@ -94,6 +95,20 @@ def _units_plain(
     return [(*units[k], met[k]) for k in sorted(met)]
 
 
+def _present_plain(ts: TermSet, keys: AbstractSet[str]) -> set[str]:
+    """``TermSet.present`` as it was first written: the reference."""
+    found = set(ts.always)
+    for stem in keys & ts._single.keys():
+        found |= ts._single[stem]
+    for stem in keys & ts._by_pair.keys():
+        pairs = ts._by_pair[stem]
+        for second in pairs.keys() & keys:
+            for label, req, _reach in pairs[second]:
+                if label not in found and all(any(a in keys for a in alts) for alts, _i in req[1:]):
+                    found.add(label)
+    return found
+
+
 def _documents() -> list[dict[str, str]]:
     docs = [{"title": e.title, "text": e.text} for e in load_examples(DEFAULT_SETS)]
     return docs + [{"title": t, "text": x} for _l, t, x in generate(0.5, seed=23)]
@@ -118,6 +133,27 @@ def test_units_and_met_equal_the_plain_loops(flagger: Flagger) -> None:
                         got = _within(req, anchors, scan.hits, every=every)
                         assert got == _within_plain(req, anchors, scan.hits, every=every)
     assert compared > 300  # units with labels met in them, to compare
+
+
+def test_present_and_possible_equal_the_plain_loops(flagger: Flagger) -> None:
+    prefilter = flagger._prefilter
+    contexts = set()
+    for fields in _documents():
+        scan = prefilter.scan(fields)
+        for ts in (prefilter._context, prefilter._triggers):
+            assert ts.present(scan.hits.keys()) == _present_plain(ts, scan.hits.keys())
+        contexts.add(scan.context)
+    labels = {label for n in prefilter._conditions.values() for s in n for label in s}
+    rng = random.Random(2)
+    contexts |= {frozenset(rng.sample(sorted(labels), rng.randint(0, 8))) for _ in range(500)}
+    for context in contexts:
+        plain = frozenset(
+            label
+            for label, needs in prefilter._conditions.items()
+            if all(not n.isdisjoint(context) for n in needs)
+        )
+        assert prefilter.possible(context) == plain
+    assert len(contexts) > 100
 
 
 @pytest.mark.parametrize("seed", range(4))
