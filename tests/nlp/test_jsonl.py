@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from regwatch.nlp import Flagger
 from regwatch.nlp.jsonl import flag_lines, match_json
@@ -110,7 +111,7 @@ def test_lone_surrogates_are_scrubbed_once_with_the_same_answer(flagger: Flagger
     """Title and text reach the Flagger as they were read (it scrubs lone surrogates itself);
     the output is the plain path's: everything scrubbed first, the language detected on the
     scrubbed text when the line gives none."""
-    items = [
+    items: list[dict[str, Any]] = [
         {"id": 1, "title": "Draft\ud800 law", "text": "Мажилис\udfff одобрил законопроект об ИИ."},
         {"id": 2, "lang": "en", "text": "\ud83d The draft law on AI\udc00 was approved."},
         {"id": 3, "title": "\ud800", "text": "Tajikistan proposed a regional AI Center\ud800."},
