@@ -87,8 +87,10 @@ def _parse(n: int, line: str) -> Parsed:
 def _flag_one(flagger: Flagger, item: dict[str, Any], n: int = 0) -> dict[str, Any]:
     """One document's output; any failure becomes that line's error, never the stream's."""
     try:
-        title, text = _scrub(item.get("title") or ""), _scrub(item["text"])
-        lang = _scrub(item.get("lang") or "") or detect(f"{title}\n{text}")
+        title, text = item.get("title") or "", item["text"]
+        # Flagger.flag scrubs lone surrogates from title and text itself: only detection,
+        # when the line gives no language, needs them scrubbed here
+        lang = _scrub(item.get("lang") or "") or detect(f"{_scrub(title)}\n{_scrub(text)}")
         matches = flagger.flag(title, text, lang)
         doc_id = _scrub(item["id"]) if isinstance(item["id"], str) else item["id"]
         return {"id": doc_id, "lang": lang, "signals": [match_json(m) for m in matches]}

@@ -98,9 +98,12 @@ class TermSet:
             pairs = self._by_pair[stem]
             for second in pairs.keys() & keys:
                 for label, req, _reach in pairs[second]:
-                    if label not in found and all(
-                        any(a in keys for a in alts) for alts, _i in req[1:]
-                    ):
+                    if label in found:
+                        continue
+                    for alts, _i in req[1:]:  # every token has one of its stems in keys
+                        if keys.isdisjoint(alts):
+                            break
+                    else:
                         found.add(label)
         return found
 
@@ -133,6 +136,7 @@ class TermSet:
         each with the labels met in it and where (see ``Unit``)."""
         starts = [u0 for u0, _u1 in units]
         met: dict[int, dict[str, list[int]]] = defaultdict(dict)
+        grouped: dict[str, list[tuple[int, list[int]]]] = {}  # stem -> anchors unit by unit
         for label in labels:
             if label in self.always:
                 for k in range(len(units)):
@@ -140,26 +144,38 @@ class TermSet:
                 continue
             anchors = self.by_label.get(label, {})
             for stem in anchors.keys() & hits.keys():
-                positions = hits[stem]
-                # the anchor positions unit by unit: a match never crosses a unit's end
-                groups = []
-                i = 0
-                while i < len(positions):
-                    k = bisect.bisect_right(starts, positions[i]) - 1
-                    if k < 0:  # before the first unit (or there is none)
-                        i += 1
-                        continue
-                    j = bisect.bisect_left(positions, units[k][1], i)  # the anchors in this unit
-                    if j > i:
-                        groups.append((k, positions[i:j]))
-                    i = max(j, i + 1)
+                groups = grouped.get(stem)
+                if groups is None:
+                    groups = grouped[stem] = _by_unit(hits[stem], starts, units)
                 for req in anchors[stem]:
+                    others = _others(req, hits)
+                    if others is None:
+                        continue
                     for k, at in groups:
                         u0, u1 = units[k]
-                        met_at = _within(req, at, hits, u0, u1 - 1, every=True)
+                        met_at = _anchored_at(others, at, u0, u1 - 1, True)
                         if met_at:
                             met[k].setdefault(label, []).extend(met_at)
         return [(*units[k], met[k]) for k in sorted(met)]
+
+
+def _by_unit(
+    positions: list[int], starts: list[int], units: Sequence[tuple[int, int]]
+) -> list[tuple[int, list[int]]]:
+    """The sorted ``positions`` unit by unit, as (unit index, positions in it): a match never
+    crosses a unit's end."""
+    groups = []
+    i = 0
+    while i < len(positions):
+        k = bisect.bisect_right(starts, positions[i]) - 1
+        if k < 0:  # before the first unit (or there is none)
+            i += 1
+            continue
+        j = bisect.bisect_left(positions, units[k][1], i)  # the anchors in this unit
+        if j > i:
+            groups.append((k, positions[i:j]))
+        i = max(j, i + 1)
+    return groups
 
 
 @dataclass(frozen=True)
@@ -256,11 +272,14 @@ class Prefilter:
         key = frozenset(context)
         found = self._possible.get(key)
         if found is None:
-            found = frozenset(
-                label
-                for label, needs in self._conditions.items()
-                if all(not n.isdisjoint(key) for n in needs)
-            )
+            possible = []
+            for label, needs in self._conditions.items():
+                for n in needs:  # one of each of its sets of context labels may occur
+                    if n.isdisjoint(key):
+                        break
+                else:
+                    possible.append(label)
+            found = frozenset(possible)
             if len(self._possible) < CONTEXTS:
                 self._possible[key] = found
         return found
@@ -277,21 +296,50 @@ def _within(
 ) -> list[int]:
     """The anchors (the first only, unless ``every``) with every other token's stem on the
     right side, within ``TOKEN_SPAN`` characters per token of it (and within [first, last])."""
+    others = _others(req, hits)
+    return [] if others is None else _anchored_at(others, anchors, first, last, every)
+
+
+# per token after the anchor: the sorted positions of each of its stems found, and the signed
+# reach in characters (after the anchor when positive, before it when negative)
+Others = list[tuple[list[list[int]], int]]
+
+
+def _others(req: Requirement, hits: Hits) -> Others | None:
+    """The tokens of ``req`` after its anchor as :data:`Others`; None when a token has none
+    of its stems in ``hits`` (then no anchor qualifies)."""
     base = req[0][1]
-    others: list[tuple[list[list[int]], int]] = []
-    for alts, index in req[1:]:  # a token none of whose stems occurs fails at once
+    others: Others = []
+    for alts, index in req[1:]:
         found = [hits[a] for a in alts if a in hits]
         if not found:
-            return []
-        others.append((found, index - base))
+            return None
+        others.append((found, TOKEN_SPAN * (index - base)))
+    return others
+
+
+def _anchored_at(
+    others: Others, anchors: Sequence[int], first: int, last: int, every: bool
+) -> list[int]:
+    """:func:`_within` once the other tokens are looked up: for each anchor, one binary
+    search per stem list until one has a position in the token's window."""
+    bisect_left = bisect.bisect_left
     met = []
     for p in anchors:
-        for found, delta in others:
-            lo, hi = (
-                (p + 1, p + TOKEN_SPAN * delta) if delta > 0 else (p + TOKEN_SPAN * delta, p - 1)
-            )
-            lo, hi = max(lo, first), min(hi, last)
-            if not any(_any_between(positions, lo, hi) for positions in found):
+        for found, reach in others:
+            if reach > 0:
+                lo, hi = p + 1, p + reach
+            else:
+                lo, hi = p + reach, p - 1
+            if lo < first:
+                lo = first
+            if hi > last:
+                hi = last
+            for positions in found:
+                k = bisect_left(positions, lo)
+                if k < len(positions) and positions[k] <= hi:
+                    break
+            else:  # no stem of this token in its window: not this anchor
                 break
         else:
             met.append(p)
@@ -316,11 +364,6 @@ def _near(anchors: list[int], others: list[int], reach: int) -> bool:
             if k < n and others[k] < p:
                 return True
     return False
-
-
-def _any_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
-    k = bisect.bisect_left(sorted_positions, lo)
-    return k < len(sorted_positions) and sorted_positions[k] <= hi
 
 
 class TriggerIndex:
@@ -357,6 +400,13 @@ class TriggerIndex:
         for end, (stem, back) in self._automaton.iter(" " + text + " "):
             found[stem].append(end - back)
         return found
+
+    def starts(self, text: str) -> list[int]:
+        """Where a stem starts in ``text`` (from :func:`spaced`), in order, each once:
+        ``sorted({p for ps in self.scan(text).values() for p in ps})``."""
+        if self._empty:
+            return []
+        return sorted({end - back for end, (_stem, back) in self._automaton.iter(f" {text} ")})
 
     def guard(
         self, found: Hits, text: str, original: str, stems: AbstractSet[str] | None = None

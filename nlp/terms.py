@@ -26,7 +26,6 @@ from regwatch.nlp.text import APOSTROPHES, fold
 __all__ = ["Occurrence", "Occurrences", "TermMatcher", "words_of"]
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-_PIECE = re.compile("[^ ]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 MIN_PREFIX = 5
 
@@ -41,6 +40,8 @@ Word = tuple[int, int, str, str]  # start, end, lemma, folded surface
 Candidate = tuple[str, tuple[str, ...]]  # label, the term's word keys
 CACHE_WORDS = 200_000  # distinct words whose candidate terms are remembered
 
+
+_new = tuple.__new__  # an Occurrence without its Python-level __new__
 
 MAX_WORD = 64  # longer "words" are not language: kept, but never lemmatised or cached
 
@@ -93,6 +94,9 @@ class TermMatcher:
         self._loan: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
         self._longest = MIN_PREFIX
         self._cache: dict[str, tuple[Candidate, ...] | None] = {"": ()}
+        self._same_cache: dict[tuple[str, str], bool] = {}  # (a following word, term word)
+        # a piece of spaced text -> its candidates, () when no first word's stem starts it
+        self._pieces: dict[str, tuple[Candidate, ...]] = {}
         firsts: set[str] = set()  # stems one of which every possible first word starts with
         for label, term in items:
             # each term word: the lemma (exact mode) or the surface form (prefix mode)
@@ -150,32 +154,62 @@ class TermMatcher:
 
     def find_spaced(self, spaced_text: str) -> list[Occurrence]:
         """Every occurrence in a text given as :func:`regwatch.nlp.text.spaced` made it — the same
-        as ``find(words_of(text))``, looked for only at the words an Aho-Corasick scan finds
-        starting with a stem of some term's first word.
+        as ``find(words_of(text))``, looked for only at the words that start with a stem of
+        some term's first word.
 
         In ``spaced`` text every character that is neither a letter, a digit nor an apostrophe
         inside a word is a space, so words are the pieces between spaces (less a trailing
-        apostrophe). Words are looked up in a cache."""
-        hits = self._firsts.scan(spaced_text)
+        apostrophe). Each distinct piece is looked up once: a piece no first word's stem starts
+        (an Aho-Corasick scan of the piece alone tells, as a scan of the whole text would at
+        its start: no stem holds a space) is remembered as no candidate without being
+        lemmatised, the others with their candidate terms."""
+        pieces = spaced_text.split(" ")
+        cached = list(map(self._pieces.get, pieces))
+        if None in cached:
+            for k, c in enumerate(cached):
+                if c is None:
+                    cached[k] = self._look_up(pieces[k])
+        where = list(compress(range(len(pieces)), cached))
+        if not where:
+            return []
+        offsets = list(accumulate(map(len, pieces), initial=0))  # + k: the spaces before
+        n = len(pieces)
         out: list[Occurrence] = []
-        for start in sorted({p for positions in hits.values() for p in positions}):
-            end = spaced_text.find(" ", start)
-            piece = spaced_text[start:] if end < 0 else spaced_text[start:end]
-            word_candidates = self._cache.get(piece)
-            if word_candidates is None:
-                word_candidates = self._cache_word(piece)
-            for label, term in word_candidates:
-                last, pos = piece, start + len(piece)
+        for k in where:
+            start = offsets[k] + k
+            for label, term in cached[k]:  # type: ignore[union-attr]
+                last = k
                 for key in term[1:]:
-                    following = _PIECE.search(spaced_text, pos)
-                    if following is None or not self._same(self._word(following.group()), key):
+                    last += 1
+                    while last < n and not pieces[last]:
+                        last += 1
+                    if last >= n or not self._same_piece(pieces[last], key):
                         break
-                    last, pos = following.group(), following.end()
                 else:
-                    out.append(
-                        Occurrence(label, start, pos - len(last) + len(last.removesuffix("'")))
-                    )
+                    word = pieces[last]
+                    end = offsets[last] + last + (len(word) - 1 if word[-1] == "'" else len(word))
+                    out.append(_new(Occurrence, (label, start, end)))
         return out
+
+    def _look_up(self, piece: str) -> tuple[Candidate, ...]:
+        """The candidate terms of a piece of spaced text, remembered (see :meth:`find_spaced`)."""
+        found = self._cache_word(piece) if piece and self._firsts.starts(piece) else ()
+        if len(piece) <= MAX_WORD:
+            if len(self._pieces) >= CACHE_WORDS:
+                self._pieces.clear()
+            self._pieces[piece] = found
+        return found
+
+    def _same_piece(self, piece: str, key: str) -> bool:
+        """``_same(_word(piece), key)``, remembered."""
+        found = self._same_cache.get((piece, key))
+        if found is None:
+            found = self._same(self._word(piece), key)
+            if len(piece) <= MAX_WORD:
+                if len(self._same_cache) >= CACHE_WORDS:
+                    self._same_cache.clear()
+                self._same_cache[piece, key] = found
+        return found
 
     def find_every_word(self, spaced_text: str) -> list[Occurrence]:
         """:meth:`find_spaced` looking up every word (the reference it is tested against, with

@@ -6,9 +6,12 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from regwatch.nlp import Flagger
-from regwatch.nlp.jsonl import flag_lines
+from regwatch.nlp.jsonl import flag_lines, match_json
+from regwatch.nlp.langid import detect
+from regwatch.nlp.text import scrub_surrogates
 
 LINES = [
     json.dumps({"id": 1, "text": "Мажилис одобрил законопроект об искусственном интеллекте."}),
@@ -102,3 +105,24 @@ def test_hostile_lines_each_get_one_answer(tmp_path: Path) -> None:
     assert [r.get("line") for r in rows[1:3]] == [2, 3]
     assert rows[3]["id"] == "\ufffd" and rows[3]["signals"]
     assert rows[4]["line"] == 5 and rows[5]["id"] == 6
+
+
+def test_lone_surrogates_are_scrubbed_once_with_the_same_answer(flagger: Flagger) -> None:
+    """Title and text reach the Flagger as they were read (it scrubs lone surrogates itself);
+    the output is the plain path's: everything scrubbed first, the language detected on the
+    scrubbed text when the line gives none."""
+    items: list[dict[str, Any]] = [
+        {"id": 1, "title": "Draft\ud800 law", "text": "Мажилис\udfff одобрил законопроект об ИИ."},
+        {"id": 2, "lang": "en", "text": "\ud83d The draft law on AI\udc00 was approved."},
+        {"id": 3, "title": "\ud800", "text": "Tajikistan proposed a regional AI Center\ud800."},
+        {"id": 4, "text": "Вазирлик\ud800 сунъий интеллект тўғрисидаги қонун лойиҳасини."},
+    ]
+    lines = [json.dumps(item) for item in items]
+    out = list(flag_lines(lines, flagger))
+    for item, got in zip(items, out, strict=True):
+        title, text = scrub_surrogates(item.get("title", "")), scrub_surrogates(item["text"])
+        lang = item.get("lang") or detect(f"{title}\n{text}")
+        signals = [match_json(m) for m in flagger.flag(title, text, lang)]
+        assert got == {"id": item["id"], "lang": lang, "signals": signals}
+    assert all(o["signals"] for o in out)
+    assert "\ufffd" in out[0]["signals"][0]["sentence"] + out[1]["signals"][0]["sentence"]
