@@ -21,6 +21,7 @@ The artefact is one JSON file (nlp/models/learned.json), written by ``make train
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -50,7 +51,8 @@ __all__ = [
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "learned.json"
 RULE = "model"  # the ``rule`` of every signal the learned stage raises
 PREFIX = 5  # characters of a word start kept as a feature
-FORMAT = 1  # the artefact's format version
+FORMAT = 2  # the artefact's format version (2 added per-category thresholds)
+READS = (1, 2)  # the versions :meth:`Model.load` reads
 
 Floats = npt.NDArray[np.float64]
 
@@ -95,6 +97,9 @@ class Model:
     threshold: float = 0.5
     gate: tuple[str, ...] = ("ai",)
     meta: dict[str, Any] = field(default_factory=dict)
+    # per category: the probability at which it is raised, where it differs from ``threshold``
+    # (chosen by cross-validation on the real train split, see regwatch.nlp.train)
+    thresholds: dict[str, float] = field(default_factory=dict)
     # the vocabulary split by kind (word, word start), for :meth:`spaced_vector`
     _words: dict[str, int] = field(init=False, repr=False, compare=False)
     _starts: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -104,6 +109,14 @@ class Model:
         starts = {f[2:]: j for f, j in self.vocab.items() if f.startswith("p:")}
         object.__setattr__(self, "_words", words)
         object.__setattr__(self, "_starts", starts)
+
+    def threshold_of(self, category: str) -> float:
+        """The probability at which ``category`` is raised."""
+        return self.thresholds.get(category, self.threshold)
+
+    def at(self, threshold: float) -> Model:
+        """This model raising every category at ``threshold`` (a trial model)."""
+        return dataclasses.replace(self, threshold=threshold, thresholds={})
 
     def vector(self, feats: Iterable[str]) -> tuple[npt.NDArray[np.intp], Floats]:
         """The known features' indices and their normalised tf-idf values."""
@@ -154,6 +167,7 @@ class Model:
             "format": FORMAT,
             "categories": list(self.categories),
             "threshold": self.threshold,
+            "thresholds": dict(sorted(self.thresholds.items())),
             "gate": list(self.gate),
             "meta": self.meta,
             "bias": [round(float(x), 5) for x in self.bias],
@@ -171,8 +185,8 @@ class Model:
     def load(cls, path: Path | str) -> Model:
         try:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
-            if d.get("format") != FORMAT:
-                raise ValueError(f"format {d.get('format')!r}, expected {FORMAT}")
+            if d.get("format") not in READS:
+                raise ValueError(f"format {d.get('format')!r}, expected one of {READS}")
             feats: dict[str, list[float]] = d["features"]
             table = np.array(list(feats.values()), dtype=np.float64).reshape(len(feats), -1)
             cats = tuple(d["categories"])
@@ -187,6 +201,7 @@ class Model:
                 threshold=float(d["threshold"]),
                 gate=tuple(d.get("gate", ())),
                 meta=dict(d.get("meta", {})),
+                thresholds={str(c): float(t) for c, t in d.get("thresholds", {}).items()},
             )
         except OSError as exc:
             raise ConfigError(
@@ -220,12 +235,17 @@ def fit(
     n = len(texts)
     idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in words], dtype=np.float64)
     base = Model(tuple(categories), vocab, idf, np.zeros((0, len(words))), np.zeros(0))
-    x = np.zeros((n, len(words)))
+    # the texts as a sparse matrix: row, column and value of every non-zero entry
+    rows, cols, vals = [], [], []
     for i, fs in enumerate(feats):
         idx, val = base.vector(fs)
-        x[i, idx] = val
+        rows.append(np.full(len(idx), i, dtype=np.intp))
+        cols.append(idx)
+        vals.append(val)
+    row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    d = len(words)
     sets = [set(ls) for ls in labels]
-    weights = np.zeros((len(categories), len(words)))
+    weights = np.zeros((len(categories), d))
     bias = np.zeros(len(categories))
     for k, cat in enumerate(categories):
         y = np.array([1.0 if cat in s else 0.0 for s in sets])
@@ -233,11 +253,11 @@ def fit(
         if not 0 < pos < n:
             raise ConfigError(f"learned stage: no positive or no negative example of {cat}")
         balance = np.where(y == 1, n / (2 * pos), n / (2 * (n - pos)))
-        w, b = np.zeros(len(words)), 0.0
+        w, b = np.zeros(d), 0.0
         for _ in range(iterations):
-            p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-            g = (p - y) * balance
-            w -= step * (x.T @ g + l2 * w) / n
+            z = np.bincount(row, weights=val * w[col], minlength=n) + b
+            g = (1.0 / (1.0 + np.exp(-z)) - y) * balance
+            w -= step * (np.bincount(col, weights=val * g[row], minlength=d) + l2 * w) / n
             b -= step * float(g.mean())
         weights[k], bias[k] = w, b
     return Model(tuple(categories), vocab, idf, weights, bias)
@@ -250,6 +270,7 @@ class LearnedStage:
         self.model = model
         self.gate = frozenset(model.gate)
         self._row = {c: k for k, c in enumerate(model.categories)}
+        self._threshold = [model.threshold_of(c) for c in model.categories]
         self.documents = 0  # documents scored so far (the bench reports the share)
 
     def reaches(self, selected: bool, context: Iterable[str]) -> bool:
@@ -277,7 +298,7 @@ class LearnedStage:
             folded = spaced("\n".join(fields.values()))
         probs = self.model.spaced_probabilities(folded, rows)
         raised = [(k, float(p)) for k, p in zip(rows, probs, strict=True)]
-        raised = [(k, p) for k, p in raised if p >= self.model.threshold]
+        raised = [(k, p) for k, p in raised if p >= self._threshold[k]]
         if not raised:
             return []
         out = []
