@@ -7,11 +7,13 @@ Features are the words of the folded text (:func:`regwatch.nlp.text.spaced`: low
 apostrophes unified) and, for words longer than :data:`PREFIX`, their first ``PREFIX``
 characters — a crude stem that works alike in all six languages. Weights are tf-idf (log
 counts), L2-normalised per text. Training is full-batch gradient descent from zero with
-balanced class weights: no random state at all, so the same data gives the same weights.
+balanced class weights, on a sparse matrix (the dense arithmetic, a tenth of the CPU): no
+random state at all, so the same data gives the same weights.
 
 A document reaches the model only where it can change the answer (see :class:`LearnedStage`):
 the rules' prefilter selected units in it, or context labels the model names (``gate``, "ai")
-occur in it; and only categories the rules did not flag are scored. A model signal carries the
+occur in it; and only categories the rules did not flag are scored, each raised at its own
+threshold (:meth:`Model.threshold_of`). A model signal carries the
 sentence the model scores highest for the category, its offsets, the document's probability
 as its score and a reason that names the stage: ``model: 0.83 for regional_cooperation``.
 
@@ -85,9 +87,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Model:
-    """Weights per category over a fixed vocabulary; ``threshold`` is the probability at which
-    a category is raised (chosen on the real dev split); ``gate`` the context labels that send
-    a document to the model even when the rules' prefilter selected nothing in it."""
+    """Weights per category over a fixed vocabulary; ``thresholds`` the probability at which
+    each category is raised (``threshold`` for a category not named; ``make train`` names
+    every one, chosen by cross-validation on the real train split); ``gate`` the context labels
+    that send a document to the model even when the rules' prefilter selected nothing in it."""
 
     categories: tuple[str, ...]
     vocab: dict[str, int]
@@ -285,7 +288,7 @@ class LearnedStage:
         flagged: Iterable[str],
         folded: str | None = None,
     ) -> list[Match]:
-        """Signals for the categories not in ``flagged`` whose probability reaches the
+        """Signals for the categories not in ``flagged`` whose probability reaches their
         threshold, each with the sentence the model scores highest for it. ``folded`` is
         :func:`spaced` of the fields joined by newlines, when the caller has it (the
         prefilter's scan does)."""
