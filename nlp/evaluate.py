@@ -57,6 +57,7 @@ class Example:
     labels: frozenset[str]
     split: str = ""
     hard_negative: bool = False
+    story: str = ""  # the real-text set's story slug: folds keep a story together
 
 
 @dataclass
@@ -101,6 +102,7 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
                         frozenset(d.get("labels", [])),
                         str(d.get("split", "")),
                         bool(d.get("hard_negative", False)),
+                        str(d.get("story", "")),
                     )
                 )
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -159,9 +161,7 @@ class Report:
         return len(self.hard_negatives_flagged) / self.hard_negatives
 
 
-def report(
-    flagger: Flagger, examples: Sequence[Example], threshold: float = THRESHOLD
-) -> Report:
+def report(flagger: Flagger, examples: Sequence[Example], threshold: float = THRESHOLD) -> Report:
     scores = evaluate(flagger, examples, threshold)
     negatives = [ex for ex in examples if ex.hard_negative and not ex.labels]
     flagged = [

@@ -7,11 +7,13 @@ Features are the words of the folded text (:func:`regwatch.nlp.text.spaced`: low
 apostrophes unified) and, for words longer than :data:`PREFIX`, their first ``PREFIX``
 characters — a crude stem that works alike in all six languages. Weights are tf-idf (log
 counts), L2-normalised per text. Training is full-batch gradient descent from zero with
-balanced class weights: no random state at all, so the same data gives the same weights.
+balanced class weights, on a sparse matrix (the dense arithmetic, a tenth of the CPU): no
+random state at all, so the same data gives the same weights.
 
 A document reaches the model only where it can change the answer (see :class:`LearnedStage`):
 the rules' prefilter selected units in it, or context labels the model names (``gate``, "ai")
-occur in it; and only categories the rules did not flag are scored. A model signal carries the
+occur in it; and only categories the rules did not flag are scored, each raised at its own
+threshold (:meth:`Model.threshold_of`). A model signal carries the
 sentence the model scores highest for the category, its offsets, the document's probability
 as its score and a reason that names the stage: ``model: 0.83 for regional_cooperation``.
 
@@ -21,6 +23,7 @@ The artefact is one JSON file (nlp/models/learned.json), written by ``make train
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -50,7 +53,8 @@ __all__ = [
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "learned.json"
 RULE = "model"  # the ``rule`` of every signal the learned stage raises
 PREFIX = 5  # characters of a word start kept as a feature
-FORMAT = 1  # the artefact's format version
+FORMAT = 2  # the artefact's format version (2 added per-category thresholds)
+READS = (1, 2)  # the versions :meth:`Model.load` reads
 
 Floats = npt.NDArray[np.float64]
 
@@ -83,9 +87,10 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class Model:
-    """Weights per category over a fixed vocabulary; ``threshold`` is the probability at which
-    a category is raised (chosen on the real dev split); ``gate`` the context labels that send
-    a document to the model even when the rules' prefilter selected nothing in it."""
+    """Weights per category over a fixed vocabulary; ``thresholds`` the probability at which
+    each category is raised (``threshold`` for a category not named; ``make train`` names
+    every one, chosen by cross-validation on the real train split); ``gate`` the context labels
+    that send a document to the model even when the rules' prefilter selected nothing in it."""
 
     categories: tuple[str, ...]
     vocab: dict[str, int]
@@ -95,6 +100,9 @@ class Model:
     threshold: float = 0.5
     gate: tuple[str, ...] = ("ai",)
     meta: dict[str, Any] = field(default_factory=dict)
+    # per category: the probability at which it is raised, where it differs from ``threshold``
+    # (chosen by cross-validation on the real train split, see regwatch.nlp.train)
+    thresholds: dict[str, float] = field(default_factory=dict)
     # the vocabulary split by kind (word, word start), for :meth:`spaced_vector`
     _words: dict[str, int] = field(init=False, repr=False, compare=False)
     _starts: dict[str, int] = field(init=False, repr=False, compare=False)
@@ -104,6 +112,14 @@ class Model:
         starts = {f[2:]: j for f, j in self.vocab.items() if f.startswith("p:")}
         object.__setattr__(self, "_words", words)
         object.__setattr__(self, "_starts", starts)
+
+    def threshold_of(self, category: str) -> float:
+        """The probability at which ``category`` is raised."""
+        return self.thresholds.get(category, self.threshold)
+
+    def at(self, threshold: float) -> Model:
+        """This model raising every category at ``threshold`` (a trial model)."""
+        return dataclasses.replace(self, threshold=threshold, thresholds={})
 
     def vector(self, feats: Iterable[str]) -> tuple[npt.NDArray[np.intp], Floats]:
         """The known features' indices and their normalised tf-idf values."""
@@ -154,6 +170,7 @@ class Model:
             "format": FORMAT,
             "categories": list(self.categories),
             "threshold": self.threshold,
+            "thresholds": dict(sorted(self.thresholds.items())),
             "gate": list(self.gate),
             "meta": self.meta,
             "bias": [round(float(x), 5) for x in self.bias],
@@ -171,8 +188,8 @@ class Model:
     def load(cls, path: Path | str) -> Model:
         try:
             d = json.loads(Path(path).read_text(encoding="utf-8"))
-            if d.get("format") != FORMAT:
-                raise ValueError(f"format {d.get('format')!r}, expected {FORMAT}")
+            if d.get("format") not in READS:
+                raise ValueError(f"format {d.get('format')!r}, expected one of {READS}")
             feats: dict[str, list[float]] = d["features"]
             table = np.array(list(feats.values()), dtype=np.float64).reshape(len(feats), -1)
             cats = tuple(d["categories"])
@@ -187,6 +204,7 @@ class Model:
                 threshold=float(d["threshold"]),
                 gate=tuple(d.get("gate", ())),
                 meta=dict(d.get("meta", {})),
+                thresholds={str(c): float(t) for c, t in d.get("thresholds", {}).items()},
             )
         except OSError as exc:
             raise ConfigError(
@@ -220,12 +238,17 @@ def fit(
     n = len(texts)
     idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in words], dtype=np.float64)
     base = Model(tuple(categories), vocab, idf, np.zeros((0, len(words))), np.zeros(0))
-    x = np.zeros((n, len(words)))
+    # the texts as a sparse matrix: row, column and value of every non-zero entry
+    rows, cols, vals = [], [], []
     for i, fs in enumerate(feats):
         idx, val = base.vector(fs)
-        x[i, idx] = val
+        rows.append(np.full(len(idx), i, dtype=np.intp))
+        cols.append(idx)
+        vals.append(val)
+    row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    d = len(words)
     sets = [set(ls) for ls in labels]
-    weights = np.zeros((len(categories), len(words)))
+    weights = np.zeros((len(categories), d))
     bias = np.zeros(len(categories))
     for k, cat in enumerate(categories):
         y = np.array([1.0 if cat in s else 0.0 for s in sets])
@@ -233,11 +256,11 @@ def fit(
         if not 0 < pos < n:
             raise ConfigError(f"learned stage: no positive or no negative example of {cat}")
         balance = np.where(y == 1, n / (2 * pos), n / (2 * (n - pos)))
-        w, b = np.zeros(len(words)), 0.0
+        w, b = np.zeros(d), 0.0
         for _ in range(iterations):
-            p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-            g = (p - y) * balance
-            w -= step * (x.T @ g + l2 * w) / n
+            z = np.bincount(row, weights=val * w[col], minlength=n) + b
+            g = (1.0 / (1.0 + np.exp(-z)) - y) * balance
+            w -= step * (np.bincount(col, weights=val * g[row], minlength=d) + l2 * w) / n
             b -= step * float(g.mean())
         weights[k], bias[k] = w, b
     return Model(tuple(categories), vocab, idf, weights, bias)
@@ -250,6 +273,7 @@ class LearnedStage:
         self.model = model
         self.gate = frozenset(model.gate)
         self._row = {c: k for k, c in enumerate(model.categories)}
+        self._threshold = [model.threshold_of(c) for c in model.categories]
         self.documents = 0  # documents scored so far (the bench reports the share)
 
     def reaches(self, selected: bool, context: Iterable[str]) -> bool:
@@ -264,7 +288,7 @@ class LearnedStage:
         flagged: Iterable[str],
         folded: str | None = None,
     ) -> list[Match]:
-        """Signals for the categories not in ``flagged`` whose probability reaches the
+        """Signals for the categories not in ``flagged`` whose probability reaches their
         threshold, each with the sentence the model scores highest for it. ``folded`` is
         :func:`spaced` of the fields joined by newlines, when the caller has it (the
         prefilter's scan does)."""
@@ -277,7 +301,7 @@ class LearnedStage:
             folded = spaced("\n".join(fields.values()))
         probs = self.model.spaced_probabilities(folded, rows)
         raised = [(k, float(p)) for k, p in zip(rows, probs, strict=True)]
-        raised = [(k, p) for k, p in raised if p >= self.model.threshold]
+        raised = [(k, p) for k, p in raised if p >= self._threshold[k]]
         if not raised:
             return []
         out = []

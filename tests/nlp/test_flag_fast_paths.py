@@ -4,7 +4,6 @@ built once instead of per line."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -43,7 +42,7 @@ def model(flagger: Flagger) -> Model:
 def eager(flagger: Flagger, model: Model) -> Flagger:
     """The flagger with a model that raises far more often (a low threshold), so the
     comparisons below see many model signals, sentences and scores."""
-    low = dataclasses.replace(model, threshold=0.15)
+    low = model.at(0.15)
     return Flagger(flagger.rules, nlp=flagger.nlp, min_score=flagger.min_score, model=low)
 
 

@@ -35,11 +35,13 @@ def test_the_bundled_model_loads_and_is_small(model: Model, flagger: Flagger) ->
     assert set(model.categories) == set(flagger.rules.categories)
     assert model.weights.shape == (len(model.categories), len(model.vocab))
     assert 0.5 <= model.threshold <= 1.0
+    assert set(model.thresholds) == set(model.categories)  # one per category, by train.py
+    assert all(0.5 <= t <= 1.0 for t in model.thresholds.values())
     assert flagger.model is not None  # Flagger.from_folder takes the bundled model
 
 
 def test_a_model_signal_has_sentence_offsets_score_and_reason(model: Model) -> None:
-    trial = dataclasses.replace(model, threshold=0.0)  # every category the rules left
+    trial = model.at(0.0)  # every category the rules left
     stage = LearnedStage(trial)
     fields = {"title": "", "text": COOPERATION}
     found = {m.category: m for m in stage.signals(fields, "en", flagged={"draft_instrument"})}
@@ -83,6 +85,7 @@ def test_a_saved_model_reads_back_the_same(tmp_path: Path, model: Model) -> None
     model.save(path)
     again = Model.load(path)
     assert again.vocab == model.vocab and again.threshold == model.threshold
+    assert again.thresholds == model.thresholds
     assert np.allclose(again.weights, model.weights, atol=1e-5)
     text = "Парламент одобрил законопроект об искусственном интеллекте."
     assert np.allclose(again.probabilities(text), model.probabilities(text), atol=1e-4)
@@ -103,7 +106,7 @@ def test_the_stage_is_gated(model: Model, flagger: Flagger) -> None:
     assert stage.reaches(False, {"ai"})
     assert not stage.reaches(False, {"data", "tech"})
     # nothing the rules' prefilter keeps and no AI context: the model is never asked
-    trial = Flagger(flagger.rules, nlp=flagger.nlp, model=dataclasses.replace(model, threshold=0))
+    trial = Flagger(flagger.rules, nlp=flagger.nlp, model=model.at(0))
     assert trial.flag("", "The city council approved a budget for road repairs.") == []
     assert any(m.rule == RULE for m in trial.flag("", COOPERATION))
 
@@ -112,7 +115,7 @@ def test_model_signals_are_the_same_with_and_without_the_prefilter(
     flagger: Flagger, model: Model
 ) -> None:
     # a trial threshold, so the stage raises signals whatever threshold `make train` chose
-    trial = Flagger(flagger.rules, nlp=flagger.nlp, model=dataclasses.replace(model, threshold=0.5))
+    trial = Flagger(flagger.rules, nlp=flagger.nlp, model=model.at(0.5))
     examples = load_examples([DATA / "real"])
     texts = [(e.title, e.text) for e in examples if e.split in ("train", "dev")]
     raised = 0
@@ -143,7 +146,7 @@ def test_flag_command_takes_a_trial_model_or_none(
     from regwatch.cli import main
 
     trial = tmp_path / "trial.json"
-    dataclasses.replace(model, threshold=0.0).save(trial)
+    model.at(0.0).save(trial)
     docs = tmp_path / "docs.jsonl"
     docs.write_text(json.dumps({"id": 1, "lang": "en", "text": COOPERATION}) + "\n")
     outs = []
@@ -152,3 +155,29 @@ def test_flag_command_takes_a_trial_model_or_none(
         outs.append(json.loads(capsys.readouterr().out))
     assert not any(s["rule"] == RULE for s in outs[0]["signals"])
     assert any(s["rule"] == RULE for s in outs[1]["signals"])
+
+
+def test_each_category_has_its_own_threshold(model: Model) -> None:
+    """A category raised at its own threshold: with every other category off, the stage
+    raises only it."""
+    fields = {"title": "", "text": COOPERATION}
+    p = float(model.probabilities(COOPERATION, [model.categories.index("regional_cooperation")])[0])
+    others = dict.fromkeys(model.categories, 1.0)
+    on = dataclasses.replace(model, threshold=1.0, thresholds={**others, "regional_cooperation": p})
+    assert [m.category for m in LearnedStage(on).signals(fields, "en", ())] == [
+        "regional_cooperation"
+    ]
+    above = dataclasses.replace(on, thresholds={**on.thresholds, "regional_cooperation": p + 1e-3})
+    assert LearnedStage(above).signals(fields, "en", ()) == []
+    assert on.threshold_of("regional_cooperation") == p and on.threshold_of("x") == 1.0
+
+
+def test_a_model_of_the_first_format_still_loads(tmp_path: Path, model: Model) -> None:
+    """Format 1 had one threshold for every category and no ``thresholds``."""
+    d = model.at(0.7).to_json()
+    d["format"] = 1
+    del d["thresholds"]
+    old = tmp_path / "v1.json"
+    old.write_text(json.dumps(d), encoding="utf-8")
+    again = Model.load(old)
+    assert again.thresholds == {} and again.threshold_of("draft_instrument") == 0.7
