@@ -36,6 +36,7 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "Feedback",
+    "HostSlot",
     "Run",
     "Signal",
     "SignalCombo",
@@ -416,3 +417,13 @@ class Run(Base):
     documents_updated: Mapped[int] = mapped_column(Integer, default=0)
     signals_new: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class HostSlot(Base):
+    """When a host may next be asked: ``regwatch worker`` processes reserve request starts
+    here (one conditional upsert each), so the per-host delay holds across all of them."""
+
+    __tablename__ = "host_slots"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_start_at: Mapped[datetime]
