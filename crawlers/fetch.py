@@ -23,8 +23,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -52,6 +52,7 @@ class Limiter(Protocol):
     """Per-host request slots: ``with limiter.slot(host):`` around each request hop."""
 
     def slot(self, host: str) -> AbstractContextManager[None]: ...
+
 
 # Statuses whose Retry-After header is read into FetchError.retry_after.
 _RETRY_STATUSES = (429, 503)

@@ -1,0 +1,91 @@
+"""`regwatch worker` (N of them, any machine) and `regwatch scheduler` (one or more; one leads)
+over a shared PostgreSQL database — see docs/workers.md. `regwatch run` stays the single
+service for SQLite or one machine."""
+
+from __future__ import annotations
+
+import argparse
+
+from regwatch.commands.common import (
+    load_settings,
+    make_fetcher,
+    make_flagger,
+    make_outbox,
+    open_engine,
+)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from regwatch.metrics import Metrics
+    from regwatch.store.hosts import SharedHostLimiter
+    from regwatch.workers import WorkerContext, ensure_schema, make_app, require_postgres
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    require_postgres(engine, "regwatch worker")
+    created = ensure_schema(engine)
+    if args.init:
+        print("job queue tables " + ("created" if created else "already there"))
+        engine.dispose()
+        return 0
+    metrics = Metrics()
+    if args.metrics_port:
+        metrics.serve(s.service.metrics_host, args.metrics_port)
+    limiter = SharedHostLimiter(engine, s.fetch.per_host_concurrency, s.fetch.per_host_delay)
+    with make_fetcher(s, limiter=limiter) as fetcher:
+        context = WorkerContext(
+            settings=s,
+            engine=engine,
+            flagger=make_flagger(s.nlp),
+            fetcher=fetcher,
+            outbox=make_outbox(s, engine),
+            metrics=metrics,
+        )
+        app = make_app(s.database.url)
+        app.run_worker(
+            concurrency=1,  # flagging is CPU bound: one job per process, a process per core
+            name=f"pid={os.getpid()}",
+            additional_context={"regwatch": context},
+            update_heartbeat_interval=s.service.worker_heartbeat_seconds,
+            stalled_worker_timeout=s.service.worker_stalled_seconds,
+            listen_notify=True,
+            fetch_job_polling_interval=5.0,
+        )
+    engine.dispose()
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from regwatch.enqueuer import Enqueuer
+    from regwatch.metrics import Metrics
+    from regwatch.pipeline.collect import source_spec
+    from regwatch.store import db
+    from regwatch.store.sources import sync_sources
+    from regwatch.workers import ensure_schema, make_app, queue_health, require_postgres
+
+    s = load_settings(args)
+    engine = open_engine(s)
+    require_postgres(engine, "regwatch scheduler")
+    ensure_schema(engine)
+    with db.session_scope(engine) as session:  # the rows the due rule reads
+        sync_sources(session, [source_spec(x) for x in s.sources])
+    if s.service.metrics_port:
+        metrics = Metrics()
+        stalled = s.service.worker_stalled_seconds
+        metrics.watch_queue(lambda: queue_health(engine, stalled))
+        metrics.serve(s.service.metrics_host, s.service.metrics_port)
+    enqueuer = Enqueuer(
+        engine,
+        make_app(s.database.url),
+        s.sources,
+        tick=s.service.scheduler_tick_seconds,
+        dispatch_every=s.service.dispatch_seconds,
+        stalled_after=s.service.worker_stalled_seconds,
+    )
+    asyncio.run(enqueuer.run())
+    engine.dispose()
+    return 0
