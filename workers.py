@@ -57,6 +57,7 @@ __all__ = [
     "make_app",
     "queue_health",
     "require_postgres",
+    "sync_rows",
 ]
 
 log = logging.getLogger("regwatch.workers")
@@ -64,6 +65,7 @@ log = logging.getLogger("regwatch.workers")
 POLL, DISPATCH, MAINTAIN = "regwatch.poll", "regwatch.dispatch", "regwatch.maintain"
 QUEUE = "regwatch"
 SCHEMA_KEY = zlib.crc32(b"regwatch queue schema") & 0x7FFFFFFF
+SYNC_KEY = zlib.crc32(b"regwatch source rows") & 0x7FFFFFFF
 
 
 def require_postgres(engine: Engine, command: str) -> None:
@@ -97,6 +99,15 @@ def ensure_schema(engine: Engine) -> bool:
     return True
 
 
+def sync_rows(engine: Engine, settings: Settings) -> dict[str, int]:
+    """The configured sources' rows, {name: id}; processes starting at once take turns."""
+    from regwatch.pipeline.collect import source_spec
+
+    with db.session_scope(engine) as session:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SYNC_KEY})
+        return sync_sources(session, [source_spec(s) for s in settings.sources])
+
+
 @dataclass
 class WorkerContext:
     """What this worker process built once at start and every job uses."""
@@ -110,11 +121,7 @@ class WorkerContext:
     source_ids: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from regwatch.pipeline.collect import source_spec
-
-        with db.session_scope(self.engine) as session:
-            specs = [source_spec(s) for s in self.settings.sources]
-            self.source_ids = sync_sources(session, specs)
+        self.source_ids = sync_rows(self.engine, self.settings)
 
     def poll(self, name: str, app: procrastinate.App) -> dict[str, Any]:
         from regwatch.pipeline import collect_sources

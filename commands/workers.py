@@ -62,17 +62,19 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from regwatch.enqueuer import Enqueuer
     from regwatch.metrics import Metrics
-    from regwatch.pipeline.collect import source_spec
-    from regwatch.store import db
-    from regwatch.store.sources import sync_sources
-    from regwatch.workers import ensure_schema, make_app, queue_health, require_postgres
+    from regwatch.workers import (
+        ensure_schema,
+        make_app,
+        queue_health,
+        require_postgres,
+        sync_rows,
+    )
 
     s = load_settings(args)
     engine = open_engine(s)
     require_postgres(engine, "regwatch scheduler")
     ensure_schema(engine)
-    with db.session_scope(engine) as session:  # the rows the due rule reads
-        sync_sources(session, [source_spec(x) for x in s.sources])
+    sync_rows(engine, s)  # the rows the due rule reads
     if s.service.metrics_port:
         metrics = Metrics()
         stalled = s.service.worker_stalled_seconds
