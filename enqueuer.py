@@ -129,6 +129,8 @@ class Enqueuer:
         self.leading = False
         if self._conn is not None:
             with contextlib.suppress(Exception):
+                # closed for real, not handed back to the pool still holding the lock
+                self._conn.invalidate()
                 self._conn.close()
             self._conn = None
 
