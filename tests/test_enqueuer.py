@@ -28,9 +28,7 @@ def _prepare(engine: Engine) -> None:
     assert ensure_schema(engine)
     assert not ensure_schema(engine)  # the second time: there already
     with db.session_scope(engine) as s:
-        sync_sources(
-            s, [SourceSpec(x.name, x.url, "rss", "kz", ("ru",), "news") for x in SOURCES]
-        )
+        sync_sources(s, [SourceSpec(x.name, x.url, "rss", "kz", ("ru",), "news") for x in SOURCES])
 
 
 def _jobs(engine: Engine) -> list[tuple[str, str, str]]:
@@ -38,9 +36,7 @@ def _jobs(engine: Engine) -> list[tuple[str, str, str]]:
         return sorted(
             (t, st, a or "")
             for t, st, a in conn.execute(
-                text(
-                    "SELECT task_name, status::text, args->>'source' FROM procrastinate_jobs"
-                )
+                text("SELECT task_name, status::text, args->>'source' FROM procrastinate_jobs")
             )
         )
 
