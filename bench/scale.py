@@ -126,9 +126,9 @@ def _spawn(cfg: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def measure(base: str, workers: int) -> float:
-    """Documents/s from the first document stored to the last; ``workers`` 0 is the
-    baseline, one `regwatch run --once`."""
+def measure(base: str, workers: int) -> tuple[float, float]:
+    """(documents/s from the first document stored to the last, database bytes per stored
+    document); ``workers`` 0 is the baseline, one `regwatch run --once`."""
     total = FEEDS * ITEMS
     url = _database()
     procs: list[subprocess.Popen[bytes]] = []
@@ -166,12 +166,14 @@ def measure(base: str, workers: int) -> float:
                 if now > deadline:
                     raise RuntimeError(f"only {n} of {total} documents stored; see {folder}")
                 time.sleep(0.05)
+            with engine.connect() as conn:
+                size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
             engine.dispose()
             for p in procs:
                 if p.poll() is None:
                     p.terminate()
                 p.wait(60)
-            return (total - 1) / max(last - first, 1e-6)
+            return (total - 1) / max(last - first, 1e-6), float(size or 0) / total
     finally:
         for p in procs:
             if p.poll() is None:
@@ -192,10 +194,13 @@ def main() -> None:
             f"scale: {FEEDS} feeds x {ITEMS} items = {FEEDS * ITEMS} documents "
             f"(~{len(_feed(0)) * FEEDS / 1e6:.1f} MB), load {os.getloadavg()[0]:.1f}"
         )
-        baseline = measure(base, 0)
-        print(f"  regwatch run --once (baseline): {baseline:7.1f} documents/s")
+        baseline, per_doc = measure(base, 0)
+        print(
+            f"  regwatch run --once (baseline): {baseline:7.1f} documents/s; the database "
+            f"takes {per_doc / 1024:.1f} KB per document (all tables and indexes)"
+        )
         for n in (1, 2, 3):
-            rate = measure(base, n)
+            rate, _ = measure(base, n)
             print(
                 f"  {n} worker{'s' if n > 1 else ' '}:                    {rate:7.1f} "
                 f"documents/s  {rate / baseline:4.2f}x the baseline  "

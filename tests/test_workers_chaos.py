@@ -108,7 +108,7 @@ def test_three_workers_two_schedulers_kills_nothing_lost_or_doubled(
             # the chaos schedule (not a wait for a result: those poll with a deadline below);
             # the victim is one that is up, so the kill lands on a working process
             time.sleep(rng.uniform(1.0, 2.5))
-            wait_until(lambda: any(fleet.up(w) for w in WORKERS), 60, "a worker to be up")
+            wait_until(lambda: any(fleet.up(w) for w in WORKERS), 240, "a worker to be up")
             victim = rng.choice([w for w in WORKERS if fleet.up(w)])
             fleet.kill(victim)
             fleet.start("worker", victim)
