@@ -59,6 +59,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     import asyncio
+    import logging
 
     from regwatch.enqueuer import Enqueuer
     from regwatch.metrics import Metrics
@@ -70,6 +71,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         sync_rows,
     )
 
+    logging.getLogger("procrastinate.jobs").setLevel(logging.WARNING)  # a line per defer
     s = load_settings(args)
     engine = open_engine(s)
     require_postgres(engine, "regwatch scheduler")

@@ -165,9 +165,10 @@ def test_three_workers_two_schedulers_kills_nothing_lost_or_doubled(
     # every delivery sent, received, and copied only where a send was cut short
     eng = create_engine(db_url)
     with eng.connect() as conn:
-        rows = dict(
-            conn.execute(text("SELECT message_id, attempts FROM deliveries WHERE status = 'sent'"))
+        sent = conn.execute(
+            text("SELECT message_id, attempts FROM deliveries WHERE status = 'sent'")
         )
+        rows = {str(mid): int(attempts) for mid, attempts in sent}
     eng.dispose()
     assert scalar(db_url, "SELECT count(*) FROM deliveries WHERE kind = 'alert'") >= 1
     received: dict[str, int] = {}
