@@ -182,6 +182,54 @@ def measure(base: str, workers: int) -> tuple[float, float]:
         _drop(url)
 
 
+def measure_queue(base: str, jobs: int = 1000) -> float:
+    """Jobs/s through one worker for jobs that do next to nothing (a poll of a source the
+    configuration does not have: looked up, logged, done) — the queue's own cost per job."""
+    url = _database()
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            cfg = _config(folder, url, base)
+            subprocess.run(
+                [sys.executable, "-m", "regwatch.cli", "--config", str(cfg), "worker", "--init"],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
+            from regwatch.workers import make_app
+
+            app = make_app(url)
+            with app.open():
+                empty: list[dict[str, Any]] = [{"source": "not-configured"}] * jobs
+                app.configure_task("regwatch.poll").batch_defer(*empty)
+            proc = _spawn(cfg, "worker", log=folder / "w.log")
+            engine = create_engine(url)
+            done = "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
+            first, at_first = 0.0, 0
+            deadline = time.monotonic() + 600
+            while True:
+                with engine.connect() as conn:
+                    n = int(conn.execute(text(done)).scalar() or 0)
+                now = time.monotonic()
+                if n and not first:
+                    first, at_first = now, n
+                if n >= jobs:
+                    break
+                if now > deadline:
+                    raise RuntimeError(f"only {n} of {jobs} jobs done; see {folder}")
+                time.sleep(0.05)
+            engine.dispose()
+            proc.terminate()
+            proc.wait(60)
+            return (jobs - at_first) / max(now - first, 1e-6)
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(15)
+        _drop(url)
+
+
 def main() -> None:
     try:
         create_engine(PG_ADMIN, connect_args={"connect_timeout": 2}).connect().close()
@@ -194,6 +242,7 @@ def main() -> None:
             f"scale: {FEEDS} feeds x {ITEMS} items = {FEEDS * ITEMS} documents "
             f"(~{len(_feed(0)) * FEEDS / 1e6:.1f} MB), load {os.getloadavg()[0]:.1f}"
         )
+        print(f"  queue overhead: {measure_queue(base):7.1f} empty jobs/s through one worker")
         baseline, per_doc = measure(base, 0)
         print(
             f"  regwatch run --once (baseline): {baseline:7.1f} documents/s; the database "

@@ -63,6 +63,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from regwatch.enqueuer import Enqueuer
     from regwatch.metrics import Metrics
+    from regwatch.store.lock import InstanceLock
     from regwatch.workers import (
         ensure_schema,
         make_app,
@@ -75,6 +76,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     s = load_settings(args)
     engine = open_engine(s)
     require_postgres(engine, "regwatch scheduler")
+    with InstanceLock(engine):  # a `regwatch run` on this database: refuse, naming it
+        pass
     ensure_schema(engine)
     sync_rows(engine, s)  # the rows the due rule reads
     if s.service.metrics_port:

@@ -73,7 +73,7 @@ class Hosts:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                host = self.server.server_address[0]
+                host = str(self.server.server_address[0])  # type: ignore[index]
                 with hosts._lock:
                     hosts.hits.append(Hit(str(host), self.path, time.time()))
                 body = hosts.feeds.get((str(host), self.path))
@@ -96,7 +96,7 @@ class Hosts:
 
     def base(self, i: int) -> str:
         host, port = self._servers[i].server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def close(self) -> None:
         for s in self._servers:

@@ -20,6 +20,7 @@ import itertools
 import random
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,9 +46,9 @@ WORKERS = ("w1", "w2", "w3")
 
 
 @pytest.fixture
-def hosts() -> Hosts:
+def hosts() -> Iterator[Hosts]:
     h = Hosts(HOSTS)
-    yield h  # type: ignore[misc]
+    yield h
     h.close()
 
 
