@@ -1,7 +1,8 @@
 """The chaos test of issue 17: 3 `regwatch worker` and 2 `regwatch scheduler` processes on one
-PostgreSQL database, 120 feeds on 6 loopback hosts (the issue says 200: scaled down, see SOURCES), a subscription mailing alerts and a digest
-to a real SMTP server (aiosmtpd). A seeded random worker is SIGKILLed 20 times and restarted;
-then the leading scheduler is SIGKILLed too. Then:
+PostgreSQL database, 120 feeds on 6 loopback hosts (the issue says 200: scaled down, see
+SOURCES), a subscription mailing alerts and a digest to a real SMTP server (aiosmtpd). A random
+worker (seeded schedule; the victim is one of those up at that moment) is SIGKILLed 20 times and
+restarted; then the leading scheduler is SIGKILLed too. Then:
 
 * every item is stored once (one document, one version each);
 * every alert and digest row is sent, each Message-ID received, and a copy only where a
