@@ -53,6 +53,7 @@ __all__ = [
     "QueueHealth",
     "WorkerContext",
     "conninfo",
+    "delete_finished_jobs",
     "ensure_schema",
     "make_app",
     "queue_health",
@@ -175,17 +176,27 @@ class WorkerContext:
 
     def maintain(self, app: procrastinate.App) -> None:
         db.maintain(self.engine)
-        with self.engine.begin() as conn:
-            hours = self.settings.service.keep_jobs_hours
-            conn.execute(
-                text(
-                    "DELETE FROM procrastinate_jobs WHERE status IN ('succeeded', 'cancelled', "
-                    "'aborted') AND id IN (SELECT job_id FROM procrastinate_events WHERE "
-                    "type IN ('succeeded', 'cancelled', 'aborted') "
-                    "AND at < now() - make_interval(hours => :h))"
-                ),
-                {"h": hours},
-            )
+        gone = delete_finished_jobs(self.engine, self.settings.service.keep_jobs_hours)
+        log.info("maintenance: %d finished jobs older than %d h deleted", gone,
+                 self.settings.service.keep_jobs_hours)  # fmt: skip
+
+
+def delete_finished_jobs(engine: Engine, hours: float) -> int:
+    """Delete the jobs that ended well (succeeded, cancelled, aborted) more than ``hours``
+    ago, with their events; failed jobs stay for a person to look at. Returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            text(
+                "DELETE FROM procrastinate_jobs WHERE status IN ('succeeded', 'cancelled', "
+                "'aborted') AND id IN (SELECT job_id FROM procrastinate_events WHERE "
+                "type IN ('succeeded', 'cancelled', 'aborted') "
+                "AND at < now() - make_interval(secs => :s)) "
+                "AND id NOT IN (SELECT job_id FROM procrastinate_periodic_defers "
+                "WHERE job_id IS NOT NULL)"
+            ),
+            {"s": hours * 3600.0},
+        )
+        return int(result.rowcount)
 
 
 def defer_dispatch(app: procrastinate.App) -> bool:

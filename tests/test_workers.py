@@ -13,7 +13,7 @@ from sqlalchemy import text
 from regwatch.cli import main
 from regwatch.metrics import Metrics
 from regwatch.store import db
-from regwatch.workers import make_app, queue_health
+from regwatch.workers import delete_finished_jobs, ensure_schema, make_app, queue_health
 from tests.conftest import LocalSite
 from tests.fleet import Fleet, feed, scalar, wait_until, write_config
 
@@ -92,5 +92,41 @@ def test_a_worker_process_polls_once_per_interval_and_status_shows_the_queue(
                 text("SELECT count(*) FROM procrastinate_events WHERE type = 'succeeded'")
             ).scalar()
         assert results == 2
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_maintenance_deletes_old_finished_jobs_and_keeps_failed_ones(db_url: str) -> None:
+    engine = db.make_engine(db_url)
+    try:
+        db.upgrade(engine)
+        ensure_schema(engine)
+        app = make_app(db_url)
+        with app.open():
+            ids = [app.configure_task("regwatch.dispatch").defer() for _ in range(3)]
+        old, recent, failed = ids
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE procrastinate_jobs SET status = 'succeeded' WHERE id IN (:a, :b)"),
+                {"a": old, "b": recent},
+            )
+            conn.execute(
+                text("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = :c"), {"c": failed}
+            )
+            for job, age in ((old, "5 days"), (recent, "1 hour"), (failed, "5 days")):
+                conn.execute(
+                    text(
+                        "INSERT INTO procrastinate_events (job_id, type, at) VALUES "
+                        "(:j, CASE WHEN :j = :c THEN 'failed' ELSE 'succeeded' END::"
+                        "procrastinate_job_event_type, now() - CAST(:age AS interval))"
+                    ),
+                    {"j": job, "c": failed, "age": age},
+                )
+        assert delete_finished_jobs(engine, 72) == 1
+        with engine.connect() as conn:
+            left = set(conn.execute(text("SELECT id FROM procrastinate_jobs")).scalars())
+        assert left == {recent, failed}
     finally:
         engine.dispose()
