@@ -7,7 +7,11 @@ Each configuration starts on an empty database; the rate is taken from the first
 stored to the last (process start-up and model loading left out, the same for all), so it
 is the steady throughput of fetch → parse → flag → store. Politeness is off for the
 measurement (no per-host delay, 16 requests in flight per host): it is the CPU and the store
-that are measured, not the wait between requests.
+that are measured, not the wait between requests. Documents per CPU second of the measured
+processes (read from /proc over the same span; PostgreSQL's own CPU not counted) is printed
+too: on a machine other suites load, wall-clock rates swing with their load, CPU per document
+does not — if it stays flat from 1 to 3 workers, nothing in the way they share the work costs
+extra, and throughput grows with the cores there are.
 """
 
 from __future__ import annotations
@@ -126,9 +130,22 @@ def _spawn(cfg: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def measure(base: str, workers: int) -> tuple[float, float]:
-    """(documents/s from the first document stored to the last, database bytes per stored
-    document); ``workers`` 0 is the baseline, one `regwatch run --once`."""
+def _cpu(procs: list[subprocess.Popen[bytes]]) -> float:
+    """CPU seconds (user + system, all threads) the processes have used so far."""
+    total = 0.0
+    for p in procs:
+        try:
+            fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measure(base: str, workers: int) -> tuple[float, float, float]:
+    """(documents/s from the first document stored to the last, documents per CPU second of
+    the measured processes over the same span, database bytes per stored document);
+    ``workers`` 0 is the baseline, one `regwatch run --once`."""
     total = FEEDS * ITEMS
     url = _database()
     procs: list[subprocess.Popen[bytes]] = []
@@ -150,7 +167,8 @@ def measure(base: str, workers: int) -> tuple[float, float]:
                         raise RuntimeError(f"workers did not start; see {logs}")
                     time.sleep(0.2)
                 procs.append(_spawn(cfg, "scheduler", log=folder / "scheduler.log"))
-            first = last = 0.0
+            first = last = cpu_first = cpu_last = 0.0
+            n_first = 0
             deadline = time.monotonic() + 900
             while True:
                 try:
@@ -159,9 +177,9 @@ def measure(base: str, workers: int) -> tuple[float, float]:
                     n = 0
                 now = time.monotonic()
                 if n and not first:
-                    first = now
+                    first, cpu_first, n_first = now, _cpu(procs), n
                 if n >= total:
-                    last = now
+                    last, cpu_last = now, _cpu(procs)
                     break
                 if now > deadline:
                     raise RuntimeError(f"only {n} of {total} documents stored; see {folder}")
@@ -173,7 +191,9 @@ def measure(base: str, workers: int) -> tuple[float, float]:
                 if p.poll() is None:
                     p.terminate()
                 p.wait(60)
-            return (total - 1) / max(last - first, 1e-6), float(size or 0) / total
+            per_cpu = (total - n_first) / max(cpu_last - cpu_first, 1e-6)
+            rate = (total - n_first) / max(last - first, 1e-6)
+            return rate, per_cpu, float(size or 0) / total
     finally:
         for p in procs:
             if p.poll() is None:
@@ -243,17 +263,17 @@ def main() -> None:
             f"(~{len(_feed(0)) * FEEDS / 1e6:.1f} MB), load {os.getloadavg()[0]:.1f}"
         )
         print(f"  queue overhead: {measure_queue(base):7.1f} empty jobs/s through one worker")
-        baseline, per_doc = measure(base, 0)
+        baseline, base_cpu, per_doc = measure(base, 0)
         print(
-            f"  regwatch run --once (baseline): {baseline:7.1f} documents/s; the database "
-            f"takes {per_doc / 1024:.1f} KB per document (all tables and indexes)"
+            f"  regwatch run --once (baseline): {baseline:7.1f} documents/s, {base_cpu:6.1f} "
+            f"per CPU second; the database takes {per_doc / 1024:.1f} KB per document"
         )
         for n in (1, 2, 3):
-            rate, _ = measure(base, n)
+            rate, cpu, _ = measure(base, n)
             print(
                 f"  {n} worker{'s' if n > 1 else ' '}:                    {rate:7.1f} "
-                f"documents/s  {rate / baseline:4.2f}x the baseline  "
-                f"(load {os.getloadavg()[0]:.1f})"
+                f"documents/s ({rate / baseline:4.2f}x), {cpu:6.1f} per CPU second "
+                f"({cpu / base_cpu:4.2f}x)  (load {os.getloadavg()[0]:.1f})"
             )
     finally:
         server.shutdown()
