@@ -14,8 +14,8 @@ never stores or sends anything twice:
 * ``regwatch.maintain()`` — nightly (a periodic task the engine defers once, whichever
   worker's deferrer gets there first): the store's maintenance and the queue's old jobs.
 
-Only :func:`make_app` knows the engine's API besides ``enqueuer.py`` and ``status.py``'s
-queue reading (:func:`queue_health`).
+The engine's API is used here and in ``enqueuer.py`` only; ``status.py`` and the metrics read
+the queue through :func:`queue_health`.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy import Engine
+
 from regwatch.commands.common import (
     load_settings,
     make_fetcher,
@@ -13,22 +15,29 @@ from regwatch.commands.common import (
     make_outbox,
     open_engine,
 )
+from regwatch.config import Settings
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    s = load_settings(args)
+    engine = open_engine(s)
+    try:
+        return _work(args, s, engine)
+    finally:
+        engine.dispose()
+
+
+def _work(args: argparse.Namespace, s: Settings, engine: Engine) -> int:
     import os
 
     from regwatch.metrics import Metrics
     from regwatch.store.hosts import SharedHostLimiter
     from regwatch.workers import WorkerContext, ensure_schema, make_app, require_postgres
 
-    s = load_settings(args)
-    engine = open_engine(s)
     require_postgres(engine, "regwatch worker")
     created = ensure_schema(engine)
     if args.init:
         print("job queue tables " + ("created" if created else "already there"))
-        engine.dispose()
         return 0
     metrics = Metrics()
     if args.metrics_port:
@@ -53,17 +62,27 @@ def cmd_worker(args: argparse.Namespace) -> int:
             listen_notify=True,
             fetch_job_polling_interval=5.0,
         )
-    engine.dispose()
     return 0
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    import asyncio
     import logging
 
+    logging.getLogger("procrastinate.jobs").setLevel(logging.WARNING)  # a line per defer
+    s = load_settings(args)
+    engine = open_engine(s)
+    try:
+        return _schedule(s, engine)
+    finally:
+        engine.dispose()
+
+
+def _schedule(s: Settings, engine: Engine) -> int:
+    import asyncio
+
     from regwatch.enqueuer import Enqueuer
+    from regwatch.errors import LockHeld
     from regwatch.metrics import Metrics
-    from regwatch.store.lock import InstanceLock
     from regwatch.workers import (
         ensure_schema,
         make_app,
@@ -72,12 +91,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         sync_rows,
     )
 
-    logging.getLogger("procrastinate.jobs").setLevel(logging.WARNING)  # a line per defer
-    s = load_settings(args)
-    engine = open_engine(s)
     require_postgres(engine, "regwatch scheduler")
-    with InstanceLock(engine):  # a `regwatch run` on this database: refuse, naming it
-        pass
+    running = service_running(engine)
+    if running:  # `regwatch run` polls on its own schedule: both would poll everything
+        raise LockHeld(
+            f"regwatch scheduler: {running} is using this database; stop it first — a "
+            "scheduler beside it would have every source polled twice"
+        )
     ensure_schema(engine)
     sync_rows(engine, s)  # the rows the due rule reads
     if s.service.metrics_port:
@@ -94,5 +114,25 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         stalled_after=s.service.worker_stalled_seconds,
     )
     asyncio.run(enqueuer.run())
-    engine.dispose()
     return 0
+
+
+def service_running(engine: Engine) -> str | None:
+    """The holder of `regwatch run`'s lock on this PostgreSQL database (its application
+    name, with its pid), if one runs — looked at, not taken, so schedulers starting together
+    do not trip over each other."""
+    from sqlalchemy import text
+
+    from regwatch.store.lock import ADVISORY_KEY
+
+    with engine.connect() as conn:
+        name = conn.execute(
+            text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.objid = :k "
+                "AND l.objsubid = 1 AND l.granted LIMIT 1"
+            ),
+            {"k": ADVISORY_KEY},
+        ).scalar()
+        conn.rollback()
+    return str(name) if name else None

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from regwatch.cli import main
 from regwatch.metrics import Metrics
 from regwatch.store import db
+from regwatch.store.lock import InstanceLock
 from regwatch.workers import delete_finished_jobs, ensure_schema, make_app, queue_health
 from tests.conftest import LocalSite
 from tests.fleet import Fleet, feed, scalar, wait_until, write_config
@@ -128,5 +129,21 @@ def test_maintenance_deletes_old_finished_jobs_and_keeps_failed_ones(db_url: str
         with engine.connect() as conn:
             left = set(conn.execute(text("SELECT id FROM procrastinate_jobs")).scalars())
         assert left == {recent, failed}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_scheduler_refuses_beside_a_running_service(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = write_config(tmp_path / "config.toml", db_url, [])
+    engine = db.make_engine(db_url)
+    try:
+        with InstanceLock(engine):  # what `regwatch run` holds while it runs
+            assert main(["--config", str(cfg), "scheduler"]) != 0
+        err = capsys.readouterr().err
+        assert "regwatch run pid=" in err and "stop it first" in err
     finally:
         engine.dispose()
