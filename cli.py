@@ -44,6 +44,7 @@ from regwatch.commands.sources import (
     cmd_sources_list,
     cmd_sources_toggle,
 )
+from regwatch.commands.workers import cmd_scheduler, cmd_worker
 from regwatch.config import NlpConfig, default_config_path
 from regwatch.errors import ConfigError, RegwatchError, UsageError
 
@@ -301,6 +302,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_format(run)
     run.set_defaults(func=cmd_run)
 
+    wrk = sub.add_parser(
+        "worker", help="take poll and outbox jobs from the PostgreSQL queue (run N of them)"
+    )
+    wrk.add_argument("--init", action="store_true", help="create the job queue's tables, then exit")
+    wrk.add_argument(
+        "--metrics-port", type=int, default=0, metavar="PORT",
+        help="serve this worker's Prometheus metrics on PORT (default: off)",
+    )  # fmt: skip
+    wrk.set_defaults(func=cmd_worker)
+
+    sch = sub.add_parser(
+        "scheduler", help="enqueue due polls and outbox cycles for the workers (one leads)"
+    )
+    sch.set_defaults(func=cmd_scheduler)
+
     srv = sub.add_parser("serve", help="the read-only web UI and JSON API")
     srv.add_argument("--host", help="address to bind (default web.host: 127.0.0.1)")
     srv.add_argument("--port", type=int, help="TCP port (default web.port: 8000)")
@@ -350,7 +366,8 @@ def _query_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logs.setup(args.verbose or args.command == "run", True if args.log_json else None)
+    service = args.command in ("run", "worker", "scheduler")
+    logs.setup(args.verbose or service, True if args.log_json else None)
     try:
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit

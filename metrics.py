@@ -4,13 +4,17 @@ outbox cycle updates them; nothing else reads or writes them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from regwatch.alerts.outbox import DispatchReport
     from regwatch.pipeline import RunSummary
+    from regwatch.workers import QueueHealth
 
 __all__ = ["Metrics"]
 
@@ -73,6 +77,40 @@ class Metrics:
             self.deliveries.labels(result).inc(n)
         return report
 
+    def watch_queue(self, read: Callable[[], QueueHealth | None]) -> None:
+        """Export the job queue's health (``regwatch scheduler``), read at each scrape."""
+        self.registry.register(_QueueCollector(read))
+
     def serve(self, host: str, port: int) -> None:
         """Serve /metrics on a daemon thread (prometheus-client's own server)."""
         start_http_server(port, addr=host, registry=self.registry)
+
+
+class _QueueCollector(Collector):
+    """Workers, queue depth by job kind, the oldest waiting job and failed jobs — the numbers
+    `regwatch status` shows, read from the database when Prometheus asks."""
+
+    def __init__(self, read: Callable[[], QueueHealth | None]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        health = self._read()
+        if health is None:
+            return
+        alive = GaugeMetricFamily("regwatch_workers_alive", "Workers with a recent heartbeat")
+        alive.add_metric([], sum(1 for w in health.workers if w["alive"]))
+        yield alive
+        for name, help_, values in (
+            ("regwatch_queue_waiting", "Jobs due and not started, by kind", health.waiting),
+            ("regwatch_queue_running", "Jobs running, by kind", health.running),
+            ("regwatch_queue_failed", "Jobs failed for good, by kind", health.failed),
+        ):
+            family = GaugeMetricFamily(name, help_, labels=["task"])
+            for task, n in sorted(values.items()):
+                family.add_metric([task], n)
+            yield family
+        oldest = GaugeMetricFamily(
+            "regwatch_queue_oldest_waiting_seconds", "Age of the oldest job due and not started"
+        )
+        oldest.add_metric([], health.oldest_waiting_s or 0.0)
+        yield oldest

@@ -9,6 +9,7 @@ failing, or a subscription's digest is more than an hour overdue.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,13 +42,14 @@ class Status:
     outbox: dict[str, int] = field(default_factory=dict)
     digests: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    queue: dict[str, Any] | None = None  # workers and the job queue (PostgreSQL, if used)
 
     @property
     def healthy(self) -> bool:
         return not self.problems
 
     def lines(self) -> list[str]:
-        out = [f"service: {self.service}", "", "jobs (next run, UTC):"]
+        out = [f"service: {self.service}", *self._queue_lines(), "", "jobs (next run, UTC):"]
         for job in self.jobs:
             when = job["next_run"].strftime("%Y-%m-%d %H:%M") if job["next_run"] else "now"
             out.append(f"  {job['job']:<34} {when}  {job['note']}")
@@ -74,6 +76,32 @@ class Status:
         out += [f"  - {p}" for p in self.problems]
         return out
 
+    def _queue_lines(self) -> list[str]:
+        q = self.queue
+        if q is None:
+            return []
+        out = ["", f"schedulers: {', '.join(q['schedulers']) or 'none running'}", "workers:"]
+        for w in q["workers"]:
+            state = "alive" if w["alive"] else "silent"
+            doing = f", running {w['running']}" if w["running"] else ", idle"
+            out.append(
+                f"  worker {w['id']:<6} {state}, heartbeat {w['heartbeat_age_s']} s ago{doing}"
+            )
+        if not q["workers"]:
+            out.append("  none")
+        kinds = sorted({*q["waiting"], *q["running"], *q["failed"]})
+        out.append("queue (waiting / running / failed):")
+        for k in kinds:
+            out.append(
+                f"  {k:<20} {q['waiting'].get(k, 0)} / {q['running'].get(k, 0)} / "
+                f"{q['failed'].get(k, 0)}"
+            )
+        if not kinds:
+            out.append("  empty")
+        oldest = q["oldest_waiting_s"]
+        out.append(f"oldest waiting job: {'none' if oldest is None else f'{oldest:.0f} s'}")
+        return out
+
     def as_json(self) -> dict[str, Any]:
         def plain(value: Any) -> Any:
             if isinstance(value, datetime):
@@ -94,6 +122,7 @@ class Status:
                 "runs": self.runs,
                 "outbox": self.outbox,
                 "digests": self.digests,
+                "queue": self.queue,
             }
         )
         return result
@@ -128,8 +157,10 @@ def read_status(
     subscriptions: Sequence[SubscriptionConfig],
     now: datetime,
     dispatch_every: timedelta = timedelta(minutes=1),
+    stalled_after: float = 30.0,
 ) -> Status:
     status = Status(now, _service(engine))
+    _read_queue(engine, status, stalled_after)
     enabled = [s for s in sources if s.enabled]
     with db.session_scope(engine) as session:
         rows = {r.name: r for r in session.scalars(select(m.Source))}
@@ -224,3 +255,25 @@ def read_status(
             "--status failed`, then `regwatch alerts retry`"
         )
     return status
+
+
+def _read_queue(engine: Engine, status: Status, stalled_after: float) -> None:
+    """The workers and the job queue, when this database has one (`regwatch worker`)."""
+    from regwatch.workers import queue_health
+
+    health = queue_health(engine, stalled_after)
+    if health is None:
+        return
+    status.queue = dataclasses.asdict(health)
+    failed = sum(health.failed.values())
+    if failed:
+        status.problems.append(
+            f"{failed} jobs failed ({', '.join(f'{k}: {n}' for k, n in health.failed.items())}); "
+            "see the worker logs (a poll's own errors are on its source, not here)"
+        )
+    alive = [w for w in health.workers if w["alive"]]
+    if sum(health.waiting.values()) and not alive:
+        status.problems.append(
+            f"{sum(health.waiting.values())} jobs waiting and no worker alive; start "
+            "'regwatch worker'"
+        )

@@ -7,6 +7,7 @@ from bench import (
     evidence_disk,
     instrument_linking,
     nlp_throughput,
+    scale,
     store_ingest,
     store_queries,
 )
@@ -19,3 +20,4 @@ instrument_linking.main()
 alerts_flood.main()
 concurrency.main()
 evidence_disk.main()
+scale.main()

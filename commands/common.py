@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from regwatch.alerts.channels import Channels
     from regwatch.alerts.outbox import Outbox
     from regwatch.crawlers import Fetcher, FetchPolicy
+    from regwatch.crawlers.fetch import Limiter
     from regwatch.nlp import Flagger
     from regwatch.store.evidence import EvidenceStore
 
@@ -40,9 +41,10 @@ def fetch_policy(f: FetchConfig, *, record: bool = False) -> FetchPolicy:
     )
 
 
-def make_fetcher(s: Settings) -> Fetcher:
+def make_fetcher(s: Settings, limiter: Limiter | None = None) -> Fetcher:
     """The one fetcher, with each source's credentials (``auth_env``/``headers_env``) read
-    from the environment now and sent only to that source's origin."""
+    from the environment now and sent only to that source's origin; ``limiter``: per-host
+    slots shared beyond this process (``regwatch worker``), else the fetcher's own."""
     from regwatch.config.checks import source_headers
     from regwatch.crawlers import Fetcher
     from regwatch.crawlers.fetch import origin_of
@@ -52,7 +54,9 @@ def make_fetcher(s: Settings) -> Fetcher:
         headers = source_headers(src, os.environ)  # checked when the config was read
         if headers:
             origins.setdefault(origin_of(src.url), {}).update(headers)
-    return Fetcher(fetch_policy(s.fetch, record=s.evidence.enabled), origin_headers=origins)
+    return Fetcher(
+        fetch_policy(s.fetch, record=s.evidence.enabled), origin_headers=origins, limiter=limiter
+    )
 
 
 def make_evidence(s: Settings) -> EvidenceStore | None:

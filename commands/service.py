@@ -131,7 +131,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     s = load_settings(args)
     engine = open_reader(s)
-    status = read_status(engine, s.sources, s.subscriptions, datetime.now(UTC))
+    status = read_status(
+        engine,
+        s.sources,
+        s.subscriptions,
+        datetime.now(UTC),
+        stalled_after=s.service.worker_stalled_seconds,
+    )
     engine.dispose()
     if args.format == "json":
         print(json.dumps(status.as_json(), ensure_ascii=False, indent=2))

@@ -157,6 +157,29 @@ class ServiceConfig:
         Bounds(0, 65535, text="0..65535 (0: off)"),
     )
     metrics_host: str = setting("127.0.0.1", "address the metrics endpoint binds to")
+    scheduler_tick_seconds: float = setting(
+        5.0,
+        "how often the leading `regwatch scheduler` enqueues due polls and takes back the "
+        "jobs of dead workers (seconds; PostgreSQL only)",
+        Bounds(0.2, 300, text="0.2..300 seconds"),
+    )
+    worker_heartbeat_seconds: float = setting(
+        10.0,
+        "how often each `regwatch worker` says it is alive (seconds)",
+        Bounds(0.2, 300, text="0.2..300 seconds"),
+    )
+    worker_stalled_seconds: float = setting(
+        30.0,
+        "a worker silent this long is dead: the scheduler puts its running job back in the "
+        "queue (seconds; keep it at least three heartbeats)",
+        Bounds(1, 3600, text="1..3600 seconds"),
+    )
+    keep_jobs_hours: int = setting(
+        72,
+        "finished jobs are kept this long in the queue's tables, then deleted by maintenance "
+        "(failed ones are kept until deleted by hand)",
+        Bounds(1, 24 * 365),
+    )
 
 
 @dataclass(frozen=True)

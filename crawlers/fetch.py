@@ -26,9 +26,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -49,7 +50,14 @@ from regwatch.crawlers.exchange import Capture, Exchange, as_recorded, exchange_
 from regwatch.crawlers.politeness import HostLimiter, Validators, parse_max_age, parse_retry_after
 from regwatch.errors import FetchError, UnsafeURLError
 
-__all__ = ["FetchPolicy", "Fetcher", "Response", "origin_of"]
+__all__ = ["FetchPolicy", "Fetcher", "Limiter", "Response", "origin_of"]
+
+
+class Limiter(Protocol):
+    """Per-host request slots: ``with limiter.slot(host):`` around each request hop."""
+
+    def slot(self, host: str) -> AbstractContextManager[None]: ...
+
 
 # Statuses whose Retry-After header is read into FetchError.retry_after.
 _RETRY_STATUSES = (429, 503)
@@ -238,9 +246,13 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         resolver: Resolver | None = None,
         origin_headers: Mapping[str, Mapping[str, str]] | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         """``origin_headers``: headers sent only to one origin (``https://host:443``), such as
-        a source's credentials (``auth_env``/``headers_env``); never to a redirect elsewhere."""
+        a source's credentials (``auth_env``/``headers_env``); never to a redirect elsewhere.
+        ``limiter``: the per-host slots every request hop waits for; by default this
+        process's own :class:`HostLimiter` (``regwatch worker`` passes one shared through
+        the database)."""
         self.policy = policy or FetchPolicy()
         self._origin_headers = {origin_of(o): dict(h) for o, h in (origin_headers or {}).items()}
         self._resolve = resolver or CachedResolver(system_resolver)
@@ -248,7 +260,9 @@ class Fetcher:
             self._allowed = parse_networks(self.policy.allow_networks)
         except ValueError as exc:
             raise UnsafeURLError(f"fetch: fetch.allow_networks: {exc}") from None
-        self.limiter = HostLimiter(self.policy.per_host_concurrency, self.policy.per_host_delay)
+        self.limiter: Limiter = limiter or HostLimiter(
+            self.policy.per_host_concurrency, self.policy.per_host_delay
+        )
         if transport is None:
             transport = _guarded_transport(self._resolve, self._allowed)
         self._client = httpx.Client(

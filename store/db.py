@@ -11,6 +11,7 @@ becomes a :class:`StoreError` saying so (:func:`session_scope`).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,6 +87,9 @@ def make_engine(url: str, *, readonly: bool = False) -> Engine:
     return engine
 
 
+MIGRATE_KEY = zlib.crc32(b"regwatch migrations") & 0x7FFFFFFF
+
+
 def _migrate(engine: Engine, action: Callable[[AlembicConfig, str], None], revision: str) -> None:
     """Run an Alembic command on one connection of ``engine``.
 
@@ -102,6 +106,8 @@ def _migrate(engine: Engine, action: Callable[[AlembicConfig, str], None], revis
             conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
         try:
             with conn.begin():
+                if not sqlite:  # processes starting at once on a new database take turns
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATE_KEY})
                 cfg.attributes["connection"] = conn
                 action(cfg, revision)
                 if sqlite:

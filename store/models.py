@@ -38,6 +38,7 @@ __all__ = [
     "DocumentCapture",
     "DocumentVersion",
     "Feedback",
+    "HostSlot",
     "Run",
     "Signal",
     "SignalCombo",
@@ -460,3 +461,13 @@ class DocumentCapture(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)  # the document's version it was read into
+
+
+class HostSlot(Base):
+    """When a host may next be asked: ``regwatch worker`` processes reserve request starts
+    here (one conditional upsert each), so the per-host delay holds across all of them."""
+
+    __tablename__ = "host_slots"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_start_at: Mapped[datetime]

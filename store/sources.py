@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from regwatch.store.models import Source, utcnow
@@ -15,6 +15,7 @@ from regwatch.store.models import Source, utcnow
 __all__ = [
     "PollState",
     "SourceSpec",
+    "claim_poll",
     "poll_state",
     "poll_states",
     "record_failure",
@@ -149,3 +150,22 @@ def record_failure(
     row.skipped_last_run = 0
     row.next_retry_at = next_retry_at
     return row.consecutive_failures
+
+
+def claim_poll(session: Session, source_id: int, interval: timedelta, now: datetime) -> bool:
+    """Take the source's next poll for this caller, when it is due by the one rule
+    (:meth:`PollState.due` with its ``interval``): ``last_attempt_at`` moves to ``now`` by a
+    conditional UPDATE on the value just read, so of two workers holding a job for the same
+    source only one polls it in an interval. False: not due, or another worker has it."""
+    row = session.get(Source, source_id)
+    if row is None or not poll_state(row).due(now, interval):
+        return False
+    seen = row.last_attempt_at
+    cond = Source.last_attempt_at.is_(None) if seen is None else Source.last_attempt_at == seen
+    claimed = session.execute(
+        update(Source)
+        .where(Source.id == source_id, cond)
+        .values(last_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]

@@ -235,7 +235,7 @@ def _outside(tp: type, bounds: config.Bounds) -> list[str]:
 
 
 def test_settings_with_bounds_are_the_ones_expected() -> None:
-    assert len(BOUNDED) == 29 and {s for s, *_ in BOUNDED} == {
+    assert len(BOUNDED) == 33 and {s for s, *_ in BOUNDED} == {
         "fetch",
         "nlp",
         "digest",

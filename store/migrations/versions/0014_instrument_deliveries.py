@@ -3,7 +3,7 @@ channel, instrument event), and consultation reminders, keyed on (subscription, 
 instrument, deadline) — so each goes out once, and a moved deadline gets a new reminder
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
