@@ -122,6 +122,19 @@ _AGGLUTINATIVE_ENDINGS = tuple(
         reverse=True,
     )
 )
+# Russian endings, for Russian words pymorphy3 does not know («кибербезопасность»,
+# «цифровизация»): cut to «кибербезопасн», «цифровизац», any case form counts.
+_RUSSIAN_ENDINGS = tuple(
+    sorted(
+        (  # noqa: SIM905 - a word list reads better as text
+            "остями остям остях остью ость ости остей ями ами ого его ому ему ыми ими ией "
+            "ия ии ие ий ый ой ая яя ое ее ые ых их ую юю ом ем ам ям ах ях ь а я ы и е у ю о"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+_RUSSIAN_LOOKING = re.compile("^[а-яё]+$")
 _VOICED_FINAL = ("г", "ғ", "к", "қ", "g'", "g", "k", "q")
 AGGLUTINATIVE_MIN = 5  # nlp.terms.MIN_PREFIX: a stem shorter than this matches too much
 
@@ -132,10 +145,11 @@ def agglutinative_stem(word: str) -> str:
     the longest first, never below :data:`AGGLUTINATIVE_MIN` letters — and a final к/қ/г/ғ
     (k/q/g) dropped, which alternate before a vowel ending ("vazirlik" / "vazirligi"). A word
     pymorphy3 knows as Russian, or one whose stem it would take for Russian, stays whole: it is
-    matched by lemma."""
-    cyrillic = bool(_CYRILLIC.search(word))
+    matched by lemma. A word in the Russian alphabet alone with no such ending loses a Russian
+    one (a Russian word pymorphy3 does not know: «кибербезопасности» → «кибербезопасн»)."""
     if not word.isalpha() and "'" not in word:
         return word
+    cyrillic = bool(_CYRILLIC.search(word))
     if cyrillic and morph().word_is_known(word):
         return word
     stem = word
@@ -152,6 +166,12 @@ def agglutinative_stem(word: str) -> str:
             break
     if cyrillic and stem != word and morph().word_is_known(stem):
         return word
+    if stem == word and _RUSSIAN_LOOKING.match(word):
+        for end in _RUSSIAN_ENDINGS:
+            if word.endswith(end) and len(word) - len(end) >= AGGLUTINATIVE_MIN:
+                if not morph().word_is_known(word[: -len(end)]):
+                    stem = word[: -len(end)]
+                break
     return stem
 
 
