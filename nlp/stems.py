@@ -135,6 +135,7 @@ _RUSSIAN_ENDINGS = tuple(
     )
 )
 _RUSSIAN_LOOKING = re.compile("^[а-яё]+$")
+_ALTERNATING_SUFFIX = re.compile("(л|д|т|н)(ы|і|и|у|ү|ұ)(к|қ)$|(l|d|t)i(k|q)$")
 _VOICED_FINAL = ("г", "ғ", "к", "қ", "g'", "g", "k", "q")
 AGGLUTINATIVE_MIN = 5  # nlp.terms.MIN_PREFIX: a stem shorter than this matches too much
 
@@ -160,10 +161,13 @@ def agglutinative_stem(word: str) -> str:
                 break
         else:
             break
-    for final in _VOICED_FINAL:
-        if stem.endswith(final) and len(stem) - len(final) >= AGGLUTINATIVE_MIN:
-            stem = stem[: -len(final)]
-            break
+    # only after an ending, or at the end of the -лик/-лық/-lik suffix ("Sergek", "working"
+    # and "дипфейк" keep theirs)
+    if stem != word or _ALTERNATING_SUFFIX.search(stem):
+        for final in _VOICED_FINAL:
+            if stem.endswith(final) and len(stem) - len(final) >= AGGLUTINATIVE_MIN:
+                stem = stem[: -len(final)]
+                break
     if cyrillic and stem != word and morph().word_is_known(stem):
         return word
     if stem == word and _RUSSIAN_LOOKING.match(word):
