@@ -66,3 +66,18 @@ def test_context_requirement_holds_the_stem() -> None:
     the stem is among a context word's alternatives."""
     [(stems, _i)] = phrase_requirement("міндеттері")
     assert "міндет" in stems
+
+
+def test_every_bundled_pattern_has_a_stem_for_the_prefilter() -> None:
+    """A token pattern whose words the prefilter cannot reduce to a stem (a regex like
+    "^(harmoni[sz]|…)") is matched in every unit of every document: six times slower."""
+    from regwatch.nlp.rules import load_rules
+    from regwatch.nlp.stems import pattern_requirement
+
+    empty = [
+        (rule.id, pattern)
+        for rule in load_rules().rules
+        for pattern in rule.patterns
+        if not pattern_requirement(pattern)
+    ]
+    assert empty == []
