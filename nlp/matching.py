@@ -25,7 +25,7 @@ from regwatch.nlp.components import CachedLemmatizer
 from regwatch.nlp.evidence import Raw
 from regwatch.nlp.rules import RuleSet
 from regwatch.nlp.stems import PATTERNS
-from regwatch.nlp.text import APOSTROPHES, unify_apostrophes
+from regwatch.nlp.text import APOSTROPHES, matcher_text
 
 __all__ = ["UnitMatcher"]
 
@@ -86,7 +86,7 @@ class UnitMatcher:
         the tokens around those positions are lemmatised and matched, by the phrases of every
         rule and the token patterns of the rules whose pattern label is among them; sentences
         are found only if there is a match."""
-        text = unify_apostrophes(value[u0:u1])
+        text = matcher_text(value[u0:u1])
         if candidates is None or self._parts is None:
             doc = self.nlp(text)
             whole = [(0, len(doc))]

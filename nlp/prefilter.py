@@ -23,7 +23,7 @@ import ahocorasick
 
 from regwatch.nlp.components import lemma_of
 from regwatch.nlp.stems import WHOLE, Guards, Requirement
-from regwatch.nlp.text import spaced, split_units
+from regwatch.nlp.text import field_units, spaced
 
 __all__ = ["Hits", "Prefilter", "Scan", "Selection", "TermSet", "TriggerIndex"]
 
@@ -249,7 +249,7 @@ class Prefilter:
             labels = self._triggers.met(hits, labels)
             if not labels:
                 return None
-        found = self._triggers.units(hits, split_units(joined), labels)
+        found = self._triggers.units(hits, field_units(list(fields.values())), labels)
         if not found:
             return None
         parts: dict[str, str] = {}

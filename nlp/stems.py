@@ -19,11 +19,13 @@ from regwatch.nlp.rules import RuleSet
 from regwatch.nlp.text import APOSTROPHES, fold
 
 __all__ = [
+    "AGGLUTINATIVE_MIN",
     "PATTERNS",
     "STOPWORDS",
     "WHOLE",
     "Guards",
     "Requirement",
+    "agglutinative_stem",
     "pattern_guards",
     "pattern_requirement",
     "phrase_guards",
@@ -95,6 +97,87 @@ def _keep(stem: str) -> bool:
 
 WHOLE = "$"  # a stem ending in this must be a whole word
 
+# Case, plural and possessive endings of Kazakh, Kyrgyz, Uzbek (both scripts) and Tajik, longest
+# first. A term word written inflected ("міндеттері", "vazirligi", "маалыматтар", "серверҳо")
+# matches every other inflection once they are cut off: the words of these languages are
+# matched by prefix (nlp/terms.py), so the stem is what a term must hold, not one form.
+_AGGLUTINATIVE_ENDINGS = tuple(
+    sorted(
+        (  # noqa: SIM905 - a word list reads better as text
+            # Kazakh / Kyrgyz (Cyrillic): plural, genitive, dative, locative, ablative,
+            # accusative, possessive
+            "лар лер дар дер тар тер лор лөр дор дөр тор төр "
+            "ның нің дың дің тың тің нын нин нун нүн дын дин дун дүн тын тин тун түн "
+            "ға ге қа ке на не га го гө ка ко кө "
+            "да де та те до дө то тө дан ден тан тен нан нен дон дөн тон төн нда нде "
+            "ды ді ты ті ны ні ди ду дү ти ту тү ну нү "
+            "сы сі си су сү ы і у ү ын ін "
+            # Uzbek (Cyrillic and Latin)
+            "лари нинг ни даги ги си и "
+            "lar lari ning ni da dan dagi ga ka qa gi si i "
+            # Tajik: plural and izofat
+            "ҳои ҳо он ро"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+# Russian endings, for Russian words pymorphy3 does not know («кибербезопасность»,
+# «цифровизация»): cut to «кибербезопасн», «цифровизац», any case form counts.
+_RUSSIAN_ENDINGS = tuple(
+    sorted(
+        (  # noqa: SIM905 - a word list reads better as text
+            "остями остям остях остью ость ости остей ями ами ого его ому ему ыми ими ией "
+            "ия ии ие ий ый ой ая яя ое ее ые ых их ую юю ом ем ам ям ах ях ь а я ы и е у ю о"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
+_RUSSIAN_LOOKING = re.compile("^[а-яё]+$")
+_ALTERNATING_SUFFIX = re.compile("(л|д|т|н)(ы|і|и|у|ү|ұ)(к|қ)$|(l|d|t)i(k|q)$")
+_VOICED_FINAL = ("г", "ғ", "к", "қ", "g'", "g", "k", "q")
+AGGLUTINATIVE_MIN = 5  # nlp.terms.MIN_PREFIX: a stem shorter than this matches too much
+
+
+@lru_cache(maxsize=50_000)
+def agglutinative_stem(word: str) -> str:
+    """``word`` (folded) with its Kazakh, Kyrgyz, Uzbek or Tajik endings cut off — up to two,
+    the longest first, never below :data:`AGGLUTINATIVE_MIN` letters — and a final к/қ/г/ғ
+    (k/q/g) dropped, which alternate before a vowel ending ("vazirlik" / "vazirligi"). A word
+    pymorphy3 knows as Russian, or one whose stem it would take for Russian, stays whole: it is
+    matched by lemma. A word in the Russian alphabet alone with no such ending loses a Russian
+    one (a Russian word pymorphy3 does not know: «кибербезопасности» → «кибербезопасн»)."""
+    if not word.isalpha() and "'" not in word:
+        return word
+    cyrillic = bool(_CYRILLIC.search(word))
+    if cyrillic and morph().word_is_known(word):
+        return word
+    stem = word
+    for _ in range(2):
+        for end in _AGGLUTINATIVE_ENDINGS:
+            if stem.endswith(end) and len(stem) - len(end) >= AGGLUTINATIVE_MIN:
+                stem = stem[: -len(end)]
+                break
+        else:
+            break
+    # only after an ending, or at the end of the -лик/-лық/-lik suffix ("Sergek", "working"
+    # and "дипфейк" keep theirs)
+    if stem != word or _ALTERNATING_SUFFIX.search(stem):
+        for final in _VOICED_FINAL:
+            if stem.endswith(final) and len(stem) - len(final) >= AGGLUTINATIVE_MIN:
+                stem = stem[: -len(final)]
+                break
+    if cyrillic and stem != word and morph().word_is_known(stem):
+        return word
+    if stem == word and _RUSSIAN_LOOKING.match(word):
+        for end in _RUSSIAN_ENDINGS:
+            if word.endswith(end) and len(word) - len(end) >= AGGLUTINATIVE_MIN:
+                if not morph().word_is_known(word[: -len(end)]):
+                    stem = word[: -len(end)]
+                break
+    return stem
+
 
 def phrase_requirement(phrase: str, whole_words: bool = False) -> Requirement:
     """Stems of a phrase's words. ``whole_words``: Latin-script words must match as whole words
@@ -110,6 +193,10 @@ def phrase_requirement(phrase: str, whole_words: bool = False) -> Requirement:
                 stems = tuple(s + WHOLE for s in stems)
             elif len(w) < CONTEXT_PREFIX:  # context terms: "AI" is "ai", "ais" or "aies", whole
                 stems = tuple(s + end + WHOLE for s in stems for end in ("", "s", "es"))
+        if not whole_words:  # context terms: a Turkic or Tajik word matches by its stem
+            stem = agglutinative_stem(fold(w))
+            if stem != fold(w):
+                stems = (*(s for s in stems if not s.startswith(stem)), stem)
         out.append((stems, i))
     return tuple(out)
 

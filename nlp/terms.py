@@ -5,7 +5,9 @@ as the spaCy pipeline; a term (one or more words) is found where its words follo
 A term word matches a text word when their lemmas are equal — for Russian that covers every
 case form — or, for words pymorphy3 does not know (Kazakh, Uzbek, Tajik, Kyrgyz, English
 stems of five letters or more), when the text word starts with it ("intellekt" →
-"intellektni", "қауіпсіздік" → "қауіпсіздікті"); English plurals in -s/-es match too.
+"intellektni", "қауіпсіздік" → "қауіпсіздікті"); a term word written inflected in those
+languages is cut to its stem first ("міндеттері" → "міндет", "vazirligi" → "vazirli"), so any
+inflection counts; English plurals in -s/-es match too.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import NamedTuple
 
 from regwatch.nlp.components import lemma_of, morph
 from regwatch.nlp.prefilter import TriggerIndex
-from regwatch.nlp.stems import WHOLE, word_stems
+from regwatch.nlp.stems import WHOLE, agglutinative_stem, word_stems
 from regwatch.nlp.text import APOSTROPHES, fold
 
 __all__ = ["Occurrence", "Occurrences", "TermMatcher", "words_of"]
@@ -65,6 +67,14 @@ def _prefix_mode(lemma: str) -> bool:
     return True
 
 
+def _prefix_key(surface: str) -> str:
+    """A term word matched by prefix: its stem, Kazakh/Kyrgyz/Uzbek/Tajik endings cut off
+    (see :func:`regwatch.nlp.stems.agglutinative_stem`), if that stem is still matched by
+    prefix; else the word as written."""
+    stem = agglutinative_stem(surface)
+    return stem if stem != surface and _prefix_mode(stem) else surface
+
+
 def _first_stems(key: str, surface: str) -> tuple[str, ...]:
     """Stems one of which every word whose lemma is ``key`` (or ``key`` + "s"/"es") starts
     with, ``key`` being the lemma of ``surface``: whole words for words that are their own
@@ -101,7 +111,7 @@ class TermMatcher:
         for label, term in items:
             # each term word: the lemma (exact mode) or the surface form (prefix mode)
             keys = tuple(
-                surface if _prefix_mode(surface) else lemma
+                _prefix_key(surface) if _prefix_mode(surface) else lemma
                 for _s, _e, lemma, surface in words_of(term)
             )
             if keys:

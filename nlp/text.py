@@ -5,11 +5,14 @@ at sentence ends) — every function keeps character offsets."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 __all__ = [
     "APOSTROPHES",
     "MAX_UNIT",
+    "field_units",
     "fold",
+    "matcher_text",
     "scrub_surrogates",
     "spaced",
     "split_units",
@@ -85,25 +88,52 @@ def fold(text: str) -> str:
     return low.translate(_FOLD) if _NEEDS_FOLD.search(low) else low
 
 
+_TERMINAL = frozenset(".!?…:;")
+
+
+def _continues(text: str, end: int) -> bool:
+    """Whether the line break at ``end`` sits inside a sentence: a hard-wrapped line — the
+    line before it has words and no terminal punctuation, the next starts in lower case."""
+    nxt = end + 1
+    while nxt < len(text) and text[nxt] in " \t":
+        nxt += 1
+    if nxt >= len(text) or not text[nxt].islower():
+        return False
+    last = end - 1
+    while last >= 0 and text[last] in " \t\r":
+        last -= 1
+    return last >= 0 and text[last] != "\n" and text[last] not in _TERMINAL
+
+
 def split_units(text: str, max_len: int = MAX_UNIT) -> list[tuple[int, int]]:
     """Paragraphs as (start, end); a paragraph longer than ``max_len`` is cut at the last
-    sentence end (or space) before the limit. Sentences never cross a unit boundary."""
+    sentence end (or space) before the limit. Sentences never cross a unit boundary.
+
+    A line break inside a sentence (a hard-wrapped line: no terminal punctuation before it,
+    lower case after it) does not end the unit; the matchers read it as a space."""
     units: list[tuple[int, int]] = []
     pos = 0
-    for line in text.split("\n"):
-        start, end = pos, pos + len(line)
+    lines = text.split("\n")
+    k = 0
+    while k < len(lines):
+        start, end = pos, pos + len(lines[k])
+        while k + 1 < len(lines) and _continues(text, end):
+            k += 1
+            end += 1 + len(lines[k])
+        k += 1
         pos = end + 1
         while end - start > max_len:
             window = text[start : start + max_len]
             cut = max(window.rfind(". "), window.rfind("! "), window.rfind("? "))
             if cut < max_len // 2:
-                cut = max(window.rfind(" "), window.rfind("\t"))
+                cut = max(window.rfind(" "), window.rfind("\t"), window.rfind("\n"))
             if cut <= 0:  # no space in 20,000 characters: not text; skip to the next space
                 later = [
                     i
                     for i in (
                         text.find(" ", start + max_len, end),
                         text.find("\t", start + max_len, end),
+                        text.find("\n", start + max_len, end),
                     )
                     if i >= 0
                 ]
@@ -114,6 +144,26 @@ def split_units(text: str, max_len: int = MAX_UNIT) -> list[tuple[int, int]]:
         if text[start:end].strip():
             units.append((start, end))
     return units
+
+
+def field_units(values: Sequence[str], max_len: int = MAX_UNIT) -> list[tuple[int, int]]:
+    """:func:`split_units` of ``"\n".join(values)``, no unit crossing from one value into
+    the next (a title without a full stop does not run on into its text)."""
+    units: list[tuple[int, int]] = []
+    base = 0
+    for value in values:
+        units += [(base + a, base + b) for a, b in split_units(value, max_len)]
+        base += len(value) + 1
+    return units
+
+
+def matcher_text(text: str) -> str:
+    """A unit as the tokenizer gets it: apostrophes unified, the line breaks of hard-wrapped
+    lines read as spaces. Same length."""
+    text = unify_apostrophes(text)
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    return text
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -15,7 +15,7 @@ from regwatch.nlp.components import lemma_of
 from regwatch.nlp.evaluate import DEFAULT_SET, load_examples
 from regwatch.nlp.stems import pattern_requirement, phrase_requirement, word_stems
 from regwatch.nlp.terms import words_of
-from regwatch.nlp.text import fold, spaced, split_units
+from regwatch.nlp.text import field_units, fold, spaced, split_units
 
 HELDOUT = Path(__file__).parent / "data" / "heldout"
 
@@ -156,6 +156,19 @@ def test_units_cover_long_paragraphs_without_crossing_lines() -> None:
     assert all(units[i][1] <= units[i + 1][0] for i in range(len(units) - 1))
 
 
+def test_units_run_on_over_hard_wrapped_lines() -> None:
+    text = "The draft law on\nartificial intelligence.\nIt passed\n\nnext paragraph\nAnd\n– list"
+    assert [text[a:b] for a, b in split_units(text)] == [
+        "The draft law on\nartificial intelligence.",  # lower case after no full stop: runs on
+        "It passed",  # an empty line ends a paragraph
+        "next paragraph",  # upper case next: a new line
+        "And",
+        "– list",
+    ]
+    # a title never runs on into its text
+    assert field_units(["A title without a stop", "and its text"]) == [(0, 22), (23, 35)]
+
+
 def _mixed_texts(flagger: Flagger, n: int, seed: int) -> list[tuple[str, str]]:
     """Rule phrases, context terms and gazetteer names, their Russian words in random forms
     (and cases), run together with filler words and odd separators — the texts most likely to
@@ -233,15 +246,17 @@ def test_context_elsewhere_in_the_document(flagger: Flagger) -> None:
 
 
 def test_triggers_split_by_sentence_or_unit_boundaries(flagger: Flagger) -> None:
-    """A phrase's words on both sides of a sentence end, a line break or a field boundary is
-    not a match in a full pass, nor in the prefiltered one; a sentence of its own is."""
+    """A phrase's words on both sides of a sentence end, a paragraph break or a field boundary
+    is not a match in a full pass, nor in the prefiltered one; a sentence of its own is, and so
+    is a sentence hard-wrapped over two lines."""
     ai = "Artificial intelligence rules were on the agenda."
     for title, text in [
         ("", f"{ai} They discussed the draft. Law students came too."),
-        ("", f"{ai} They discussed the draft\nlaw students came too."),
+        ("", f"{ai} They discussed the draft\nLaw students came too."),
+        ("", f"{ai} They discussed the draft.\nlaw students came too."),
         ("Parliament reviews a draft", f"law students met. {ai}"),
         ("", f"{ai} Обсуждали цифровую. Безопасность аэропорта обеспечена."),
-        ("", f"{ai} Обсуждали цифровую\nбезопасность аэропорта."),
+        ("", f"{ai} Обсуждали цифровую\n\nбезопасность аэропорта."),
     ]:
         assert not _full_pass_differs(flagger, title, text), (title, text)
         assert [
@@ -252,6 +267,11 @@ def test_triggers_split_by_sentence_or_unit_boundaries(flagger: Flagger) -> None
     text = f"{ai} They discussed the draft law. It was long."
     [draft] = [m for m in flagger.flag("", text) if m.category == "draft_instrument"]
     assert draft.sentence == "They discussed the draft law."
+    assert not _full_pass_differs(flagger, "", text)
+    # a hard-wrapped line: the break is a space, the sentence runs on over it
+    text = f"{ai} They discussed the draft\nlaw on data. It was long."
+    [draft] = [m for m in flagger.flag("", text) if m.category == "draft_instrument"]
+    assert draft.text == "draft\nlaw" and draft.sentence == "They discussed the draft\nlaw on data."
     assert not _full_pass_differs(flagger, "", text)
     # a title of several lines: its units and offsets are the title's own
     title = "Weather\nParliament reviews a draft law on AI\n\nand data"
