@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from regwatch.errors import UsageError
 from regwatch.instruments.claims import Candidate, Claim, Decision, StageClaim
@@ -101,9 +101,31 @@ def candidates(session: Session, document_id: int | None, claim: Claim) -> Known
     if claim.number_key:
         found.update(session.scalars(select(I.id).where(I.number_key == claim.number_key)))
     if claim.title_keys:
+        # Only instruments the title could join (instruments.linking.decide's title rule):
+        # one standing alone (not merged either way) whose country, number or portal id
+        # disagrees never can — and a thousand such rows made every link read them all.
+        M = aliased(Instrument)
+        alone = and_(I.merged_into.is_(None), ~exists(select(M.id).where(M.merged_into == I.id)))
+        barred = [
+            I.jurisdiction.is_not(None)
+            if claim.jurisdiction is None
+            else or_(I.jurisdiction.is_(None), I.jurisdiction != claim.jurisdiction)
+        ]
+        if claim.number_key:
+            barred.append(and_(I.number_key.is_not(None), I.number_key != claim.number_key))
+        if claim.portal_id:
+            barred.append(
+                and_(
+                    I.portal_id.is_not(None),
+                    or_(I.portal != claim.portal, I.portal_id != claim.portal_id),
+                )
+            )
         found.update(
             session.scalars(
-                select(T.instrument_id).where(T.title_key.in_(claim.title_keys)).distinct()
+                select(T.instrument_id)
+                .join(I, I.id == T.instrument_id)
+                .where(T.title_key.in_(claim.title_keys), ~and_(alone, or_(*barred)))
+                .distinct()
             )
         )
     refused: set[int] = set()
@@ -125,16 +147,26 @@ def candidates(session: Session, document_id: int | None, claim: Claim) -> Known
         select(T.instrument_id, T.title_key).where(T.instrument_id.in_(every)).distinct()
     ):
         keys[owner[iid]].add(key)
+    # The first three linked documents of each group, in one query (a query per candidate
+    # made linking quadratic when a thousand instruments shared a title key).
+    # The first three of each member instrument hold the first three of its group.
+    rank = (
+        func.row_number().over(partition_by=L.instrument_id, order_by=L.document_id).label("rank")
+    )
+    firsts = (
+        select(L.instrument_id, L.document_id, rank)
+        .where(L.instrument_id.in_(every), L.status == LINKED)
+        .subquery()
+    )
     docs: dict[int, list[int]] = {c: [] for c in canon}
-    for c in canon:
-        docs[c] = list(
-            session.scalars(
-                select(L.document_id)
-                .where(L.instrument_id.in_(groups[c]), L.status == LINKED)
-                .order_by(L.document_id)
-                .limit(3)
-            )
-        )
+    for iid, doc_id in session.execute(
+        select(firsts.c.instrument_id, firsts.c.document_id)
+        .where(firsts.c.rank <= 3)
+        .order_by(firsts.c.document_id)
+    ):
+        group_docs = docs[owner[iid]]
+        if len(group_docs) < 3:
+            group_docs.append(doc_id)
     out = []
     for c in canon:
         head, group = rows[c], [rows[m] for m in groups[c] if m in rows]
