@@ -31,6 +31,7 @@ from regwatch.alerts.instrument_news import (
     closing_news,
     matches,
     stage_news,
+    with_page,
 )
 from regwatch.alerts.queue import Queued
 from regwatch.alerts.render import render_reminder, render_stage
@@ -87,13 +88,14 @@ def instrument_items(
     *,
     lookback: timedelta,
     message_id: MessageId,
+    ui_url: str = "",
 ) -> list[Queued]:
     """The outbox rows of the stage changes and reminders not queued yet, for ``subs``."""
     items: list[Queued] = []
     with db.session_scope(engine) as session:
         changes = stage_changes_since(session, now - lookback)
         changes = [c for c in changes if c.recorded_at <= now]
-        news = {c.event_id: stage_news(session, c) for c in changes}
+        news = {c.event_id: with_page(stage_news(session, c), ui_url) for c in changes}
         done = _queued_stages(session, sorted({c.instrument.id for c in changes}))
         closing = {}
         for sub in subs:
@@ -140,7 +142,9 @@ def instrument_items(
                 assert end is not None
                 if (sub.name, channel.name, inst.id, end) in reminded:
                     continue
-                reminder = Reminder(sub.name, closing_news(inst, today), sub.reminder_days)
+                reminder = Reminder(
+                    sub.name, with_page(closing_news(inst, today), ui_url), sub.reminder_days
+                )
                 text, html = render_reminder(reminder)
                 key = f"i{inst.id}-{end:%Y%m%d}"
                 mid = message_id("reminder", sub.name, key, channel.name)

@@ -10,8 +10,9 @@ saved search and scores are properties of signals and do not apply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ __all__ = [
     "country_of",
     "matches",
     "stage_news",
+    "with_page",
 ]
 
 
@@ -68,6 +70,7 @@ class StageNews:
     document_title: str
     document_url: str
     consultation_end: date | None
+    page: str = ""  # the instrument's page in the web UI (web.public_url set), else ""
 
     @property
     def subject(self) -> str:
@@ -87,6 +90,18 @@ class ClosingNews:
     end: date
     days_left: int  # from the day it is told (0: closes today)
     portal: str | None
+    page: str = ""  # the instrument's page in the web UI (web.public_url set), else ""
+
+
+News = TypeVar("News", StageNews, ClosingNews)
+
+
+def with_page(news: News, ui_url: str) -> News:
+    """``news`` linking the instrument's page under ``ui_url`` (web.public_url); as it is
+    when no public address is set."""
+    if not ui_url:
+        return news
+    return replace(news, page=f"{ui_url.rstrip('/')}/instruments/{news.instrument_id}")
 
 
 def _labelled(instrument: InstrumentSummary) -> str | None:

@@ -236,6 +236,7 @@ class OutboxQueue:
             now,
             lookback=timedelta(hours=self.delivery.alert_lookback_hours),
             message_id=self._message_id,
+            ui_url=self.ui_url,
         )
         return self._insert(items)
 

@@ -18,6 +18,7 @@ from regwatch.alerts.instrument_news import (
     closing_news,
     matches,
     stage_news,
+    with_page,
 )
 from regwatch.alerts.render import render_html, render_text
 from regwatch.config import SubscriptionConfig
@@ -131,6 +132,8 @@ def subscription_digest(
         day=end.astimezone(ZoneInfo(sub.timezone)).date(),
         ui_url=ui_url,
     )
+    stages = tuple(with_page(n, ui_url) for n in stages)
+    closing = tuple(with_page(n, ui_url) for n in closing)
     return replace(digest, stage_changes=stages, closing=closing, closing_days=CLOSING_DAYS)
 
 

@@ -238,7 +238,8 @@ class WebConfig:
     public_url: str = setting(
         "",
         "the address readers reach the web UI at, e.g. https://regwatch.example.org; digests "
-        "then link each flagged document to its archived copy there; empty: no such links",
+        "then link each flagged document to its archived copy there, and digests, stage alerts "
+        "and reminders each instrument to its page; empty: no such links",
     )
 
 

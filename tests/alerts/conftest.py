@@ -283,6 +283,7 @@ def outbox(
     delivery: DeliveryConfig | None = None,
     digest: DigestConfig | None = None,
     webhook_timeout: float = 5.0,
+    ui_url: str = "",
 ) -> Outbox:
     """An outbox over ``subs``, built as the edge builds one."""
     channels = build_channels(
@@ -299,6 +300,7 @@ def outbox(
         channels=channels,
         delivery=delivery,
         digest=digest or digest_config(),
+        ui_url=ui_url,
     )
     return Outbox(queue, Sender(engine, channels, delivery))
 

@@ -260,14 +260,20 @@ def test_a_story_hidden_at_home_is_listed_in_full_where_it_shows() -> None:
 
 
 def test_items_with_a_capture_link_to_the_archived_copy_when_the_ui_has_an_address() -> None:
-    rows = [row(1, captured=True), row(2, title="Other story", content_hash="h2", url="https://x.kz/2")]
+    rows = [
+        row(1, captured=True),
+        row(2, title="Other story", content_hash="h2", url="https://x.kz/2"),
+    ]
     plain = build_digest(rows, NOW - timedelta(days=1), NOW)
     assert all(item.archive == "" for s in plain.sections for item in s.items)
     assert "archived copy" not in render_html(plain) + render_text(plain)
     d = build_digest(rows, NOW - timedelta(days=1), NOW, ui_url="https://rw.example.org/")
     [section] = d.sections
     archives = {item.title: item.archive for item in section.items}
-    assert archives == {"Title 1": "https://rw.example.org/documents/1/capture.warc.gz", "Other story": ""}
+    assert archives == {
+        "Title 1": "https://rw.example.org/documents/1/capture.warc.gz",
+        "Other story": "",
+    }
     html = render_html(d)
     assert html.count('class="archived"') == 1
     assert 'href="https://rw.example.org/documents/1/capture.warc.gz"' in html

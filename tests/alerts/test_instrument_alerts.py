@@ -46,7 +46,7 @@ def test_a_stage_change_alerts_matching_subscriptions_once(
     themed = subscription(
         name="data", categories=["data_localization"], immediate_alerts=False, reminder_days=0
     )
-    box = outbox(engine, smtp.config(), kz, uz, themed)
+    box = outbox(engine, smtp.config(), kz, uz, themed, ui_url="https://watch.example")
     today = utcnow().date()
     iid = link(
         engine,
@@ -63,6 +63,7 @@ def test_a_stage_change_alerts_matching_subscriptions_once(
     body = mail.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Now: Public discussion" in body and "portal: status public_discussion" in body
     assert "News from kz" in body  # the evidence document
+    assert f"https://watch.example/instruments/{iid}" in body  # its page in the web UI
     [hook] = receiver.received
     assert hook.json["title"] == mail.message["Subject"]
     # the next dispatch sends nothing again
@@ -239,6 +240,16 @@ def test_the_digest_tells_stage_changes_and_consultations_closing(
         engine, sub, end, end + timedelta(days=1), max_items=20, quiet_days=7
     )
     assert not later.sections and later.closing and later.has_news
+    # with the web UI's public address, each instrument links to its page there
+    linked = subscription_digest(
+        engine, sub, start, end, max_items=20, quiet_days=7, ui_url="https://watch.example/"
+    )
+    kz = linked.closing[0].instrument_id
+    page = f"https://watch.example/instruments/{kz}"
+    assert {n.page for n in linked.closing} == {page}
+    assert f'href="{page}"' in render_html(linked)
+    assert page in render_text(linked)
+    assert 'href="https://watch.example' not in html  # none without it
 
 
 def test_a_stage_reached_again_after_an_unlink_is_not_told_twice(
