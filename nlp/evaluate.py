@@ -33,11 +33,13 @@ from regwatch.nlp.learned import DEFAULT_MODEL
 __all__ = [
     "DEFAULT_SET",
     "HEADLINE",
+    "TARGETS",
     "Example",
     "Report",
     "Score",
     "evaluate",
     "load_examples",
+    "print_targets",
     "report",
 ]
 
@@ -210,6 +212,27 @@ def print_comparison(name: str, rules: Report, both: Report) -> None:
         )
 
 
+# Issue 15's targets on the real test split (tests/nlp/test_real.py holds today's floors).
+TARGETS = {"micro_f1": 0.90, "category_recall": 0.80, "headline_recall": 0.95, "false_alarms": 0.10}
+
+
+def print_targets(rep: Report) -> None:
+    """Each target beside what ``rep`` reads, and by how much it falls short."""
+
+    def line(what: str, value: float, target: float, higher: bool = True) -> None:
+        gap = value - target if higher else target - value
+        verdict = "met" if gap >= -1e-9 else f"short by {-gap:.3f}"
+        sign = ">=" if higher else "<="
+        print(f"  {what:<34}{value:7.3f}  target {sign} {target:.2f}: {verdict}")
+
+    print("targets on the real test split:")
+    line("micro-F1", rep.micro.f1, TARGETS["micro_f1"])
+    line("headline recall", rep.headline.recall, TARGETS["headline_recall"])
+    line("hard negatives raising a signal", rep.false_alarm_rate, TARGETS["false_alarms"], False)
+    for cat, score in sorted(rep.scores.items()):
+        line(f"recall {cat}", score.recall, TARGETS["category_recall"])
+
+
 def main(argv: Sequence[str]) -> int:
     verbose = "-v" in argv
     only: set[str] | None = None
@@ -234,12 +257,17 @@ def main(argv: Sequence[str]) -> int:
             part = [ex for ex in examples if ex.split == split]
             name = f"{path.name} ({split})" if split else path.name
             if flagger.model is None:
-                print_report(name, report(flagger, part), verbose)
+                alone = report(flagger, part)
+                print_report(name, alone, verbose)
+                if path.name == "real" and split == "test":
+                    print_targets(alone)
                 continue
             both = report(flagger, part)
             print_comparison(name, report(rules_only, part), both)
             if verbose:
                 print_report(f"{name}, rules + model", both, verbose)
+            if path.name == "real" and split == "test":
+                print_targets(both)
     return 0
 
 

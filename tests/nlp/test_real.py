@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from regwatch.nlp.evaluate import Report, load_examples, report
+from regwatch.nlp.evaluate import Report, load_examples, print_targets, report
 from regwatch.nlp.flag import Flagger
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -112,3 +112,15 @@ def test_floors_on_the_real_test_split(test_split: Report) -> None:
     assert test_split.micro.f1 >= MICRO_F1_FLOOR
     assert test_split.headline.recall >= HEADLINE_RECALL_FLOOR
     assert test_split.false_alarm_rate <= FALSE_ALARM_CEILING
+
+
+def test_make_eval_prints_each_target_and_the_gap_to_it(
+    test_split: Report, capsys: pytest.CaptureFixture[str]
+) -> None:
+    print_targets(test_split)
+    out = capsys.readouterr().out
+    f1 = test_split.micro.f1
+    verdict = "met" if f1 >= 0.90 else f"short by {0.90 - f1:.3f}"
+    assert f"micro-F1{'':<26}{f1:7.3f}  target >= 0.90: {verdict}" in out
+    assert out.count("recall ") == len(test_split.scores) + 1  # each category, and headline
+    assert "hard negatives raising a signal" in out and "target <= 0.10" in out
