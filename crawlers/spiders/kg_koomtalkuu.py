@@ -23,17 +23,21 @@ from scrapy.http import Response
 
 from regwatch.crawlers.extract import html_to_text
 from regwatch.crawlers.spiders import register
-from regwatch.crawlers.spiders.portal import Listing, Page, PortalSpider, Row, missing
+from regwatch.crawlers.spiders.portal import (
+    Listing,
+    Page,
+    PortalSpider,
+    Row,
+    consultation_page,
+    missing,
+)
 from regwatch.crawlers.spiders.portal_fields import (
     days,
-    kind_of,
     labelled_fields,
     link_rows,
-    midnight,
     norm,
-    read_status,
 )
-from regwatch.instruments.vocabulary import InstrumentFacts, Stage
+from regwatch.instruments.vocabulary import Stage
 
 __all__ = ["STATUS_STAGES", "KgKoomtalkuuSpider", "draft_from_page", "drafts_from_listing"]
 
@@ -97,6 +101,15 @@ def drafts_from_listing(html: str, base_url: str) -> Listing:
     return Listing(rows, urljoin(base_url, nxt) if nxt else None)
 
 
+# the labelled fields heading a draft's text (key, label), in this order
+_HEAD = (
+    ("status", "Статус"),
+    ("period", "Срок обсуждения"),
+    ("developer", "Разработчик"),
+    ("type", "Вид НПА"),
+)
+
+
 def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     """One draft page → its Document's fields and InstrumentFacts (the listing row fills what
     the page lacks). Raises ExtractError naming the page and what is missing."""
@@ -118,39 +131,20 @@ def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     period = days(fields.get("period", ""))
     start = period[0] if period else None
     end = period[1] if len(period) > 1 else None
-    status = fields.get("status", "")
-    stage, warnings = read_status(STATUS_STAGES, status, PORTAL, url, "kg_koomtalkuu")
-    facts = InstrumentFacts(
+    return consultation_page(
         portal=PORTAL,
-        portal_id=draft_id,
+        module="kg_koomtalkuu",
         jurisdiction="kg",
-        kind=kind_of(fields.get("type", "")) or kind_of(title),
-        title=title,
-        lang=_LANG[prefix],
-        issuing_body=fields.get("developer"),
-        stage=stage,
-        stage_date=start if stage is Stage.PUBLIC_DISCUSSION else None,
-        consultation_start=start,
-        consultation_end=end,
-    )
-    head = [
-        f"{label}: {fields[key]}"
-        for key, label in (
-            ("status", "Статус"),
-            ("period", "Срок обсуждения"),
-            ("developer", "Разработчик"),
-            ("type", "Вид НПА"),
-        )
-        if fields.get(key)
-    ]
-    return Page(
         url=url,
+        draft_id=draft_id,
         title=title,
-        text="\n".join(head) + "\n\n" + body,
-        facts=facts,
-        published=midnight(start),
         lang=_LANG[prefix],
-        warnings=warnings,
+        fields=fields,
+        labels=_HEAD,
+        body=body,
+        start=start,
+        end=end,
+        stages=STATUS_STAGES,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from lxml import etree
@@ -22,11 +22,11 @@ from scrapy.http import Response
 
 from regwatch.crawlers.document import Document
 from regwatch.crawlers.spiders.generic import _EXTRACTION, ListingSpider
-from regwatch.crawlers.spiders.portal_fields import MAX_ROWS
+from regwatch.crawlers.spiders.portal_fields import MAX_ROWS, kind_of, midnight, read_status
 from regwatch.errors import ExtractError
-from regwatch.instruments.vocabulary import InstrumentFacts
+from regwatch.instruments.vocabulary import InstrumentFacts, Stage
 
-__all__ = ["Listing", "Page", "PortalSpider", "Row", "missing"]
+__all__ = ["Listing", "Page", "PortalSpider", "Row", "consultation_page", "missing"]
 
 MAX_RELATED = 6  # further pages (language versions, editions) followed from one page
 
@@ -67,6 +67,51 @@ def missing(portal: str, url: str, what: str) -> ExtractError:
     return ExtractError(
         f"{portal}: {url}: no {what} found; the page's layout may have changed — check the "
         f"spider crawlers/spiders/ for {portal} against the live page"
+    )
+
+
+def consultation_page(
+    *,
+    portal: str,
+    module: str,
+    jurisdiction: str,
+    url: str,
+    draft_id: str,
+    title: str,
+    lang: str,
+    fields: Mapping[str, str],
+    labels: tuple[tuple[str, str], ...],
+    body: str,
+    start: date | None,
+    end: date | None,
+    stages: Mapping[str, Stage | None],
+) -> Page:
+    """A consultation portal's draft page as a Page: its status read through ``stages`` (the
+    module's table), the discussion period as the consultation, and the text headed by the
+    ``labels``' fields (key, label) that the page gives."""
+    stage, warnings = read_status(stages, fields.get("status", ""), portal, url, module)
+    facts = InstrumentFacts(
+        portal=portal,
+        portal_id=draft_id,
+        jurisdiction=jurisdiction,
+        kind=kind_of(fields.get("type", "")) or kind_of(title),
+        title=title,
+        lang=lang,
+        issuing_body=fields.get("developer"),
+        stage=stage,
+        stage_date=start if stage is Stage.PUBLIC_DISCUSSION else None,
+        consultation_start=start,
+        consultation_end=end,
+    )
+    head = [f"{label}: {fields[key]}" for key, label in labels if fields.get(key)]
+    return Page(
+        url=url,
+        title=title,
+        text="\n".join(head) + "\n\n" + body,
+        facts=facts,
+        published=midnight(start),
+        lang=lang,
+        warnings=warnings,
     )
 
 

@@ -24,17 +24,21 @@ from scrapy.http import Response
 
 from regwatch.crawlers.extract import html_to_text
 from regwatch.crawlers.spiders import register
-from regwatch.crawlers.spiders.portal import Listing, Page, PortalSpider, Row, missing
+from regwatch.crawlers.spiders.portal import (
+    Listing,
+    Page,
+    PortalSpider,
+    Row,
+    consultation_page,
+    missing,
+)
 from regwatch.crawlers.spiders.portal_fields import (
     day,
     days,
-    kind_of,
     labelled_fields,
-    midnight,
     norm,
-    read_status,
 )
-from regwatch.instruments.vocabulary import InstrumentFacts, Stage
+from regwatch.instruments.vocabulary import Stage
 
 __all__ = ["STATUS_STAGES", "UzRegulationSpider", "draft_from_page", "drafts_from_listing"]
 
@@ -128,6 +132,15 @@ def drafts_from_listing(html: str, base_url: str) -> Listing:
     return Listing(rows, urljoin(base_url, nxt) if nxt else None, skipped)
 
 
+# the labelled fields heading a draft's text (key, label), in this order
+_HEAD = (
+    ("status", "Status"),
+    ("period", "Discussion"),
+    ("developer", "Developer"),
+    ("type", "Type"),
+)
+
+
 def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     """One draft page → its Document's fields and InstrumentFacts; the listing row fills what
     the page lacks. Raises ExtractError naming the page and what is missing."""
@@ -149,39 +162,20 @@ def draft_from_page(html: str, url: str, row: Row | None = None) -> Page:
     period = days(fields.get("period", ""))  # "20/11/2026 - 05/12/2026", any dash
     start_day = (period[0] if period else None) or day(fields.get("published", ""))
     end_day = (period[1] if len(period) > 1 else None) or day(fields.get("until", ""))
-    status = fields.get("status", "")
-    stage, warnings = read_status(STATUS_STAGES, status, PORTAL, url, "uz_regulation")
-    facts = InstrumentFacts(
+    return consultation_page(
         portal=PORTAL,
-        portal_id=draft_id,
+        module="uz_regulation",
         jurisdiction="uz",
-        kind=kind_of(fields.get("type", "")) or kind_of(title),
-        title=title,
-        lang=_LANG[prefix],
-        issuing_body=fields.get("developer"),
-        stage=stage,
-        stage_date=start_day if stage is Stage.PUBLIC_DISCUSSION else None,
-        consultation_start=start_day,
-        consultation_end=end_day,
-    )
-    head = [
-        f"{label}: {fields[key]}"
-        for key, label in (
-            ("status", "Status"),
-            ("period", "Discussion"),
-            ("developer", "Developer"),
-            ("type", "Type"),
-        )
-        if fields.get(key)
-    ]
-    return Page(
         url=url,
+        draft_id=draft_id,
         title=title,
-        text="\n".join(head) + "\n\n" + body,
-        facts=facts,
-        published=midnight(start_day),
         lang=_LANG[prefix],
-        warnings=warnings,
+        fields=fields,
+        labels=_HEAD,
+        body=body,
+        start=start_day,
+        end=end_day,
+        stages=STATUS_STAGES,
     )
 
 
